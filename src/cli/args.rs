@@ -1,0 +1,140 @@
+//! The clap definition of `nodeunits`: the one source of the man pages and
+//! shell completions (see `packaging/`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// PM2's features, compiled into plain systemd units.
+#[derive(Debug, Parser)]
+#[command(name = "nodeunits", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Which systemd manager to talk to.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ManagerArgs {
+    /// Talk to the user's service manager (the default when not root).
+    #[arg(long, conflicts_with = "system")]
+    pub user: bool,
+    /// Talk to the system service manager (the default as root).
+    #[arg(long)]
+    pub system: bool,
+}
+
+/// Options shared by the commands that compile an ecosystem file.
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
+    /// Select `env_NAME` over `env` for every app that defines it.
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Option<String>,
+    /// Directory holding `nodeunits` and `nodeunits-helper`, as written into
+    /// the units [default: the directory of this executable].
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+    /// The systemd version the units are for [default: the installed one].
+    #[arg(long, value_name = "VERSION")]
+    pub target_systemd: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the units an ecosystem file compiles into.
+    Render {
+        /// The ecosystem file.
+        file: PathBuf,
+        #[command(flatten)]
+        compile: CompileArgs,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Write the unit files into DIR instead of printing them.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Validate an ecosystem file and print its warnings.
+    Check {
+        /// The ecosystem file.
+        file: PathBuf,
+        #[command(flatten)]
+        compile: CompileArgs,
+    },
+    /// Install the units of an ecosystem file and bring systemd in line with them.
+    Apply {
+        /// The ecosystem file.
+        #[arg(default_value = "ecosystem.toml")]
+        file: PathBuf,
+        #[command(flatten)]
+        compile: CompileArgs,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Print the plan and the diff of each changed file; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply only these apps.
+        #[arg(long, value_name = "APP,...", value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Restart the instances of an app one at a time, each once ready.
+    Reload {
+        app: String,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Show apps and their instances, like `pm2 ls`.
+    Status {
+        app: Option<String>,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an app's journal.
+    Logs {
+        app: String,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Follow the journal.
+        #[arg(short, long)]
+        follow: bool,
+        /// Show the last N lines.
+        #[arg(short = 'n', long, value_name = "N")]
+        lines: Option<u32>,
+        /// Only this instance.
+        #[arg(long, value_name = "I")]
+        instance: Option<u32>,
+    },
+    /// Start an app: `systemctl start APP.socket APP.service`.
+    Start {
+        app: String,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Stop an app: `systemctl stop APP.socket APP.service`.
+    Stop {
+        app: String,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Restart all instances of an app at once: `systemctl restart APP.service`.
+    Restart {
+        app: String,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Stop an app and remove its units.
+    Delete {
+        app: String,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Change the number of running instances of an app.
+    Scale {
+        app: String,
+        instances: u32,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+}

@@ -1,0 +1,17 @@
+//! nodeunits: PM2's features compiled into plain systemd units.
+//!
+//! The pipeline, one module per stage:
+//! `ecosystem` (parse and validate `ecosystem.toml`) → `units` (plan and render
+//! unit files) → `systemd` (apply them over D-Bus, rolling reloads); `helper` is
+//! the runtime of one worker, run by every generated worker unit.
+
+/// The command line of `nodeunits`.
+pub mod cli;
+/// `ecosystem.toml`: parsing, validation, errors with locations.
+pub mod ecosystem;
+/// The runtime of one worker: `nodeunits-helper`.
+pub mod helper;
+/// Driving systemd over D-Bus: apply, rolling reload, status.
+pub mod systemd;
+/// From a validated ecosystem to unit files.
+pub mod units;
