@@ -12,12 +12,12 @@ build:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
 
 # The whole test suite: lint, unit and golden tests, and the integration
 # tests on real systemd (they boot test hosts, so they need root).
 test: lint
-	$(CARGO) test --locked --all-targets -- --test-threads=2
+	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 
 example:
 	@echo "not yet" && false

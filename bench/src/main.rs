@@ -1,0 +1,2 @@
+//! nodeunits against PM2: see BENCHMARKS.md.
+fn main() {}

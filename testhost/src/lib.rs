@@ -1,0 +1,1 @@
+//! A real systemd booted as PID 1 in private namespaces over an overlay of `/`.
