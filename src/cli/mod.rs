@@ -1,18 +1,26 @@
 //! The `nodeunits` command line: parses arguments and dispatches to one
 //! module per command. Exit status: 0 ok, 1 invalid input or failure, 2 usage.
 
+mod apply;
 pub mod args;
+mod check;
+mod control;
+mod logs;
+mod reload;
+mod render;
+mod status;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 pub use args::Cli;
+use args::Command;
 
 /// Entry point of the `nodeunits` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match run(cli.command) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("nodeunits: {err:#}");
@@ -21,6 +29,39 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("{:?}: not implemented yet", cli.command)
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Render {
+            file,
+            compile,
+            manager,
+            out,
+        } => render::run(&file, &compile, manager, out.as_deref()),
+        Command::Check { file, compile } => check::run(&file, &compile),
+        Command::Apply {
+            file,
+            compile,
+            manager,
+            dry_run,
+            only,
+        } => apply::run(&file, &compile, manager, dry_run, &only),
+        Command::Reload { app, manager } => reload::run(&app, manager),
+        Command::Status { app, manager, json } => status::run(app.as_deref(), manager, json),
+        Command::Logs {
+            app,
+            manager,
+            follow,
+            lines,
+            instance,
+        } => logs::run(&app, manager, follow, lines, instance),
+        Command::Start { app, manager } => control::start(&app, manager),
+        Command::Stop { app, manager } => control::stop(&app, manager),
+        Command::Restart { app, manager } => control::restart(&app, manager),
+        Command::Delete { app, manager } => control::delete(&app, manager),
+        Command::Scale {
+            app,
+            instances,
+            manager,
+        } => control::scale(&app, instances, manager),
+    }
 }
