@@ -1,2 +1,162 @@
-//! nodeunits against PM2: see BENCHMARKS.md.
-fn main() {}
+//! nodeunits against PM2, side by side in one run, on the same apps and the
+//! same load: see BENCHMARKS.md.
+//!
+//! `nodeunits-bench` runs the full benchmark and writes bench/results/latest.{md,json};
+//! `nodeunits-bench --smoke` runs one reload under load per app, writes
+//! bench/results/tmp/smoke.{md,json} and fails unless nodeunits failed no request.
+
+mod apps;
+mod bare;
+mod host;
+mod load;
+mod machine;
+mod measure;
+mod pm2;
+mod report;
+mod supervisor;
+mod wrk;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use apps::{bench_dir, App};
+use host::Sandbox;
+use measure::{memory, memory_limit, reload, startup, throughput, Plan};
+use report::Results;
+use supervisor::Supervisor;
+
+struct Options {
+    plan: Plan,
+    out_dir: PathBuf,
+}
+
+fn options() -> Result<Options> {
+    let mut plan = Plan::full();
+    let mut out_dir = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--smoke" => {
+                plan = Plan {
+                    runs: plan.runs.min(1),
+                    ..Plan::smoke()
+                }
+            }
+            "--runs" => {
+                let value = args.next().context("--runs needs a number")?;
+                plan.runs =
+                    value.parse().ok().filter(|&n| n > 0).with_context(|| {
+                        format!("--runs {value:?}: expected a whole number ≥ 1")
+                    })?;
+            }
+            "--out" => {
+                out_dir = Some(PathBuf::from(
+                    args.next().context("--out needs a directory")?,
+                ))
+            }
+            other => bail!("unknown argument {other:?}; allowed: --smoke, --runs N, --out DIR"),
+        }
+    }
+    let default_dir = if plan.smoke {
+        bench_dir().join("results/tmp")
+    } else {
+        bench_dir().join("results")
+    };
+    Ok(Options {
+        out_dir: out_dir.unwrap_or(default_dir),
+        plan,
+    })
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("nodeunits-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let Options { plan, out_dir } = options()?;
+    let started = std::time::Instant::now();
+    let pm2_version = pm2::install()?;
+    let scratch = bench_dir().join("results/tmp");
+
+    let mut results = Results::new(if plan.smoke { "smoke" } else { "full" }, plan.runs);
+    let mut supervisors: Vec<Box<dyn Supervisor>> = vec![Box::new(pm2::Pm2::new(
+        Box::new(Sandbox::boot().context("booting PM2's box")?),
+        scratch.join("pm2"),
+    ))];
+    let bare_box = Sandbox::boot().context("booting bare node's box")?;
+    let bare_dir = scratch.join("bare");
+
+    for run in 1..=plan.runs {
+        eprintln!("run {run}/{}", plan.runs);
+        if !plan.smoke {
+            memory::baseline(&bare_box, &bare_dir, &mut results)?;
+            throughput::ceiling(&bare_box, &bare_dir, &plan, &mut results)?;
+        }
+        for supervisor in supervisors.iter_mut() {
+            let supervisor = supervisor.as_mut();
+            eprintln!("  {}", supervisor.name());
+            if !plan.smoke {
+                memory::measure(supervisor, &mut results)?;
+                throughput::measure(supervisor, &plan, &mut results)?;
+                startup::measure(supervisor, &mut results)?;
+                memory_limit::measure(supervisor, &plan, &mut results)?;
+            }
+            reload::measure(supervisor, &plan, &mut results)?;
+        }
+    }
+
+    results.summarize();
+    results.machine = Some(machine::describe(
+        &pm2_version,
+        "not measured",
+        "not measured",
+    ));
+    results.notes.push(format!(
+        "Wall time of this run: {:.0} s.",
+        started.elapsed().as_secs_f64()
+    ));
+    let name = if plan.smoke { "smoke" } else { "latest" };
+    write(&out_dir, name, &results)?;
+    if plan.smoke {
+        check_smoke(&results, &plan)?;
+    }
+    Ok(())
+}
+
+fn write(dir: &Path, name: &str, results: &Results) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let markdown = results.markdown();
+    std::fs::write(dir.join(format!("{name}.md")), &markdown)?;
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        serde_json::to_string_pretty(results)? + "\n",
+    )?;
+    println!("{markdown}");
+    eprintln!("wrote {}/{name}.md and .json", dir.display());
+    Ok(())
+}
+
+/// The smoke's verdict: the table holds both apps' reload rows, and nodeunits
+/// failed no request in them.
+fn check_smoke(results: &Results, plan: &Plan) -> Result<()> {
+    for app in [App::naive(), App::cooperative(2)] {
+        let measure = reload::failed_measure(&app, plan.reloads);
+        let row = results
+            .row(&measure)
+            .with_context(|| format!("the table has no row {measure:?}"))?;
+        match row.nodeunits_median {
+            Some(0.0) => {}
+            Some(failed) => bail!("nodeunits failed {failed} requests: {measure}"),
+            None => bail!("nodeunits was not measured: {measure}"),
+        }
+    }
+    Ok(())
+}

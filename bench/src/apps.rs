@@ -1,0 +1,81 @@
+//! The apps under test (bench/apps/) and how each is run.
+
+use std::path::PathBuf;
+
+/// One app as both supervisors are asked to run it, with PM2's defaults
+/// spelled out so both get the same.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: &'static str,
+    pub script: &'static str,
+    pub instances: u32,
+    pub wait_ready: bool,
+    pub kill_timeout_ms: u32,
+    pub listen_timeout_ms: u32,
+    pub max_memory_mb: Option<u32>,
+    pub leak_mb_per_s: Option<u32>,
+    pub port: u16,
+}
+
+impl App {
+    fn new(name: &'static str, script: &'static str, instances: u32) -> App {
+        App {
+            name,
+            script,
+            instances,
+            wait_ready: false,
+            kill_timeout_ms: 1600,
+            listen_timeout_ms: 3000,
+            max_memory_mb: None,
+            leak_mb_per_s: None,
+            port: 3000,
+        }
+    }
+
+    /// hello-world, for throughput and memory.
+    pub fn hello() -> App {
+        App::new("hello", "hello.js", 2)
+    }
+
+    /// No signal handler, no ready message.
+    pub fn naive() -> App {
+        App::new("naive", "naive.js", 2)
+    }
+
+    /// SIGINT handler closing the server, `process.send('ready')`, wait_ready.
+    pub fn cooperative(instances: u32) -> App {
+        App {
+            wait_ready: true,
+            ..App::new("cooperative", "cooperative.js", instances)
+        }
+    }
+
+    /// Cooperative, leaking 25 MB/s, restarted above 150 MB.
+    pub fn leaking() -> App {
+        App {
+            wait_ready: true,
+            max_memory_mb: Some(150),
+            leak_mb_per_s: Some(25),
+            ..App::new("leaking", "leaking.js", 2)
+        }
+    }
+
+    pub fn script_path(&self) -> PathBuf {
+        bench_dir().join("apps").join(self.script)
+    }
+
+    /// The environment the app reads, sorted.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("PORT", self.port.to_string())];
+        if let Some(rate) = self.leak_mb_per_s {
+            env.push(("LEAK_MB_PER_S", rate.to_string()));
+        }
+        env
+    }
+}
+
+/// This crate's directory: the apps, PM2's package.json and the results.
+pub fn bench_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+

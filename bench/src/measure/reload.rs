@@ -1,0 +1,82 @@
+//! Failed requests during K rolling reloads under keep-alive load, for the
+//! naive and the cooperative app; latency during reloads against steady.
+
+use anyhow::Result;
+
+use super::{who, Plan};
+use crate::apps::App;
+use crate::load;
+use crate::report::{Better, Results};
+use crate::supervisor::Supervisor;
+
+/// wrk's upper bound; the load is stopped when the reloads are done.
+const LOAD_LIMIT_SECONDS: u32 = 600;
+
+pub fn failed_measure(app: &App, reloads: u32) -> String {
+    format!(
+        "Failed requests during {reloads} reloads, {} ×{}",
+        app.name, app.instances
+    )
+}
+
+pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Results) -> Result<()> {
+    let who = who(supervisor);
+    for app in [App::naive(), App::cooperative(2)] {
+        let dir = supervisor.work_dir().join("reload");
+        supervisor.start(&app)?;
+        let load_plan = plan.load(app.port, true, LOAD_LIMIT_SECONDS);
+        let cooperative = app.wait_ready;
+
+        if cooperative && !plan.smoke {
+            let steady_plan = plan.load(app.port, true, plan.steady_seconds);
+            let steady = load::run(supervisor.host(), &steady_plan, &dir)?;
+            results.add(
+                "p50 latency steady, cooperative ×2",
+                "ms",
+                Better::Lower,
+                who,
+                steady.p50_ms,
+            );
+            results.add(
+                "p99 latency steady, cooperative ×2",
+                "ms",
+                Better::Lower,
+                who,
+                steady.p99_ms,
+            );
+        }
+
+        let running = load::start(supervisor.host(), &load_plan, &dir)?;
+        for _ in 0..plan.reloads {
+            supervisor.reload(&app)?;
+        }
+        // Let requests queued during the last reload complete.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let report = running.stop(supervisor.host())?;
+        results.add(
+            &failed_measure(&app, plan.reloads),
+            "requests",
+            Better::Lower,
+            who,
+            report.failed() as f64,
+        );
+        if cooperative && !plan.smoke {
+            results.add(
+                "p50 latency during reloads, cooperative ×2",
+                "ms",
+                Better::Lower,
+                who,
+                report.p50_ms,
+            );
+            results.add(
+                "p99 latency during reloads, cooperative ×2",
+                "ms",
+                Better::Lower,
+                who,
+                report.p99_ms,
+            );
+        }
+        supervisor.stop(&app)?;
+    }
+    Ok(())
+}

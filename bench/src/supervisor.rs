@@ -1,0 +1,59 @@
+//! What a supervisor under test must do; one implementation per supervisor.
+
+use std::path::Path;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+
+use crate::apps::App;
+use crate::host::Host;
+
+/// Resident memory, in kB.
+#[derive(Debug, Clone, Default)]
+pub struct Footprint {
+    /// The supervisor's own processes: PM2's daemon, or the helpers.
+    pub supervisor_kb: u64,
+    /// Each worker's node process.
+    pub workers_kb: Vec<u64>,
+}
+
+pub trait Supervisor {
+    fn name(&self) -> &'static str;
+    fn host(&self) -> &dyn Host;
+    /// A directory of this supervisor's own, for scratch files.
+    fn work_dir(&self) -> &Path;
+    /// Starts the app and returns once every instance is ready.
+    fn start(&mut self, app: &App) -> Result<()>;
+    /// One rolling reload of every instance; returns when it is done.
+    fn reload(&mut self, app: &App) -> Result<()>;
+    fn stop(&mut self, app: &App) -> Result<()>;
+    fn footprint(&self, app: &App) -> Result<Footprint>;
+    /// Restarts of the app's workers since it started, for any reason.
+    fn restarts(&self, app: &App) -> Result<u64>;
+}
+
+/// The resident set of one process of the box, in kB.
+pub fn rss_kb(host: &dyn Host, pid: u32) -> Result<u64> {
+    let text = host.ok(&format!("awk '/^VmRSS:/ {{print $2}}' /proc/{pid}/status"))?;
+    text.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("no VmRSS for process {pid} in the box: {text:?}"))
+}
+
+/// Waits until the app answers HTTP on its port inside the box.
+pub fn wait_serving(host: &dyn Host, app: &App, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let probe = format!("curl -sf -o /dev/null http://127.0.0.1:{}/", app.port);
+    while Instant::now() < deadline {
+        if host.sh(&probe)?.status.success() {
+            return Ok(());
+        }
+        sleep(Duration::from_millis(50));
+    }
+    bail!(
+        "{} did not answer on 127.0.0.1:{} within {timeout:?}",
+        app.name,
+        app.port
+    )
+}
