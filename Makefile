@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all build test lint example
+.PHONY: all build test lint example bench bench-smoke
 
 all: build
 
@@ -21,3 +21,15 @@ test: lint
 
 example:
 	@echo "not yet" && false
+
+# The benchmark against PM2 (BENCHMARKS.md): the full run, on demand; it
+# installs PM2 itself and writes bench/results/latest.{md,json}.
+bench:
+	$(CARGO) build --release --locked --workspace --bins
+	$(CARGO) run --release --locked -p nodeunits-bench
+
+# Its short version for CI: one reload under load per app; fails unless
+# nodeunits failed no request.
+bench-smoke:
+	$(CARGO) build --locked --workspace --bins
+	$(CARGO) run --locked -p nodeunits-bench -- --smoke

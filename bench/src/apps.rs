@@ -78,4 +78,3 @@ impl App {
 pub fn bench_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
-

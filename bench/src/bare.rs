@@ -28,13 +28,14 @@ impl Bare {
             pids_file.display()
         ))?;
         let launcher = host.spawn(&format!(
-            "echo $$ > {}; exec systemd-socket-activate -l 127.0.0.1:{} node {} {} {} {}",
+            "echo $$ > {}; exec systemd-socket-activate -l 127.0.0.1:{} node {} {} {} {} 2>{}",
             launcher_pid_file.display(),
             app.port,
             bench_dir().join("apps/bare-launch.js").display(),
             app.instances,
             pids_file.display(),
-            app.script_path().display()
+            app.script_path().display(),
+            dir.join("bare.log").display()
         ))?;
         let bare = Bare {
             launcher,

@@ -130,3 +130,29 @@ impl Drop for Sandbox {
         let _ = self.unshare.wait();
     }
 }
+
+/// A box with systemd as PID 1: the test host of nodeunits' integration tests.
+impl Host for testhost::TestHost {
+    fn sh(&self, script: &str) -> Result<Output> {
+        Ok(testhost::TestHost::sh(self, script))
+    }
+
+    fn spawn(&self, script: &str) -> Result<Child> {
+        Ok(testhost::TestHost::spawn(self, script))
+    }
+
+    fn write(&self, path: &Path, contents: &str) -> Result<()> {
+        testhost::TestHost::write(self, &utf8(path)?, contents);
+        Ok(())
+    }
+
+    fn read(&self, path: &Path) -> Result<String> {
+        Ok(testhost::TestHost::read(self, &utf8(path)?))
+    }
+}
+
+fn utf8(path: &Path) -> Result<String> {
+    path.to_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} is not UTF-8", path.display()))
+}

@@ -11,9 +11,11 @@ mod host;
 mod load;
 mod machine;
 mod measure;
+mod nodeunits;
 mod pm2;
 mod report;
 mod supervisor;
+mod units;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -87,10 +89,22 @@ fn run() -> Result<()> {
     let scratch = bench_dir().join("results/tmp");
 
     let mut results = Results::new(if plan.smoke { "smoke" } else { "full" }, plan.runs);
-    let mut supervisors: Vec<Box<dyn Supervisor>> = vec![Box::new(pm2::Pm2::new(
-        Box::new(Sandbox::boot().context("booting PM2's box")?),
-        scratch.join("pm2"),
-    ))];
+    let nodeunits = nodeunits::Nodeunits::new(
+        Box::new(testhost::TestHost::boot("bench-nodeunits")),
+        // The checkout is read-only inside a test host box.
+        PathBuf::from("/var/tmp/nodeunits-bench"),
+        bin_dir()?,
+    )?;
+    let driver = nodeunits.driver();
+    let nodeunits_version = nodeunits.version();
+    eprintln!("nodeunits: {driver}");
+    let mut supervisors: Vec<Box<dyn Supervisor>> = vec![
+        Box::new(pm2::Pm2::new(
+            Box::new(Sandbox::boot().context("booting PM2's box")?),
+            scratch.join("pm2"),
+        )),
+        Box::new(nodeunits),
+    ];
     let bare_box = Sandbox::boot().context("booting bare node's box")?;
     let bare_dir = scratch.join("bare");
 
@@ -114,11 +128,7 @@ fn run() -> Result<()> {
     }
 
     results.summarize();
-    results.machine = Some(machine::describe(
-        &pm2_version,
-        "not measured",
-        "not measured",
-    ));
+    results.machine = Some(machine::describe(&pm2_version, &nodeunits_version, &driver));
     results.notes.push(format!(
         "Wall time of this run: {:.0} s.",
         started.elapsed().as_secs_f64()
@@ -129,6 +139,16 @@ fn run() -> Result<()> {
         check_smoke(&results, &plan)?;
     }
     Ok(())
+}
+
+/// Where `nodeunits` and `nodeunits-helper` are: beside this binary, built
+/// with the same profile.
+fn bin_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding the benchmark's own binary")?;
+    Ok(exe
+        .parent()
+        .context("the benchmark's binary has no directory")?
+        .to_path_buf())
 }
 
 fn write(dir: &Path, name: &str, results: &Results) -> Result<()> {

@@ -31,6 +31,10 @@ pub trait Supervisor {
     fn footprint(&self, app: &App) -> Result<Footprint>;
     /// Restarts of the app's workers since it started, for any reason.
     fn restarts(&self, app: &App) -> Result<u64>;
+    /// Whether it can restart a worker gracefully on a memory limit.
+    fn supports_memory_limit(&self) -> bool {
+        true
+    }
 }
 
 /// The resident set of one process of the box, in kB.
@@ -44,7 +48,10 @@ pub fn rss_kb(host: &dyn Host, pid: u32) -> Result<u64> {
 /// Waits until the app answers HTTP on its port inside the box.
 pub fn wait_serving(host: &dyn Host, app: &App, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
-    let probe = format!("curl -sf -o /dev/null http://127.0.0.1:{}/", app.port);
+    let probe = format!(
+        "node -e \"require('http').get('http://127.0.0.1:{}/', (r) => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))\"",
+        app.port
+    );
     while Instant::now() < deadline {
         if host.sh(&probe)?.status.success() {
             return Ok(());

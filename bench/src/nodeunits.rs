@@ -1,0 +1,228 @@
+//! nodeunits on real systemd, in a test host box. Driven by `nodeunits apply`
+//! and `nodeunits reload` when they are built; until then by a stand-in that
+//! writes the units docs/contract.md specifies and restarts the workers one
+//! at a time with systemctl, as the rolling reload does.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::apps::App;
+use crate::host::Host;
+use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
+use crate::units::{self, Worker};
+
+const UNIT_DIR: &str = "/etc/systemd/system";
+
+/// What of nodeunits is built, found by asking the binaries.
+#[derive(Debug, Clone, Copy)]
+pub struct Built {
+    pub apply: bool,
+    pub helper: bool,
+}
+
+pub struct Nodeunits {
+    host: Box<dyn Host>,
+    work_dir: PathBuf,
+    bin_dir: PathBuf,
+    node: String,
+    built: Built,
+}
+
+impl Nodeunits {
+    /// `bin_dir` holds `nodeunits` and `nodeunits-helper` (the same path
+    /// inside the box).
+    pub fn new(host: Box<dyn Host>, work_dir: PathBuf, bin_dir: PathBuf) -> Result<Nodeunits> {
+        let node = host.ok("command -v node")?.trim().to_owned();
+        let nodeunits = bin_dir.join("nodeunits");
+        let helper = bin_dir.join("nodeunits-helper");
+        for binary in [&nodeunits, &helper] {
+            host.ok(&format!("test -x {}", binary.display()))
+                .with_context(|| {
+                    format!(
+                        "{} is not built: run `cargo build --bins` first",
+                        binary.display()
+                    )
+                })?;
+        }
+        let reload_probe = host.sh(&format!(
+            "{} reload --system bench-probe",
+            nodeunits.display()
+        ))?;
+        let not_implemented =
+            String::from_utf8_lossy(&reload_probe.stderr).contains("not implemented");
+        let built = Built {
+            apply: !not_implemented,
+            helper: host
+                .sh(&format!("{} --version", helper.display()))?
+                .status
+                .success(),
+        };
+        Ok(Nodeunits {
+            host,
+            work_dir,
+            bin_dir,
+            node,
+            built,
+        })
+    }
+
+    /// How this run drives nodeunits, for the results.
+    pub fn driver(&self) -> String {
+        let control = if self.built.apply {
+            "nodeunits apply / nodeunits reload"
+        } else {
+            "stand-in (units written per docs/contract.md, `systemctl restart app@i` one at a time)"
+        };
+        let worker = if self.built.helper {
+            "nodeunits-helper"
+        } else {
+            "stand-in (node with the benchmark's preload; no memory limit)"
+        };
+        format!("{control}; workers run by {worker}")
+    }
+
+    pub fn version(&self) -> String {
+        self.host
+            .ok(&format!(
+                "{} --version",
+                self.bin_dir.join("nodeunits").display()
+            ))
+            .map(|text| text.trim().to_owned())
+            .unwrap_or_else(|error| format!("unknown ({error})"))
+    }
+
+    fn nodeunits(&self, args: &str) -> Result<String> {
+        self.host.ok(&format!(
+            "{} {args}",
+            self.bin_dir.join("nodeunits").display()
+        ))
+    }
+
+    fn write_units(&self, app: &App) -> Result<()> {
+        let helper = self.bin_dir.join("nodeunits-helper");
+        let worker = if self.built.helper {
+            Worker::Helper { helper: &helper }
+        } else {
+            Worker::StandIn
+        };
+        for (file, contents) in units::render(app, &self.node, &worker) {
+            self.host
+                .write(&Path::new(UNIT_DIR).join(file), &contents)?;
+        }
+        self.host.ok("systemctl daemon-reload").map(drop)
+    }
+
+    fn instances(app: &App) -> Vec<String> {
+        (0..app.instances)
+            .map(|i| format!("{}@{i}.service", app.name))
+            .collect()
+    }
+
+    fn main_pids(&self, app: &App) -> Result<Vec<u32>> {
+        Self::instances(app)
+            .iter()
+            .map(|unit| {
+                let pid = self.host.ok(&format!("systemctl show -P MainPID {unit}"))?;
+                pid.trim()
+                    .parse()
+                    .with_context(|| format!("MainPID of {unit}: {pid:?}"))
+            })
+            .collect()
+    }
+}
+
+impl Supervisor for Nodeunits {
+    fn name(&self) -> &'static str {
+        "nodeunits"
+    }
+
+    fn host(&self) -> &dyn Host {
+        self.host.as_ref()
+    }
+
+    fn work_dir(&self) -> &Path {
+        &self.work_dir
+    }
+
+    fn supports_memory_limit(&self) -> bool {
+        self.built.helper
+    }
+
+    fn start(&mut self, app: &App) -> Result<()> {
+        if self.built.apply {
+            let file = self.work_dir.join(format!("{}.toml", app.name));
+            self.host.write(&file, &units::ecosystem(app))?;
+            self.nodeunits(&format!("apply --system {}", file.display()))?;
+            let all = Self::instances(app).join(" ");
+            self.host.ok(&format!(
+                "for i in $(seq 200); do systemctl is-active -q {all} && exit 0; sleep 0.05; done; \
+                 systemctl status --no-pager {all}; exit 1"
+            ))?;
+        } else {
+            self.write_units(app)?;
+            self.host.ok(&format!(
+                "systemctl start {0}.socket && systemctl start {0}.service {1} \
+                 || {{ journalctl --no-pager -n 40 -u '{0}*'; exit 1; }}",
+                app.name,
+                Self::instances(app).join(" ")
+            ))?;
+        }
+        wait_serving(self.host(), app, Duration::from_secs(30))
+    }
+
+    fn reload(&mut self, app: &App) -> Result<()> {
+        if self.built.apply {
+            return self
+                .nodeunits(&format!("reload --system {}", app.name))
+                .map(drop);
+        }
+        for unit in Self::instances(app) {
+            self.host.ok(&format!("systemctl restart {unit}"))?;
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, app: &App) -> Result<()> {
+        self.host
+            .ok(&format!(
+                // reset-failed also resets the start rate limit: the next
+                // measure starts the same app afresh.
+                "systemctl stop {0}.service {0}.socket '{0}@*.service' && systemctl reset-failed",
+                app.name
+            ))
+            .map(drop)
+    }
+
+    fn footprint(&self, app: &App) -> Result<Footprint> {
+        let mut footprint = Footprint::default();
+        for pid in self.main_pids(app)? {
+            if self.built.helper {
+                footprint.supervisor_kb += rss_kb(self.host(), pid)?;
+                let children = self
+                    .host
+                    .ok(&format!("cat /proc/{pid}/task/{pid}/children"))?;
+                for child in children.split_whitespace() {
+                    footprint
+                        .workers_kb
+                        .push(rss_kb(self.host(), child.parse()?)?);
+                }
+            } else {
+                footprint.workers_kb.push(rss_kb(self.host(), pid)?);
+            }
+        }
+        Ok(footprint)
+    }
+
+    fn restarts(&self, app: &App) -> Result<u64> {
+        let mut total = 0;
+        for unit in Self::instances(app) {
+            let count = self
+                .host
+                .ok(&format!("systemctl show -P NRestarts {unit}"))?;
+            total += count.trim().parse::<u64>().unwrap_or(0);
+        }
+        Ok(total)
+    }
+}
