@@ -120,7 +120,7 @@ impl Nodeunits {
             .collect()
     }
 
-    fn main_pids(&self, app: &App) -> Result<Vec<u32>> {
+    fn main_pids_of(&self, app: &App) -> Result<Vec<u32>> {
         Self::instances(app)
             .iter()
             .map(|unit| {
@@ -197,7 +197,7 @@ impl Supervisor for Nodeunits {
 
     fn footprint(&self, app: &App) -> Result<Footprint> {
         let mut footprint = Footprint::default();
-        for pid in self.main_pids(app)? {
+        for pid in self.main_pids_of(app)? {
             if self.built.helper {
                 footprint.supervisor_kb += rss_kb(self.host(), pid)?;
                 let children = self
@@ -213,6 +213,10 @@ impl Supervisor for Nodeunits {
             }
         }
         Ok(footprint)
+    }
+
+    fn worker_pids(&self, app: &App) -> Result<Vec<u32>> {
+        self.main_pids_of(app)
     }
 
     fn restarts(&self, app: &App) -> Result<u64> {

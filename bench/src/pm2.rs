@@ -161,6 +161,18 @@ impl Supervisor for Pm2 {
         })
     }
 
+    fn worker_pids(&self, app: &App) -> Result<Vec<u32>> {
+        self.processes(app)?
+            .iter()
+            .map(|process| {
+                let pid = process["pid"]
+                    .as_u64()
+                    .context("a PM2 worker without pid")?;
+                Ok(pid as u32)
+            })
+            .collect()
+    }
+
     fn restarts(&self, app: &App) -> Result<u64> {
         Ok(self
             .processes(app)?

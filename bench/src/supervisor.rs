@@ -29,6 +29,9 @@ pub trait Supervisor {
     fn reload(&mut self, app: &App) -> Result<()>;
     fn stop(&mut self, app: &App) -> Result<()>;
     fn footprint(&self, app: &App) -> Result<Footprint>;
+    /// The PIDs (in the box) of the processes that stand for the workers:
+    /// a reload replaces every one of them.
+    fn worker_pids(&self, app: &App) -> Result<Vec<u32>>;
     /// Restarts of the app's workers since it started, for any reason.
     fn restarts(&self, app: &App) -> Result<u64>;
     /// Whether it can restart a worker gracefully on a memory limit.

@@ -1,7 +1,7 @@
 //! Failed requests during K rolling reloads under keep-alive load, for the
 //! naive and the cooperative app; latency during reloads against steady.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::{who, Plan};
 use crate::apps::App;
@@ -48,7 +48,16 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
 
         let running = load::start(supervisor.host(), &load_plan, &dir)?;
         for _ in 0..plan.reloads {
+            let before = supervisor.worker_pids(&app)?;
             supervisor.reload(&app)?;
+            let after = supervisor.worker_pids(&app)?;
+            if let Some(pid) = before.iter().find(|pid| after.contains(pid)) {
+                bail!(
+                    "{}: a reload of {} left worker {pid} running (before {before:?}, after {after:?})",
+                    supervisor.name(),
+                    app.name
+                );
+            }
         }
         // Let requests queued during the last reload complete.
         std::thread::sleep(std::time::Duration::from_millis(500));
