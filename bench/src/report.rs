@@ -98,8 +98,26 @@ impl Results {
         }
     }
 
-    /// Fills in medians and ratios from the samples.
+    /// Fills in medians and ratios from the samples, and puts the rows in
+    /// the order of the issue: failures, throughput, memory, time, latency.
     pub fn summarize(&mut self) {
+        self.rows.sort_by_key(|row| {
+            let order = [
+                "Failed",
+                "Memory-limit",
+                "Throughput",
+                "Memory,",
+                "Memory that",
+                "Time",
+                "Reload",
+                "p50",
+                "p99",
+            ];
+            order
+                .iter()
+                .position(|prefix| row.measure.starts_with(prefix))
+                .unwrap_or(usize::MAX)
+        });
         for row in &mut self.rows {
             row.pm2_median = median(&row.pm2);
             row.nodeunits_median = median(&row.nodeunits);
@@ -133,10 +151,10 @@ impl Results {
                 "| {} | {} ({better}) | {} | {} | {} | {} |",
                 row.measure,
                 row.unit,
-                cell(row.pm2_median),
-                cell(row.nodeunits_median),
+                cell(&row.pm2),
+                cell(&row.nodeunits),
                 row.ratio.map_or("–".to_owned(), |r| format!("{r:.2}")),
-                cell(row.bare_node_median),
+                cell(&row.bare_node),
             );
         }
         if let Some(machine) = &self.machine {
@@ -161,11 +179,25 @@ impl Results {
     }
 }
 
-fn cell(value: Option<f64>) -> String {
-    match value {
-        None => "–".to_owned(),
-        Some(v) if v.abs() >= 100.0 || v.fract() == 0.0 => format!("{v:.0}"),
-        Some(v) => format!("{v:.2}"),
+/// The median, and the range when there are several samples.
+fn cell(samples: &[f64]) -> String {
+    let Some(middle) = median(samples) else {
+        return "–".to_owned();
+    };
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if samples.len() == 1 || min == max {
+        number(middle)
+    } else {
+        format!("{} ({}–{})", number(middle), number(min), number(max))
+    }
+}
+
+fn number(value: f64) -> String {
+    if value.abs() >= 100.0 || value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
     }
 }
 

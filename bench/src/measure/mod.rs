@@ -30,9 +30,9 @@ impl Plan {
             runs: 3,
             reloads: 10,
             connections: 32,
-            throughput_seconds: 5,
-            steady_seconds: 5,
-            memory_limit_seconds: 15,
+            throughput_seconds: 4,
+            steady_seconds: 4,
+            memory_limit_seconds: 12,
             smoke: false,
         }
     }
