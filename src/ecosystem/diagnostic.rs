@@ -72,12 +72,15 @@ impl Diagnostics {
     }
 
     /// All findings of `severity`, each rendered with its place in `source`.
+    /// In the order of the file; findings about the whole file last.
     pub fn render(&self, severity: Severity, path: &Path, source: &str) -> Vec<String> {
-        self.items
+        let mut items: Vec<&Diagnostic> = self
+            .items
             .iter()
             .filter(|d| d.severity == severity)
-            .map(|d| render(d, path, source))
-            .collect()
+            .collect();
+        items.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+        items.into_iter().map(|d| render(d, path, source)).collect()
     }
 }
 

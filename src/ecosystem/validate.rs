@@ -102,6 +102,10 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
         None => Interpreter::ByExtension,
         Some(key) => match fields.string(key) {
             Some(s) if s.get_ref() == "none" => Interpreter::None,
+            Some(s) if s.get_ref().contains('/') => {
+                let path = normalize(&dir.join(s.get_ref()));
+                Interpreter::Program(Spanned::new(s.span(), path.to_string_lossy().into_owned()))
+            }
             Some(s) if !s.get_ref().is_empty() => Interpreter::Program(s),
             _ => Interpreter::ByExtension,
         },

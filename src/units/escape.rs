@@ -76,7 +76,7 @@ pub fn exec_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-./:=,+@%$".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./:=,+@%$[]".contains(&b));
     let mut out = String::with_capacity(word.len() + 2);
     if plain && word != ";" {
         out.push_str(word);

@@ -10,7 +10,7 @@ mod render;
 use std::path::{Path, PathBuf};
 
 use crate::ecosystem::{self, Diagnostics, Severity};
-pub use facts::{CompileOptions, Facts, Mode};
+pub use facts::{installed_systemd_version, CompileOptions, Facts, Mode, FALLBACK_SYSTEMD_VERSION};
 
 /// One generated unit file.
 #[derive(Debug, Clone, PartialEq, Eq)]

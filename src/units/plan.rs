@@ -204,13 +204,15 @@ fn plan_app(
         timeout_stop: systemd_duration(app.kill_timeout),
         timeout_start: systemd_duration(timeout_start),
         restart: if app.autorestart { "always" } else { "no" },
-        restart_prevent_exit_status: (!app.stop_exit_codes.is_empty()).then(|| {
-            app.stop_exit_codes
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        }),
+        restart_prevent_exit_status: (app.autorestart && !app.stop_exit_codes.is_empty()).then(
+            || {
+                app.stop_exit_codes
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+        ),
         restart_force_exit_status: app.max_memory_restart.map(|_| MEMORY_RESTART_STATUS),
         restart_sec: systemd_duration(backoff.restart_sec),
         restart_steps: backoff.steps,
