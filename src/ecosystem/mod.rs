@@ -21,7 +21,8 @@ pub use settings::{App, Ecosystem};
 
 /// Parses and validates `source`, the text of the ecosystem file at `path`
 /// (absolute). Relative paths in it resolve against its directory.
-/// `None` when the file has errors; they are in `diagnostics`.
+/// Apps with errors are left out, and the errors recorded in `diagnostics`;
+/// `None` when the file has no apps to go on with.
 pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option<Ecosystem> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let (document, syntax_errors) = DeTable::parse_recoverable(source);
@@ -69,7 +70,7 @@ pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option
         }
         None => {
             diagnostics.error(
-                Some(0..0),
+                None,
                 "this file defines no apps",
                 "add an `[[apps]]` table with at least `name` and `script`",
             );
@@ -77,19 +78,60 @@ pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option
         }
     };
     let mut apps = Vec::new();
+    let mut names = Vec::new();
     for table in tables {
         let DeValue::Table(entries) = table.get_ref() else {
             continue;
         };
+        if let Some(name) = entries.get("name") {
+            names.extend(name.get_ref().as_str().map(|n| (n.to_owned(), name.span())));
+        }
         let mut fields = Fields::new(entries, diagnostics);
         let app = validate::app(&mut fields, table.span(), dir);
         validate::unknown_keys(&mut fields);
         apps.extend(app);
     }
-    (!diagnostics.has_errors()).then(|| Ecosystem {
+    check_collisions(&names, diagnostics);
+    Some(Ecosystem {
         path: path.to_path_buf(),
         apps,
     })
+}
+
+/// Two apps must not generate a unit of the same name: the same name twice,
+/// or `api-cron` beside the cron units of `api`.
+fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mut Diagnostics) {
+    let mut owners: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for (name, span) in names {
+        for unit in unit_names(name) {
+            if let Some(owner) = owners.insert(unit.clone(), name) {
+                let message = if owner == name {
+                    format!("the app `{name}` is defined twice")
+                } else {
+                    format!(
+                        "the unit `{unit}` of the app `{name}` is also a unit of the app `{owner}`"
+                    )
+                };
+                diagnostics.error(
+                    Some(span.clone()),
+                    message,
+                    "give each app a name of its own; an app `X` owns X.service, X@.service, X.socket, X-cron.timer and X-cron.service",
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// Every unit an app may generate.
+pub fn unit_names(app: &str) -> [String; 5] {
+    [
+        format!("{app}.socket"),
+        format!("{app}@.service"),
+        format!("{app}.service"),
+        format!("{app}-cron.timer"),
+        format!("{app}-cron.service"),
+    ]
 }
 
 /// `path` made absolute against the current directory, without `.` and `..`.

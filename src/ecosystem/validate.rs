@@ -71,7 +71,7 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
         if let Err(why) = crate::units::escape::unit_name_prefix(name.get_ref()) {
             fields.diagnostics.error(
                 Some(name.span()),
-                format!("`{}` cannot name units", name.get_ref()),
+                format!("`{}` cannot name units", name.get_ref().escape_debug()),
                 format!("allowed: {}", why.0),
             );
         }

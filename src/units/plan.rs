@@ -86,10 +86,12 @@ pub fn plan(
     diagnostics: &mut Diagnostics,
 ) -> Option<Vec<AppPlan>> {
     if let Some(profile) = &options.profile {
-        if !eco
-            .apps
-            .iter()
-            .any(|app| app.profiles.contains_key(profile))
+        // An app left out for its errors may be the one defining the profile.
+        if !diagnostics.has_errors()
+            && !eco
+                .apps
+                .iter()
+                .any(|app| app.profiles.contains_key(profile))
         {
             let defined: BTreeSet<&str> = eco
                 .apps
@@ -129,40 +131,7 @@ pub fn plan(
         .iter()
         .map(|app| plan_app(app, &source_path, options, diagnostics))
         .collect();
-    check_collisions(eco, diagnostics);
     plans.into_iter().collect()
-}
-
-/// Two apps must not generate a unit of the same name (`api-cron` vs the
-/// cron units of `api`, or the same name twice).
-fn check_collisions(eco: &Ecosystem, diagnostics: &mut Diagnostics) {
-    let mut owners: BTreeMap<String, &str> = BTreeMap::new();
-    for app in &eco.apps {
-        let name = app.name.get_ref();
-        for unit in unit_names(name) {
-            if let Some(owner) = owners.insert(unit.clone(), name) {
-                let message = if owner == name {
-                    format!("the app `{name}` is defined twice")
-                } else {
-                    format!(
-                        "the unit `{unit}` of the app `{name}` is also a unit of the app `{owner}`"
-                    )
-                };
-                diagnostics.error(Some(app.name.span()), message, "give each app a name of its own; an app `X` also owns `X-cron.timer` and `X-cron.service`");
-                break;
-            }
-        }
-    }
-}
-
-fn unit_names(app: &str) -> [String; 5] {
-    [
-        format!("{app}.socket"),
-        format!("{app}@.service"),
-        format!("{app}.service"),
-        format!("{app}-cron.timer"),
-        format!("{app}-cron.service"),
-    ]
 }
 
 fn plan_app(
