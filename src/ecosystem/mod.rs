@@ -6,6 +6,7 @@
 pub mod cron;
 pub mod diagnostic;
 mod fields;
+mod places;
 mod pm2;
 pub mod settings;
 mod validate;
@@ -137,5 +138,5 @@ pub fn unit_names(app: &str) -> [String; 5] {
 /// `path` made absolute against the current directory, without `.` and `..`.
 pub fn absolute(path: &Path) -> std::path::PathBuf {
     let joined = std::env::current_dir().unwrap_or_default().join(path);
-    validate::normalize(&joined)
+    places::normalize(&joined)
 }

@@ -1,6 +1,7 @@
 //! From a validated ecosystem to unit files: plan, then render.
 //! The files and their directives are specified in docs/contract.md.
 
+mod command;
 pub mod escape;
 mod facts;
 mod plan;
