@@ -178,7 +178,7 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
     let error_file =
         aliased(fields, "error_file", "error").and_then(|key| log_target(fields, key, dir));
     let app = App {
-        namespace: fields.string("namespace").map(Spanned::into_inner),
+        namespace: namespace(fields),
         args: fields.words("args").unwrap_or_default(),
         source_map_support,
         instances,
@@ -219,6 +219,24 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
     };
     let errors_after = fields.diagnostics.count(super::diagnostic::Severity::Error);
     (errors_after == errors_before).then_some(app)
+}
+
+/// A namespace is written as is into `X-Nodeunits-Namespace=`, which
+/// systemd does not unescape: it takes the characters of an app name.
+fn namespace(fields: &mut Fields) -> Option<String> {
+    let namespace = fields.string("namespace")?;
+    match crate::units::escape::unit_name_prefix(namespace.get_ref()) {
+        Ok(_) => Some(namespace.into_inner()),
+        Err(why) => {
+            let allowed = format!("allowed: {}", why.0.replace("an app name", "a namespace"));
+            fields.diagnostics.error(
+                Some(namespace.span()),
+                "invalid value for `namespace`",
+                allowed,
+            );
+            None
+        }
+    }
 }
 
 /// Which of two spellings of one option is set; an error if both are.

@@ -213,10 +213,7 @@ fn plan_app(
         unit: UnitSection {
             name: name.clone(),
             source_path: source_path.to_owned(),
-            namespace: app
-                .namespace
-                .as_deref()
-                .map(|ns| escape::specifiers(ns).unwrap_or_default()),
+            namespace: app.namespace.clone(),
         },
         worker,
         app: AppService {
