@@ -64,7 +64,8 @@ pub fn program(
                 );
                 return None;
             };
-            if under_version_manager(&path) {
+            let target = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if under_version_manager(&path) || under_version_manager(&target) {
                 diagnostics.warning(
                     span,
                     format!("the interpreter is {}, inside a version manager's directory", path.display()),
