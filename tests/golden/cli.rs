@@ -33,6 +33,8 @@ fn error_cases_report_exactly() {
             .args(command.split_whitespace())
             .arg(&file)
             .current_dir(&dir)
+            // The same commands on every machine: node, systemctl, ... stand-ins.
+            .env("PATH", golden_dir().join("bin"))
             .output()
             .expect("run nodeunits");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
