@@ -10,7 +10,7 @@ use super::cron;
 use super::fields::{integer, is_variable_name, Fields, Value};
 use super::places::{account, listen, log_target, normalize};
 use super::pm2;
-use super::settings::{defaults, App, Interpreter};
+use super::settings::{defaults, App, Interpreter, LogTarget};
 use super::values::Instances;
 
 /// Every option of an app, aliases included (`env_<profile>` aside).
@@ -54,6 +54,8 @@ pub const OPTIONS: &[&str] = &[
     "output",
     "error_file",
     "error",
+    "disable_logs",
+    "autostart",
 ];
 
 /// Validates one app; `None` when it has errors (they are recorded).
@@ -177,6 +179,19 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
         aliased(fields, "out_file", "output").and_then(|key| log_target(fields, key, dir));
     let error_file =
         aliased(fields, "error_file", "error").and_then(|key| log_target(fields, key, dir));
+    let (out_file, error_file) = match fields.bool("disable_logs") {
+        Some(true) => (Some(LogTarget::Null), Some(LogTarget::Null)),
+        _ => (out_file, error_file),
+    };
+    if let Some((_, value)) = fields.entry("autostart") {
+        if value.get_ref().as_bool() == Some(false) {
+            fields.diagnostics.warning(
+                Some(value.span()),
+                "`autostart = false` is not supported and is ignored",
+                "the app is enabled and started like the others; stop it with `nodeunits stop APP`",
+            );
+        }
+    }
     let app = App {
         namespace: namespace(fields),
         args: fields.words("args").unwrap_or_default(),
