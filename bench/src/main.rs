@@ -24,10 +24,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
-use host::Sandbox;
 use measure::{memory, memory_limit, reload, startup, throughput, Plan};
 use report::Results;
 use supervisor::Supervisor;
+use testhost::TestHost;
 
 struct Options {
     plan: Plan,
@@ -86,13 +86,13 @@ fn run() -> Result<()> {
     let Options { plan, out_dir } = options()?;
     let started = std::time::Instant::now();
     let pm2_version = pm2::install()?;
-    let scratch = bench_dir().join("results/tmp");
+    // Scratch space inside the boxes, where the checkout is read-only.
+    let scratch = PathBuf::from("/var/tmp/nodeunits-bench");
 
     let mut results = Results::new(if plan.smoke { "smoke" } else { "full" }, plan.runs);
     let nodeunits = nodeunits::Nodeunits::new(
-        Box::new(testhost::TestHost::boot("bench-nodeunits")),
-        // The checkout is read-only inside a test host box.
-        PathBuf::from("/var/tmp/nodeunits-bench"),
+        Box::new(TestHost::boot("bench-nodeunits")),
+        scratch.clone(),
         bin_dir()?,
     )?;
     let driver = nodeunits.driver();
@@ -100,19 +100,18 @@ fn run() -> Result<()> {
     eprintln!("nodeunits: {driver}");
     let mut supervisors: Vec<Box<dyn Supervisor>> = vec![
         Box::new(pm2::Pm2::new(
-            Box::new(Sandbox::boot().context("booting PM2's box")?),
-            scratch.join("pm2"),
+            Box::new(TestHost::boot("bench-pm2")),
+            scratch.clone(),
         )),
         Box::new(nodeunits),
     ];
-    let bare_box = Sandbox::boot().context("booting bare node's box")?;
-    let bare_dir = scratch.join("bare");
+    let bare_box = (!plan.smoke).then(|| TestHost::boot("bench-bare"));
 
     for run in 1..=plan.runs {
         eprintln!("run {run}/{}", plan.runs);
-        if !plan.smoke {
-            memory::baseline(&bare_box, &bare_dir, &mut results)?;
-            throughput::ceiling(&bare_box, &bare_dir, &plan, &mut results)?;
+        if let Some(bare_box) = &bare_box {
+            memory::baseline(bare_box, &scratch, &mut results)?;
+            throughput::ceiling(bare_box, &scratch, &plan, &mut results)?;
         }
         for supervisor in supervisors.iter_mut() {
             let supervisor = supervisor.as_mut();
@@ -128,7 +127,7 @@ fn run() -> Result<()> {
     }
 
     results.summarize();
-    results.machine = Some(machine::describe(&pm2_version, &nodeunits_version, &driver));
+    results.machine = Some(machine::describe(&pm2_version, &nodeunits_version, driver));
     results.notes.push(format!(
         "Wall time of this run: {:.0} s.",
         started.elapsed().as_secs_f64()

@@ -1,7 +1,8 @@
 //! nodeunits on real systemd, in a test host box. Driven by `nodeunits apply`
-//! and `nodeunits reload` when they are built; until then by a stand-in that
-//! writes the units docs/contract.md specifies and restarts the workers one
-//! at a time with systemctl, as the rolling reload does.
+//! and `nodeunits reload` when they are built; until then the units come from
+//! `nodeunits render` (or, without nodeunits-helper, from the benchmark's
+//! stand-in) and the workers are restarted one at a time with systemctl, as
+//! the rolling reload does.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,15 +12,22 @@ use anyhow::{Context, Result};
 use crate::apps::App;
 use crate::host::Host;
 use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
-use crate::units::{self, Worker};
+use crate::units;
 
 const UNIT_DIR: &str = "/etc/systemd/system";
 
-/// What of nodeunits is built, found by asking the binaries.
-#[derive(Debug, Clone, Copy)]
-pub struct Built {
-    pub apply: bool,
-    pub helper: bool,
+/// How the benchmark drives nodeunits: the most of it that is built, found
+/// by asking the binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// `nodeunits apply`, `nodeunits reload`, nodeunits-helper.
+    Apply,
+    /// `nodeunits render` into the unit directory, nodeunits-helper,
+    /// `systemctl restart APP@i` one at a time.
+    Render,
+    /// Units written by the benchmark, node with its preload,
+    /// `systemctl restart APP@i` one at a time.
+    StandIn,
 }
 
 pub struct Nodeunits {
@@ -27,7 +35,7 @@ pub struct Nodeunits {
     work_dir: PathBuf,
     bin_dir: PathBuf,
     node: String,
-    built: Built,
+    driver: Driver,
 }
 
 impl Nodeunits {
@@ -52,35 +60,38 @@ impl Nodeunits {
         ))?;
         let not_implemented =
             String::from_utf8_lossy(&reload_probe.stderr).contains("not implemented");
-        let built = Built {
-            apply: !not_implemented,
-            helper: host
-                .sh(&format!("{} --version", helper.display()))?
-                .status
-                .success(),
+        let helper_built = host
+            .sh(&format!("{} --version", helper.display()))?
+            .status
+            .success();
+        let driver = match (helper_built, not_implemented) {
+            (true, false) => Driver::Apply,
+            (true, true) => Driver::Render,
+            (false, _) => Driver::StandIn,
         };
         Ok(Nodeunits {
             host,
             work_dir,
             bin_dir,
             node,
-            built,
+            driver,
         })
     }
 
     /// How this run drives nodeunits, for the results.
-    pub fn driver(&self) -> String {
-        let control = if self.built.apply {
-            "nodeunits apply / nodeunits reload"
-        } else {
-            "stand-in (units written per docs/contract.md, `systemctl restart app@i` one at a time)"
-        };
-        let worker = if self.built.helper {
-            "nodeunits-helper"
-        } else {
-            "stand-in (node with the benchmark's preload; no memory limit)"
-        };
-        format!("{control}; workers run by {worker}")
+    pub fn driver(&self) -> &'static str {
+        match self.driver {
+            Driver::Apply => "nodeunits apply / nodeunits reload, workers under nodeunits-helper",
+            Driver::Render => {
+                "units from `nodeunits render`, workers under nodeunits-helper; \
+                 reload stand-in: `systemctl restart APP@i` one at a time"
+            }
+            Driver::StandIn => {
+                "stand-in: units written per docs/contract.md, workers as node with the \
+                 benchmark's preload (no helper, no memory limit), \
+                 `systemctl restart APP@i` one at a time"
+            }
+        }
     }
 
     pub fn version(&self) -> String {
@@ -100,16 +111,24 @@ impl Nodeunits {
         ))
     }
 
-    fn write_units(&self, app: &App) -> Result<()> {
-        let helper = self.bin_dir.join("nodeunits-helper");
-        let worker = if self.built.helper {
-            Worker::Helper { helper: &helper }
+    fn ecosystem_file(&self, app: &App) -> Result<PathBuf> {
+        let file = self.work_dir.join(format!("{}.toml", app.name));
+        self.host.write(&file, &units::ecosystem(app))?;
+        Ok(file)
+    }
+
+    fn install_units(&self, app: &App) -> Result<()> {
+        if self.driver == Driver::Render {
+            let file = self.ecosystem_file(app)?;
+            self.nodeunits(&format!(
+                "render --system --out {UNIT_DIR} {}",
+                file.display()
+            ))?;
         } else {
-            Worker::StandIn
-        };
-        for (file, contents) in units::render(app, &self.node, &worker) {
-            self.host
-                .write(&Path::new(UNIT_DIR).join(file), &contents)?;
+            for (file, contents) in units::stand_in(app, &self.node) {
+                self.host
+                    .write(&Path::new(UNIT_DIR).join(file), &contents)?;
+            }
         }
         self.host.ok("systemctl daemon-reload").map(drop)
     }
@@ -147,13 +166,12 @@ impl Supervisor for Nodeunits {
     }
 
     fn supports_memory_limit(&self) -> bool {
-        self.built.helper
+        self.driver != Driver::StandIn
     }
 
     fn start(&mut self, app: &App) -> Result<()> {
-        if self.built.apply {
-            let file = self.work_dir.join(format!("{}.toml", app.name));
-            self.host.write(&file, &units::ecosystem(app))?;
+        if self.driver == Driver::Apply {
+            let file = self.ecosystem_file(app)?;
             self.nodeunits(&format!("apply --system {}", file.display()))?;
             let all = Self::instances(app).join(" ");
             self.host.ok(&format!(
@@ -161,7 +179,7 @@ impl Supervisor for Nodeunits {
                  systemctl status --no-pager {all}; exit 1"
             ))?;
         } else {
-            self.write_units(app)?;
+            self.install_units(app)?;
             self.host.ok(&format!(
                 "systemctl start {0}.socket && systemctl start {0}.service {1} \
                  || {{ journalctl --no-pager -n 40 -u '{0}*'; exit 1; }}",
@@ -173,7 +191,7 @@ impl Supervisor for Nodeunits {
     }
 
     fn reload(&mut self, app: &App) -> Result<()> {
-        if self.built.apply {
+        if self.driver == Driver::Apply {
             return self
                 .nodeunits(&format!("reload --system {}", app.name))
                 .map(drop);
@@ -198,7 +216,7 @@ impl Supervisor for Nodeunits {
     fn footprint(&self, app: &App) -> Result<Footprint> {
         let mut footprint = Footprint::default();
         for pid in self.main_pids_of(app)? {
-            if self.built.helper {
+            if self.driver != Driver::StandIn {
                 footprint.supervisor_kb += rss_kb(self.host(), pid)?;
                 let children = self
                     .host

@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(row.ratio, Some(2.0));
         assert!(results
             .markdown()
-            .contains("| throughput | req/s (higher is better) | 20 | 40 | 2.00 | – |"));
+            .contains("| throughput | req/s (higher is better) | 20 (10–30) | 40 | 2.00 | – |"));
     }
 
     #[test]
