@@ -23,10 +23,12 @@ example:
 	@echo "not yet" && false
 
 # The benchmark against PM2 (BENCHMARKS.md): the full run, on demand; it
-# installs PM2 itself and writes bench/results/latest.{md,json}.
+# installs PM2 itself and writes bench/results/latest.{md,json}. nodeunits is
+# measured as released; the runner itself is a debug build, so that a failure
+# unwinds and powers its boxes off.
 bench:
 	$(CARGO) build --release --locked --workspace --bins
-	$(CARGO) run --release --locked -p nodeunits-bench
+	$(CARGO) run --locked -p nodeunits-bench -- --bin-dir $${CARGO_TARGET_DIR:-target}/release
 
 # Its short version for CI: one reload under load per app; fails unless
 # nodeunits failed no request.

@@ -2,8 +2,9 @@
 //! their own network, PID and mount namespaces), so PM2's daemon never runs
 //! on the machine and ports never collide.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Output};
+use std::process::{Child, Output, Stdio};
 
 use anyhow::{bail, Context, Result};
 
@@ -33,27 +34,60 @@ pub trait Host {
 }
 
 /// A box with systemd as PID 1: the test host of nodeunits' integration tests.
+/// Only booting may panic; every command's failure is an error to report.
 impl Host for testhost::TestHost {
     fn sh(&self, script: &str) -> Result<Output> {
-        Ok(testhost::TestHost::sh(self, script))
+        self.command(&["sh", "-c", script])
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("could not run `{script}` in the box"))
     }
 
     fn spawn(&self, script: &str) -> Result<Child> {
-        Ok(testhost::TestHost::spawn(self, script))
+        self.command(&["sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("could not start `{script}` in the box"))
     }
 
     fn write(&self, path: &Path, contents: &str) -> Result<()> {
-        testhost::TestHost::write(self, &utf8(path)?, contents);
+        let path = utf8(path)?;
+        let mut child = self
+            .command(&[
+                "sh",
+                "-c",
+                "mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\"",
+                "sh",
+                path,
+            ])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("could not write {path} in the box"))?;
+        child
+            .stdin
+            .take()
+            .context("stdin is piped")?
+            .write_all(contents.as_bytes())
+            .with_context(|| format!("writing {path} in the box"))?;
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            bail!(
+                "could not write {path} in the box: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
         Ok(())
     }
 
     fn read(&self, path: &Path) -> Result<String> {
-        Ok(testhost::TestHost::read(self, &utf8(path)?))
+        Host::ok(self, &format!("cat -- '{}'", utf8(path)?))
     }
 }
 
-fn utf8(path: &Path) -> Result<String> {
+fn utf8(path: &Path) -> Result<&str> {
     path.to_str()
-        .map(str::to_owned)
         .with_context(|| format!("{} is not UTF-8", path.display()))
 }

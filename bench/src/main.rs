@@ -1,7 +1,7 @@
 //! nodeunits against PM2, side by side in one run, on the same apps and the
 //! same load: see BENCHMARKS.md.
 //!
-//! `nodeunits-bench` runs the full benchmark and writes bench/results/latest.{md,json};
+//! `nodeunits-bench [--bin-dir target/release]` runs the full benchmark and writes bench/results/latest.{md,json};
 //! `nodeunits-bench --smoke` runs one reload under load per app, writes
 //! bench/results/tmp/smoke.{md,json} and fails unless nodeunits failed no request.
 
@@ -32,11 +32,13 @@ use testhost::TestHost;
 struct Options {
     plan: Plan,
     out_dir: PathBuf,
+    bin_dir: PathBuf,
 }
 
 fn options() -> Result<Options> {
     let mut plan = Plan::full();
     let mut out_dir = None;
+    let mut bin_dir = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -58,7 +60,14 @@ fn options() -> Result<Options> {
                     args.next().context("--out needs a directory")?,
                 ))
             }
-            other => bail!("unknown argument {other:?}; allowed: --smoke, --runs N, --out DIR"),
+            "--bin-dir" => {
+                bin_dir = Some(PathBuf::from(
+                    args.next().context("--bin-dir needs a directory")?,
+                ))
+            }
+            other => bail!(
+                "unknown argument {other:?}; allowed: --smoke, --runs N, --out DIR, --bin-dir DIR"
+            ),
         }
     }
     let default_dir = if plan.smoke {
@@ -68,6 +77,7 @@ fn options() -> Result<Options> {
     };
     Ok(Options {
         out_dir: out_dir.unwrap_or(default_dir),
+        bin_dir: bin_dir.map_or_else(beside_this_binary, Ok)?,
         plan,
     })
 }
@@ -83,7 +93,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<()> {
-    let Options { plan, out_dir } = options()?;
+    let Options {
+        plan,
+        out_dir,
+        bin_dir,
+    } = options()?;
     let started = std::time::Instant::now();
     let pm2_version = pm2::install()?;
     // Scratch space inside the boxes, where the checkout is read-only.
@@ -93,7 +107,7 @@ fn run() -> Result<()> {
     let nodeunits = nodeunits::Nodeunits::new(
         Box::new(TestHost::boot("bench-nodeunits")),
         scratch.clone(),
-        bin_dir()?,
+        bin_dir,
     )?;
     let driver = nodeunits.driver();
     let nodeunits_version = nodeunits.version();
@@ -140,9 +154,9 @@ fn run() -> Result<()> {
     Ok(())
 }
 
-/// Where `nodeunits` and `nodeunits-helper` are: beside this binary, built
-/// with the same profile.
-fn bin_dir() -> Result<PathBuf> {
+/// Where `nodeunits` and `nodeunits-helper` are unless `--bin-dir` says:
+/// beside this binary, built with the same profile.
+fn beside_this_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("finding the benchmark's own binary")?;
     Ok(exe
         .parent()
