@@ -33,12 +33,15 @@ struct Options {
     plan: Plan,
     out_dir: PathBuf,
     bin_dir: PathBuf,
+    /// `--only NAME`: measure one supervisor (`pm2` or `nodeunits`).
+    only: Option<String>,
 }
 
 fn options() -> Result<Options> {
     let mut plan = Plan::full();
     let mut out_dir = None;
     let mut bin_dir = None;
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -55,6 +58,18 @@ fn options() -> Result<Options> {
                         format!("--runs {value:?}: expected a whole number ≥ 1")
                     })?;
             }
+            "--reloads" => {
+                let value = args.next().context("--reloads needs a number")?;
+                plan.reloads = value
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .with_context(|| format!("--reloads {value:?}: expected a whole number ≥ 1"))?;
+            }
+            "--only" => match args.next().as_deref() {
+                Some(name @ ("pm2" | "nodeunits")) => only = Some(name.to_owned()),
+                other => bail!("--only {other:?}: expected pm2 or nodeunits"),
+            },
             "--out" => {
                 out_dir = Some(PathBuf::from(
                     args.next().context("--out needs a directory")?,
@@ -66,7 +81,7 @@ fn options() -> Result<Options> {
                 ))
             }
             other => bail!(
-                "unknown argument {other:?}; allowed: --smoke, --runs N, --out DIR, --bin-dir DIR"
+                "unknown argument {other:?}; allowed: --smoke, --runs N, --reloads K, --only pm2|nodeunits, --out DIR, --bin-dir DIR"
             ),
         }
     }
@@ -79,6 +94,7 @@ fn options() -> Result<Options> {
         out_dir: out_dir.unwrap_or(default_dir),
         bin_dir: bin_dir.map_or_else(beside_this_binary, Ok)?,
         plan,
+        only,
     })
 }
 
@@ -97,6 +113,7 @@ fn run() -> Result<()> {
         plan,
         out_dir,
         bin_dir,
+        only,
     } = options()?;
     let started = std::time::Instant::now();
     let pm2_version = pm2::install()?;
@@ -112,13 +129,16 @@ fn run() -> Result<()> {
     let driver = nodeunits.driver();
     let nodeunits_version = nodeunits.version();
     eprintln!("nodeunits: {driver}");
-    let mut supervisors: Vec<Box<dyn Supervisor>> = vec![
-        Box::new(pm2::Pm2::new(
+    let mut supervisors: Vec<Box<dyn Supervisor>> = Vec::new();
+    if only.as_deref() != Some("nodeunits") {
+        supervisors.push(Box::new(pm2::Pm2::new(
             Box::new(TestHost::boot("bench-pm2")),
             scratch.clone(),
-        )),
-        Box::new(nodeunits),
-    ];
+        )));
+    }
+    if only.as_deref() != Some("pm2") {
+        supervisors.push(Box::new(nodeunits));
+    }
     let bare_box = (!plan.smoke).then(|| TestHost::boot("bench-bare"));
 
     for run in 1..=plan.runs {

@@ -197,7 +197,9 @@ impl Supervisor for Nodeunits {
                 .map(drop);
         }
         for unit in Self::instances(app) {
-            self.host.ok(&format!("systemctl restart {unit}"))?;
+            self.host.ok(&format!(
+                "systemctl restart {unit} || {{ journalctl --no-pager -n 30 -u {unit}; exit 1; }}"
+            ))?;
         }
         Ok(())
     }

@@ -153,7 +153,8 @@ impl Results {
                 row.unit,
                 cell(&row.pm2),
                 cell(&row.nodeunits),
-                row.ratio.map_or("–".to_owned(), |r| format!("{r:.2}")),
+                row.ratio
+                    .map_or("–".to_owned(), |r| format!("{:.2}", r.max(0.0))),
                 cell(&row.bare_node),
             );
         }

@@ -92,3 +92,51 @@ pub fn ecosystem(app: &App) -> String {
     }
     toml
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ecosystem_file_carries_the_options_pm2_gets() {
+        let toml = ecosystem(&App::leaking());
+        for line in [
+            "name = \"leaking\"",
+            "instances = 2",
+            "listen = [\"127.0.0.1:3000\"]",
+            "wait_ready = true",
+            "kill_timeout = 1600",
+            "listen_timeout = 3000",
+            "max_memory_restart = \"150M\"",
+            "LEAK_MB_PER_S = \"25\"",
+        ] {
+            assert!(
+                toml.lines().any(|l| l == line),
+                "{line:?} missing from:\n{toml}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_stand_in_units_follow_the_contract() {
+        let units = stand_in(&App::naive(), "/usr/bin/node");
+        let names: Vec<&str> = units.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["naive.socket", "naive@.service", "naive.service"]);
+        let template = &units[1].1;
+        for line in [
+            "KillMode=mixed",
+            "KillSignal=SIGINT",
+            "Sockets=naive.socket",
+            "TimeoutStopSec=1600ms",
+            "Environment=\"BENCH_WAIT_READY=0\"",
+        ] {
+            assert!(
+                template.lines().any(|l| l == line),
+                "{line:?} missing from:\n{template}"
+            );
+        }
+        assert!(units[2]
+            .1
+            .contains("Wants=naive@0.service naive@1.service\n"));
+    }
+}

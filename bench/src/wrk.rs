@@ -34,7 +34,12 @@ impl Load {
 pub struct Report {
     pub requests: u64,
     pub requests_per_second: f64,
+    /// All socket errors: the sum of the four kinds below.
     pub socket_errors: u64,
+    pub connect_errors: u64,
+    pub read_errors: u64,
+    pub write_errors: u64,
+    pub timeouts: u64,
     pub non_2xx_3xx: u64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -68,7 +73,14 @@ pub fn parse(output: &str) -> Result<Report> {
             }
             ["50%", value] => report.p50_ms = duration_ms(value)?,
             ["99%", value] => report.p99_ms = duration_ms(value)?,
-            ["Socket", "errors:", ..] => report.socket_errors = socket_errors(line)?,
+            ["Socket", "errors:", ..] => {
+                let [connect, read, write, timeout] = socket_errors(line)?;
+                report.connect_errors = connect;
+                report.read_errors = read;
+                report.write_errors = write;
+                report.timeouts = timeout;
+                report.socket_errors = connect + read + write + timeout;
+            }
             _ => {}
         }
     }
@@ -78,18 +90,29 @@ pub fn parse(output: &str) -> Result<Report> {
     Ok(report)
 }
 
-/// `Socket errors: connect 0, read 12, write 0, timeout 3` → 15.
-fn socket_errors(line: &str) -> Result<u64> {
-    let counts = line.trim_start_matches("Socket errors:");
-    counts
+/// `Socket errors: connect 0, read 12, write 0, timeout 3` → [0, 12, 0, 3].
+fn socket_errors(line: &str) -> Result<[u64; 4]> {
+    let mut counts = [0; 4];
+    let parts: Vec<&str> = line
+        .trim_start_matches("Socket errors:")
         .split(',')
-        .map(|part| {
-            let count = part.split_whitespace().nth(1);
-            count
-                .and_then(|c| c.parse::<u64>().ok())
-                .with_context(|| format!("wrk's socket error line {line:?}"))
-        })
-        .sum()
+        .collect();
+    for (index, kind) in ["connect", "read", "write", "timeout"].iter().enumerate() {
+        counts[index] = match parts
+            .get(index)
+            .map(|part| part.split_whitespace().collect::<Vec<_>>())
+        {
+            Some(words) if words.len() == 2 && words[0] == *kind => words[1].parse().ok(),
+            _ => None,
+        }
+        .with_context(|| {
+            format!(
+                "wrk's socket error line {line:?}: expected {kind} N in place {}",
+                index + 1
+            )
+        })?;
+    }
+    Ok(counts)
 }
 
 /// wrk's durations: `812.00us`, `1.23ms`, `2.00s`, `1.50m`.
@@ -153,6 +176,15 @@ Transfer/sec:    100.00KB
     fn counts_socket_errors_and_bad_statuses_as_failed() {
         let report = parse(WITH_ERRORS).unwrap();
         assert_eq!(report.socket_errors, 46);
+        assert_eq!(
+            [
+                report.connect_errors,
+                report.read_errors,
+                report.write_errors,
+                report.timeouts
+            ],
+            [0, 41, 2, 3]
+        );
         assert_eq!(report.non_2xx_3xx, 7);
         assert_eq!(report.failed(), 53);
         assert_eq!(report.requests, 146_123);

@@ -47,6 +47,7 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
         }
 
         let running = load::start(supervisor.host(), &load_plan, &dir)?;
+        let reloading = std::time::Instant::now();
         for _ in 0..plan.reloads {
             let before = supervisor.worker_pids(&app)?;
             supervisor.reload(&app)?;
@@ -59,15 +60,39 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
                 );
             }
         }
+        let reload_seconds = reloading.elapsed().as_secs_f64();
         // Let requests queued during the last reload complete.
         std::thread::sleep(std::time::Duration::from_millis(500));
         let report = running.stop(supervisor.host())?;
+        eprintln!(
+            "    {} reloads of {}: {} requests ({:.0}/s), {} failed (connect {}, read {}, write {}, timeout {}, non-2xx {})",
+            plan.reloads,
+            app.name,
+            report.requests,
+            report.requests_per_second,
+            report.failed(),
+            report.connect_errors,
+            report.read_errors,
+            report.write_errors,
+            report.timeouts,
+            report.non_2xx_3xx
+        );
         results.add(
             &failed_measure(&app, plan.reloads),
             "requests",
             Better::Lower,
             who,
             report.failed() as f64,
+        );
+        results.add(
+            &format!(
+                "Reload wall time, {} reloads of {} ×{} under load",
+                plan.reloads, app.name, app.instances
+            ),
+            "s",
+            Better::Lower,
+            who,
+            reload_seconds,
         );
         if cooperative && !plan.smoke {
             results.add(
