@@ -205,14 +205,18 @@ impl Supervisor for Nodeunits {
     }
 
     fn stop(&mut self, app: &App) -> Result<()> {
-        self.host
-            .ok(&format!(
-                // reset-failed also resets the start rate limit: the next
-                // measure starts the same app afresh.
-                "systemctl stop {0}.service {0}.socket '{0}@*.service' && systemctl reset-failed",
+        if self.driver == Driver::Apply {
+            // As `pm2 delete`: the next measure applies the app afresh.
+            self.nodeunits(&format!("delete --system {}", app.name))?;
+        } else {
+            self.host.ok(&format!(
+                "systemctl stop {0}.service {0}.socket '{0}@*.service'",
                 app.name
-            ))
-            .map(drop)
+            ))?;
+        }
+        // This also resets the start rate limit: the next measure starts the
+        // same app afresh.
+        self.host.ok("systemctl reset-failed").map(drop)
     }
 
     fn footprint(&self, app: &App) -> Result<Footprint> {
