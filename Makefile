@@ -10,18 +10,6 @@ all: build
 build:
 	$(CARGO) build --release --locked
 
-lint:
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
-
-# The whole test suite: lint, unit and golden tests, and the integration
-# tests on real systemd (they boot test hosts, so they need root).
-test: lint
-	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
-
-example:
-	@echo "not yet" && false
-
 # The benchmark against PM2 (BENCHMARKS.md): the full run, on demand; it
 # installs PM2 itself and writes bench/results/latest.{md,json}. nodeunits is
 # measured as released; the runner itself is a debug build, so that a failure
@@ -35,3 +23,15 @@ bench:
 bench-smoke:
 	$(CARGO) build --locked --workspace --bins
 	$(CARGO) run --locked -p nodeunits-bench -- --smoke
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
+
+# The whole test suite: lint, unit and golden tests, and the integration
+# tests on real systemd (they boot test hosts, so they need root).
+test: lint
+	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
+
+example:
+	@echo "not yet" && false
