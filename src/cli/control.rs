@@ -44,12 +44,18 @@ fn app_units(units: &UnitDir, app: &str) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-/// `systemctl start APP.socket APP.service`, waiting until every instance is ready.
+/// `systemctl start APP.socket APP.service`, waiting until every instance is
+/// ready. systemd refuses to start a socket while its service (the app unit)
+/// is active, so when only the socket is down the app unit stops first.
 pub fn start(app: &str, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
     let names = app_units(&units, app)?;
     let systemd = connect(scope)?;
     let instances = instances_of(&systemd, app)?;
+    let socket = &names[0];
+    if names.len() == 2 && systemd.unit(socket)?.active_state()? != "active" {
+        systemd.stop(&names[1..])?;
+    }
     for batch in [
         &names[..names.len() - 1],
         &instances[..],

@@ -42,7 +42,8 @@ fn rollback_note(problems: &[String]) -> String {
 enum Undo {
     Stop(Vec<String>),
     Disable(Vec<String>),
-    Start(Vec<String>),
+    /// Batches started one after the other (see [`start_order`]).
+    Start(Vec<Vec<String>>),
     Enable(Vec<String>),
     Restart(String),
 }
@@ -57,7 +58,7 @@ impl Undo {
         match self {
             Undo::Stop(units) => systemd.stop(units),
             Undo::Disable(units) => systemd.disable(units),
-            Undo::Start(units) => systemd.start(units),
+            Undo::Start(batches) => start_in_order(systemd, batches),
             Undo::Enable(units) => systemd.enable(units),
             Undo::Restart(unit) => systemd.restart(unit),
         }
@@ -142,6 +143,37 @@ fn install_section(contents: Option<&str>) -> Vec<&str> {
         .collect()
 }
 
+/// Sockets first, then instances, then the app unit and timers: systemd
+/// refuses to start a socket whose service (the app unit) is already active.
+fn start_order(app: &AppPlan, units: &[String]) -> Vec<Vec<String>> {
+    let rank = |unit: &String| {
+        if unit.ends_with(".socket") {
+            0
+        } else if unit.starts_with(&format!("{}@", app.app)) {
+            1
+        } else {
+            2
+        }
+    };
+    (0..3)
+        .map(|r| {
+            units
+                .iter()
+                .filter(|u| rank(u) == r)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|batch| !batch.is_empty())
+        .collect()
+}
+
+fn start_in_order(
+    systemd: &dyn ServiceManager,
+    batches: &[Vec<String>],
+) -> Result<(), SystemdError> {
+    batches.iter().try_for_each(|batch| systemd.start(batch))
+}
+
 /// Units whose file has an `[Install]` section.
 fn installable(contents: &[(&str, &str)]) -> Vec<String> {
     contents
@@ -186,7 +218,7 @@ impl Applier<'_> {
             .collect();
         stop.extend(startable(app, &names));
         if !stop.is_empty() {
-            self.undo.push(Undo::Start(stop.clone()));
+            self.undo.push(Undo::Start(start_order(app, &stop)));
             self.say(&format!("{}: stopping {}", app.app, stop.join(" ")));
             self.systemd.stop(&stop).map_err(at(app))?;
         }
@@ -216,27 +248,18 @@ impl Applier<'_> {
     fn create(&mut self, app: &AppPlan) -> StepResult {
         let files = app.written();
         let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
-        let units = startable(app, &names);
-        let instances: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
-        let mut all = instances.clone();
-        all.extend(units.iter().cloned());
-        self.undo.push(Undo::Stop(all));
+        let mut units: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
+        units.extend(startable(app, &names));
+        self.undo.push(Undo::Stop(units.clone()));
+        self.systemd.check_loaded(&units).map_err(at(app))?;
         let enable = installable(&files);
         self.undo.push(Undo::Disable(enable.clone()));
         self.systemd.enable(&enable).map_err(at(app))?;
-        let (sockets, rest): (Vec<String>, Vec<String>) =
-            units.into_iter().partition(|u| u.ends_with(".socket"));
         self.say(&format!(
             "{}: starting {} instances",
-            app.app,
-            instances.len()
+            app.app, app.instances_after
         ));
-        for batch in [sockets, instances, rest] {
-            if !batch.is_empty() {
-                self.systemd.start(&batch).map_err(at(app))?;
-            }
-        }
-        Ok(())
+        start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))
     }
 
     fn change(&mut self, app: &AppPlan) -> StepResult {
@@ -249,6 +272,12 @@ impl Applier<'_> {
                 install_section(Some(contents)) != install_section(previous)
             })
             .collect();
+        let mut loaded: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
+        loaded.extend(startable(
+            app,
+            &written.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        ));
+        self.systemd.check_loaded(&loaded).map_err(at(app))?;
         let enable = installable(&install_changed);
         if !enable.is_empty() {
             self.systemd.enable(&enable).map_err(at(app))?;
@@ -261,17 +290,23 @@ impl Applier<'_> {
             .collect();
         let socket_written = written.iter().any(|(name, _)| *name == socket);
         if app.listen_changed && socket_written {
-            // Requires= makes a socket restart restart its workers too; the
-            // start jobs below wait for them to be ready again.
+            // The socket can only start while its service, the app unit, is
+            // inactive: the whole app stops and starts again on the new addresses.
+            let app_unit = app.app_unit();
+            let mut units = vec![socket.clone()];
+            units.extend(kept.iter().cloned());
+            units.push(app_unit.clone());
             self.say(&format!(
-                "{}: listen addresses changed, restarting {socket}",
+                "{}: listen addresses changed, restarting the app",
                 app.app
             ));
-            self.undo.push(Undo::Restart(socket.clone()));
-            self.systemd.restart(&socket).map_err(at(app))?;
-            if !kept.is_empty() {
-                self.systemd.start(&kept).map_err(at(app))?;
-            }
+            self.undo.push(Undo::Start(start_order(app, &units)));
+            self.undo
+                .push(Undo::Stop(vec![app_unit.clone(), socket.clone()]));
+            self.systemd
+                .stop(&[app_unit, socket.clone()])
+                .map_err(at(app))?;
+            start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))?;
         } else if app.template_changed() {
             let (systemd, undo, report) = (self.systemd, &mut self.undo, &mut *self.report);
             rolling::roll(

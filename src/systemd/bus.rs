@@ -88,11 +88,19 @@ impl Systemd {
         let mut pending: HashMap<OwnedObjectPath, &str> = HashMap::new();
         for unit in units {
             let job = match kind {
-                JobKind::Start => self.manager.start_unit(unit, "replace")?,
-                JobKind::Stop => self.manager.stop_unit(unit, "replace")?,
-                JobKind::Restart => self.manager.restart_unit(unit, "replace")?,
+                JobKind::Start => self.manager.start_unit(unit, "replace"),
+                JobKind::Stop => self.manager.stop_unit(unit, "replace"),
+                JobKind::Restart => self.manager.restart_unit(unit, "replace"),
             };
-            pending.insert(job, unit);
+            match job {
+                Ok(job) => {
+                    pending.insert(job, unit);
+                }
+                // A unit systemd does not know is stopped already.
+                Err(err) if matches!(kind, JobKind::Stop) && is_no_such_unit(&err) => {}
+                Err(err) if is_unloadable(&err) => return Err(self.load_failure(unit)),
+                Err(err) => return Err(err.into()),
+            }
         }
         let mut results = Vec::with_capacity(units.len());
         while !pending.is_empty() {
@@ -107,6 +115,18 @@ impl Systemd {
             }
         }
         Ok(results)
+    }
+
+    /// Why a unit cannot be loaded: its unit file is missing or invalid.
+    fn load_failure(&self, unit: &str) -> SystemdError {
+        let why = match self
+            .unit(unit)
+            .and_then(|u| Ok((u.load_state()?, u.load_error()?)))
+        {
+            Ok((state, (_, message))) => format!("cannot be loaded ({state}): {message}"),
+            Err(err) => format!("cannot be loaded: {err}"),
+        };
+        SystemdError::unit(unit, why, self.journal_tail(unit))
     }
 
     /// Checks that each unit whose job ended is now active; else says why not.
@@ -153,6 +173,15 @@ impl ServiceManager for Systemd {
         Ok(self.manager.reload()?)
     }
 
+    fn check_loaded(&self, units: &[String]) -> Result<(), SystemdError> {
+        for unit in units {
+            if self.unit(unit)?.load_state()? != "loaded" {
+                return Err(self.load_failure(unit));
+            }
+        }
+        Ok(())
+    }
+
     fn enable(&self, units: &[String]) -> Result<(), SystemdError> {
         let names: Vec<&str> = units.iter().map(String::as_str).collect();
         self.manager.enable_unit_files(&names, false, true)?;
@@ -188,4 +217,28 @@ impl ServiceManager for Systemd {
     fn journal_tail(&self, unit: &str) -> String {
         journal::tail(self.scope, unit, 15)
     }
+}
+
+fn error_name(err: &zbus::Error) -> Option<&str> {
+    match err {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str()),
+        _ => None,
+    }
+}
+
+fn is_no_such_unit(err: &zbus::Error) -> bool {
+    error_name(err) == Some("org.freedesktop.systemd1.NoSuchUnit")
+}
+
+/// systemd refuses jobs for units whose file is missing, masked or invalid.
+fn is_unloadable(err: &zbus::Error) -> bool {
+    matches!(
+        error_name(err),
+        Some(
+            "org.freedesktop.systemd1.NoSuchUnit"
+                | "org.freedesktop.systemd1.LoadFailed"
+                | "org.freedesktop.systemd1.BadUnitSetting"
+                | "org.freedesktop.systemd1.UnitMasked"
+        )
+    )
 }

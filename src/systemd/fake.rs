@@ -38,6 +38,9 @@ impl ServiceManager for FakeSystemd {
     fn daemon_reload(&self) -> Result<(), SystemdError> {
         self.call("daemon-reload", &[])
     }
+    fn check_loaded(&self, _units: &[String]) -> Result<(), SystemdError> {
+        Ok(())
+    }
     fn enable(&self, units: &[String]) -> Result<(), SystemdError> {
         self.call("enable", units)
     }

@@ -7,6 +7,9 @@ use std::fmt;
 pub trait ServiceManager {
     /// `daemon-reload`: systemd rereads the unit files.
     fn daemon_reload(&self) -> Result<(), SystemdError>;
+    /// Fails, naming the unit, unless systemd loaded every one of these
+    /// units (its file exists and is valid).
+    fn check_loaded(&self, units: &[String]) -> Result<(), SystemdError>;
     /// Creates the `[Install]` symlinks of these units.
     fn enable(&self, units: &[String]) -> Result<(), SystemdError>;
     /// Removes the `[Install]` symlinks of these units.

@@ -332,7 +332,7 @@ impl fmt::Display for AppPlan {
                     }
                 }
                 if self.listen_changed {
-                    write!(f, "; listen addresses changed: socket restart")?;
+                    write!(f, "; listen addresses changed: the app restarts on them")?;
                 } else if self.template_changed() && !self.kept_instances().is_empty() {
                     write!(f, "; rolling reload")?;
                 }

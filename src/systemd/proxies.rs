@@ -77,6 +77,9 @@ pub trait Unit {
     fn sub_state(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn load_state(&self) -> zbus::Result<String>;
+    /// (D-Bus error name, message) of a unit that failed to load.
+    #[zbus(property)]
+    fn load_error(&self) -> zbus::Result<(String, String)>;
     #[zbus(property, name = "InvocationID")]
     fn invocation_id(&self) -> zbus::Result<Vec<u8>>;
     /// Microseconds since the epoch; 0 when never active.

@@ -146,15 +146,17 @@ fn only_the_difference_of_instances_starts_or_stops() {
 }
 
 #[test]
-fn new_listen_addresses_restart_the_socket_instead_of_rolling() {
+fn new_listen_addresses_restart_the_whole_app_socket_first() {
     let dir = Dir::new("listen");
     dir.apply(&rendered(vec![app("api", 2, &["127.0.0.1:3000"], "v1")]));
     assert_eq!(
         dir.apply(&rendered(vec![app("api", 2, &["127.0.0.1:4000"], "v2")])),
         [
             "daemon-reload",
-            "restart api.socket",
+            "stop api.service api.socket",
+            "start api.socket",
             "start api@0.service api@1.service",
+            "start api.service",
         ]
     );
 }
