@@ -8,11 +8,10 @@ use super::args::{CompileArgs, ManagerArgs};
 use crate::systemd::bus::Systemd;
 use crate::systemd::plan::plan;
 use crate::systemd::{apply, Scope, UnitDir};
-use crate::units::Rendered;
 
 /// The manager the flags select and its unit directory.
 pub(super) fn target(manager: ManagerArgs) -> anyhow::Result<(Scope, UnitDir)> {
-    let scope = Scope::choose(manager.user, manager.system);
+    let scope = Scope::from(manager.mode());
     let dir = scope.unit_dir().context(
         "neither $XDG_CONFIG_HOME nor $HOME is set, so the user's unit directory is unknown; set HOME, or use --system",
     )?;
@@ -25,13 +24,6 @@ pub(super) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
         Scope::User => "your user service manager (is `systemctl --user` working? use --system for the system's)",
     };
     Systemd::connect(scope).with_context(|| format!("connecting to {which}"))
-}
-
-fn compile_file(file: &Path, _compile: &CompileArgs, _scope: Scope) -> anyhow::Result<Rendered> {
-    anyhow::bail!(
-        "{}: the ecosystem compiler is not part of this build yet",
-        file.display()
-    )
 }
 
 fn lingering() -> bool {
@@ -52,10 +44,14 @@ pub fn run(
     only: &[String],
 ) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
-    let rendered = compile_file(file, compile, scope)?;
-    for warning in &rendered.warnings {
-        eprintln!("warning: {warning}");
-    }
+    let rendered = match crate::units::compile(file, &compile.options(manager)) {
+        Ok(rendered) => rendered,
+        Err(err) => {
+            eprint!("{err}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    super::render::print_warnings(&rendered);
     let installed = units
         .read()
         .with_context(|| format!("reading the unit directory {}", units.path().display()))?;

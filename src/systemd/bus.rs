@@ -152,8 +152,10 @@ impl Systemd {
         state: &str,
         verb: &str,
     ) -> Result<String, SystemdError> {
-        let mut why =
-            format!("did not {verb}: its job ended `{job_result}` and the unit is {state}");
+        let sub_state = self.unit(unit)?.sub_state()?;
+        let mut why = format!(
+            "did not {verb}: its job ended `{job_result}` and the unit is {state} ({sub_state})"
+        );
         if unit.ends_with(".service") {
             let service = self.service(unit)?;
             let result = service.result()?;

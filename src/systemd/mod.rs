@@ -40,26 +40,16 @@ pub enum Scope {
     User,
 }
 
+impl From<crate::units::Mode> for Scope {
+    fn from(mode: crate::units::Mode) -> Self {
+        match mode {
+            crate::units::Mode::System => Scope::System,
+            crate::units::Mode::User => Scope::User,
+        }
+    }
+}
+
 impl Scope {
-    /// `--system` or `--user` when given, else system for root, user otherwise.
-    pub fn choose(user: bool, system: bool) -> Self {
-        if user {
-            Scope::User
-        } else if system || nix::unistd::geteuid().is_root() {
-            Scope::System
-        } else {
-            Scope::User
-        }
-    }
-
-    /// The flag that selects this manager in `systemctl` and `nodeunits`.
-    pub fn flag(self) -> &'static str {
-        match self {
-            Scope::System => "--system",
-            Scope::User => "--user",
-        }
-    }
-
     /// Where administrators' units live: `/etc/systemd/system`, or
     /// `$XDG_CONFIG_HOME/systemd/user` (default `~/.config/systemd/user`).
     pub fn unit_dir(self) -> Option<PathBuf> {
