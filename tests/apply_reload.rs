@@ -38,6 +38,40 @@ fn systemctl_reload_performs_the_rolling_reload() {
 }
 
 #[test]
+fn a_reload_stops_at_the_instance_that_does_not_come_back() {
+    let api = App::new("api", 3, 3000);
+    let (host, _) = boot_applied("reload-broken", std::slice::from_ref(&api));
+    host.write(
+        "/etc/systemd/system/api@1.service.d/broken.conf",
+        "[Service]\nEnvironment=APP_VERSION=broken\n",
+    );
+    host.ok("systemctl daemon-reload");
+    let ids = invocation_ids(&host, &api.units());
+
+    let output = nodeunits(&host, "reload api");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stdout.starts_with("api@0.service restarted and ready in "),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("reload of `api` stopped at api@1.service; left alone: api@2.service"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("api@1.service did not restart"), "{stderr}");
+    assert!(stderr.contains("version broken cannot start"), "{stderr}");
+    assert_eq!(
+        invocation_ids(&host, &api.units()[2..]),
+        ids[2..],
+        "api@2 untouched"
+    );
+    assert_eq!(active_states(&host, &api.units())[2], "active");
+}
+
+#[test]
 fn scale_persists_until_the_next_apply_which_says_it_undoes_it() {
     let api = App::new("api", 2, 3000);
     let (mut host, file) = boot_applied("apply-scale", std::slice::from_ref(&api));
