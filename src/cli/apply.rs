@@ -6,7 +6,9 @@ use anyhow::Context;
 
 use super::args::{CompileArgs, ManagerArgs};
 use crate::systemd::bus::Systemd;
+use crate::systemd::lock::{lock_dir, AppLock};
 use crate::systemd::plan::plan;
+use crate::systemd::plan::{Change, Plan};
 use crate::systemd::{apply, Scope, UnitDir};
 
 /// The manager the flags select and its unit directory.
@@ -24,6 +26,26 @@ pub(super) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
         Scope::User => "your user service manager (is `systemctl --user` working? use --system for the system's)",
     };
     Systemd::connect(scope).with_context(|| format!("connecting to {which}"))
+}
+
+/// Holds the rollout lock of each app, waiting for other rollouts of them.
+pub(super) fn lock_apps<'a>(
+    scope: Scope,
+    apps: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<Vec<AppLock>> {
+    let dir = lock_dir(scope);
+    let mut apps: Vec<&str> = apps.into_iter().collect();
+    // One order for everyone, so two commands never wait for each other.
+    apps.sort_unstable();
+    apps.dedup();
+    apps.into_iter()
+        .map(|app| {
+            AppLock::acquire(&dir, app, || {
+                eprintln!("{app}: waiting for another rollout of it to finish");
+            })
+            .with_context(|| format!("locking {}", dir.join(app).display()))
+        })
+        .collect()
 }
 
 fn lingering() -> bool {
@@ -52,19 +74,32 @@ pub fn run(
         }
     };
     super::render::print_warnings(&rendered);
-    let installed = units
-        .read()
-        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
-    let plan = plan(&rendered, &installed, only, units.path())?;
-    print!("{plan}");
+    let planned = |units: &UnitDir| -> anyhow::Result<Plan> {
+        let installed = units
+            .read()
+            .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
+        Ok(plan(&rendered, &installed, only, units.path())?)
+    };
+    let first = planned(&units)?;
+    print!("{first}");
     if dry_run {
-        print!("{}", plan.diff(units.path()));
+        print!("{}", first.diff(units.path()));
         return Ok(ExitCode::SUCCESS);
     }
-    if plan.changes_nothing() {
+    if first.changes_nothing() {
         return Ok(ExitCode::SUCCESS);
     }
     let systemd = connect(scope)?;
+    let changing = first
+        .apps
+        .iter()
+        .filter(|app| app.change != Change::Unchanged);
+    let _locks = lock_apps(scope, changing.map(|app| app.app.as_str()))?;
+    // Another rollout may have changed the files while this one waited.
+    let plan = planned(&units)?;
+    if plan != first {
+        print!("the unit files changed meanwhile; the plan now:\n{plan}");
+    }
     apply::apply(&plan, &units, &systemd, &mut |line| println!("{line}"))?;
     if scope == Scope::User && !lingering() {
         println!(

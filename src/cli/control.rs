@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::apply::{connect, target};
+use super::apply::{connect, lock_apps, target};
 use super::args::ManagerArgs;
 use super::reload::instances_of;
 use crate::systemd::plan::removal;
@@ -97,9 +97,9 @@ pub fn delete(app: &str, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let plan = removal(app, &installed)
         .with_context(|| format!("no app `{app}` is installed in {}", units.path().display()))?;
     print!("{plan}");
-    apply::apply(&plan, &units, &connect(scope)?, &mut |line| {
-        println!("{line}")
-    })?;
+    let systemd = connect(scope)?;
+    let _lock = lock_apps(scope, [app])?;
+    apply::apply(&plan, &units, &systemd, &mut |line| println!("{line}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -108,9 +108,10 @@ pub fn delete(app: &str, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
 pub fn scale(app: &str, count: u32, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
     let name = format!("{app}.service");
+    let systemd = connect(scope)?;
+    let _lock = lock_apps(scope, [app])?;
     let contents = generated(&units, &name, app)?;
     let before = wanted_instances(app, &contents);
-    let systemd = connect(scope)?;
     units
         .write(&name, &rescale_app_unit(app, &contents, count))
         .with_context(|| format!("writing {}", units.path().join(&name).display()))?;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::apply::{connect, target};
+use super::apply::{connect, lock_apps, target};
 use super::args::ManagerArgs;
 use crate::systemd::bus::Systemd;
 use crate::systemd::rolling::{instance_units, roll};
@@ -30,6 +30,7 @@ pub fn run(app: &str, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let (scope, _) = target(manager)?;
     let systemd = connect(scope)?;
     let instances = instances_of(&systemd, app)?;
+    let _lock = lock_apps(scope, [app])?;
     let mut done = 0;
     roll(
         &systemd,

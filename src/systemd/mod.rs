@@ -8,6 +8,8 @@ pub mod apply;
 pub mod bus;
 /// `journalctl` invocations.
 pub mod journal;
+/// One rollout per app at a time.
+pub mod lock;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
 /// Rendered units vs installed ones.
