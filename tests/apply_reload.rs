@@ -72,6 +72,22 @@ fn a_reload_stops_at_the_instance_that_does_not_come_back() {
 }
 
 #[test]
+fn two_reloads_at_once_take_turns() {
+    let api = App::new("api", 2, 3000);
+    let (host, _) = boot_applied("reload-twice", std::slice::from_ref(&api));
+    let cursor = cursor(&host);
+    let first = host.spawn(&format!("{NODEUNITS} reload api"));
+    let second = host.spawn(&format!("{NODEUNITS} reload api"));
+    for reload in [first, second] {
+        let output = reload.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", describe(&output));
+    }
+    let mut twice = one_at_a_time(2);
+    twice.extend(one_at_a_time(2));
+    assert_eq!(restarts_since(&host, &cursor, "api"), twice);
+}
+
+#[test]
 fn scale_persists_until_the_next_apply_which_says_it_undoes_it() {
     let api = App::new("api", 2, 3000);
     let (mut host, file) = boot_applied("apply-scale", std::slice::from_ref(&api));
