@@ -57,7 +57,7 @@ impl App<'_> {
             .map(|a| format!(" --listen {a}"))
             .collect();
         format!(
-            "[Unit]\nDescription={name} worker %i (nodeunits)\n{sockets}After={name}.socket network.target\n\
+            "[Unit]\nDescription={name} worker %i (nodeunits)\n{sockets}After={name}.socket network.target\nStartLimitIntervalSec=0\n\
              [Service]\nType=notify\nNotifyAccess=all\n{sockets_service}\
              ExecStart={HELPER} --app {name} --instance %i{listen} --kill-timeout {kill_ms} {options} -- {command}\n\
              WorkingDirectory=/srv/{name}\nEnvironment=\"NODE_APP_INSTANCE=%i\"\n{service}\
@@ -137,11 +137,34 @@ pub fn active_state(host: &TestHost, unit: &str) -> String {
         .to_owned()
 }
 
-/// wrk with keep-alive connections against 127.0.0.1 inside the box.
-pub fn wrk(host: &TestHost, port: u16, connections: u32, seconds: u32) -> Child {
-    host.spawn(&format!(
-        "exec wrk -t2 -c{connections} -d{seconds}s --timeout 5s http://127.0.0.1:{port}/"
-    ))
+/// wrk with keep-alive connections against 127.0.0.1 inside the box, until
+/// `stop_wrk` (wrk prints its summary on SIGINT).
+pub fn wrk(host: &TestHost, port: u16, connections: u32) -> Child {
+    let child = host.spawn(&format!(
+        "wrk -t2 -c{connections} -d600s --timeout 5s http://127.0.0.1:{port}/ & echo $! >/run/wrk.pid; wait"
+    ));
+    wait_for(host, "test -s /run/wrk.pid", Duration::from_secs(10));
+    sleep_ms(1000);
+    child
+}
+
+/// Stops wrk and returns its counts and output.
+pub fn stop_wrk(host: &TestHost, load: Child) -> (WrkCounts, String) {
+    host.ok("kill -INT $(cat /run/wrk.pid) && rm /run/wrk.pid");
+    finish_wrk(load)
+}
+
+/// Asserts wrk saw requests served and none failed.
+pub fn assert_no_failures(counts: &WrkCounts, output: &str, what: &str) {
+    assert!(
+        counts.requests > 1000,
+        "{what}: too few requests to mean anything:\n{output}"
+    );
+    assert_eq!(
+        (counts.socket_errors, counts.non_2xx_3xx),
+        (0, 0),
+        "{what}: failed requests (socket errors, non-2xx/3xx responses):\n{output}"
+    );
 }
 
 /// What wrk counted.
