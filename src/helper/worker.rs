@@ -167,43 +167,59 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> (Ending, Option<StopReason
                     worker.kill_timeout.as_millis()
                 );
                 kill_tree(Signal::SIGKILL);
-                stop = Some((stop.unwrap().0, now + Duration::from_secs(3600)));
+                stop = stop.map(|(reason, _)| (reason, now + Duration::from_secs(3600)));
             }
-        } else if let Some(memory) = &worker.memory {
-            if now >= next_memory_check {
-                next_memory_check = now + MEMORY_EVERY;
-                let resident = proc_tree::tree_resident_bytes(nix::unistd::getpid().as_raw());
-                if resident > memory.limit {
-                    if !over_memory_logged {
-                        tracing::warn!(
-                            "resident memory of the app's processes is {} ({} bytes), over max_memory_restart {} ({} bytes): restarting it gracefully",
-                            megabytes(resident), resident, megabytes(memory.limit), memory.limit
-                        );
-                        over_memory_logged = true;
-                    }
-                    let my_turn = memory.lock.as_ref().map_or(true, MemoryLock::try_take);
-                    if my_turn {
-                        let status = format!(
-                            "over memory: {} > {}, draining",
-                            megabytes(resident),
-                            megabytes(memory.limit)
-                        );
-                        notify(&[NotifyState::Status(&status)]);
-                        worker.restart_lock = None;
-                        deliver_stop(&mut worker, Signal::SIGINT);
-                        stop = Some((StopReason::Memory, now + worker.kill_timeout));
-                    } else {
-                        notify(&[NotifyState::Status(
-                            "over memory: waiting for another instance's memory restart",
-                        )]);
-                    }
-                }
+        } else if worker.memory.is_some() && now >= next_memory_check {
+            next_memory_check = now + MEMORY_EVERY;
+            if over_memory(&mut worker, &mut over_memory_logged) {
+                deliver_stop(&mut worker, Signal::SIGINT);
+                stop = Some((StopReason::Memory, now + worker.kill_timeout));
             }
         }
     }
     let ending = ending.expect("the loop ends with the app");
     finish_leftovers(signals);
     (ending, stop.map(|(reason, _)| reason))
+}
+
+/// Sums the tree's memory; true when it is over the limit and this
+/// instance's turn to restart has come.
+fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
+    let Some(memory) = &worker.memory else {
+        return false;
+    };
+    let resident = proc_tree::tree_resident_bytes(nix::unistd::getpid().as_raw());
+    if resident <= memory.limit {
+        return false;
+    }
+    let figures = format!(
+        "{} ({resident} bytes), over max_memory_restart {} ({} bytes)",
+        megabytes(resident),
+        megabytes(memory.limit),
+        memory.limit
+    );
+    if !memory.lock.as_ref().map_or(true, MemoryLock::try_take) {
+        if !*logged {
+            let holder = memory.lock.as_ref().and_then(MemoryLock::holder);
+            let holder = holder.map_or_else(
+                || "another instance".to_owned(),
+                |i| format!("instance {i}"),
+            );
+            tracing::warn!("resident memory of the app's processes is {figures}: restarting once {holder} has finished its memory restart");
+            *logged = true;
+        }
+        notify(&[NotifyState::Status(
+            "over memory: waiting for another instance's memory restart",
+        )]);
+        return false;
+    }
+    tracing::warn!("resident memory of the app's processes is {figures}: restarting it gracefully (exit status 75)");
+    notify(&[NotifyState::Status(&format!(
+        "over memory: {figures}: draining"
+    ))]);
+    // This process holds the lock now; its replacement releases it.
+    worker.restart_lock = None;
+    true
 }
 
 fn become_ready(worker: &mut Worker, ready: &mut bool) {
