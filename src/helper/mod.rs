@@ -19,13 +19,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use nix::sys::signal::{raise, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use sd_notify::NotifyState;
 
 pub use options::Options;
+use options::Request;
 use worker::{Ending, MemoryWatch, ReadyWhen, StopReason, Worker};
 
 /// The exit status after a memory restart (`RestartForceExitStatus=`).
@@ -35,7 +35,21 @@ pub const EXIT_CONFIG: u8 = 78;
 
 /// Entry point of the `nodeunits-helper` binary.
 pub fn main() -> ExitCode {
-    let options = Options::parse();
+    let options = match options::parse(std::env::args_os().skip(1)) {
+        Ok(Request::Run(options)) => options,
+        Ok(Request::Help) => {
+            print!("{}", options::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Version) => {
+            println!("nodeunits-helper {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("nodeunits-helper: {message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     log::init(&options.app);
     match run(&options) {
         Ok(Ending::Exited(code)) => ExitCode::from(code.clamp(0, 255) as u8),
