@@ -69,6 +69,13 @@ http.createServer((req, res) => res.end('esm\\n')).listen(8104);
 http.createServer((req, res) => res.end('admin\\n')).listen(9104, '127.0.0.1');
 ";
 
+/// One port on two addresses, and a unix socket.
+const MULTI: &str = "\
+const http = require('http');
+http.createServer((req, res) => res.end('port\\n')).listen(8106);
+http.createServer((req, res) => res.end('path\\n')).listen('/run/multi.sock');
+";
+
 const PYTHON: &str = "\
 import http.server, os, socket
 
@@ -133,6 +140,14 @@ fn apps_serve_through_the_inherited_socket() {
         "admin\n",
         "the ESM app's own second port still works"
     );
+
+    host.write("/srv/multi/app.js", MULTI);
+    let listen = ["127.0.0.1:8106", "127.0.0.2:8106", "/run/multi.sock"];
+    node_app("multi", &listen, "--node", "/usr/bin/node app.js").start(&host, 1);
+    for url in ["http://127.0.0.1:8106/", "http://127.0.0.2:8106/"] {
+        assert_eq!(host.ok(&format!("curl -sS {url}")), "port\n", "{url}");
+    }
+    assert_eq!(host.ok("curl -sS --unix-socket /run/multi.sock http://x/"), "path\n");
 
     host.write("/srv/python/server.py", PYTHON);
     let python = node_app(

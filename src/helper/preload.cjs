@@ -24,6 +24,7 @@ const IDLE_GRACE_MS = 1000;
 const kState = Symbol('nodeunits.server');
 const kResponse = Symbol('nodeunits.response');
 const kIdleSince = Symbol('nodeunits.idleSince');
+const kAcceptors = Symbol('nodeunits.acceptors');
 const servers = new Set();
 
 function parseListenMap(text) {
@@ -51,17 +52,17 @@ function normalize(args) {
   return [{ port: first, host: typeof args[1] === 'string' ? args[1] : undefined }, callback];
 }
 
-// The inherited fd for this listen() call, if the socket unit holds its port or path.
-function inheritedFd(options) {
-  if (!listenMap || !options || options.fd !== undefined || options.handle !== undefined) return undefined;
+// The inherited fds for this listen() call: those of the socket unit's
+// entries with its port (several when it listens on one port on several
+// addresses), or its path.
+function inheritedFds(options) {
+  if (!listenMap || !options || options.fd !== undefined || options.handle !== undefined) return [];
   if (typeof options.path === 'string') {
-    const entry = listenMap.find((e) => e.address === options.path);
-    return entry && entry.fd;
+    return listenMap.filter((e) => e.address === options.path).map((e) => e.fd);
   }
   const port = Number(options.port);
-  if (!Number.isInteger(port) || port <= 0) return undefined;
-  const entry = listenMap.find((e) => portOf(e.address) === port);
-  return entry && entry.fd;
+  if (!Number.isInteger(port) || port <= 0) return [];
+  return listenMap.filter((e) => portOf(e.address) === port).map((e) => e.fd);
 }
 
 function tellHelper(message) {
@@ -74,11 +75,41 @@ const originalListen = net.Server.prototype.listen;
 net.Server.prototype.listen = function listen(...args) {
   track(this);
   const [options, callback] = normalize(args);
-  const fd = inheritedFd(options);
+  const [fd, ...moreFds] = inheritedFds(options);
   if (fd === undefined) return originalListen.apply(this, args);
-  this.once('listening', () => tellHelper({ nodeunits: 'listening', fd }));
+  this.once('listening', () => {
+    for (const more of moreFds) acceptFrom(this, more);
+    tellHelper({ nodeunits: 'listening', fd });
+  });
   const fdOptions = { fd };
   return callback ? originalListen.call(this, fdOptions, callback) : originalListen.call(this, fdOptions);
+};
+
+// A server holds one listening handle: connections on a further inherited
+// socket are accepted by a hidden server and handed over, counted as the
+// server's own so that close() waits for them too.
+function acceptFrom(server, fd) {
+  const acceptor = new net.Server({
+    allowHalfOpen: server.allowHalfOpen,
+    pauseOnConnect: server.pauseOnConnect,
+    noDelay: server.noDelay,
+    keepAlive: server.keepAlive,
+  });
+  acceptor.on('connection', (socket) => {
+    acceptor._connections -= 1;
+    socket.server = server;
+    socket._server = server;
+    server._connections += 1;
+    server.emit('connection', socket);
+  });
+  originalListen.call(acceptor, { fd });
+  (server[kAcceptors] ||= []).push(acceptor);
+}
+
+const originalClose = net.Server.prototype.close;
+net.Server.prototype.close = function close(...args) {
+  for (const acceptor of this[kAcceptors] || []) if (acceptor.listening) originalClose.call(acceptor);
+  return originalClose.apply(this, args);
 };
 
 function isHttp(server) {
