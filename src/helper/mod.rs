@@ -105,6 +105,9 @@ fn run(options: &Options) -> Result<Ending, String> {
     if let Some(base) = options.exp_backoff {
         let delay = backoff::delay(base, previous_restarts);
         if !delay.is_zero() && wait_or_stop(&signals, delay, previous_restarts) {
+            if let Some(count) = &restarts {
+                count.write(0);
+            }
             return Ok(Ending::Exited(0));
         }
     }
@@ -211,12 +214,12 @@ fn run(options: &Options) -> Result<Ending, String> {
         }),
         restart_lock: lock(stale_after),
     };
-    let (ending, stop) = worker::run(worker, &signals);
-    tracing::info!("the app ended: {}", describe(ending));
+    let outcome = worker::run(worker, &signals);
+    tracing::info!("the app ended: {}", describe(outcome.ending));
     if let Some(count) = &restarts {
         let healthy = started.elapsed() >= backoff::HEALTHY_AFTER;
-        count.write(match stop {
-            Some(StopReason::Signal) => 0,
+        count.write(match outcome.stop {
+            Some(StopReason::Signal(_)) => 0,
             _ if healthy => 1,
             _ => previous_restarts.saturating_add(1),
         });
@@ -226,9 +229,11 @@ fn run(options: &Options) -> Result<Ending, String> {
             std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
         );
     }
-    Ok(match stop {
+    Ok(match outcome.stop {
         Some(StopReason::Memory) => Ending::Exited(EXIT_MEMORY_RESTART.into()),
-        _ => ending,
+        // Killed at kill_timeout on a stop, as PM2 does: still a stop, not a crash.
+        Some(StopReason::Signal(signal)) if outcome.killed => Ending::Killed(signal),
+        _ => outcome.ending,
     })
 }
 

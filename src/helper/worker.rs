@@ -33,8 +33,18 @@ pub enum ReadyWhen {
 /// Why the worker is going away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
-    Signal,
+    /// systemd (or someone) sent this stop signal.
+    Signal(Signal),
     Memory,
+}
+
+/// How the worker ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub ending: Ending,
+    pub stop: Option<StopReason>,
+    /// The app outlived kill_timeout and was killed.
+    pub killed: bool,
 }
 
 /// How the app ended.
@@ -77,13 +87,14 @@ fn megabytes(bytes: u64) -> String {
 
 /// Runs the worker until the app has exited; returns how it ended and why
 /// the worker stopped, if it was asked to.
-pub fn run(mut worker: Worker, signals: &SignalFd) -> (Ending, Option<StopReason>) {
+pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
     let mut lines = LineBuffer::default();
     let mut ready = false;
     let mut stop: Option<(StopReason, Instant)> = None;
     let mut next_memory_check = Instant::now();
     let mut over_memory_logged = false;
     let mut ending = None;
+    let mut killed = false;
     if worker.ready_when == ReadyWhen::AtOnce {
         become_ready(&mut worker, &mut ready);
     } else if worker.ready_when == ReadyWhen::AppNotifies {
@@ -140,7 +151,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> (Ending, Option<StopReason
                         }
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
-                            StopReason::Signal,
+                            StopReason::Signal(stop_signal),
                             stop.map_or(Instant::now() + worker.kill_timeout, |s| s.1),
                         ));
                     }
@@ -167,6 +178,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> (Ending, Option<StopReason
                     worker.kill_timeout.as_millis()
                 );
                 kill_tree(Signal::SIGKILL);
+                killed = true;
                 stop = stop.map(|(reason, _)| (reason, now + Duration::from_secs(3600)));
             }
         } else if worker.memory.is_some() && now >= next_memory_check {
@@ -179,7 +191,11 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> (Ending, Option<StopReason
     }
     let ending = ending.expect("the loop ends with the app");
     finish_leftovers(signals);
-    (ending, stop.map(|(reason, _)| reason))
+    Outcome {
+        ending,
+        stop: stop.map(|(reason, _)| reason),
+        killed,
+    }
 }
 
 /// Sums the tree's memory; true when it is over the limit and this

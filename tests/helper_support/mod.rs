@@ -19,7 +19,7 @@ pub struct App<'a> {
     pub helper_options: &'a str,
     /// The program and its arguments, after `--`.
     pub command: &'a str,
-    /// Extra `[Service]` lines (Environment=...).
+    /// Extra `[Service]` lines, last, so they override (Environment=, Restart=...).
     pub service: &'a str,
     pub listen_timeout_s: u32,
     pub kill_timeout_s: u32,
@@ -60,10 +60,10 @@ impl App<'_> {
             "[Unit]\nDescription={name} worker %i (nodeunits)\n{sockets}After={name}.socket network.target\nStartLimitIntervalSec=0\n\
              [Service]\nType=notify\nNotifyAccess=all\n{sockets_service}\
              ExecStart={HELPER} --app {name} --instance %i{listen} --kill-timeout {kill_ms} {options} -- {command}\n\
-             WorkingDirectory=/srv/{name}\nEnvironment=\"NODE_APP_INSTANCE=%i\"\n{service}\
+             WorkingDirectory=/srv/{name}\nEnvironment=\"NODE_APP_INSTANCE=%i\"\n\
              KillMode=mixed\nKillSignal=SIGINT\nTimeoutStopSec={kill}\nTimeoutStartSec={listen_timeout}\n\
              Restart=always\nRestartForceExitStatus=75\nRestartSec=100ms\nSyslogIdentifier={name}\n\
-             RuntimeDirectory=nodeunits/{name}\nRuntimeDirectoryPreserve=yes\n",
+             RuntimeDirectory=nodeunits/{name}\nRuntimeDirectoryPreserve=yes\n{service}",
             kill_ms = self.kill_timeout_s * 1000,
             kill = self.kill_timeout_s,
             listen_timeout = self.listen_timeout_s,
