@@ -71,6 +71,32 @@ fn a_reload_stops_at_the_instance_that_does_not_come_back() {
     assert_eq!(active_states(&host, &api.units())[2], "active");
 }
 
+/// Why docs/contract.md forbids `After=APP.service` in the worker template:
+/// the instance's restart job would wait for the reload job that waits for it.
+#[test]
+fn instances_ordered_after_the_app_unit_would_deadlock_the_reload() {
+    let api = App::new("api", 2, 3000);
+    let (host, _) = boot_applied("reload-deadlock", std::slice::from_ref(&api));
+    host.ok("systemctl reload api.service");
+    host.write(
+        "/etc/systemd/system/api@.service.d/after.conf",
+        "[Unit]\nAfter=api.service\n",
+    );
+    host.ok("systemctl daemon-reload");
+    let stuck = host.sh("timeout 5 systemctl reload api.service");
+    assert_eq!(stuck.status.code(), Some(124), "the reload hangs");
+    let jobs = host.ok("systemctl list-jobs --no-legend");
+    assert!(
+        jobs.contains("api.service") && jobs.contains("reload"),
+        "{jobs}"
+    );
+    assert!(
+        jobs.contains("api@0.service") && jobs.contains("waiting"),
+        "{jobs}"
+    );
+    host.ok("systemctl cancel");
+}
+
 #[test]
 fn two_reloads_at_once_take_turns() {
     let api = App::new("api", 2, 3000);
