@@ -11,6 +11,8 @@
 //! systemd when it is PID 1 instead (never in CI, where `CI=true` forces a box).
 
 mod cgroups;
+mod layout;
+mod leftovers;
 mod machine;
 mod processes;
 
@@ -24,9 +26,6 @@ use machine::Machine;
 
 /// The variable that points the tests at the machine's own systemd.
 pub const HOST_VARIABLE: &str = "NODEUNITS_TEST_HOST";
-
-/// What commands run in inside a box: a clean environment, not the test's.
-const INSIDE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A systemd to run tests against: a box, or the machine's own systemd.
 pub struct TestHost {
@@ -59,7 +58,7 @@ impl TestHost {
         };
         command
             .env_clear()
-            .env("PATH", INSIDE_PATH)
+            .env("PATH", layout::SEARCH_PATH)
             .env("HOME", "/root")
             .env("LANG", "C.UTF-8")
             .env("SYSTEMD_PAGER", "")
@@ -139,7 +138,8 @@ impl TestHost {
     }
 
     /// Writes a file inside (path as seen inside), making its directory.
-    pub fn write(&self, path: &str, contents: &str) {
+    /// Takes text or bytes.
+    pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
         let script = "mkdir -p \"$(dirname \"$1\")\" && cat >\"$1\"";
         let mut child = self
             .command(&["sh", "-c", script, "sh", path])
@@ -150,7 +150,7 @@ impl TestHost {
             .expect("testhost: cannot write inside the box");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         stdin
-            .write_all(contents.as_bytes())
+            .write_all(contents.as_ref())
             .unwrap_or_else(|e| panic!("testhost: cannot write {path} inside the box: {e}"));
         drop(stdin);
         let output = child
@@ -215,6 +215,16 @@ impl TestHost {
             .as_ref()
             .map(|m| m.cgroup_dirs().to_vec())
             .unwrap_or_default()
+    }
+}
+
+/// Takes down boxes left by test processes that died without dropping them
+/// (killed, or a TestHost kept in a static, which is never dropped). The
+/// first boot of every test process does this too.
+pub fn take_down_orphaned_boxes() {
+    match cgroups::hierarchies() {
+        Ok(hierarchies) => machine::take_down_orphans(&hierarchies),
+        Err(e) => panic!("testhost: {e}"),
     }
 }
 

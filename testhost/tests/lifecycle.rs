@@ -1,8 +1,10 @@
 //! The test host itself: it boots, runs things, reboots keeping its files,
 //! and leaves nothing behind.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use testhost::TestHost;
 
@@ -150,4 +152,76 @@ fn drop_leaves_no_process_mount_or_cgroup() {
     for dir in cgroups {
         assert!(!dir.exists(), "cgroup {} is left", dir.display());
     }
+}
+
+/// Set for the child process of `a_box_left_by_a_killed_process_is_taken_down`.
+const ORPHAN_HELPER: &str = "TESTHOST_ORPHAN_HELPER";
+
+/// Not a test of its own: when ORPHAN_HELPER is set, boots a box, prints
+/// its PID 1 and waits to be killed.
+#[test]
+fn orphan_helper() {
+    if std::env::var_os(ORPHAN_HELPER).is_none() {
+        return;
+    }
+    let host = TestHost::boot("orphan");
+    println!("pid1={}", host.pid1().expect("a box"));
+    std::thread::sleep(Duration::from_secs(120));
+}
+
+#[test]
+fn a_box_left_by_a_killed_process_is_taken_down() {
+    let mut helper = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "orphan_helper",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ORPHAN_HELPER, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(helper.stdout.take().unwrap());
+    let pid1: u32 = stdout
+        .lines()
+        .find_map(|line| line.ok()?.split("pid1=").nth(1)?.trim().parse().ok())
+        .expect("the helper booted a box");
+    let state = format!("/run/nodeunits-testhost/orphan-{}-0", helper.id());
+    helper.kill().unwrap();
+    helper.wait().unwrap();
+    assert!(
+        Path::new(&format!("/proc/{pid1}")).exists(),
+        "the box died with its process"
+    );
+
+    testhost::take_down_orphaned_boxes();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while is_running(pid1) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!is_running(pid1), "the orphaned box is still running");
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mountinfo.contains(&state),
+        "the orphan's {state} is still mounted"
+    );
+    assert!(!Path::new(&state).exists(), "{state} is left");
+    let cgroup = format!("nodeunits-testhost-orphan-{}-0", helper.id());
+    let find = Command::new("find")
+        .args(["/sys/fs/cgroup", "-maxdepth", "4", "-name", &cgroup])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&find.stdout),
+        "",
+        "the orphan's cgroups are left"
+    );
+}
+
+/// Alive and not a zombie waiting for the machine's init to reap it.
+fn is_running(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    !status.is_empty() && !status.contains("State:\tZ")
 }
