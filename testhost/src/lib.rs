@@ -4,8 +4,24 @@
 //! let host = testhost::TestHost::boot("example");
 //! host.write("/etc/systemd/system/hello.service", "[Service]\nExecStart=/bin/echo hello\n");
 //! host.ok("systemctl daemon-reload && systemctl start hello");
-//! assert!(host.journal("hello").contains("hello"));
+//! host.wait_until("journalctl -u hello | grep -q hello", std::time::Duration::from_secs(10));
 //! ```
+//!
+//! - Every box has its own PID, mount, network, UTS, IPC and cgroup
+//!   namespaces: boxes run side by side (tests run in parallel) and may use
+//!   the same unit names and ports. The loopback is up; target 127.0.0.1.
+//! - Files go in with [`TestHost::write`]; the checkout and the cargo target
+//!   directory are visible inside, read-only, at their own paths, so
+//!   `env!("CARGO_BIN_EXE_nodeunits")` runs inside as it is.
+//! - Commands inside run as root with a clean environment (see
+//!   [`TestHost::command`]), not the test's.
+//! - A load generator: `let wrk = host.spawn("wrk -d5s http://127.0.0.1:8080/")`,
+//!   then `wrk.wait_with_output()`. Power-off and [`TestHost::reboot`] kill
+//!   whatever was started this way.
+//! - The journal is written asynchronously: wait for a line with
+//!   [`TestHost::wait_until`] rather than reading [`TestHost::journal`] once.
+//! - Keep a TestHost in a local, not in a static: a static is never dropped,
+//!   so its box outlives the test process (the next test run takes it down).
 //!
 //! Set `NODEUNITS_TEST_HOST=local` to run the tests against the machine's own
 //! systemd when it is PID 1 instead (never in CI, where `CI=true` forces a box).

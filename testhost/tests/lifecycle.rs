@@ -32,6 +32,19 @@ fn boots_with_bus_journal_logind_and_loopback() {
 }
 
 #[test]
+fn memory_limits_land_in_the_box_memory_cgroup() {
+    let host = TestHost::boot("memory");
+    host.ok("systemd-run --unit=hog -p MemoryMax=32M -p MemoryAccounting=yes /bin/sleep infinity");
+    let limit = host.read("/sys/fs/cgroup/memory/system.slice/hog.service/memory.limit_in_bytes");
+    assert_eq!(limit.trim(), "33554432");
+    let current = host.ok("systemctl show -P MemoryCurrent hog.service");
+    assert!(
+        current.trim().parse::<u64>().is_ok(),
+        "MemoryCurrent={current}"
+    );
+}
+
+#[test]
 fn lingering_user_gets_a_user_manager() {
     let host = TestHost::boot("linger");
     host.ok("loginctl enable-linger nobody");
@@ -154,34 +167,80 @@ fn drop_leaves_no_process_mount_or_cgroup() {
     }
 }
 
-/// Set for the child process of `a_box_left_by_a_killed_process_is_taken_down`.
-const ORPHAN_HELPER: &str = "TESTHOST_ORPHAN_HELPER";
+/// Set in a child process of this test binary that runs `boots_in_a_child`:
+/// "wait" to wait there to be killed, anything else to return.
+const CHILD: &str = "TESTHOST_CHILD";
 
-/// Not a test of its own: when ORPHAN_HELPER is set, boots a box, prints
-/// its PID 1 and waits to be killed.
+/// Not a test of its own: in a child process (CHILD set), boots a host and
+/// prints what it got.
 #[test]
-fn orphan_helper() {
-    if std::env::var_os(ORPHAN_HELPER).is_none() {
+fn boots_in_a_child() {
+    let Some(mode) = std::env::var_os(CHILD) else {
         return;
-    }
+    };
     let host = TestHost::boot("orphan");
-    println!("pid1={}", host.pid1().expect("a box"));
-    std::thread::sleep(Duration::from_secs(120));
+    match host.pid1() {
+        Some(pid1) => println!("pid1={pid1}"),
+        None => println!("the local systemd"),
+    }
+    if mode == "wait" {
+        std::thread::sleep(Duration::from_secs(120));
+    }
+}
+
+fn child(mode: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "boots_in_a_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, mode);
+    command
+}
+
+#[test]
+fn ci_boots_a_box_even_when_asked_for_the_local_systemd() {
+    let output = child("return")
+        .env(testhost::HOST_VARIABLE, "local")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("pid1="),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn the_local_systemd_is_used_only_when_it_is_pid_1() {
+    let output = child("return")
+        .env(testhost::HOST_VARIABLE, "local")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pid1 = std::fs::read_to_string("/proc/1/comm").unwrap();
+    if pid1.trim() == "systemd" {
+        assert!(said.contains("the local systemd"), "{said}");
+    } else {
+        assert!(!output.status.success(), "{said}");
+        assert!(
+            said.contains("NODEUNITS_TEST_HOST=local but PID 1 is"),
+            "{said}"
+        );
+    }
 }
 
 #[test]
 fn a_box_left_by_a_killed_process_is_taken_down() {
-    let mut helper = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "orphan_helper",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(ORPHAN_HELPER, "1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut helper = child("wait").stdout(Stdio::piped()).spawn().unwrap();
     let stdout = BufReader::new(helper.stdout.take().unwrap());
     let pid1: u32 = stdout
         .lines()
