@@ -85,20 +85,26 @@ pub(crate) fn host_name(name: &str) -> String {
 /// paths so `env!("CARGO_BIN_EXE_...")` works in the box.
 pub(crate) fn shared_directories() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
-        let checkout = cwd
-            .ancestors()
-            .find(|d| d.join("Cargo.lock").exists())
-            .unwrap_or(&cwd);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if let Some(checkout) = cwd.ancestors().find(|d| d.join("Cargo.lock").exists()) {
         dirs.push(checkout.to_path_buf());
     }
-    if let Ok(exe) = std::env::current_exe() {
-        let target = exe.ancestors().find(|d| d.join("CACHEDIR.TAG").exists());
-        if let Some(target) = target.or_else(|| exe.ancestors().nth(3)) {
-            if !dirs.iter().any(|d| target.starts_with(d)) {
-                dirs.push(target.to_path_buf());
-            }
+    let exe = std::env::current_exe().unwrap_or_default();
+    if let Some(target) = exe.ancestors().find(|d| d.join("CACHEDIR.TAG").exists()) {
+        if !dirs.iter().any(|d| target.starts_with(d)) {
+            dirs.push(target.to_path_buf());
         }
     }
+    // Bound over the box's own, / or a system directory would hide the box's
+    // files (its /etc, its /run) behind the machine's.
+    dirs.retain(|dir| !is_system_directory(dir));
     dirs
+}
+
+fn is_system_directory(dir: &Path) -> bool {
+    const SYSTEM: &[&str] = &[
+        "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin",
+        "/srv", "/sys", "/tmp", "/usr", "/var",
+    ];
+    SYSTEM.iter().any(|system| dir == Path::new(system))
 }

@@ -235,14 +235,15 @@ impl Machine {
             return Ok(());
         };
         let unshare_pid = unshare.id() as i32;
-        // Killed first, PID 1 leaves unshare to reap it; a killed unshare
-        // would leave a zombie to the machine's init.
+        // PID 1's PID is ours to signal only while unshare, its parent, has
+        // not reaped it: after that the PID may be another process's.
+        let still_up = |unshare: &mut Child| matches!(unshare.try_wait(), Ok(None));
         let pid1 = self
             .pid1
             .take()
             .map(|pid| pid as i32)
             .or_else(|| child_of(unshare_pid));
-        if let Some(pid1) = pid1.filter(|&pid| is_systemd(pid)) {
+        if let Some(pid1) = pid1.filter(|&pid| still_up(&mut unshare) && is_systemd(pid)) {
             end_entered_commands(pid1);
             // SAFETY: kill(2) with a valid signal number touches no memory.
             unsafe { nix::libc::kill(pid1, nix::libc::SIGRTMIN() + 4) };
@@ -253,7 +254,9 @@ impl Machine {
                 eprintln!("testhost: box {} did not power off; killing it", self.name);
             }
         }
-        if let Some(pid1) = pid1 {
+        // Killed before unshare, PID 1 is reaped by it; a killed unshare would
+        // leave PID 1 a zombie for the machine's init.
+        if let Some(pid1) = pid1.filter(|_| still_up(&mut unshare)) {
             let _ = kill(Pid::from_raw(pid1), Signal::SIGKILL);
         }
         if !exits_within(&mut unshare, Duration::from_secs(10), || ()) {

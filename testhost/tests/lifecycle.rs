@@ -110,6 +110,24 @@ fn reboot_keeps_etc_var_and_enabled_units() {
 }
 
 #[test]
+fn a_degraded_boot_panics_naming_the_failed_units() {
+    let mut host = TestHost::boot("degraded");
+    host.write(
+        "/etc/systemd/system/broken.service",
+        "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo broken on purpose; exit 3'\n\
+         [Install]\nWantedBy=multi-user.target\n",
+    );
+    host.ok("systemctl daemon-reload && systemctl enable broken.service");
+
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.reboot()))
+        .expect_err("booted running with a failed unit");
+    let message = panic.downcast_ref::<String>().expect("a formatted panic message");
+    assert!(message.contains("booted degraded"), "{message}");
+    assert!(message.contains("== broken.service"), "{message}");
+    assert!(message.contains("broken on purpose"), "{message}");
+}
+
+#[test]
 fn boxes_run_side_by_side_without_sharing_cgroups() {
     let hosts = [TestHost::boot("left"), TestHost::boot("right")];
     for host in &hosts {
