@@ -121,7 +121,9 @@ fn a_degraded_boot_panics_naming_the_failed_units() {
 
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.reboot()))
         .expect_err("booted running with a failed unit");
-    let message = panic.downcast_ref::<String>().expect("a formatted panic message");
+    let message = panic
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
     assert!(message.contains("booted degraded"), "{message}");
     assert!(message.contains("== broken.service"), "{message}");
     assert!(message.contains("broken on purpose"), "{message}");
