@@ -110,8 +110,9 @@ impl TestHost {
     }
 
     /// Starts `sh -c script` inside without waiting (for load generators),
-    /// stdout and stderr piped. Collect it with `wait_with_output`; a box
-    /// powering off ends it.
+    /// stdout and stderr piped: collect them with `wait_with_output` (a
+    /// command writing more than a pipe holds blocks until they are read).
+    /// Returns once the command is inside; a box powering off ends it.
     pub fn spawn(&self, script: &str) -> Child {
         let mut child = self
             .command(&["sh", "-c", script])
@@ -120,8 +121,8 @@ impl TestHost {
             .stderr(Stdio::piped())
             .spawn()
             .expect("testhost: cannot start a command inside the box");
-        // Returns once the command is in the box (nsenter has forked it), so
-        // a power-off right after finds and ends it.
+        // Once nsenter has forked it, the command is in the box, where a
+        // power-off right after finds and ends it.
         if self.machine.is_some() {
             let deadline = Instant::now() + Duration::from_secs(10);
             while processes::child_of(child.id() as i32).is_none() && Instant::now() < deadline {

@@ -28,9 +28,10 @@ const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Moves the command into the box's root cgroup (so it is inside the box by
 /// every measure), then runs it.
-const JOIN_BOX_CGROUPS: &str =
-    "for procs in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; \
-                                do echo $$ 2>/dev/null >\"$procs\" || true; done; exec \"$@\"";
+const JOIN_BOX_CGROUPS: &str = concat!(
+    "for procs in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; do ",
+    "echo $$ 2>/dev/null >\"$procs\" || true; done; exec \"$@\"",
+);
 
 static BOXES_BOOTED: AtomicU32 = AtomicU32::new(0);
 static ORPHANS_REMOVED: Once = Once::new();
@@ -52,8 +53,7 @@ impl Machine {
     pub(crate) fn boot(name: &str) -> Machine {
         preflight();
         let hierarchies = cgroups::hierarchies().unwrap_or_else(|e| panic!("testhost: {e}"));
-        ORPHANS_REMOVED
-            .call_once(|| leftovers::remove_orphaned_boxes(Path::new(STATE_ROOT), &hierarchies));
+        ORPHANS_REMOVED.call_once(|| take_down_orphans(&hierarchies));
         let name = host_name(name);
         let state_name = format!(
             "{name}-{}-{}",
