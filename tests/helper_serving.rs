@@ -147,7 +147,10 @@ fn apps_serve_through_the_inherited_socket() {
     for url in ["http://127.0.0.1:8106/", "http://127.0.0.2:8106/"] {
         assert_eq!(host.ok(&format!("curl -sS {url}")), "port\n", "{url}");
     }
-    assert_eq!(host.ok("curl -sS --unix-socket /run/multi.sock http://x/"), "path\n");
+    assert_eq!(
+        host.ok("curl -sS --unix-socket /run/multi.sock http://x/"),
+        "path\n"
+    );
 
     host.write("/srv/python/server.py", PYTHON);
     let python = node_app(
