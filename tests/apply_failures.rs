@@ -12,7 +12,7 @@ fn a_version_that_cannot_start_stops_the_rollout_at_the_first_instance() {
     let template = host.read(&format!("{UNIT_DIR}/api@.service"));
     let ids = invocation_ids(&host, &api.units());
 
-    host.write(&file, &ecosystem(&[api.clone().version("broken")]));
+    host.write(&file, ecosystem(&[api.clone().version("broken")]));
     let output = nodeunits(&host, &format!("apply {file}"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
@@ -52,7 +52,7 @@ fn an_apply_whose_start_fails_puts_the_previous_files_back() {
     let before = host.ok(&format!("cd {UNIT_DIR} && cat web*"));
 
     let broken = App::new("api", 2, 3000).version("broken");
-    host.write(&file, &ecosystem(&[web.clone(), broken]));
+    host.write(&file, ecosystem(&[web.clone(), broken]));
     let output = nodeunits(&host, &format!("apply {file}"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));

@@ -58,7 +58,7 @@ fn editing_one_app_of_two_rolls_only_it_one_instance_at_a_time_under_load() {
     let web_ids = invocation_ids(&host, &web.units());
     let api_ids = invocation_ids(&host, &api.units());
 
-    host.write(&file, &ecosystem(&[api.clone().version("v2"), web.clone()]));
+    host.write(&file, ecosystem(&[api.clone().version("v2"), web.clone()]));
     let cursor = cursor(&host);
     let load = host.spawn("wrk -t2 -c16 -d8s http://127.0.0.1:3000/");
     std::thread::sleep(Duration::from_secs(1));
@@ -104,7 +104,7 @@ fn changing_the_instance_count_starts_or_stops_only_the_difference() {
     let (host, file) = boot_applied("apply-count", std::slice::from_ref(&api));
     let first_two = invocation_ids(&host, &api.units());
 
-    host.write(&file, &ecosystem(&[api.clone().instances(4)]));
+    host.write(&file, ecosystem(&[api.clone().instances(4)]));
     let out = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(out.contains("instances 2 → 4"), "{out}");
     let four = api.clone().instances(4).units();
@@ -115,7 +115,7 @@ fn changing_the_instance_count_starts_or_stops_only_the_difference() {
         "0 and 1 kept running"
     );
 
-    host.write(&file, &ecosystem(&[api.clone().instances(1)]));
+    host.write(&file, ecosystem(&[api.clone().instances(1)]));
     let out = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(out.contains("instances 4 → 1"), "{out}");
     assert_eq!(
@@ -137,7 +137,7 @@ fn removing_an_app_from_the_file_deletes_its_units_and_closes_its_port() {
     );
     let api_ids = invocation_ids(&host, &api.units());
 
-    host.write(&file, &ecosystem(std::slice::from_ref(&api)));
+    host.write(&file, ecosystem(std::slice::from_ref(&api)));
     let out = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(
         out.contains("web: removed (web.service, web.socket, web@.service)"),

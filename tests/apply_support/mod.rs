@@ -80,7 +80,7 @@ pub fn ecosystem(apps: &[App]) -> String {
 pub fn write_ecosystem(host: &TestHost, dir: &str, apps: &[App]) -> String {
     host.write(&format!("{dir}/app.js"), APP_JS);
     let file = format!("{dir}/ecosystem.toml");
-    host.write(&file, &ecosystem(apps));
+    host.write(&file, ecosystem(apps));
     file
 }
 
