@@ -55,7 +55,7 @@ fn logs_show_the_app_or_one_instance_and_dry_run_touches_nothing() {
 
     let template = host.read(&format!("{UNIT_DIR}/api@.service"));
     let ids = invocation_ids(&host, &api.units());
-    host.write(&file, &ecosystem(&[api.clone().version("v2")]));
+    host.write(&file, ecosystem(&[api.clone().version("v2")]));
     let out = nodeunits_ok(&host, &format!("apply --dry-run {file}"));
     assert!(
         out.starts_with("api: changed (api@.service); rolling reload\n"),

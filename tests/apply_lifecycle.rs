@@ -160,7 +160,7 @@ fn new_listen_addresses_move_the_app_to_them() {
     let api = App::new("api", 2, 3000);
     let (host, file) = boot_applied("apply-listen", std::slice::from_ref(&api));
     let moved = App::new("api", 2, 3100);
-    host.write(&file, &ecosystem(std::slice::from_ref(&moved)));
+    host.write(&file, ecosystem(std::slice::from_ref(&moved)));
     let out = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(out.contains("listen addresses changed"), "{out}");
     assert!(get(&host, 3100).unwrap().starts_with("api "));
