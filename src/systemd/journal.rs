@@ -51,6 +51,13 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
     let since = since
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs().saturating_sub(1));
+    // journald answers --sync once it has handled what was already sent to
+    // it, such as the last words of a process that just failed. Only root
+    // may ask; for others the lines may lag a moment.
+    let _ = Command::new("journalctl")
+        .arg("--sync")
+        .stderr(std::process::Stdio::null())
+        .status();
     let output = Command::new("journalctl")
         .arg(format!("{}={unit}", unit_flag(scope)))
         .args(["--no-pager", "--quiet", "--output=short-iso"])
