@@ -92,7 +92,12 @@ fn options() -> Result<Options> {
     };
     Ok(Options {
         out_dir: out_dir.unwrap_or(default_dir),
-        bin_dir: bin_dir.map_or_else(beside_this_binary, Ok)?,
+        // Absolute: commands run in the boxes from another directory.
+        bin_dir: match bin_dir {
+            Some(dir) => std::fs::canonicalize(&dir)
+                .with_context(|| format!("--bin-dir {}", dir.display()))?,
+            None => beside_this_binary()?,
+        },
         plan,
         only,
     })
