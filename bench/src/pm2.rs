@@ -142,7 +142,13 @@ impl Supervisor for Pm2 {
     }
 
     fn stop(&mut self, app: &App) -> Result<()> {
-        self.pm2(&format!("delete {}", app.name)).map(drop)
+        self.pm2(&format!("delete {}", app.name))?;
+        // A worker that PM2 was restarting (memory limit) can outlive
+        // `delete` and keep serving the port through the daemon; a fresh
+        // daemon per measure leaves nothing behind. `ping` starts it now, so
+        // that `pm2 start` is timed against a running daemon.
+        self.pm2("kill")?;
+        self.pm2("ping").map(drop)
     }
 
     fn footprint(&self, app: &App) -> Result<Footprint> {
