@@ -57,6 +57,22 @@ fn the_helper_keeps_the_process_tree_clean() {
     );
     assert_eq!(show(&host, "killed@0.service", "ExecMainStatus"), "9");
 
+    // An app whose work is done exits by itself: the IPC channel and the
+    // preload's signal handlers keep nothing alive.
+    host.write("/srv/done/app.js", "setTimeout(() => {}, 300);\n");
+    App {
+        service: once,
+        ..node_app("done", &[], "--node", "/usr/bin/node app.js")
+    }
+    .start(&host, 1);
+    wait_for(
+        &host,
+        "systemctl show -P SubState done@0.service | grep -qx dead",
+        Duration::from_secs(10),
+    );
+    assert_eq!(show(&host, "done@0.service", "ExecMainStatus"), "0");
+    assert_eq!(show(&host, "done@0.service", "Result"), "success");
+
     // SIGHUP is forwarded; orphans are reaped; leftovers are stopped.
     host.write(
         "/srv/tree/app.js",

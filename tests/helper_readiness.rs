@@ -106,6 +106,32 @@ fn readiness_follows_the_app() {
         "listening app\n"
     );
 
+    // Listening on a port the socket unit does not hold: never ready, and the journal says why.
+    host.write(
+        "/srv/misport/app.js",
+        "require('http').createServer((req, res) => res.end('x')).listen(8085);\n",
+    );
+    let misport = App {
+        listen_timeout_s: 2,
+        ..node_app(
+            "misport",
+            &["127.0.0.1:8084"],
+            "--node",
+            "/usr/bin/node app.js",
+        )
+    };
+    misport.install(&host);
+    assert!(!host
+        .sh("systemctl start misport@0.service")
+        .status
+        .success());
+    let journal = host.journal("misport@0");
+    assert!(
+        journal.contains("the app listens on [::]:8085 by itself"),
+        "{journal}"
+    );
+    host.ok("systemctl stop misport@0.service");
+
     // Listening on nothing: ready at once.
     host.write("/srv/quiet/app.js", "setInterval(() => {}, 1000);\n");
     node_app("quiet", &[], "--node", "/usr/bin/node app.js").install(&host);

@@ -1,5 +1,5 @@
 //! Apps serve through the socket systemd holds, with no change: express,
-//! fastify and koa (real packages from npm), an ESM entry point, an app that
+//! fastify and koa (real packages from npm), https, an ESM entry point, an app that
 //! also listens on a port of its own, and a non-Node server taking fd 3.
 
 mod helper_support;
@@ -67,6 +67,12 @@ const ESM: &str = "\
 import http from 'node:http';
 http.createServer((req, res) => res.end('esm\\n')).listen(8104);
 http.createServer((req, res) => res.end('admin\\n')).listen(9104, '127.0.0.1');
+";
+
+const HTTPS: &str = "\
+const fs = require('fs');
+const options = { key: fs.readFileSync('key.pem'), cert: fs.readFileSync('cert.pem') };
+require('https').createServer(options, (req, res) => res.end('https\\n')).listen(8107);
 ";
 
 /// One port on two addresses, and a unix socket.
@@ -141,13 +147,24 @@ fn apps_serve_through_the_inherited_socket() {
         "the ESM app's own second port still works"
     );
 
+    host.ok(
+        "mkdir -p /srv/tls && cd /srv/tls && openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+         -subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null",
+    );
+    host.write("/srv/tls/app.js", HTTPS);
+    node_app("tls", &["127.0.0.1:8107"], "--node", "/usr/bin/node app.js").start(&host, 1);
+    assert_eq!(host.ok("curl -sSk https://127.0.0.1:8107/"), "https\n");
+
     host.write("/srv/multi/app.js", MULTI);
     let listen = ["127.0.0.1:8106", "127.0.0.2:8106", "/run/multi.sock"];
     node_app("multi", &listen, "--node", "/usr/bin/node app.js").start(&host, 1);
     for url in ["http://127.0.0.1:8106/", "http://127.0.0.2:8106/"] {
         assert_eq!(host.ok(&format!("curl -sS {url}")), "port\n", "{url}");
     }
-    assert_eq!(host.ok("curl -sS --unix-socket /run/multi.sock http://x/"), "path\n");
+    assert_eq!(
+        host.ok("curl -sS --unix-socket /run/multi.sock http://x/"),
+        "path\n"
+    );
 
     host.write("/srv/python/server.py", PYTHON);
     let python = node_app(

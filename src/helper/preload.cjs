@@ -65,6 +65,13 @@ function inheritedFds(options) {
   return listenMap.filter((e) => portOf(e.address) === port).map((e) => e.fd);
 }
 
+function describeAddress(address) {
+  if (address && typeof address === 'object') {
+    return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  }
+  return String(address);
+}
+
 function tellHelper(message) {
   if (typeof process.send === 'function' && process.connected) {
     process.send(message, undefined, { swallowErrors: true }, () => {});
@@ -76,7 +83,10 @@ net.Server.prototype.listen = function listen(...args) {
   track(this);
   const [options, callback] = normalize(args);
   const [fd, ...moreFds] = inheritedFds(options);
-  if (fd === undefined) return originalListen.apply(this, args);
+  if (fd === undefined) {
+    this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
+    return originalListen.apply(this, args);
+  }
   this.once('listening', () => {
     for (const more of moreFds) acceptFrom(this, more);
     tellHelper({ nodeunits: 'listening', fd });

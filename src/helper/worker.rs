@@ -160,10 +160,23 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
         if channel_ready {
             for message in read_channel(&mut worker, &mut lines) {
+                if let (
+                    ReadyWhen::Listening,
+                    Message::Listening {
+                        fd: None,
+                        address: Some(address),
+                    },
+                ) = (worker.ready_when, &message)
+                {
+                    tracing::warn!(
+                        "the app listens on {address} by itself, not on the socket unit's addresses: \
+                         it is ready only once it listens on one of those (the ecosystem's `listen`)"
+                    );
+                }
                 let ready_now = matches!(
                     (worker.ready_when, message),
                     (ReadyWhen::AppSendsReady, Message::Ready)
-                        | (ReadyWhen::Listening, Message::Listening { .. })
+                        | (ReadyWhen::Listening, Message::Listening { fd: Some(_), .. })
                 );
                 if ready_now && !ready {
                     become_ready(&mut worker, &mut ready);
