@@ -19,6 +19,19 @@ server.listen(8091, () => process.send('ready'));
 process.on('SIGINT', () => server.close(() => process.exit(0)));
 ";
 
+fn kilobytes(status: &str, field: &str) -> u64 {
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("no {field} in\n{status}"));
+    line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 #[test]
 fn rolling_restarts_under_load_drop_nothing() {
     let host = TestHost::boot("helper-drain");
@@ -32,7 +45,18 @@ fn rolling_restarts_under_load_drop_nothing() {
         node_app(name, &listen, options, "/usr/bin/node app.js").start(&host, 2);
         let load = wrk(&host, port, 32);
         rolling_restarts(&host, name, 2, 5);
+        let helper = host.ok(&format!("systemctl show -P MainPID {name}@0.service"));
+        let status = host.read(&format!("/proc/{}/status", helper.trim()));
         let (counts, output) = stop_wrk(&host, load);
+        let private_kb = kilobytes(&status, "RssAnon:");
+        assert!(
+            private_kb < 1024,
+            "the helper's private resident memory under load: {private_kb} kB\n{status}"
+        );
+        println!(
+            "{name}: helper VmRSS {} kB, of which private {private_kb} kB",
+            kilobytes(&status, "VmRSS:")
+        );
         assert_no_failures(
             &counts,
             &output,
