@@ -20,4 +20,4 @@ test: lint
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 
 example:
-	@echo "not yet" && false
+	examples/run

@@ -85,17 +85,17 @@ impl App<'_> {
     pub fn install(&self, host: &TestHost) {
         host.write(
             &format!("/etc/systemd/system/{}.service", self.name),
-            &self.app_unit(),
+            self.app_unit(),
         );
         if !self.listen.is_empty() {
             host.write(
                 &format!("/etc/systemd/system/{}.socket", self.name),
-                &self.socket_unit(),
+                self.socket_unit(),
             );
         }
         host.write(
             &format!("/etc/systemd/system/{}@.service", self.name),
-            &self.worker_unit(),
+            self.worker_unit(),
         );
         host.ok("systemctl daemon-reload");
     }
