@@ -1,5 +1,5 @@
 //! Restarting workers one at a time under keep-alive load drops no request,
-//! whether the app handles SIGINT itself or not.
+//! whether the app handles SIGINT itself or not, over http or https.
 
 mod helper_support;
 
@@ -19,6 +19,13 @@ server.listen(8091, () => process.send('ready'));
 process.on('SIGINT', () => server.close(() => process.exit(0)));
 ";
 
+/// The naive app, over https.
+const NAIVE_TLS: &str = "\
+const fs = require('fs');
+const options = { key: fs.readFileSync('key.pem'), cert: fs.readFileSync('cert.pem') };
+require('https').createServer(options, (req, res) => res.end('naive tls\\n')).listen(8092);
+";
+
 fn kilobytes(status: &str, field: &str) -> u64 {
     let line = status
         .lines()
@@ -35,15 +42,26 @@ fn kilobytes(status: &str, field: &str) -> u64 {
 #[test]
 fn rolling_restarts_under_load_drop_nothing() {
     let host = TestHost::boot("helper-drain");
-    for (name, port, source, options) in [
-        ("naive", 8090, NAIVE, "--node"),
-        ("cooperative", 8091, COOPERATIVE, "--node --wait-ready"),
+    host.ok(
+        "mkdir -p /srv/tls && cd /srv/tls && openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+         -subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null",
+    );
+    for (name, port, source, options, scheme) in [
+        ("naive", 8090, NAIVE, "--node", "http"),
+        (
+            "cooperative",
+            8091,
+            COOPERATIVE,
+            "--node --wait-ready",
+            "http",
+        ),
+        ("tls", 8092, NAIVE_TLS, "--node", "https"),
     ] {
         host.write(&format!("/srv/{name}/app.js"), source);
         let listen = [format!("127.0.0.1:{port}")];
         let listen: Vec<&str> = listen.iter().map(String::as_str).collect();
         node_app(name, &listen, options, "/usr/bin/node app.js").start(&host, 2);
-        let load = wrk(&host, port, 32);
+        let load = wrk(&host, &format!("{scheme}://127.0.0.1:{port}/"), 32);
         rolling_restarts(&host, name, 2, 5);
         let helper = host.ok(&format!("systemctl show -P MainPID {name}@0.service"));
         let status = host.read(&format!("/proc/{}/status", helper.trim()));

@@ -133,21 +133,19 @@ function track(server) {
   servers.add(server);
   server.once('close', () => servers.delete(server));
   if (!isHttp(server)) return;
-  server.on('connection', (socket) => {
+  // An https server speaks HTTP on the TLS socket, not the TCP one.
+  const connectionEvent = server instanceof https.Server ? 'secureConnection' : 'connection';
+  server.on(connectionEvent, (socket) => {
     state.sockets.add(socket);
-    socket[kIdleSince] = Date.now();
     socket.once('close', () => state.sockets.delete(socket));
+    if (state.draining) closeOnceIdle(socket);
   });
   // First, so the app's handler has not yet sent the headers.
   server.prependListener('request', (req, res) => onRequest(state, req, res));
 }
 
-function rawSocket(socket) {
-  return socket && socket._parent ? socket._parent : socket;
-}
-
 function onRequest(state, req, res) {
-  const socket = rawSocket(req.socket);
+  const socket = req.socket;
   socket[kResponse] = res;
   if (state.draining) res.shouldKeepAlive = false;
   let done = false;
@@ -164,7 +162,9 @@ function onRequest(state, req, res) {
 function closeOnceIdle(socket) {
   const since = (socket[kIdleSince] = Date.now());
   setTimeout(() => {
-    if (!socket[kResponse] && socket[kIdleSince] === since && !socket.destroyed) socket.destroy();
+    // No parser: upgraded (a WebSocket), the app's own now, as in Node's closeIdleConnections().
+    const idle = !socket[kResponse] && socket[kIdleSince] === since;
+    if (idle && !socket.destroyed && socket.parser) socket.destroy();
   }, IDLE_GRACE_MS).unref();
 }
 
