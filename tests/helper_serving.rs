@@ -1,6 +1,7 @@
 //! Apps serve through the socket systemd holds, with no change: express,
 //! fastify and koa (real packages from npm), https, an ESM entry point, an app that
-//! also listens on a port of its own, and a non-Node server taking fd 3.
+//! also listens on a port of its own, and a non-Node server taking fd 3
+//! (and sending READY=1 itself with wait_ready).
 
 mod helper_support;
 
@@ -83,7 +84,7 @@ http.createServer((req, res) => res.end('path\\n')).listen('/run/multi.sock');
 ";
 
 const PYTHON: &str = "\
-import http.server, os, socket
+import http.server, os, socket, time
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -96,6 +97,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 server = http.server.HTTPServer(('127.0.0.1', 0), Handler, bind_and_activate=False)
 server.socket = socket.socket(fileno=3)
+if os.environ.get('SEND_READY'):
+    time.sleep(1.5)
+    address = os.environ['NOTIFY_SOCKET'].replace('@', '\\0', 1)
+    socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'READY=1', address)
 server.serve_forever()
 ";
 
@@ -177,5 +182,28 @@ fn apps_serve_through_the_inherited_socket() {
     assert_eq!(
         host.ok("curl -sS http://127.0.0.1:8105/"),
         "python LISTEN_PID is mine: True, LISTEN_FDS=1, LISTEN_FDNAMES=python\n"
+    );
+
+    // A non-Node app with wait_ready sends READY=1 itself.
+    host.write("/srv/pyready/server.py", PYTHON);
+    let pyready = App {
+        service: "Environment=SEND_READY=1\n",
+        ..node_app(
+            "pyready",
+            &["127.0.0.1:8108"],
+            "--wait-ready",
+            "/usr/bin/python3 -u server.py",
+        )
+    };
+    pyready.install(&host);
+    let start = std::time::Instant::now();
+    host.ok("systemctl start pyready@0.service");
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(1500),
+        "ready before the app said so"
+    );
+    assert_eq!(
+        host.ok("curl -sS http://127.0.0.1:8108/"),
+        "python LISTEN_PID is mine: True, LISTEN_FDS=1, LISTEN_FDNAMES=pyready\n"
     );
 }
