@@ -137,7 +137,7 @@ fn the_helper_keeps_the_process_tree_clean() {
     );
     assert_eq!(show(&host, "polite@0.service", "ActiveState"), "inactive");
 
-    // An app that ignores SIGINT is killed at kill_timeout; still a clean stop.
+    // An app that ignores SIGINT is killed just before kill_timeout; still a clean stop.
     host.write(
         "/srv/stubborn/app.js",
         "process.on('SIGINT', () => {});\n\
@@ -153,14 +153,14 @@ fn the_helper_keeps_the_process_tree_clean() {
     let start = Instant::now();
     host.ok("systemctl stop stubborn@0.service");
     assert!(
-        start.elapsed() >= Duration::from_secs(2),
+        start.elapsed() >= Duration::from_millis(1500),
         "stopped after {:?}",
         start.elapsed()
     );
     assert_eq!(show(&host, "stubborn@0.service", "ActiveState"), "inactive");
     assert!(host
         .journal("stubborn@0")
-        .contains("did not finish within kill_timeout (2000 ms)"));
+        .contains("did not finish within kill_timeout (2000 ms, less 500 ms"));
 }
 
 #[test]

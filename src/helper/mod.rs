@@ -168,13 +168,17 @@ fn run(options: &Options) -> Result<Ending, String> {
         options.command[0].to_string_lossy()
     );
 
-    let lock = |stale_after| {
-        runtime_dir
-            .as_deref()
-            .map(|dir| memory_lock::MemoryLock::new(dir, options.instance, stale_after))
-    };
     let kill_timeout = Duration::from_millis(options.kill_timeout);
+    // A lock this old belongs to an instance whose replacement never came.
     let stale_after = kill_timeout + Duration::from_secs(60);
+    let lock = || {
+        let dir = runtime_dir.as_deref()?;
+        Some(memory_lock::MemoryLock::new(
+            dir,
+            options.instance,
+            stale_after,
+        ))
+    };
     let worker = Worker {
         app,
         channel: parent_end,
@@ -183,9 +187,9 @@ fn run(options: &Options) -> Result<Ending, String> {
         kill_timeout,
         memory: options.max_memory.map(|limit| MemoryWatch {
             limit,
-            lock: lock(stale_after),
+            lock: lock(),
         }),
-        restart_lock: lock(stale_after),
+        restart_lock: lock(),
     };
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));
