@@ -137,6 +137,38 @@ fn the_helper_keeps_the_process_tree_clean() {
     );
     assert_eq!(show(&host, "polite@0.service", "ActiveState"), "inactive");
 
+    // A SIGINT handler that only watches (as signal-exit's) leaves the
+    // server open: the preload drains it halfway to kill_timeout.
+    host.write(
+        "/srv/watched/app.js",
+        "process.on('SIGINT', () => console.log('SIGINT seen'));\n\
+         require('http').createServer((req, res) => res.end('watched\\n')).listen(8110);\n",
+    );
+    App {
+        kill_timeout_s: 4,
+        ..node_app(
+            "watched",
+            &["127.0.0.1:8110"],
+            "--node",
+            "/usr/bin/node app.js",
+        )
+    }
+    .start(&host, 1);
+    assert_eq!(host.ok("curl -sS http://127.0.0.1:8110/"), "watched\n");
+    let start = Instant::now();
+    host.ok("systemctl stop watched@0.service");
+    let took = start.elapsed();
+    let journal = host.journal("watched@0");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_millis(3500),
+        "stopped after {took:?}\n{journal}"
+    );
+    assert!(
+        journal.contains("SIGINT seen") && !journal.contains("did not finish"),
+        "{journal}"
+    );
+    assert_eq!(show(&host, "watched@0.service", "Result"), "success");
+
     // An app that ignores SIGINT is killed just before kill_timeout; still a clean stop.
     host.write(
         "/srv/stubborn/app.js",

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::Duration;
 
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
@@ -51,6 +52,8 @@ pub fn prepare(
         "NODEUNITS_LISTEN",
         listen_map(&options.listen, listen_fds),
     );
+    let drain = super::worker::drain_time(Duration::from_millis(options.kill_timeout));
+    environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());
     Ok(Channel {
         ours: UnixStream::from(ours),
         theirs,

@@ -8,15 +8,19 @@
 //    idle connections are closed after a grace, never while a client may be
 //    sending on them.
 // 4. An app with no handler of its own for SIGINT or SIGTERM is drained that
-//    way, then dies of the signal as it would have at once.
+//    way, then dies of the signal as it would have at once. So is an app
+//    whose handlers leave its servers open.
 
 const net = require('net');
 const http = require('http');
 const https = require('https');
 
 const listenMap = parseListenMap(process.env.NODEUNITS_LISTEN);
-// Only the helper's own child acts on it: not processes the app forks.
+// How long the helper lets the app drain before it kills it.
+const drainMs = Number(process.env.NODEUNITS_DRAIN_MS) || 1200;
+// Only the helper's own child acts on them: not processes the app forks.
 delete process.env.NODEUNITS_LISTEN;
+delete process.env.NODEUNITS_DRAIN_MS;
 
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
@@ -191,12 +195,12 @@ for (const Server of [http.Server, https.Server]) {
 
 if (listenMap) {
   let stopping = false;
+  let watching = false;
   const stopSignals = ['SIGINT', 'SIGTERM'];
-  const onStopSignal = (signal) => {
-    if (process.listenerCount(signal) > 1 || stopping) return; // the app handles it
+  const drainAndDie = (signal) => {
     stopping = true;
     const dieOfSignal = () => {
-      for (const s of stopSignals) process.removeListener(s, onStopSignal);
+      for (const s of stopSignals) process.removeAllListeners(s);
       process.kill(process.pid, signal);
     };
     const open = [...servers].filter((server) => server.listening);
@@ -208,6 +212,18 @@ if (listenMap) {
         if (left === 0) dieOfSignal();
       });
     }
+  };
+  const onStopSignal = (signal) => {
+    if (stopping) return;
+    if (process.listenerCount(signal) === 1) return drainAndDie(signal);
+    // The app has a handler: it drains. Unless the handler is a library's
+    // that only watches (signal-exit and the like): then its servers are
+    // still open halfway to kill_timeout, and the preload drains them.
+    if (watching) return;
+    watching = true;
+    setTimeout(() => {
+      if (!stopping && [...servers].some((server) => server.listening)) drainAndDie(signal);
+    }, drainMs / 2).unref();
   };
   for (const signal of stopSignals) process.on(signal, onStopSignal);
 }
