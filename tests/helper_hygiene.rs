@@ -137,6 +137,33 @@ fn the_helper_keeps_the_process_tree_clean() {
     );
     assert_eq!(show(&host, "polite@0.service", "ActiveState"), "inactive");
 
+    // SIGTERM is forwarded too: the naive app drains and dies of it, and so
+    // does the helper.
+    host.write(
+        "/srv/termed/app.js",
+        "require('http').createServer((req, res) => res.end('termed\\n')).listen(8111);\n",
+    );
+    App {
+        service: once,
+        ..node_app(
+            "termed",
+            &["127.0.0.1:8111"],
+            "--node",
+            "/usr/bin/node app.js",
+        )
+    }
+    .start(&host, 1);
+    assert_eq!(host.ok("curl -sS http://127.0.0.1:8111/"), "termed\n");
+    host.ok("systemctl kill --kill-whom=main -s TERM termed@0.service");
+    let ended =
+        "journalctl -u termed@0 -o cat | grep -qx 'termed@0.service: Deactivated successfully.'";
+    wait_for(&host, ended, Duration::from_secs(10));
+    let journal = host.journal("termed@0");
+    assert!(
+        journal.contains("the app ended: killed by SIGTERM"),
+        "{journal}"
+    );
+
     // A SIGINT handler that only watches (as signal-exit's) leaves the
     // server open: the preload drains it halfway to kill_timeout.
     host.write(
