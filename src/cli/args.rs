@@ -138,3 +138,29 @@ pub enum Command {
         manager: ManagerArgs,
     },
 }
+
+impl ManagerArgs {
+    /// `--user`, `--system`, else the user manager unless running as root.
+    pub fn mode(self) -> crate::units::Mode {
+        use crate::units::Mode;
+        if self.user {
+            Mode::User
+        } else if self.system || nix::unistd::geteuid().is_root() {
+            Mode::System
+        } else {
+            Mode::User
+        }
+    }
+}
+
+impl CompileArgs {
+    /// The compile options these arguments ask for, the rest from this machine.
+    pub fn options(&self, manager: ManagerArgs) -> crate::units::CompileOptions {
+        crate::units::CompileOptions::detect(
+            self.env.clone(),
+            self.bin_dir.clone(),
+            self.target_systemd,
+            manager.mode(),
+        )
+    }
+}

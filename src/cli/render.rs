@@ -1,14 +1,60 @@
-//! `nodeunits render`.
+//! `nodeunits render`: print the units of an ecosystem file, or write them
+//! into a directory.
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use super::args::{CompileArgs, ManagerArgs};
+use crate::units::{self, Rendered};
 
 pub fn run(
     file: &Path,
-    _compile: &CompileArgs,
-    _manager: ManagerArgs,
-    _out: Option<&Path>,
+    compile: &CompileArgs,
+    manager: ManagerArgs,
+    out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("render {}: not implemented yet", file.display())
+    let options = compile.options(manager);
+    let rendered = match units::compile(file, &options) {
+        Ok(rendered) => rendered,
+        Err(err) => {
+            eprint!("{err}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    print_warnings(&rendered);
+    match out {
+        Some(dir) => write_into(dir, &rendered)?,
+        None => print!("{}", listing(&rendered)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_warnings(rendered: &Rendered) {
+    for warning in &rendered.warnings {
+        eprint!("{warning}");
+    }
+}
+
+/// Every file, each preceded by `# --- <unit name> ---`.
+pub fn listing(rendered: &Rendered) -> String {
+    let mut text = String::new();
+    for (index, file) in rendered.apps.iter().flat_map(|app| &app.files).enumerate() {
+        let separator = if index == 0 { "" } else { "\n" };
+        text.push_str(&format!(
+            "{separator}# --- {} ---\n{}",
+            file.name, file.contents
+        ));
+    }
+    text
+}
+
+fn write_into(dir: &Path, rendered: &Rendered) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for file in rendered.apps.iter().flat_map(|app| &app.files) {
+        let path = dir.join(&file.name);
+        std::fs::write(&path, &file.contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }

@@ -1,1 +1,142 @@
-//! See lib.rs.
+//! `ecosystem.toml`: PM2's ecosystem file in TOML. In stages: the raw TOML
+//! tables with the span of every key and value, then validated, typed
+//! [`settings`]. Every mistake is recorded as a [`Diagnostic`] with its place,
+//! so a file's errors are all reported at once.
+
+pub mod cron;
+pub mod diagnostic;
+mod fields;
+mod places;
+mod pm2;
+pub mod settings;
+mod validate;
+pub mod values;
+
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+use fields::Fields;
+pub use settings::{App, Ecosystem};
+
+/// Parses and validates `source`, the text of the ecosystem file at `path`
+/// (absolute). Relative paths in it resolve against its directory.
+/// Apps with errors are left out, and the errors recorded in `diagnostics`;
+/// `None` when the file has no apps to go on with.
+pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option<Ecosystem> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let (document, syntax_errors) = DeTable::parse_recoverable(source);
+    for error in &syntax_errors {
+        diagnostics.error(
+            error.span(),
+            format!("this is not valid TOML: {}", error.message().trim_end()),
+            "see https://toml.io for the syntax",
+        );
+    }
+    if !syntax_errors.is_empty() {
+        return None;
+    }
+    let apps_value = document.get_ref().get("apps");
+    let mut top = Fields::new(document.get_ref(), diagnostics);
+    top.mark_read("apps");
+    let unread: Vec<(String, std::ops::Range<usize>)> = top
+        .unread()
+        .map(|(k, span, _)| (k.to_owned(), span))
+        .collect();
+    for (key, span) in unread {
+        match pm2::ignored(pm2::IGNORED_TOP_LEVEL, &key) {
+            Some(why) => top.diagnostics.warning(
+                Some(span),
+                format!("`{key}` has no meaning under systemd"),
+                why,
+            ),
+            None => top.diagnostics.error(
+                Some(span),
+                format!("unknown top-level key `{key}`"),
+                "an ecosystem file holds `[[apps]]` tables; put app options inside one",
+            ),
+        }
+    }
+    let tables: Vec<&fields::Value> = match apps_value.map(|v| (v, v.get_ref())) {
+        Some((_, DeValue::Array(items)))
+            if items.iter().all(|i| i.get_ref().is_table()) && !items.is_empty() =>
+        {
+            items.iter().collect()
+        }
+        Some((value, _)) => {
+            top.wrong("apps", value, "one `[[apps]]` table per app");
+            drop(top);
+            return None;
+        }
+        None => {
+            diagnostics.error(
+                None,
+                "this file defines no apps",
+                "add an `[[apps]]` table with at least `name` and `script`",
+            );
+            return None;
+        }
+    };
+    let mut apps = Vec::new();
+    let mut names = Vec::new();
+    for table in tables {
+        let DeValue::Table(entries) = table.get_ref() else {
+            continue;
+        };
+        if let Some(name) = entries.get("name") {
+            names.extend(name.get_ref().as_str().map(|n| (n.to_owned(), name.span())));
+        }
+        let mut fields = Fields::new(entries, diagnostics);
+        let app = validate::app(&mut fields, table.span(), dir);
+        validate::unknown_keys(&mut fields);
+        apps.extend(app);
+    }
+    check_collisions(&names, diagnostics);
+    Some(Ecosystem {
+        path: path.to_path_buf(),
+        apps,
+    })
+}
+
+/// Two apps must not generate a unit of the same name: the same name twice,
+/// or `api-cron` beside the cron units of `api`.
+fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mut Diagnostics) {
+    let mut owners: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for (name, span) in names {
+        for unit in unit_names(name) {
+            if let Some(owner) = owners.insert(unit.clone(), name) {
+                let message = if owner == name {
+                    format!("the app `{name}` is defined twice")
+                } else {
+                    format!(
+                        "the unit `{unit}` of the app `{name}` is also a unit of the app `{owner}`"
+                    )
+                };
+                diagnostics.error(
+                    Some(span.clone()),
+                    message,
+                    "give each app a name of its own; an app `X` owns X.service, X@.service, X.socket, X-cron.timer and X-cron.service",
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// Every unit an app may generate.
+pub fn unit_names(app: &str) -> [String; 5] {
+    [
+        format!("{app}.socket"),
+        format!("{app}@.service"),
+        format!("{app}.service"),
+        format!("{app}-cron.timer"),
+        format!("{app}-cron.service"),
+    ]
+}
+
+/// `path` made absolute against the current directory, without `.` and `..`.
+pub fn absolute(path: &Path) -> std::path::PathBuf {
+    let joined = std::env::current_dir().unwrap_or_default().join(path);
+    places::normalize(&joined)
+}

@@ -1,1 +1,248 @@
 //! A real systemd booted as PID 1 in private namespaces over an overlay of `/`.
+//!
+//! ```no_run
+//! let host = testhost::TestHost::boot("example");
+//! host.write("/etc/systemd/system/hello.service", "[Service]\nExecStart=/bin/echo hello\n");
+//! host.ok("systemctl daemon-reload && systemctl start hello");
+//! assert!(host.journal("hello").contains("hello"));
+//! ```
+//!
+//! Set `NODEUNITS_TEST_HOST=local` to run the tests against the machine's own
+//! systemd when it is PID 1 instead (never in CI, where `CI=true` forces a box).
+
+mod cgroups;
+mod machine;
+mod processes;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use machine::Machine;
+
+/// The variable that points the tests at the machine's own systemd.
+pub const HOST_VARIABLE: &str = "NODEUNITS_TEST_HOST";
+
+/// What commands run in inside a box: a clean environment, not the test's.
+const INSIDE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A systemd to run tests against: a box, or the machine's own systemd.
+pub struct TestHost {
+    machine: Option<Machine>,
+}
+
+impl TestHost {
+    /// Boots a box. Panics with a reason that says what is missing (not root,
+    /// no unshare, no overlayfs...) if it cannot, or the failed units if it
+    /// boots degraded.
+    pub fn boot(name: &str) -> TestHost {
+        if uses_local_systemd() {
+            return TestHost { machine: None };
+        }
+        TestHost {
+            machine: Some(Machine::boot(name)),
+        }
+    }
+
+    /// A command running `argv` inside (every namespace of the box), with a
+    /// clean environment (PATH, HOME=/root, LANG=C.UTF-8). Add to it freely.
+    pub fn command(&self, argv: &[&str]) -> Command {
+        let mut command = match &self.machine {
+            Some(machine) => machine.command(argv),
+            None => {
+                let mut command = Command::new(argv[0]);
+                command.args(&argv[1..]);
+                command
+            }
+        };
+        command
+            .env_clear()
+            .env("PATH", INSIDE_PATH)
+            .env("HOME", "/root")
+            .env("LANG", "C.UTF-8")
+            .env("SYSTEMD_PAGER", "")
+            .env("SYSTEMD_COLORS", "0");
+        for passed in ["RUST_BACKTRACE", "RUST_LOG"] {
+            if let Ok(value) = std::env::var(passed) {
+                command.env(passed, value);
+            }
+        }
+        command
+    }
+
+    /// Runs `sh -c script` inside, returns the Output.
+    pub fn sh(&self, script: &str) -> Output {
+        self.command(&["sh", "-c", script])
+            .stdin(Stdio::null())
+            .output()
+            .expect("testhost: cannot run a command inside the box")
+    }
+
+    /// Like `sh`, but panics (showing the script, stdout and stderr) unless it
+    /// succeeds; returns stdout.
+    pub fn ok(&self, script: &str) -> String {
+        let output = self.sh(script);
+        if !output.status.success() {
+            panic!(
+                "testhost: {} inside the box:\n{}",
+                output.status,
+                describe(script, &output)
+            );
+        }
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Starts `sh -c script` inside without waiting (for load generators),
+    /// stdout and stderr piped. Collect it with `wait_with_output`; a box
+    /// powering off ends it.
+    pub fn spawn(&self, script: &str) -> Child {
+        let mut child = self
+            .command(&["sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("testhost: cannot start a command inside the box");
+        // Returns once the command is in the box (nsenter has forked it), so
+        // a power-off right after finds and ends it.
+        if self.machine.is_some() {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while processes::child_of(child.id() as i32).is_none() && Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                sleep(Duration::from_millis(2));
+            }
+        }
+        child
+    }
+
+    /// Runs `script` inside until it succeeds; returns its stdout. Panics
+    /// with its last output after `timeout`.
+    pub fn wait_until(&self, script: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let output = self.sh(script);
+            if output.status.success() {
+                return String::from_utf8_lossy(&output.stdout).into_owned();
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "testhost: still failing after {timeout:?} inside the box:\n{}",
+                    describe(script, &output)
+                );
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Writes a file inside (path as seen inside), making its directory.
+    pub fn write(&self, path: &str, contents: &str) {
+        let script = "mkdir -p \"$(dirname \"$1\")\" && cat >\"$1\"";
+        let mut child = self
+            .command(&["sh", "-c", script, "sh", path])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("testhost: cannot write inside the box");
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(contents.as_bytes())
+            .unwrap_or_else(|e| panic!("testhost: cannot write {path} inside the box: {e}"));
+        drop(stdin);
+        let output = child
+            .wait_with_output()
+            .expect("testhost: wait for the write");
+        if !output.status.success() {
+            panic!(
+                "testhost: cannot write {path} inside the box:\n{}",
+                describe(script, &output)
+            );
+        }
+    }
+
+    /// Reads a file inside (path as seen inside).
+    pub fn read(&self, path: &str) -> String {
+        let output = self
+            .command(&["cat", "--", path])
+            .output()
+            .expect("testhost: run cat");
+        if !output.status.success() {
+            panic!(
+                "testhost: cannot read {path} inside the box:\n{}",
+                describe("cat", &output)
+            );
+        }
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Powers off and boots again, keeping /etc, /var and every other change
+    /// to the box's files (not /run, /tmp). Panics on the machine's own systemd.
+    pub fn reboot(&mut self) {
+        match &mut self.machine {
+            Some(machine) => machine.reboot(),
+            None => {
+                panic!("testhost: reboot() needs a box; unset {HOST_VARIABLE} to run this test")
+            }
+        }
+    }
+
+    /// The journal of a unit inside (`journalctl -u UNIT --no-pager -o cat`).
+    pub fn journal(&self, unit: &str) -> String {
+        let output = self
+            .command(&["journalctl", "-u", unit, "--no-pager", "-o", "cat"])
+            .output()
+            .expect("testhost: run journalctl");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The host PID of the box's PID 1 (None on the machine's own systemd).
+    pub fn pid1(&self) -> Option<u32> {
+        self.machine.as_ref().map(Machine::pid1)
+    }
+
+    /// The directory on the machine holding the box's overlay and console log.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.machine.as_ref().map(Machine::state_dir)
+    }
+
+    /// The box's cgroup directories on the machine, one per hierarchy.
+    pub fn cgroup_dirs(&self) -> Vec<PathBuf> {
+        self.machine
+            .as_ref()
+            .map(|m| m.cgroup_dirs().to_vec())
+            .unwrap_or_default()
+    }
+}
+
+/// True when the tests should use the machine's own systemd: asked for with
+/// NODEUNITS_TEST_HOST=local, never in CI. Panics if asked for but systemd
+/// is not PID 1.
+fn uses_local_systemd() -> bool {
+    if std::env::var(HOST_VARIABLE).as_deref() != Ok("local") {
+        return false;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        eprintln!("testhost: CI=true: ignoring {HOST_VARIABLE}=local, booting a box");
+        return false;
+    }
+    let pid1 = std::fs::read_to_string("/proc/1/comm").unwrap_or_default();
+    if pid1.trim() != "systemd" {
+        panic!(
+            "testhost: {HOST_VARIABLE}=local but PID 1 is {:?}, not systemd; unset it to boot a box",
+            pid1.trim()
+        );
+    }
+    true
+}
+
+fn describe(script: &str, output: &Output) -> String {
+    format!(
+        "--- script\n{script}\n--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

@@ -1,0 +1,116 @@
+//! The options whose values are places: sockets, paths, accounts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use toml::de::DeValue;
+use toml::Spanned;
+
+use super::fields::{integer, Fields, Value};
+use super::settings::{Listen, LogTarget};
+
+pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
+    let Some(value) = fields.get("listen") else {
+        return Vec::new();
+    };
+    let items: Vec<&Value> = match value.get_ref() {
+        DeValue::Array(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    let mut listen = Vec::new();
+    for item in items {
+        match listen_entry(item, dir) {
+            Some(entry) if listen.contains(&entry) => {
+                fields.diagnostics.error(Some(item.span()), "this socket is listed twice in `listen`", "list each address once");
+            }
+            Some(entry) => listen.push(entry),
+            None => fields.wrong(
+                "listen",
+                item,
+                "\"127.0.0.1:3000\", \"[::1]:3000\", \"[::]:3000\", a port (3000) for all addresses, or a unix socket path (\"/run/api/http.sock\", \"./api.sock\")",
+            ),
+        }
+    }
+    listen
+}
+
+fn listen_entry(item: &Value, dir: &Path) -> Option<Listen> {
+    let port = |n: i64| u16::try_from(n).ok().filter(|&p| p > 0);
+    match item.get_ref() {
+        DeValue::Integer(_) => integer(item)
+            .and_then(port)
+            .map(|p| Listen::Tcp(p.to_string())),
+        DeValue::String(s) if s.starts_with('/') || s.starts_with("./") || s.starts_with("../") => {
+            (!s.chars().any(char::is_control))
+                .then(|| Listen::Unix(normalize(&dir.join(s.as_ref()))))
+        }
+        DeValue::String(s) => match s.parse::<i64>() {
+            Ok(n) => port(n).map(|p| Listen::Tcp(p.to_string())),
+            Err(_) => s
+                .parse::<SocketAddr>()
+                .ok()
+                .filter(|a| a.port() > 0)
+                .map(|a| Listen::Tcp(a.to_string())),
+        },
+        _ => None,
+    }
+}
+
+/// A path without `.` and `..` components, as systemd wants its paths.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
+    let value = fields.get(key)?;
+    let text = match value.get_ref() {
+        DeValue::String(s) => Some(s.to_string()),
+        _ => integer(value)
+            .filter(|n| (0..i64::from(u32::MAX)).contains(n))
+            .map(|n| n.to_string()),
+    };
+    let valid = |s: &String| {
+        !s.is_empty()
+            && s.len() <= 32
+            && !s.starts_with(['-', '.'])
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    match text.filter(valid) {
+        Some(name) => Some(Spanned::new(value.span(), name)),
+        None => {
+            fields.wrong(
+                key,
+                value,
+                "a user or group name (letters, digits, `_`, `-`, `.`), or a numeric id",
+            );
+            None
+        }
+    }
+}
+
+pub fn log_target(fields: &mut Fields, key: &str, dir: &Path) -> Option<LogTarget> {
+    let path = fields.string(key)?;
+    if path.get_ref() == "/dev/null" {
+        return Some(LogTarget::Null);
+    }
+    if path.get_ref().is_empty() || path.get_ref().chars().any(char::is_control) {
+        fields.diagnostics.error(
+            Some(path.span()),
+            format!("invalid path for `{key}`"),
+            "allowed: a file path, or \"/dev/null\" to discard the stream",
+        );
+        return None;
+    }
+    Some(LogTarget::Append(normalize(&dir.join(path.get_ref()))))
+}

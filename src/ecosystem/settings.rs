@@ -1,0 +1,111 @@
+//! The validated, typed form of an ecosystem file. Nothing here is raw TOML;
+//! relative paths are already resolved against the file's directory. What
+//! depends on the machine (CPU count, `PATH`, the environment) is resolved
+//! later, when the units are planned.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::values::{Bytes, Instances};
+
+/// A whole ecosystem file.
+#[derive(Debug, Clone)]
+pub struct Ecosystem {
+    /// The file, absolute.
+    pub path: PathBuf,
+    pub apps: Vec<App>,
+}
+
+/// One `[[apps]]` entry.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: Spanned<String>,
+    pub namespace: Option<String>,
+    /// As written: a path (relative to `cwd`) or a command looked up in `PATH`.
+    pub script: Spanned<String>,
+    pub args: Vec<String>,
+    pub interpreter: Interpreter,
+    pub interpreter_args: Vec<String>,
+    pub source_map_support: Option<Spanned<bool>>,
+    /// The working directory, absolute.
+    pub cwd: PathBuf,
+    pub instances: Instances,
+    /// `env`.
+    pub env: BTreeMap<String, String>,
+    /// `env_<profile>`, by profile.
+    pub profiles: BTreeMap<String, BTreeMap<String, String>>,
+    pub env_file: Option<PathBuf>,
+    pub inherit_env: Vec<Spanned<String>>,
+    pub port: Option<Spanned<u16>>,
+    pub listen: Vec<Listen>,
+    pub user: Option<Spanned<String>>,
+    pub group: Option<Spanned<String>>,
+    pub autorestart: bool,
+    pub stop_exit_codes: Vec<u8>,
+    pub min_uptime: Duration,
+    pub max_restarts: NonZeroU32,
+    pub restart_delay: Option<Duration>,
+    pub exp_backoff_restart_delay: Option<Duration>,
+    pub max_memory_restart: Option<Bytes>,
+    pub kill_timeout: Duration,
+    pub listen_timeout: Duration,
+    pub wait_ready: bool,
+    pub shutdown_with_message: bool,
+    pub instance_var: String,
+    pub increment_var: Option<String>,
+    /// `cron_restart`, already in `OnCalendar=` syntax.
+    pub cron_restart: Option<String>,
+    pub out_file: Option<LogTarget>,
+    pub error_file: Option<LogTarget>,
+}
+
+/// What runs the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interpreter {
+    /// Not set: Node for `.js`, `.mjs` and `.cjs` scripts, else none.
+    ByExtension,
+    /// `"none"`: the script is executed directly.
+    None,
+    /// A command looked up in `PATH`, or an absolute path.
+    Program(Spanned<String>),
+}
+
+/// One socket systemd holds for the workers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// `ListenStream=` host:port, `[v6]:port`, or a bare port for all addresses.
+    Tcp(String),
+    /// An absolute path to a unix socket.
+    Unix(PathBuf),
+}
+
+/// Where a stream goes instead of the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    Append(PathBuf),
+    Null,
+}
+
+/// PM2's defaults, or systemd's where it offers better.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// PM2's.
+    pub const MIN_UPTIME: Duration = Duration::from_millis(1000);
+    /// PM2's.
+    pub const MAX_RESTARTS: u32 = 16;
+    /// PM2's 1600 ms: the time an app has to drain before SIGKILL.
+    pub const KILL_TIMEOUT: Duration = Duration::from_millis(1600);
+    /// PM2 waits 3 s and then carries on as if the app were ready; systemd
+    /// fails the start instead, so the default leaves a slow boot more room.
+    pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
+    /// systemd's: PM2's 0 restarts a crashing app in a tight loop.
+    pub const RESTART_DELAY: Duration = Duration::from_millis(100);
+    /// PM2's: exp_backoff_restart_delay grows by 1.5 up to 15 s.
+    pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
+    pub const INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
+}

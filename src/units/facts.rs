@@ -1,0 +1,112 @@
+//! What a compilation depends on besides the ecosystem file. Everything read
+//! from the machine is gathered here, so tests can fix it and render the
+//! same units anywhere.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Which systemd manager the units are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    System,
+    User,
+}
+
+/// How to compile.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// `--env NAME`: use `env_NAME` over `env`.
+    pub profile: Option<String>,
+    /// Where `nodeunits` and `nodeunits-helper` are, as written into the units.
+    pub bin_dir: PathBuf,
+    /// The systemd version the units are for: newer directives only when it has them.
+    pub systemd_version: u32,
+    pub mode: Mode,
+    pub facts: Facts,
+}
+
+/// The facts of the machine the units are rendered on.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// For `instances = "max"` and negative instances.
+    pub cpus: NonZeroU32,
+    /// The directories of `PATH`, to resolve the interpreter and commands.
+    pub path: Vec<PathBuf>,
+    /// The environment, for `inherit_env`.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// The oldest systemd supported (Debian 12, RHEL 9 ship 252).
+pub const FALLBACK_SYSTEMD_VERSION: u32 = 252;
+
+impl CompileOptions {
+    /// Options from this machine: `bin_dir` defaults to the directory of the
+    /// running executable, the systemd version to the installed one.
+    pub fn detect(
+        profile: Option<String>,
+        bin_dir: Option<PathBuf>,
+        systemd_version: Option<u32>,
+        mode: Mode,
+    ) -> Self {
+        let bin_dir = bin_dir
+            .or_else(|| {
+                std::env::current_exe()
+                    .ok()?
+                    .parent()
+                    .map(Path::to_path_buf)
+            })
+            .unwrap_or_else(|| PathBuf::from("/usr/bin"));
+        CompileOptions {
+            profile,
+            bin_dir: crate::ecosystem::absolute(&bin_dir),
+            systemd_version: systemd_version.unwrap_or_else(installed_systemd_version),
+            mode,
+            facts: Facts::of_this_process(),
+        }
+    }
+}
+
+/// The version `systemctl --version` reports, or the oldest supported.
+pub fn installed_systemd_version() -> u32 {
+    std::process::Command::new("systemctl")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|out| {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(FALLBACK_SYSTEMD_VERSION)
+}
+
+impl Facts {
+    pub fn of_this_process() -> Self {
+        Facts {
+            cpus: std::thread::available_parallelism()
+                .ok()
+                .and_then(|n| NonZeroU32::new(u32::try_from(n.get()).unwrap_or(u32::MAX)))
+                .unwrap_or(NonZeroU32::MIN),
+            path: std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default(),
+            environment: std::env::vars().collect(),
+        }
+    }
+
+    /// The first executable file called `command` in `PATH`.
+    pub fn which(&self, command: &str) -> Option<PathBuf> {
+        self.path
+            .iter()
+            .filter(|dir| dir.is_absolute())
+            .map(|dir| dir.join(command))
+            .find(|candidate| is_executable(candidate))
+    }
+}
+
+pub fn is_executable(path: &Path) -> bool {
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}

@@ -1,0 +1,178 @@
+//! What a worker runs: the interpreter, resolved to an absolute path when
+//! the units are rendered, its arguments, the script and its arguments.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::facts::{is_executable, CompileOptions};
+use crate::ecosystem::settings::{App, Interpreter};
+use crate::ecosystem::Diagnostics;
+
+#[derive(Debug)]
+pub struct Program {
+    /// The command line, unescaped.
+    pub argv: Vec<String>,
+    /// The interpreter is Node: the helper injects its preload.
+    pub is_node: bool,
+}
+
+const NODE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs"];
+
+/// Directories of version managers: a unit pointing into one breaks when the
+/// version manager switches or removes that version.
+const VERSION_MANAGER_DIRS: &[&str] = &[
+    ".nvm",
+    ".volta",
+    ".fnm",
+    "fnm",
+    "fnm_multishells",
+    ".asdf",
+    ".nodenv",
+    ".n",
+];
+
+pub fn program(
+    app: &App,
+    options: &CompileOptions,
+    diagnostics: &mut Diagnostics,
+) -> Option<Program> {
+    let script = app.script.get_ref();
+    let is_node_script = Path::new(script)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| NODE_EXTENSIONS.contains(&e));
+    let (interpreter, span) = match &app.interpreter {
+        Interpreter::None => (None, None),
+        Interpreter::ByExtension if is_node_script => (Some("node"), Some(app.script.span())),
+        Interpreter::ByExtension => (None, None),
+        Interpreter::Program(program) => (Some(program.get_ref().as_str()), Some(program.span())),
+    };
+    let interpreter = match interpreter {
+        None => None,
+        Some(name) => {
+            let resolved = if name.starts_with('/') {
+                Some(PathBuf::from(name)).filter(|p| is_executable(p))
+            } else if name.contains('/') {
+                None
+            } else {
+                options.facts.which(name)
+            };
+            let Some(path) = resolved else {
+                diagnostics.error(
+                    span,
+                    format!("the interpreter `{name}` is not an executable in PATH"),
+                    "set `interpreter` to an absolute path, a command found in PATH, or \"none\" to run the script directly",
+                );
+                return None;
+            };
+            let target = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if under_version_manager(&path) || under_version_manager(&target) {
+                diagnostics.warning(
+                    span,
+                    format!("the interpreter is {}, inside a version manager's directory", path.display()),
+                    "the units break when that version is switched or removed; install Node system-wide, or set `interpreter` to a stable path",
+                );
+            }
+            Some(path)
+        }
+    };
+    let is_node = interpreter.as_deref().is_some_and(is_node_binary);
+    if let Some(flag) = &app.source_map_support {
+        if *flag.get_ref() && !is_node {
+            diagnostics.error(
+                Some(flag.span()),
+                "`source_map_support` needs Node as the interpreter",
+                "remove it, or run the script with node",
+            );
+            return None;
+        }
+    }
+    let mut argv = Vec::new();
+    let script_path = match &interpreter {
+        Some(path) => {
+            argv.push(path.to_string_lossy().into_owned());
+            if app
+                .source_map_support
+                .as_ref()
+                .is_some_and(|f| *f.get_ref())
+            {
+                argv.push("--enable-source-maps".into());
+            }
+            argv.extend(app.interpreter_args.iter().cloned());
+            crate::ecosystem::absolute(&app.cwd.join(script))
+        }
+        None => match executable(app, options) {
+            Some(path) => path,
+            None => {
+                diagnostics.error(
+                    Some(app.script.span()),
+                    format!("`{script}` is neither a file in {} nor a command in PATH", app.cwd.display()),
+                    "set `script` to the program's path (relative to `cwd`), or a command found in PATH",
+                );
+                return None;
+            }
+        },
+    };
+    argv.push(script_path.to_string_lossy().into_owned());
+    argv.extend(app.args.iter().cloned());
+    Some(Program { argv, is_node })
+}
+
+/// A script run without interpreter: a path relative to `cwd`, or a bare
+/// command found there or in `PATH`, as PM2 does.
+fn executable(app: &App, options: &CompileOptions) -> Option<PathBuf> {
+    let script = app.script.get_ref();
+    let in_cwd = crate::ecosystem::absolute(&app.cwd.join(script));
+    if script.contains('/') || in_cwd.exists() {
+        return Some(in_cwd);
+    }
+    options.facts.which(script)
+}
+
+fn is_node_binary(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n == "node"
+            || n == "nodejs"
+            || n.starts_with("node") && n[4..].bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    })
+}
+
+fn under_version_manager(path: &Path) -> bool {
+    let components: Vec<&str> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect();
+    components.iter().any(|c| VERSION_MANAGER_DIRS.contains(c))
+        || components.windows(2).any(|w| w == ["n", "versions"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_version_manager_paths() {
+        for path in [
+            "/home/u/.nvm/versions/node/v20.1.0/bin/node",
+            "/home/u/.volta/bin/node",
+            "/home/u/.local/share/fnm/node-versions/v20/installation/bin/node",
+            "/home/u/.asdf/shims/node",
+            "/usr/local/n/versions/node/20.1.0/bin/node",
+        ] {
+            assert!(under_version_manager(Path::new(path)), "{path}");
+        }
+        assert!(!under_version_manager(Path::new("/usr/bin/node")));
+        assert!(!under_version_manager(Path::new("/usr/local/bin/node")));
+    }
+
+    #[test]
+    fn recognises_node() {
+        assert!(is_node_binary(Path::new("/usr/bin/node")));
+        assert!(is_node_binary(Path::new("/usr/bin/nodejs")));
+        assert!(is_node_binary(Path::new("/opt/node20")));
+        assert!(!is_node_binary(Path::new("/usr/bin/nodemon")));
+        assert!(!is_node_binary(Path::new("/usr/bin/python3")));
+    }
+}
