@@ -20,7 +20,7 @@ test: lint
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 
 example:
-	@echo "not yet" && false
+	examples/run
 
 # --- Installing and packaging (see packaging/README.md) ----------------------
 # `make install` is the one place that says where each file goes; the .deb and

@@ -24,14 +24,19 @@ const WORKER: &str = "[Unit]\nRequires=hello.socket\nAfter=hello.socket\n\
                        [Service]\nType=simple\nSockets=hello.socket\nEnvironment=INSTANCE=%i\n\
                        ExecStart=/usr/bin/node /srv/hello/app.js\n";
 
-#[test]
-fn node_app_serves_through_a_shared_socket_and_logs_to_the_journal() {
-    let host = TestHost::boot("smoke");
+/// Installs and starts the app: its socket, the app unit and two workers.
+fn start_hello(host: &TestHost) {
     host.write("/srv/hello/app.js", APP);
     host.write("/etc/systemd/system/hello.socket", SOCKET);
     host.write("/etc/systemd/system/hello.service", APP_UNIT);
     host.write("/etc/systemd/system/hello@.service", WORKER);
     host.ok("systemctl daemon-reload && systemctl start hello.socket hello.service");
+}
+
+#[test]
+fn node_app_serves_through_a_shared_socket_and_logs_to_the_journal() {
+    let host = TestHost::boot("smoke");
+    start_hello(&host);
 
     for instance in ["0", "1"] {
         host.wait_until(
@@ -51,4 +56,19 @@ fn node_app_serves_through_a_shared_socket_and_logs_to_the_journal() {
     assert!(host
         .journal("hello@1.service")
         .contains("hello@1 listening on fd 3"));
+}
+
+#[test]
+fn built_binaries_run_inside_and_wrk_loads_the_box() {
+    let host = TestHost::boot("binaries");
+    let help = host.ok(&format!("{} --help", env!("CARGO_BIN_EXE_nodeunits")));
+    assert!(help.contains("Usage"), "{help}");
+
+    start_hello(&host);
+    let wrk = host.spawn("wrk -t1 -c4 -d1s http://127.0.0.1:8080/");
+    let output = wrk.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("Requests/sec"), "{report}");
+    assert!(!report.contains("Non-2xx"), "{report}");
 }

@@ -6,7 +6,8 @@ set -eu
 nodeunits=${NODEUNITS:-nodeunits}
 here=$(cd "$(dirname "$0")" && pwd)
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold='\033[1m' plain='\033[0m'; else bold='' plain=''; fi
+step() { printf "\n${bold}== %s${plain}\n" "$*"; }
 
 step "nodeunits apply ecosystem.toml"
 "$nodeunits" apply "$here/ecosystem.toml"

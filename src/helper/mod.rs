@@ -1,7 +1,279 @@
-//! The runtime of one worker. See docs/contract.md.
+//! The runtime of one worker: runs the app, tells systemd when it is ready,
+//! drains it on stop, restarts it gracefully over its memory limit. See
+//! docs/contract.md for its command line and the units that run it.
+
+mod backoff;
+mod environment;
+mod ipc;
+mod log;
+mod memory_lock;
+mod options;
+mod preload;
+mod proc_tree;
+mod spawn;
+mod worker;
+
+use std::ffi::OsString;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{raise, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use sd_notify::NotifyState;
+
+pub use options::Options;
+use options::Request;
+use worker::{Ending, MemoryWatch, ReadyWhen, StopReason, Worker};
+
+/// The exit status after a memory restart (`RestartForceExitStatus=`).
+pub const EXIT_MEMORY_RESTART: u8 = 75;
+/// The exit status when the command line or the environment is wrong.
+pub const EXIT_CONFIG: u8 = 78;
 
 /// Entry point of the `nodeunits-helper` binary.
-pub fn main() -> std::process::ExitCode {
-    eprintln!("nodeunits-helper: not implemented yet");
-    std::process::ExitCode::from(1)
+pub fn main() -> ExitCode {
+    let options = match options::parse(std::env::args_os().skip(1)) {
+        Ok(Request::Run(options)) => options,
+        Ok(Request::Help) => {
+            print!("{}", options::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Version) => {
+            println!("nodeunits-helper {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("nodeunits-helper: {message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    log::init(&options.app);
+    match run(&options) {
+        Ok(Ending::Exited(code)) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(Ending::Killed(signal)) => die_like(signal),
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// Dies of the signal that killed the app, so systemd sees the same ending.
+fn die_like(signal: Signal) -> ExitCode {
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: restoring the default disposition has no handler to be unsafe.
+    let _ = unsafe { sigaction(signal, &default) };
+    let mut only = SigSet::empty();
+    only.add(signal);
+    let _ = only.thread_unblock();
+    let _ = raise(signal);
+    ExitCode::from(128 + signal as u8)
+}
+
+fn runtime_dir() -> Option<PathBuf> {
+    let dirs = std::env::var_os("RUNTIME_DIRECTORY")?;
+    let first = dirs.to_str()?.split(':').next()?.to_owned();
+    Some(PathBuf::from(first))
+}
+
+fn run(options: &Options) -> Result<Ending, String> {
+    let mut handled = SigSet::empty();
+    for signal in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGCHLD,
+    ] {
+        handled.add(signal);
+    }
+    handled
+        .thread_block()
+        .map_err(|e| format!("cannot block signals: {e}"))?;
+    let signals = SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| format!("cannot create a signalfd: {e}"))?;
+    if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
+        tracing::warn!("cannot become the subreaper of the app's processes: {error}");
+    }
+    let runtime_dir = runtime_dir();
+    let restarts = runtime_dir
+        .as_deref()
+        .map(|dir| backoff::RestartCount::new(dir, options.instance));
+    let previous_restarts = restarts.as_ref().map_or(0, backoff::RestartCount::read);
+    if let Some(base) = options.exp_backoff {
+        let delay = backoff::delay(base, previous_restarts);
+        if !delay.is_zero() && wait_or_stop(&signals, delay, previous_restarts) {
+            if let Some(count) = &restarts {
+                count.write(0);
+            }
+            return Ok(Ending::Exited(0));
+        }
+    }
+
+    let mut vars: environment::Vars = std::env::vars_os().collect();
+    let listen_fds = environment::inherited_listen_fds(&vars, std::process::id());
+    environment::pass_listen_fds(&mut vars, listen_fds);
+    if let Some(name) = &options.increment_var {
+        environment::increment(&mut vars, name, options.instance)?;
+    }
+    if listen_fds != options.listen.len() && !options.listen.is_empty() {
+        tracing::warn!(
+            "{} --listen addresses but systemd passed {listen_fds} sockets",
+            options.listen.len()
+        );
+    }
+    let mut argv = options.command.clone();
+    let mut channel = None;
+    let mut ready_when = match (options.node, options.wait_ready) {
+        (true, true) => ReadyWhen::AppSendsReady,
+        (false, true) => ReadyWhen::AppNotifies,
+        (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
+        _ => ReadyWhen::AtOnce,
+    };
+    if options.node {
+        let preload = preload::install(runtime_dir.as_deref()).map_err(|e| {
+            format!(
+                "cannot write the Node preload into {}: {e}",
+                runtime_dir
+                    .as_deref()
+                    .unwrap_or(&std::env::temp_dir())
+                    .display()
+            )
+        })?;
+        argv.splice(
+            1..1,
+            [OsString::from("--require"), preload.into_os_string()],
+        );
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| format!("cannot create the IPC channel: {e}"))?;
+        let target = 3 + listen_fds as i32;
+        environment::set(&mut vars, "NODE_CHANNEL_FD", target.to_string());
+        environment::set(&mut vars, "NODE_CHANNEL_SERIALIZATION_MODE", "json");
+        let mapped: Vec<_> = options
+            .listen
+            .iter()
+            .take(listen_fds)
+            .enumerate()
+            .map(|(index, address)| serde_json::json!({ "address": address, "fd": 3 + index }))
+            .collect();
+        environment::set(
+            &mut vars,
+            "NODEUNITS_LISTEN",
+            serde_json::Value::Array(mapped).to_string(),
+        );
+        channel = Some((UnixStream::from(ours), (theirs, target)));
+    } else if ready_when == ReadyWhen::Listening {
+        ready_when = ReadyWhen::AtOnce;
+    }
+    let (parent_end, child_end) = match channel {
+        Some((parent, child)) => (Some(parent), Some(child)),
+        None => (None, None),
+    };
+    let launch = spawn::Launch {
+        argv,
+        vars,
+        listen_fds: listen_fds > 0,
+        channel: child_end,
+    };
+    notify(&format!(
+        "starting {}",
+        options.command[0].to_string_lossy()
+    ));
+    let started = Instant::now();
+    let app = spawn::spawn(&launch)
+        .map_err(|e| format!("cannot start {}: {e}", options.command[0].to_string_lossy()))?;
+    drop(launch);
+    tracing::info!(
+        "started {} as pid {app}",
+        options.command[0].to_string_lossy()
+    );
+
+    let lock = |stale_after| {
+        runtime_dir
+            .as_deref()
+            .map(|dir| memory_lock::MemoryLock::new(dir, options.instance, stale_after))
+    };
+    let kill_timeout = Duration::from_millis(options.kill_timeout);
+    let stale_after = kill_timeout + Duration::from_secs(60);
+    let worker = Worker {
+        app,
+        channel: parent_end,
+        ready_when,
+        shutdown_with_message: options.shutdown_with_message,
+        kill_timeout,
+        memory: options.max_memory.map(|limit| MemoryWatch {
+            limit,
+            lock: lock(stale_after),
+        }),
+        restart_lock: lock(stale_after),
+    };
+    let outcome = worker::run(worker, &signals);
+    tracing::info!("the app ended: {}", describe(outcome.ending));
+    if let Some(count) = &restarts {
+        let healthy = started.elapsed() >= backoff::HEALTHY_AFTER;
+        count.write(match outcome.stop {
+            Some(StopReason::Signal(_)) => 0,
+            _ if healthy => 1,
+            _ => previous_restarts.saturating_add(1),
+        });
+    }
+    if runtime_dir.is_none() && options.node {
+        let _ = std::fs::remove_file(
+            std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
+        );
+    }
+    Ok(match outcome.stop {
+        Some(StopReason::Memory) => Ending::Exited(EXIT_MEMORY_RESTART.into()),
+        // Killed at kill_timeout on a stop, as PM2 does: still a stop, not a crash.
+        Some(StopReason::Signal(signal)) if outcome.killed => Ending::Killed(signal),
+        _ => outcome.ending,
+    })
+}
+
+fn describe(ending: Ending) -> String {
+    match ending {
+        Ending::Exited(code) => format!("exit status {code}"),
+        Ending::Killed(signal) => format!("killed by {signal}"),
+    }
+}
+
+fn notify(status: &str) {
+    worker::notify(&[NotifyState::Status(status)]);
+}
+
+/// Waits out the exp_backoff delay; true when a stop signal came first.
+fn wait_or_stop(signals: &SignalFd, delay: Duration, restarts: u32) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let status = format!(
+        "waiting {} ms before restart {} (exp_backoff_restart_delay)",
+        delay.as_millis(),
+        restarts
+    );
+    tracing::info!("{status}");
+    notify(&status);
+    let deadline = Instant::now() + delay;
+    while let Some(left) = deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+    {
+        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(left.as_millis() as u64 + 1).unwrap_or(PollTimeout::MAX),
+        );
+        while let Ok(Some(info)) = signals.read_signal() {
+            if info.ssi_signo as i32 != Signal::SIGCHLD as i32 {
+                return true;
+            }
+        }
+    }
+    false
 }

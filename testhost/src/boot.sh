@@ -92,6 +92,11 @@ inside() {
     done
     mask_units
     echo "$TESTHOST_NAME" >"$root/etc/hostname"
+    # Its own machine ID, as a machine of its own: journalctl inside reads
+    # only the box's journal. Kept across reboots with the rest of /etc.
+    if [ ! -e "$TESTHOST_STATE/upper/etc/machine-id" ]; then
+        tr -d - </proc/sys/kernel/random/uuid >"$root/etc/machine-id"
+    fi
     hostname "$TESTHOST_NAME"
 
     cd "$root"

@@ -22,7 +22,7 @@ pub(crate) struct Hierarchy {
 }
 
 impl Hierarchy {
-    fn mountpoint(&self) -> PathBuf {
+    pub(crate) fn mountpoint(&self) -> PathBuf {
         Path::new(CGROUP_ROOT).join(&self.dir)
     }
 }

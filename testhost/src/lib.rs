@@ -4,13 +4,31 @@
 //! let host = testhost::TestHost::boot("example");
 //! host.write("/etc/systemd/system/hello.service", "[Service]\nExecStart=/bin/echo hello\n");
 //! host.ok("systemctl daemon-reload && systemctl start hello");
-//! assert!(host.journal("hello").contains("hello"));
+//! host.wait_until("journalctl -u hello | grep -q hello", std::time::Duration::from_secs(10));
 //! ```
+//!
+//! - Every box has its own PID, mount, network, UTS, IPC and cgroup
+//!   namespaces: boxes run side by side (tests run in parallel) and may use
+//!   the same unit names and ports. The loopback is up; target 127.0.0.1.
+//! - Files go in with [`TestHost::write`]; the checkout and the cargo target
+//!   directory are visible inside, read-only, at their own paths, so
+//!   `env!("CARGO_BIN_EXE_nodeunits")` runs inside as it is.
+//! - Commands inside run as root with a clean environment (see
+//!   [`TestHost::command`]), not the test's.
+//! - A load generator: `let wrk = host.spawn("wrk -d5s http://127.0.0.1:8080/")`,
+//!   then `wrk.wait_with_output()`. Power-off and [`TestHost::reboot`] kill
+//!   whatever was started this way.
+//! - The journal is written asynchronously: wait for a line with
+//!   [`TestHost::wait_until`] rather than reading [`TestHost::journal`] once.
+//! - Keep a TestHost in a local, not in a static: a static is never dropped,
+//!   so its box outlives the test process (the next test run takes it down).
 //!
 //! Set `NODEUNITS_TEST_HOST=local` to run the tests against the machine's own
 //! systemd when it is PID 1 instead (never in CI, where `CI=true` forces a box).
 
 mod cgroups;
+mod layout;
+mod leftovers;
 mod machine;
 mod processes;
 
@@ -24,9 +42,6 @@ use machine::Machine;
 
 /// The variable that points the tests at the machine's own systemd.
 pub const HOST_VARIABLE: &str = "NODEUNITS_TEST_HOST";
-
-/// What commands run in inside a box: a clean environment, not the test's.
-const INSIDE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A systemd to run tests against: a box, or the machine's own systemd.
 pub struct TestHost {
@@ -59,7 +74,7 @@ impl TestHost {
         };
         command
             .env_clear()
-            .env("PATH", INSIDE_PATH)
+            .env("PATH", layout::SEARCH_PATH)
             .env("HOME", "/root")
             .env("LANG", "C.UTF-8")
             .env("SYSTEMD_PAGER", "")
@@ -95,8 +110,9 @@ impl TestHost {
     }
 
     /// Starts `sh -c script` inside without waiting (for load generators),
-    /// stdout and stderr piped. Collect it with `wait_with_output`; a box
-    /// powering off ends it.
+    /// stdout and stderr piped: collect them with `wait_with_output` (a
+    /// command writing more than a pipe holds blocks until they are read).
+    /// Returns once the command is inside; a box powering off ends it.
     pub fn spawn(&self, script: &str) -> Child {
         let mut child = self
             .command(&["sh", "-c", script])
@@ -105,8 +121,8 @@ impl TestHost {
             .stderr(Stdio::piped())
             .spawn()
             .expect("testhost: cannot start a command inside the box");
-        // Returns once the command is in the box (nsenter has forked it), so
-        // a power-off right after finds and ends it.
+        // Once nsenter has forked it, the command is in the box, where a
+        // power-off right after finds and ends it.
         if self.machine.is_some() {
             let deadline = Instant::now() + Duration::from_secs(10);
             while processes::child_of(child.id() as i32).is_none() && Instant::now() < deadline {
@@ -139,7 +155,8 @@ impl TestHost {
     }
 
     /// Writes a file inside (path as seen inside), making its directory.
-    pub fn write(&self, path: &str, contents: &str) {
+    /// Takes text or bytes.
+    pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
         let script = "mkdir -p \"$(dirname \"$1\")\" && cat >\"$1\"";
         let mut child = self
             .command(&["sh", "-c", script, "sh", path])
@@ -150,7 +167,7 @@ impl TestHost {
             .expect("testhost: cannot write inside the box");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         stdin
-            .write_all(contents.as_bytes())
+            .write_all(contents.as_ref())
             .unwrap_or_else(|e| panic!("testhost: cannot write {path} inside the box: {e}"));
         drop(stdin);
         let output = child
@@ -215,6 +232,16 @@ impl TestHost {
             .as_ref()
             .map(|m| m.cgroup_dirs().to_vec())
             .unwrap_or_default()
+    }
+}
+
+/// Takes down boxes left by test processes that died without dropping them
+/// (killed, or a TestHost kept in a static, which is never dropped). The
+/// first boot of every test process does this too.
+pub fn take_down_orphaned_boxes() {
+    match cgroups::hierarchies() {
+        Ok(hierarchies) => machine::take_down_orphans(&hierarchies),
+        Err(e) => panic!("testhost: {e}"),
     }
 }
 

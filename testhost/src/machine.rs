@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -14,55 +15,30 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use crate::cgroups::{self, BoxCgroups, Hierarchy};
+use crate::layout::{host_name, preflight, shared_directories, MASKED_UNITS, SEARCH_PATH};
+use crate::leftovers;
 use crate::processes::{
     child_of, continue_stopped_nsenters, end_entered_commands, exits_within, is_systemd,
 };
 
 const BOOT_SCRIPT: &str = include_str!("boot.sh");
 const STATE_ROOT: &str = "/run/nodeunits-testhost";
-const SYSTEMD: &str = "/usr/lib/systemd/systemd";
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Units that touch hardware, the network, the kernel or the consoles.
-const MASKED_UNITS: &[&str] = &[
-    "systemd-networkd.service",
-    "systemd-networkd.socket",
-    "systemd-networkd-wait-online.service",
-    "systemd-network-generator.service",
-    "systemd-resolved.service",
-    "systemd-timesyncd.service",
-    "systemd-udevd.service",
-    "systemd-udevd-control.socket",
-    "systemd-udevd-kernel.socket",
-    "systemd-udev-trigger.service",
-    "systemd-udev-settle.service",
-    "systemd-modules-load.service",
-    "proc-sys-fs-binfmt_misc.automount",
-    "systemd-binfmt.service",
-    "getty@.service",
-    "serial-getty@.service",
-    "console-getty.service",
-    "container-getty@.service",
-    "getty-static.service",
-    "dev-hugepages.mount",
-    "sys-kernel-debug.mount",
-    "sys-kernel-tracing.mount",
-    "sys-kernel-config.mount",
-    "sys-fs-fuse-connections.mount",
-];
-
 /// Moves the command into the box's root cgroup (so it is inside the box by
 /// every measure), then runs it.
-const JOIN_BOX_CGROUPS: &str =
-    "for procs in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; do \
-                                echo $$ 2>/dev/null >\"$procs\" || true; done; exec \"$@\"";
+const JOIN_BOX_CGROUPS: &str = concat!(
+    "for procs in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; do ",
+    "echo $$ 2>/dev/null >\"$procs\" || true; done; exec \"$@\"",
+);
 
 static BOXES_BOOTED: AtomicU32 = AtomicU32::new(0);
+static ORPHANS_REMOVED: Once = Once::new();
 
 pub(crate) struct Machine {
     name: String,
-    leaf: String,
+    cgroup_name: String,
     state: PathBuf,
     state_mounted: bool,
     hierarchies: Vec<Hierarchy>,
@@ -76,18 +52,20 @@ pub(crate) struct Machine {
 impl Machine {
     pub(crate) fn boot(name: &str) -> Machine {
         preflight();
+        let hierarchies = cgroups::hierarchies().unwrap_or_else(|e| panic!("testhost: {e}"));
+        ORPHANS_REMOVED.call_once(|| take_down_orphans(&hierarchies));
         let name = host_name(name);
-        let leaf = format!(
+        let state_name = format!(
             "{name}-{}-{}",
             std::process::id(),
             BOXES_BOOTED.fetch_add(1, Ordering::SeqCst)
         );
         let mut machine = Machine {
-            state: Path::new(STATE_ROOT).join(&leaf),
-            leaf: format!("nodeunits-testhost-{leaf}"),
+            state: Path::new(STATE_ROOT).join(&state_name),
+            cgroup_name: leftovers::cgroup_name(&state_name),
             name,
             state_mounted: false,
-            hierarchies: cgroups::hierarchies().unwrap_or_else(|e| panic!("testhost: {e}")),
+            hierarchies,
             cgroups: BoxCgroups { dirs: Vec::new() },
             binds: shared_directories(),
             unshare: None,
@@ -146,10 +124,15 @@ impl Machine {
             fs::create_dir(self.state.join(dir)).unwrap_or_else(|e| fail("fill", &e));
         }
         fs::write(self.state.join("boot.sh"), BOOT_SCRIPT).unwrap_or_else(|e| fail("fill", &e));
+        fs::write(
+            self.state.join(leftovers::OWNER_NAMESPACE_FILE),
+            leftovers::own_pid_namespace(),
+        )
+        .unwrap_or_else(|e| fail("fill", &e));
     }
 
     fn start(&mut self) {
-        self.cgroups = BoxCgroups::create(&self.hierarchies, &self.leaf)
+        self.cgroups = BoxCgroups::create(&self.hierarchies, &self.cgroup_name)
             .unwrap_or_else(|e| panic!("testhost: {e}"));
         let console = self.state.join("console.log");
         let log = File::create(&console).expect("testhost: create console.log");
@@ -157,10 +140,7 @@ impl Machine {
             .arg(self.state.join("boot.sh"))
             .arg("enter")
             .env_clear()
-            .env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            )
+            .env("PATH", SEARCH_PATH)
             .env("TESTHOST_NAME", &self.name)
             .env("TESTHOST_STATE", &self.state)
             .env("TESTHOST_CGROUPS", lines(&self.cgroups.dirs))
@@ -214,7 +194,7 @@ impl Machine {
     fn inside(&self, argv: &[&str]) -> Output {
         self.command(argv)
             .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("PATH", SEARCH_PATH)
             .stdin(Stdio::null())
             .output()
             .expect("testhost: run nsenter")
@@ -255,14 +235,15 @@ impl Machine {
             return Ok(());
         };
         let unshare_pid = unshare.id() as i32;
-        // Killed first, PID 1 leaves unshare to reap it; a killed unshare
-        // would leave a zombie to the machine's init.
+        // PID 1's PID is ours to signal only while unshare, its parent, has
+        // not reaped it: after that the PID may be another process's.
+        let still_up = |unshare: &mut Child| matches!(unshare.try_wait(), Ok(None));
         let pid1 = self
             .pid1
             .take()
             .map(|pid| pid as i32)
             .or_else(|| child_of(unshare_pid));
-        if let Some(pid1) = pid1.filter(|&pid| is_systemd(pid)) {
+        if let Some(pid1) = pid1.filter(|&pid| still_up(&mut unshare) && is_systemd(pid)) {
             end_entered_commands(pid1);
             // SAFETY: kill(2) with a valid signal number touches no memory.
             unsafe { nix::libc::kill(pid1, nix::libc::SIGRTMIN() + 4) };
@@ -273,7 +254,9 @@ impl Machine {
                 eprintln!("testhost: box {} did not power off; killing it", self.name);
             }
         }
-        if let Some(pid1) = pid1 {
+        // Killed before unshare, PID 1 is reaped by it; a killed unshare would
+        // leave PID 1 a zombie for the machine's init.
+        if let Some(pid1) = pid1.filter(|_| still_up(&mut unshare)) {
             let _ = kill(Pid::from_raw(pid1), Signal::SIGKILL);
         }
         if !exits_within(&mut unshare, Duration::from_secs(10), || ()) {
@@ -308,68 +291,9 @@ impl Drop for Machine {
     }
 }
 
-/// Panics saying what this machine lacks to boot a box.
-fn preflight() {
-    if !nix::unistd::geteuid().is_root() {
-        panic!("testhost: booting a systemd test host needs root (run the tests with sudo)");
-    }
-    for tool in ["unshare", "nsenter", "pivot_root", "mount"] {
-        let found =
-            std::env::split_paths("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-                .any(|dir| dir.join(tool).exists());
-        if !found {
-            panic!("testhost: `{tool}` is missing (install util-linux)");
-        }
-    }
-    let filesystems = fs::read_to_string("/proc/filesystems").unwrap_or_default();
-    if !filesystems.lines().any(|l| l.ends_with("\toverlay")) {
-        panic!("testhost: the kernel has no overlayfs (try `modprobe overlay`)");
-    }
-    if !Path::new(SYSTEMD).exists() {
-        panic!("testhost: {SYSTEMD} is missing (install systemd)");
-    }
-}
-
-/// The box's host name: `name` with anything but letters, digits and '-' made '-'.
-fn host_name(name: &str) -> String {
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(40)
-        .collect();
-    if name.is_empty() {
-        "box".to_string()
-    } else {
-        name
-    }
-}
-
-/// The checkout and the cargo target directory, shown inside at the same
-/// paths so `env!("CARGO_BIN_EXE_...")` works in the box.
-fn shared_directories() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
-        let checkout = cwd
-            .ancestors()
-            .find(|d| d.join("Cargo.lock").exists())
-            .unwrap_or(&cwd);
-        dirs.push(checkout.to_path_buf());
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        let target = exe.ancestors().find(|d| d.join("CACHEDIR.TAG").exists());
-        if let Some(target) = target.or_else(|| exe.ancestors().nth(3)) {
-            if !dirs.iter().any(|d| target.starts_with(d)) {
-                dirs.push(target.to_path_buf());
-            }
-        }
-    }
-    dirs
+/// Takes down the boxes of test processes that died without dropping them.
+pub(crate) fn take_down_orphans(hierarchies: &[Hierarchy]) {
+    leftovers::remove_orphaned_boxes(Path::new(STATE_ROOT), hierarchies);
 }
 
 fn lines(paths: &[PathBuf]) -> String {

@@ -1,0 +1,108 @@
+//! The environment the app starts with.
+
+use std::ffi::{OsStr, OsString};
+
+/// Variables as (name, value) pairs, in order.
+pub type Vars = Vec<(OsString, OsString)>;
+
+/// The sockets systemd passed to the helper: how many, from fd 3.
+pub fn inherited_listen_fds(vars: &Vars, own_pid: u32) -> usize {
+    let ours =
+        get(vars, "LISTEN_PID").and_then(|pid| pid.to_str()?.parse::<u32>().ok()) == Some(own_pid);
+    let count = get(vars, "LISTEN_FDS").and_then(|n| n.to_str()?.parse().ok());
+    if ours {
+        count.unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+pub fn get<'a>(vars: &'a Vars, name: &str) -> Option<&'a OsStr> {
+    vars.iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_os_str())
+}
+
+pub fn set(vars: &mut Vars, name: &str, value: impl Into<OsString>) {
+    remove(vars, name);
+    vars.push((name.into(), value.into()));
+}
+
+pub fn remove(vars: &mut Vars, name: &str) {
+    vars.retain(|(key, _)| key != name);
+}
+
+/// PM2's `increment_var`: NAME becomes its value plus the instance number.
+pub fn increment(vars: &mut Vars, name: &str, instance: u32) -> Result<(), String> {
+    let value = get(vars, name).ok_or_else(|| {
+        format!("--increment-var {name}: {name} is not set in the app's environment; set it to a number in `env`")
+    })?;
+    let base: u64 = value.to_str().and_then(|text| text.trim().parse().ok()).ok_or_else(|| {
+        format!("--increment-var {name}: {name}={value:?} is not a whole number; increment_var needs one, such as 3000")
+    })?;
+    set(vars, name, (base + u64::from(instance)).to_string());
+    Ok(())
+}
+
+/// The socket-activation variables for the app: the count and names pass
+/// through; LISTEN_PID is set to the app's own pid between fork and exec.
+pub fn pass_listen_fds(vars: &mut Vars, count: usize) {
+    remove(vars, "LISTEN_PID");
+    if count == 0 {
+        remove(vars, "LISTEN_FDS");
+        remove(vars, "LISTEN_FDNAMES");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vars {
+        pairs
+            .iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+            .collect()
+    }
+
+    #[test]
+    fn listen_fds_count_only_when_meant_for_us() {
+        let env = vars(&[("LISTEN_PID", "42"), ("LISTEN_FDS", "2")]);
+        assert_eq!(inherited_listen_fds(&env, 42), 2);
+        assert_eq!(inherited_listen_fds(&env, 43), 0);
+        assert_eq!(inherited_listen_fds(&vars(&[("LISTEN_FDS", "2")]), 42), 0);
+    }
+
+    #[test]
+    fn increment_adds_the_instance() {
+        let mut env = vars(&[("PORT", "3000"), ("A", "b")]);
+        increment(&mut env, "PORT", 2).unwrap();
+        assert_eq!(get(&env, "PORT"), Some(OsStr::new("3002")));
+        assert_eq!(get(&env, "A"), Some(OsStr::new("b")));
+    }
+
+    #[test]
+    fn increment_says_what_is_wrong() {
+        let mut env = vars(&[("PORT", "http")]);
+        let error = increment(&mut env, "PORT", 1).unwrap_err();
+        assert!(
+            error.contains("PORT=\"http\" is not a whole number"),
+            "{error}"
+        );
+        let error = increment(&mut env, "WORKER", 1).unwrap_err();
+        assert!(error.contains("WORKER is not set"), "{error}");
+    }
+
+    #[test]
+    fn listen_variables_pass_through_only_with_sockets() {
+        let mut env = vars(&[
+            ("LISTEN_PID", "1"),
+            ("LISTEN_FDS", "1"),
+            ("LISTEN_FDNAMES", "api"),
+        ]);
+        pass_listen_fds(&mut env, 1);
+        assert_eq!(env, vars(&[("LISTEN_FDS", "1"), ("LISTEN_FDNAMES", "api")]));
+        pass_listen_fds(&mut env, 0);
+        assert!(env.is_empty());
+    }
+}

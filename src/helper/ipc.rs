@@ -1,0 +1,110 @@
+//! Node's IPC channel in `json` serialization mode: one JSON value per line.
+
+use serde_json::Value;
+
+/// What a message from the app means to the helper.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Message {
+    /// `process.send('ready')`.
+    Ready,
+    /// The preload: a server listens on the inherited socket of this fd.
+    Listening { fd: Option<i64> },
+    /// Anything else: Node's internal messages, the app's own.
+    Other,
+}
+
+/// The key of the preload's messages; an app has no reason to send it.
+pub const PRELOAD_KEY: &str = "nodeunits";
+
+impl Message {
+    pub fn parse(line: &[u8]) -> Message {
+        match serde_json::from_slice::<Value>(line) {
+            Ok(Value::String(s)) if s == "ready" => Message::Ready,
+            Ok(Value::Object(map))
+                if map.get(PRELOAD_KEY).and_then(Value::as_str) == Some("listening") =>
+            {
+                Message::Listening {
+                    fd: map.get("fd").and_then(Value::as_i64),
+                }
+            }
+            _ => Message::Other,
+        }
+    }
+}
+
+/// The line encoding of a message sent to the app.
+pub fn encode(message: &str) -> Vec<u8> {
+    let mut line = serde_json::to_vec(message).expect("a string serializes");
+    line.push(b'\n');
+    line
+}
+
+/// Bytes read from the channel, cut into whole lines.
+#[derive(Debug, Default)]
+pub struct LineBuffer {
+    pending: Vec<u8>,
+}
+
+/// A line longer than this is an app's bulk data, not a message for the
+/// helper: it is dropped rather than buffered without bound.
+const MAX_LINE: usize = 64 * 1024;
+
+impl LineBuffer {
+    /// Appends `bytes` and returns the messages of the lines now complete.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Message> {
+        self.pending.extend_from_slice(bytes);
+        let mut messages = Vec::new();
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            messages.push(Message::parse(&line[..end]));
+        }
+        if self.pending.len() > MAX_LINE {
+            self.pending.clear();
+        }
+        messages
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_and_listening_are_recognised() {
+        assert_eq!(Message::parse(br#""ready""#), Message::Ready);
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"listening","fd":3}"#),
+            Message::Listening { fd: Some(3) }
+        );
+        assert_eq!(
+            Message::parse(br#"{"cmd":"NODE_HANDLE_ACK"}"#),
+            Message::Other
+        );
+        assert_eq!(Message::parse(br#""readyish""#), Message::Other);
+        assert_eq!(Message::parse(b"not json"), Message::Other);
+    }
+
+    #[test]
+    fn lines_split_across_reads_are_joined() {
+        let mut buffer = LineBuffer::default();
+        assert_eq!(buffer.push(br#"{"a":1}"#), vec![]);
+        assert_eq!(buffer.push(b"\n\"rea"), vec![Message::Other]);
+        assert_eq!(
+            buffer.push(b"dy\"\n\"ready\"\n"),
+            vec![Message::Ready, Message::Ready]
+        );
+        assert_eq!(buffer.push(b""), vec![]);
+    }
+
+    #[test]
+    fn an_endless_line_is_dropped() {
+        let mut buffer = LineBuffer::default();
+        assert!(buffer.push(&vec![b'x'; MAX_LINE + 1]).is_empty());
+        assert_eq!(buffer.push(b"\"ready\"\n"), vec![Message::Ready]);
+    }
+
+    #[test]
+    fn messages_to_the_app_are_json_lines() {
+        assert_eq!(encode("shutdown"), b"\"shutdown\"\n");
+    }
+}

@@ -1,0 +1,18 @@
+//! The helper's own log lines: to journald under the app's identifier, or
+//! to stderr where there is no journal.
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+pub fn init(app: &str) {
+    match tracing_journald::layer() {
+        Ok(journal) => tracing_subscriber::registry()
+            .with(journal.with_syslog_identifier(app.to_owned()))
+            .init(),
+        Err(_) => tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .without_time()
+            .init(),
+    }
+}

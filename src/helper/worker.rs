@@ -1,0 +1,338 @@
+//! The running worker: one poll loop over the signals and the app's IPC
+//! channel, with timers for the memory watch and the drain deadline.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use sd_notify::NotifyState;
+
+use super::ipc::{self, LineBuffer, Message};
+use super::memory_lock::MemoryLock;
+use super::proc_tree;
+
+/// When the helper tells systemd the worker is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyWhen {
+    AtOnce,
+    /// The app calls `process.send('ready')`.
+    AppSendsReady,
+    /// The preload reports a server listening on an inherited socket.
+    Listening,
+    /// A non-Node app sends READY=1 itself; the helper cannot see it.
+    AppNotifies,
+}
+
+/// Why the worker is going away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// systemd (or someone) sent this stop signal.
+    Signal(Signal),
+    Memory,
+}
+
+/// How the worker ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub ending: Ending,
+    pub stop: Option<StopReason>,
+    /// The app outlived kill_timeout and was killed.
+    pub killed: bool,
+}
+
+/// How the app ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Killed(Signal),
+}
+
+pub struct MemoryWatch {
+    pub limit: u64,
+    pub lock: Option<MemoryLock>,
+}
+
+pub struct Worker {
+    pub app: Pid,
+    pub channel: Option<UnixStream>,
+    pub ready_when: ReadyWhen,
+    pub shutdown_with_message: bool,
+    pub kill_timeout: Duration,
+    pub memory: Option<MemoryWatch>,
+    /// The lock a memory restart of this instance took, released once ready.
+    pub restart_lock: Option<MemoryLock>,
+}
+
+/// How often the memory of the tree is summed.
+const MEMORY_EVERY: Duration = Duration::from_millis(400);
+/// How long the app's leftover processes get between SIGTERM and SIGKILL.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+
+pub fn notify(states: &[NotifyState]) {
+    if let Err(error) = sd_notify::notify(states) {
+        tracing::debug!("sd_notify: {error}");
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+}
+
+/// Runs the worker until the app has exited; returns how it ended and why
+/// the worker stopped, if it was asked to.
+pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
+    let mut lines = LineBuffer::default();
+    let mut ready = false;
+    let mut stop: Option<(StopReason, Instant)> = None;
+    let mut next_memory_check = Instant::now();
+    let mut over_memory_logged = false;
+    let mut ending = None;
+    let mut killed = false;
+    if worker.ready_when == ReadyWhen::AtOnce {
+        become_ready(&mut worker, &mut ready);
+    } else if worker.ready_when == ReadyWhen::AppNotifies {
+        release_restart_lock(&mut worker);
+    }
+    while ending.is_none() {
+        let now = Instant::now();
+        let mut wake = None::<Instant>;
+        if let Some((_, deadline)) = stop {
+            wake = Some(deadline);
+        } else if worker.memory.is_some() {
+            wake = Some(next_memory_check);
+        }
+        let timeout = match wake {
+            Some(at) => {
+                PollTimeout::try_from(at.saturating_duration_since(now).as_millis().max(1) as u64)
+                    .unwrap_or(PollTimeout::MAX)
+            }
+            None => PollTimeout::NONE,
+        };
+        let (signal_ready, channel_ready) = {
+            let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+            if let Some(channel) = &worker.channel {
+                fds.push(PollFd::new(channel.as_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Err(Errno::EINTR) => continue,
+                Err(error) => {
+                    tracing::error!("poll: {error}");
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+                Ok(_) => {}
+            }
+            let fired = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
+            (fired(&fds[0]), fds.get(1).is_some_and(fired))
+        };
+        if signal_ready {
+            while let Ok(Some(info)) = signals.read_signal() {
+                let Ok(signal) = Signal::try_from(info.ssi_signo as i32) else {
+                    continue;
+                };
+                match signal {
+                    Signal::SIGCHLD => {
+                        if let Some(end) = reap(worker.app) {
+                            ending = Some(end);
+                        }
+                    }
+                    Signal::SIGHUP => forward(worker.app, Signal::SIGHUP),
+                    stop_signal => {
+                        tracing::info!("{stop_signal} received: draining the app");
+                        if stop.is_none() {
+                            deliver_stop(&mut worker, stop_signal);
+                        }
+                        notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
+                        stop = Some((
+                            StopReason::Signal(stop_signal),
+                            stop.map_or(Instant::now() + worker.kill_timeout, |s| s.1),
+                        ));
+                    }
+                }
+            }
+        }
+        if channel_ready {
+            for message in read_channel(&mut worker, &mut lines) {
+                let ready_now = matches!(
+                    (worker.ready_when, message),
+                    (ReadyWhen::AppSendsReady, Message::Ready)
+                        | (ReadyWhen::Listening, Message::Listening { .. })
+                );
+                if ready_now && !ready {
+                    become_ready(&mut worker, &mut ready);
+                }
+            }
+        }
+        let now = Instant::now();
+        if let Some((_, deadline)) = stop {
+            if now >= deadline && ending.is_none() {
+                tracing::warn!(
+                    "the app did not finish within kill_timeout ({} ms): killing it",
+                    worker.kill_timeout.as_millis()
+                );
+                kill_tree(Signal::SIGKILL);
+                killed = true;
+                stop = stop.map(|(reason, _)| (reason, now + Duration::from_secs(3600)));
+            }
+        } else if worker.memory.is_some() && now >= next_memory_check {
+            next_memory_check = now + MEMORY_EVERY;
+            if over_memory(&mut worker, &mut over_memory_logged) {
+                deliver_stop(&mut worker, Signal::SIGINT);
+                stop = Some((StopReason::Memory, now + worker.kill_timeout));
+            }
+        }
+    }
+    let ending = ending.expect("the loop ends with the app");
+    finish_leftovers(signals);
+    Outcome {
+        ending,
+        stop: stop.map(|(reason, _)| reason),
+        killed,
+    }
+}
+
+/// Sums the tree's memory; true when it is over the limit and this
+/// instance's turn to restart has come.
+fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
+    let Some(memory) = &worker.memory else {
+        return false;
+    };
+    let resident = proc_tree::tree_resident_bytes(nix::unistd::getpid().as_raw());
+    if resident <= memory.limit {
+        return false;
+    }
+    let figures = format!(
+        "{} ({resident} bytes), over max_memory_restart {} ({} bytes)",
+        megabytes(resident),
+        megabytes(memory.limit),
+        memory.limit
+    );
+    if !memory.lock.as_ref().map_or(true, MemoryLock::try_take) {
+        if !*logged {
+            let holder = memory.lock.as_ref().and_then(MemoryLock::holder);
+            let holder = holder.map_or_else(
+                || "another instance".to_owned(),
+                |i| format!("instance {i}"),
+            );
+            tracing::warn!("resident memory of the app's processes is {figures}: restarting once {holder} has finished its memory restart");
+            *logged = true;
+        }
+        notify(&[NotifyState::Status(
+            "over memory: waiting for another instance's memory restart",
+        )]);
+        return false;
+    }
+    tracing::warn!("resident memory of the app's processes is {figures}: restarting it gracefully (exit status 75)");
+    notify(&[NotifyState::Status(&format!(
+        "over memory: {figures}: draining"
+    ))]);
+    // This process holds the lock now; its replacement releases it.
+    worker.restart_lock = None;
+    true
+}
+
+fn become_ready(worker: &mut Worker, ready: &mut bool) {
+    *ready = true;
+    tracing::info!("ready");
+    notify(&[NotifyState::Ready, NotifyState::Status("ready")]);
+    release_restart_lock(worker);
+}
+
+fn release_restart_lock(worker: &mut Worker) {
+    if let Some(lock) = worker.restart_lock.take() {
+        lock.release();
+    }
+}
+
+fn forward(app: Pid, signal: Signal) {
+    if let Err(error) = kill(app, signal) {
+        tracing::debug!("forwarding {signal} to the app: {error}");
+    }
+}
+
+fn deliver_stop(worker: &mut Worker, signal: Signal) {
+    if worker.shutdown_with_message {
+        if let Some(channel) = &mut worker.channel {
+            if channel.write_all(&ipc::encode("shutdown")).is_ok() {
+                return;
+            }
+        }
+    }
+    forward(worker.app, signal);
+}
+
+fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
+    let Some(channel) = &mut worker.channel else {
+        return Vec::new();
+    };
+    let mut buffer = [0u8; 4096];
+    match channel.read(&mut buffer) {
+        Ok(0) => {
+            worker.channel = None;
+            Vec::new()
+        }
+        Ok(n) => lines.push(&buffer[..n]),
+        Err(error)
+            if error.kind() == ErrorKind::Interrupted || error.kind() == ErrorKind::WouldBlock =>
+        {
+            Vec::new()
+        }
+        Err(error) => {
+            tracing::debug!("IPC channel: {error}");
+            worker.channel = None;
+            Vec::new()
+        }
+    }
+}
+
+/// Reaps every exited child (the helper is their subreaper); returns how
+/// the app ended if it did.
+fn reap(app: Pid) -> Option<Ending> {
+    let mut ending = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == app => ending = Some(Ending::Exited(code)),
+            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == app => {
+                ending = Some(Ending::Killed(signal))
+            }
+            Ok(WaitStatus::StillAlive) | Err(_) => return ending,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn kill_tree(signal: Signal) {
+    for pid in proc_tree::descendants_of(nix::unistd::getpid().as_raw()) {
+        let _ = kill(Pid::from_raw(pid), signal);
+    }
+}
+
+/// The app is gone: its leftover processes, reparented to the helper, get
+/// SIGTERM, then SIGKILL, and are reaped.
+fn finish_leftovers(signals: &SignalFd) {
+    if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
+        return;
+    }
+    tracing::info!("stopping the processes the app left behind");
+    kill_tree(Signal::SIGTERM);
+    let deadline = Instant::now() + LEFTOVER_GRACE;
+    while Instant::now() < deadline {
+        reap(Pid::from_raw(0));
+        if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
+            return;
+        }
+        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(100u16));
+        while let Ok(Some(_)) = signals.read_signal() {}
+    }
+    kill_tree(Signal::SIGKILL);
+    std::thread::sleep(Duration::from_millis(50));
+    reap(Pid::from_raw(0));
+}

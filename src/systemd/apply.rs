@@ -1,0 +1,370 @@
+//! Carries out a [`Plan`]: writes the files, one daemon-reload, then starts,
+//! rolls, or stops each app. On failure everything is put back.
+
+use std::io;
+
+use super::manager::{ServiceManager, SystemdError};
+use super::plan::{AppPlan, Change, Plan};
+use super::rolling;
+use super::unit_dir::UnitDir;
+
+/// An apply that failed, after the previous unit files came back.
+#[derive(Debug, thiserror::Error)]
+#[error("app `{app}`: {cause}{}", rollback_note(.rollback_problems))]
+pub struct ApplyError {
+    pub app: String,
+    pub cause: ApplyCause,
+    /// What went wrong while putting things back, if anything.
+    pub rollback_problems: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyCause {
+    #[error("{0}")]
+    Systemd(#[from] SystemdError),
+    #[error("writing the unit files: {0}")]
+    Io(#[from] io::Error),
+}
+
+fn rollback_note(problems: &[String]) -> String {
+    if problems.is_empty() {
+        "\nthe previous unit files are back and systemd reloaded them".into()
+    } else {
+        format!(
+            "\nputting the previous unit files back also failed:\n  {}",
+            problems.join("\n  ")
+        )
+    }
+}
+
+/// What undoes one step, once the previous files are back.
+#[derive(Debug)]
+enum Undo {
+    Stop(Vec<String>),
+    Disable(Vec<String>),
+    /// Batches started one after the other (see [`start_order`]).
+    Start(Vec<Vec<String>>),
+    Enable(Vec<String>),
+    Restart(String),
+}
+
+impl Undo {
+    /// Stopping and disabling need the new files; the others the old ones.
+    fn before_restore(&self) -> bool {
+        matches!(self, Undo::Stop(_) | Undo::Disable(_))
+    }
+
+    fn run(&self, systemd: &dyn ServiceManager) -> Result<(), SystemdError> {
+        match self {
+            Undo::Stop(units) => systemd.stop(units),
+            Undo::Disable(units) => systemd.disable(units),
+            Undo::Start(batches) => start_in_order(systemd, batches),
+            Undo::Enable(units) => systemd.enable(units),
+            Undo::Restart(unit) => systemd.restart(unit),
+        }
+    }
+}
+
+struct Applier<'a> {
+    units: &'a UnitDir,
+    systemd: &'a dyn ServiceManager,
+    report: &'a mut dyn FnMut(&str),
+    undo: Vec<Undo>,
+    /// Files written or deleted so far, with their previous contents.
+    touched: Vec<(String, Option<String>)>,
+}
+
+/// Applies the plan; prints progress through `report`. Does nothing, not even
+/// a daemon-reload, when no file changes.
+pub fn apply(
+    plan: &Plan,
+    units: &UnitDir,
+    systemd: &dyn ServiceManager,
+    report: &mut dyn FnMut(&str),
+) -> Result<(), ApplyError> {
+    if plan.changes_nothing() {
+        return Ok(());
+    }
+    let mut applier = Applier {
+        units,
+        systemd,
+        report,
+        undo: Vec::new(),
+        touched: Vec::new(),
+    };
+    match applier.run(plan) {
+        Ok(()) => Ok(()),
+        Err((app, cause)) => {
+            let rollback_problems = applier.roll_back();
+            Err(ApplyError {
+                app,
+                cause,
+                rollback_problems,
+            })
+        }
+    }
+}
+
+type StepResult = Result<(), (String, ApplyCause)>;
+
+fn at(app: &AppPlan) -> impl Fn(SystemdError) -> (String, ApplyCause) + '_ {
+    move |err| (app.app.clone(), ApplyCause::Systemd(err))
+}
+
+/// The units of an app's files that are started on their own: its socket,
+/// app unit and timers (not templates, not services a timer triggers).
+fn startable(app: &AppPlan, names: &[&str]) -> Vec<String> {
+    let mut order: Vec<(u8, String)> = names
+        .iter()
+        .filter_map(|name| {
+            let rank = if name.ends_with(".socket") {
+                0
+            } else if *name == app.app_unit() {
+                1
+            } else if name.ends_with(".timer") {
+                2
+            } else {
+                return None;
+            };
+            Some((rank, (*name).to_owned()))
+        })
+        .collect();
+    order.sort();
+    order.into_iter().map(|(_, name)| name).collect()
+}
+
+/// The `[Install]` section's lines: enabling again is needed only when they change.
+fn install_section(contents: Option<&str>) -> Vec<&str> {
+    contents
+        .into_iter()
+        .flat_map(str::lines)
+        .skip_while(|line| line.trim() != "[Install]")
+        .take_while(|line| line.trim() == "[Install]" || !line.starts_with('['))
+        .collect()
+}
+
+/// Sockets first, then instances, then the app unit and timers: systemd
+/// refuses to start a socket whose service (the app unit) is already active.
+fn start_order(app: &AppPlan, units: &[String]) -> Vec<Vec<String>> {
+    let rank = |unit: &String| {
+        if unit.ends_with(".socket") {
+            0
+        } else if unit.starts_with(&format!("{}@", app.app)) {
+            1
+        } else {
+            2
+        }
+    };
+    (0..3)
+        .map(|r| {
+            units
+                .iter()
+                .filter(|u| rank(u) == r)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|batch| !batch.is_empty())
+        .collect()
+}
+
+fn start_in_order(
+    systemd: &dyn ServiceManager,
+    batches: &[Vec<String>],
+) -> Result<(), SystemdError> {
+    batches.iter().try_for_each(|batch| systemd.start(batch))
+}
+
+/// Units whose file has an `[Install]` section.
+fn installable(contents: &[(&str, &str)]) -> Vec<String> {
+    contents
+        .iter()
+        .filter(|(_, text)| text.lines().any(|line| line.trim() == "[Install]"))
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+impl Applier<'_> {
+    fn run(&mut self, plan: &Plan) -> StepResult {
+        for app in &plan.apps {
+            self.stop_what_goes(app)?;
+        }
+        self.write_files(plan)?;
+        self.systemd
+            .daemon_reload()
+            .map_err(|err| (plan.apps[0].app.clone(), err.into()))?;
+        for app in &plan.apps {
+            match app.change {
+                Change::Created => self.create(app)?,
+                Change::Changed => self.change(app)?,
+                Change::Removed | Change::Unchanged => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn say(&mut self, line: &str) {
+        (self.report)(line);
+    }
+
+    /// Removed apps, removed files and dropped instances: stopped and
+    /// disabled while their files still exist.
+    fn stop_what_goes(&mut self, app: &AppPlan) -> StepResult {
+        let going = app.deleted();
+        let names: Vec<&str> = going.iter().map(|(name, _)| *name).collect();
+        let mut stop: Vec<String> = app
+            .dropped_instances()
+            .into_iter()
+            .map(|i| app.instance(i))
+            .collect();
+        stop.extend(startable(app, &names));
+        if !stop.is_empty() {
+            self.undo.push(Undo::Start(start_order(app, &stop)));
+            self.say(&format!("{}: stopping {}", app.app, stop.join(" ")));
+            self.systemd.stop(&stop).map_err(at(app))?;
+        }
+        let disable = installable(&going);
+        if !disable.is_empty() {
+            self.undo.push(Undo::Enable(disable.clone()));
+            self.systemd.disable(&disable).map_err(at(app))?;
+        }
+        Ok(())
+    }
+
+    fn write_files(&mut self, plan: &Plan) -> StepResult {
+        for app in &plan.apps {
+            for file in &app.files {
+                self.touched
+                    .push((file.name.clone(), file.previous.clone()));
+                let written = match &file.contents {
+                    Some(contents) => self.units.write(&file.name, contents),
+                    None => self.units.remove(&file.name),
+                };
+                written.map_err(|err| (app.app.clone(), err.into()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn create(&mut self, app: &AppPlan) -> StepResult {
+        let files = app.written();
+        let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+        let mut units: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
+        units.extend(startable(app, &names));
+        self.undo.push(Undo::Stop(units.clone()));
+        self.systemd.check_loaded(&units).map_err(at(app))?;
+        let enable = installable(&files);
+        self.undo.push(Undo::Disable(enable.clone()));
+        self.systemd.enable(&enable).map_err(at(app))?;
+        self.say(&format!(
+            "{}: starting {} instances",
+            app.app, app.instances_after
+        ));
+        start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))
+    }
+
+    fn change(&mut self, app: &AppPlan) -> StepResult {
+        let written = app.written();
+        let install_changed: Vec<(&str, &str)> = written
+            .iter()
+            .copied()
+            .filter(|(name, contents)| {
+                let previous = app.file(name).and_then(|f| f.previous.as_deref());
+                install_section(Some(contents)) != install_section(previous)
+            })
+            .collect();
+        let mut loaded: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
+        loaded.extend(startable(
+            app,
+            &written.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        ));
+        self.systemd.check_loaded(&loaded).map_err(at(app))?;
+        let enable = installable(&install_changed);
+        if !enable.is_empty() {
+            self.systemd.enable(&enable).map_err(at(app))?;
+        }
+        let socket = format!("{}.socket", app.app);
+        let kept: Vec<String> = app
+            .kept_instances()
+            .into_iter()
+            .map(|i| app.instance(i))
+            .collect();
+        let socket_written = written.iter().any(|(name, _)| *name == socket);
+        if app.listen_changed && socket_written {
+            // The socket can only start while its service, the app unit, is
+            // inactive: the whole app stops and starts again on the new addresses.
+            let app_unit = app.app_unit();
+            let mut units = vec![socket.clone()];
+            units.extend(kept.iter().cloned());
+            units.push(app_unit.clone());
+            self.say(&format!(
+                "{}: listen addresses changed, restarting the app",
+                app.app
+            ));
+            self.undo.push(Undo::Start(start_order(app, &units)));
+            self.undo
+                .push(Undo::Stop(vec![app_unit.clone(), socket.clone()]));
+            self.systemd
+                .stop(&[app_unit, socket.clone()])
+                .map_err(at(app))?;
+            start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))?;
+        } else if app.template_changed() {
+            let (systemd, undo, report) = (self.systemd, &mut self.undo, &mut *self.report);
+            rolling::roll(
+                systemd,
+                &kept,
+                |unit| undo.push(Undo::Restart(unit.to_owned())),
+                |line| report(&format!("{}: {line}", app.app)),
+            )
+            .map_err(at(app))?;
+        }
+        let added: Vec<String> = app
+            .added_instances()
+            .into_iter()
+            .map(|i| app.instance(i))
+            .collect();
+        let new_files: Vec<&str> = app
+            .files
+            .iter()
+            .filter(|f| f.previous.is_none() && f.contents.is_some())
+            .map(|f| f.name.as_str())
+            .collect();
+        let mut start = added;
+        start.extend(
+            startable(app, &new_files)
+                .into_iter()
+                .filter(|u| *u != socket || !app.listen_changed),
+        );
+        if !start.is_empty() {
+            self.say(&format!("{}: starting {}", app.app, start.join(" ")));
+            self.undo.push(Undo::Stop(start.clone()));
+            self.systemd.start(&start).map_err(at(app))?;
+        }
+        Ok(())
+    }
+
+    /// Stops and disables what was new, puts every file back, reloads, then
+    /// restarts, starts and enables what had been changed or stopped.
+    fn roll_back(&mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let undo = std::mem::take(&mut self.undo);
+        for step in undo.iter().rev().filter(|s| s.before_restore()) {
+            if let Err(err) = step.run(self.systemd) {
+                problems.push(err.to_string());
+            }
+        }
+        for (name, previous) in self.touched.iter().rev() {
+            if let Err(err) = self.units.restore(name, previous.as_deref()) {
+                problems.push(format!("{}: {err}", self.units.path().join(name).display()));
+            }
+        }
+        if let Err(err) = self.systemd.daemon_reload() {
+            problems.push(err.to_string());
+        }
+        for step in undo.iter().rev().filter(|s| !s.before_restore()) {
+            if let Err(err) = step.run(self.systemd) {
+                problems.push(err.to_string());
+            }
+        }
+        problems
+    }
+}

@@ -1,0 +1,246 @@
+//! The real [`ServiceManager`]: systemd over D-Bus.
+
+use std::collections::HashMap;
+
+use zbus::blocking::Connection;
+use zbus::proxy::{CacheProperties, Defaults};
+use zbus::zvariant::OwnedObjectPath;
+
+use super::journal;
+use super::manager::{ServiceManager, SystemdError};
+use super::proxies::{ManagerProxy, ServiceProxy, SocketProxy, UnitProxy};
+use super::Scope;
+
+/// A connection to the system or the user's service manager.
+pub struct Systemd {
+    connection: Connection,
+    manager: ManagerProxy<'static>,
+    scope: Scope,
+}
+
+#[derive(Clone, Copy)]
+enum JobKind {
+    Start,
+    Stop,
+    Restart,
+}
+
+impl Systemd {
+    /// Connects to the manager of `scope`: the system bus, or the user's
+    /// session bus (`$DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
+    pub fn connect(scope: Scope) -> Result<Self, SystemdError> {
+        let connection = match scope {
+            Scope::System => Connection::system()?,
+            Scope::User => Connection::session()?,
+        };
+        let manager = ManagerProxy::new(&connection)?;
+        manager.subscribe()?;
+        Ok(Systemd {
+            connection,
+            manager,
+            scope,
+        })
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    pub fn manager(&self) -> &ManagerProxy<'static> {
+        &self.manager
+    }
+
+    /// The unit's object, loaded if it is not yet, through one of its
+    /// interfaces: [`UnitProxy`], [`ServiceProxy`] or [`SocketProxy`].
+    fn object<P>(&self, name: &str) -> Result<P, SystemdError>
+    where
+        P: Defaults + From<zbus::Proxy<'static>>,
+    {
+        let path = self.manager.load_unit(name)?;
+        Ok(zbus::blocking::proxy::Builder::<P>::new(&self.connection)
+            .path(path)?
+            // Fresh values on every read, not a cache fed by signals.
+            .cache_properties(CacheProperties::No)
+            .build()?)
+    }
+
+    pub fn unit(&self, name: &str) -> Result<UnitProxy<'static>, SystemdError> {
+        self.object(name)
+    }
+
+    pub fn service(&self, name: &str) -> Result<ServiceProxy<'static>, SystemdError> {
+        self.object(name)
+    }
+
+    pub fn socket(&self, name: &str) -> Result<SocketProxy<'static>, SystemdError> {
+        self.object(name)
+    }
+
+    /// Queues one job per unit, waits until systemd removed all of them and
+    /// returns each unit with its job result (`done`, `failed`, `timeout`, …).
+    fn run_jobs(
+        &self,
+        units: &[String],
+        kind: JobKind,
+    ) -> Result<Vec<(String, String)>, SystemdError> {
+        // Listen before queueing, so that no JobRemoved can slip past.
+        let mut removed = self.manager.receive_job_removed()?;
+        let mut pending: HashMap<OwnedObjectPath, &str> = HashMap::new();
+        for unit in units {
+            let job = match kind {
+                JobKind::Start => self.manager.start_unit(unit, "replace"),
+                JobKind::Stop => self.manager.stop_unit(unit, "replace"),
+                JobKind::Restart => self.manager.restart_unit(unit, "replace"),
+            };
+            match job {
+                Ok(job) => {
+                    pending.insert(job, unit);
+                }
+                // A unit systemd does not know is stopped already.
+                Err(err) if matches!(kind, JobKind::Stop) && is_no_such_unit(&err) => {}
+                Err(err) if is_unloadable(&err) => return Err(self.load_failure(unit)),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let mut results = Vec::with_capacity(units.len());
+        while !pending.is_empty() {
+            let signal = removed.next().ok_or_else(|| {
+                zbus::Error::Failure(
+                    "the connection to systemd closed while waiting for a job".into(),
+                )
+            })?;
+            let args = signal.args()?;
+            if let Some(unit) = pending.remove(&args.job) {
+                results.push((unit.to_owned(), args.result));
+            }
+        }
+        Ok(results)
+    }
+
+    /// Why a unit cannot be loaded: its unit file is missing or invalid.
+    fn load_failure(&self, unit: &str) -> SystemdError {
+        let why = match self
+            .unit(unit)
+            .and_then(|u| Ok((u.load_state()?, u.load_error()?)))
+        {
+            Ok((state, (_, message))) => format!("cannot be loaded ({state}): {message}"),
+            Err(err) => format!("cannot be loaded: {err}"),
+        };
+        SystemdError::unit(unit, why, self.journal_tail(unit))
+    }
+
+    /// Checks that each unit whose job ended is now active; else says why not.
+    fn expect_active(
+        &self,
+        results: Vec<(String, String)>,
+        verb: &str,
+    ) -> Result<(), SystemdError> {
+        for (unit, result) in results {
+            let state = self.unit(&unit)?.active_state()?;
+            if result != "done" || state != "active" {
+                let why = self.why_not_active(&unit, &result, &state, verb)?;
+                return Err(SystemdError::unit(&unit, why, self.journal_tail(&unit)));
+            }
+        }
+        Ok(())
+    }
+
+    fn why_not_active(
+        &self,
+        unit: &str,
+        job_result: &str,
+        state: &str,
+        verb: &str,
+    ) -> Result<String, SystemdError> {
+        let sub_state = self.unit(unit)?.sub_state()?;
+        let mut why = format!(
+            "did not {verb}: its job ended `{job_result}` and the unit is {state} ({sub_state})"
+        );
+        if unit.ends_with(".service") {
+            let service = self.service(unit)?;
+            let result = service.result()?;
+            if result != "success" {
+                why += &format!(
+                    " (result `{result}`, exit status {})",
+                    service.exec_main_status()?
+                );
+            }
+        }
+        Ok(why)
+    }
+}
+
+impl ServiceManager for Systemd {
+    fn daemon_reload(&self) -> Result<(), SystemdError> {
+        Ok(self.manager.reload()?)
+    }
+
+    fn check_loaded(&self, units: &[String]) -> Result<(), SystemdError> {
+        for unit in units {
+            if self.unit(unit)?.load_state()? != "loaded" {
+                return Err(self.load_failure(unit));
+            }
+        }
+        Ok(())
+    }
+
+    fn enable(&self, units: &[String]) -> Result<(), SystemdError> {
+        let names: Vec<&str> = units.iter().map(String::as_str).collect();
+        self.manager.enable_unit_files(&names, false, true)?;
+        Ok(())
+    }
+
+    fn disable(&self, units: &[String]) -> Result<(), SystemdError> {
+        let names: Vec<&str> = units.iter().map(String::as_str).collect();
+        self.manager.disable_unit_files(&names, false)?;
+        Ok(())
+    }
+
+    fn start(&self, units: &[String]) -> Result<(), SystemdError> {
+        let results = self.run_jobs(units, JobKind::Start)?;
+        self.expect_active(results, "start")
+    }
+
+    fn stop(&self, units: &[String]) -> Result<(), SystemdError> {
+        for (unit, result) in self.run_jobs(units, JobKind::Stop)? {
+            if result != "done" {
+                let why = format!("did not stop: its job ended `{result}`");
+                return Err(SystemdError::unit(&unit, why, self.journal_tail(&unit)));
+            }
+        }
+        Ok(())
+    }
+
+    fn restart(&self, unit: &str) -> Result<(), SystemdError> {
+        let results = self.run_jobs(&[unit.to_owned()], JobKind::Restart)?;
+        self.expect_active(results, "restart")
+    }
+
+    fn journal_tail(&self, unit: &str) -> String {
+        journal::tail(self.scope, unit, 15)
+    }
+}
+
+fn error_name(err: &zbus::Error) -> Option<&str> {
+    match err {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str()),
+        _ => None,
+    }
+}
+
+fn is_no_such_unit(err: &zbus::Error) -> bool {
+    error_name(err) == Some("org.freedesktop.systemd1.NoSuchUnit")
+}
+
+/// systemd refuses jobs for units whose file is missing, masked or invalid.
+fn is_unloadable(err: &zbus::Error) -> bool {
+    matches!(
+        error_name(err),
+        Some(
+            "org.freedesktop.systemd1.NoSuchUnit"
+                | "org.freedesktop.systemd1.LoadFailed"
+                | "org.freedesktop.systemd1.BadUnitSetting"
+                | "org.freedesktop.systemd1.UnitMasked"
+        )
+    )
+}

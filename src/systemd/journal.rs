@@ -1,0 +1,102 @@
+//! The journal, read through `journalctl` with the matches of an app's units.
+
+use std::process::Command;
+
+use super::Scope;
+
+/// What `nodeunits logs` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogsRequest {
+    pub follow: bool,
+    pub lines: Option<u32>,
+    /// One instance; `None`: the app unit, its socket and every instance.
+    pub instance: Option<u32>,
+}
+
+fn unit_flag(scope: Scope) -> &'static str {
+    match scope {
+        Scope::System => "--unit",
+        Scope::User => "--user-unit",
+    }
+}
+
+/// The `journalctl` arguments showing an app's journal.
+pub fn logs_args(scope: Scope, app: &str, request: &LogsRequest) -> Vec<String> {
+    let flag = unit_flag(scope);
+    let units = match request.instance {
+        Some(instance) => vec![format!("{app}@{instance}.service")],
+        // A glob: journalctl matches every instance ever logged, running or not.
+        None => vec![
+            format!("{app}@*.service"),
+            format!("{app}.service"),
+            format!("{app}.socket"),
+        ],
+    };
+    let mut args: Vec<String> = units.into_iter().map(|u| format!("{flag}={u}")).collect();
+    args.push("--no-pager".into());
+    if let Some(lines) = request.lines {
+        args.push(format!("--lines={lines}"));
+    }
+    if request.follow {
+        args.push("--follow".into());
+    }
+    args
+}
+
+/// The unit's last `lines` journal lines, or a note saying why there are none.
+pub fn tail(scope: Scope, unit: &str, lines: u32) -> String {
+    let output = Command::new("journalctl")
+        .arg(format!("{}={unit}", unit_flag(scope)))
+        .args(["--no-pager", "--quiet", "--output=short-iso"])
+        .arg(format!("--lines={lines}"))
+        .output();
+    match output {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).into(),
+        Ok(output) => format!(
+            "(journalctl failed: {})",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(err) => format!("(could not run journalctl: {err})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_instances_of_a_system_app() {
+        let args = logs_args(
+            Scope::System,
+            "api",
+            &LogsRequest {
+                follow: true,
+                lines: Some(20),
+                instance: None,
+            },
+        );
+        assert_eq!(
+            args,
+            [
+                "--unit=api@*.service",
+                "--unit=api.service",
+                "--unit=api.socket",
+                "--no-pager",
+                "--lines=20",
+                "--follow"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_instance_of_a_user_app() {
+        let request = LogsRequest {
+            instance: Some(2),
+            ..LogsRequest::default()
+        };
+        assert_eq!(
+            logs_args(Scope::User, "api", &request),
+            ["--user-unit=api@2.service", "--no-pager"]
+        );
+    }
+}

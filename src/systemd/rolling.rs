@@ -1,0 +1,89 @@
+//! The rolling reload: one instance at a time, the next only once the
+//! previous is active again (for `Type=notify`: after its READY=1).
+
+use std::time::{Duration, Instant};
+
+use super::manager::{ServiceManager, SystemdError};
+
+/// Restarts `instances` in order, each after the previous one is ready.
+/// `before` hears of each unit before it restarts; `report` gets a line per
+/// instance with how long it took. Stops at the first failure, leaving the
+/// instances after it alone.
+pub fn roll(
+    systemd: &dyn ServiceManager,
+    instances: &[String],
+    mut before: impl FnMut(&str),
+    mut report: impl FnMut(&str),
+) -> Result<(), SystemdError> {
+    for unit in instances {
+        before(unit);
+        let started = Instant::now();
+        systemd.restart(unit)?;
+        report(&format!(
+            "{unit} restarted and ready in {}",
+            seconds(started.elapsed())
+        ));
+    }
+    Ok(())
+}
+
+pub fn seconds(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
+}
+
+/// The instance units an app unit wants, ordered by instance number.
+pub fn instance_units(app: &str, wants: &[String]) -> Vec<String> {
+    let prefix = format!("{app}@");
+    let mut instances: Vec<(u32, &String)> = wants
+        .iter()
+        .filter_map(|unit| {
+            let number = unit
+                .strip_prefix(&prefix)?
+                .strip_suffix(".service")?
+                .parse()
+                .ok()?;
+            Some((number, unit))
+        })
+        .collect();
+    instances.sort();
+    instances
+        .into_iter()
+        .map(|(_, unit)| unit.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systemd::fake::FakeSystemd;
+
+    #[test]
+    fn instance_units_are_ordered_by_number() {
+        let wants = [
+            "api@10.service",
+            "api@2.service",
+            "apix@1.service",
+            "api.socket",
+        ]
+        .map(String::from);
+        assert_eq!(
+            instance_units("api", &wants),
+            ["api@2.service", "api@10.service"]
+        );
+    }
+
+    #[test]
+    fn stops_at_the_first_instance_that_fails() {
+        let systemd = FakeSystemd::failing("restart api@1.service");
+        let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
+        let mut lines = Vec::new();
+        let err = roll(&systemd, &units, |_| {}, |l| lines.push(l.to_owned())).unwrap_err();
+        assert_eq!(err.failed_unit(), Some("api@1.service"));
+        assert_eq!(
+            systemd.calls(),
+            ["restart api@0.service", "restart api@1.service"]
+        );
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].starts_with("api@0.service restarted and ready in "));
+    }
+}

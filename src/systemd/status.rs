@@ -1,0 +1,160 @@
+//! `nodeunits status`: apps and instances from systemd's unit properties.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::bus::Systemd;
+use super::manager::SystemdError;
+use super::rolling::instance_units;
+
+/// One worker, as `pm2 ls` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InstanceStatus {
+    pub app: String,
+    pub instance: String,
+    pub unit: String,
+    /// 0 when not running.
+    pub pid: u32,
+    pub state: String,
+    pub sub_state: String,
+    /// Seconds since it became active; `None` when not active.
+    pub uptime_secs: Option<u64>,
+    pub restarts: u32,
+    pub cpu_nsec: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub listen: Vec<String>,
+}
+
+/// systemd's "not available" for counters is `u64::MAX`.
+fn known(value: u64) -> Option<u64> {
+    (value != u64::MAX).then_some(value)
+}
+
+/// The status of every instance the app unit wants.
+pub fn app_status(systemd: &Systemd, app: &str) -> Result<Vec<InstanceStatus>, SystemdError> {
+    let wants = systemd.unit(&format!("{app}.service"))?.wants()?;
+    let listen: Vec<String> = match systemd.socket(&format!("{app}.socket")) {
+        Ok(socket) => socket
+            .listen()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let mut rows = Vec::new();
+    for unit in instance_units(app, &wants) {
+        let properties = systemd.unit(&unit)?;
+        let service = systemd.service(&unit)?;
+        let state = properties.active_state()?;
+        let entered = properties.active_enter_timestamp()?;
+        let instance = unit[app.len() + 1..unit.len() - ".service".len()].to_owned();
+        rows.push(InstanceStatus {
+            app: app.to_owned(),
+            instance,
+            pid: service.main_pid()?,
+            sub_state: properties.sub_state()?,
+            uptime_secs: (state == "active" && entered > 0)
+                .then(|| now.saturating_sub(entered) / 1_000_000),
+            state,
+            restarts: service.n_restarts()?,
+            cpu_nsec: known(service.cpu_usage_nsec()?),
+            memory_bytes: known(service.memory_current()?),
+            listen: listen.clone(),
+            unit,
+        });
+    }
+    Ok(rows)
+}
+
+fn uptime(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn memory(bytes: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    format!("{:.1}M", bytes as f64 / MIB)
+}
+
+/// A `pm2 ls`-like table.
+pub fn table(rows: &[InstanceStatus]) -> String {
+    let header = [
+        "app", "id", "pid", "state", "uptime", "restarts", "cpu", "memory", "listen",
+    ];
+    let cells: Vec<[String; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.app.clone(),
+                r.instance.clone(),
+                if r.pid == 0 {
+                    "-".into()
+                } else {
+                    r.pid.to_string()
+                },
+                format!("{} ({})", r.state, r.sub_state),
+                r.uptime_secs.map_or("-".into(), uptime),
+                r.restarts.to_string(),
+                r.cpu_nsec
+                    .map_or("-".into(), |ns| format!("{:.1}s", ns as f64 / 1e9)),
+                r.memory_bytes.map_or("-".into(), memory),
+                r.listen.join(" "),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |row: &[String]| {
+        let padded: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&header.map(String::from));
+    for row in &cells {
+        out += &line(row);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_and_marks_the_unknown() {
+        let row = InstanceStatus {
+            app: "api".into(),
+            instance: "0".into(),
+            unit: "api@0.service".into(),
+            pid: 4242,
+            state: "active".into(),
+            sub_state: "running".into(),
+            uptime_secs: Some(125),
+            restarts: 1,
+            cpu_nsec: Some(1_500_000_000),
+            memory_bytes: None,
+            listen: vec!["127.0.0.1:3000".into()],
+        };
+        assert_eq!(
+            table(&[row]),
+            "app  id  pid   state             uptime  restarts  cpu   memory  listen\n\
+             api  0   4242  active (running)  2m      1         1.5s  -       127.0.0.1:3000\n"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! `nodeunits reload`, `systemctl reload APP` and `nodeunits scale`.
+
+mod apply_support;
+
+use apply_support::*;
+
+#[test]
+fn systemctl_reload_performs_the_rolling_reload() {
+    let api = App::new("api", 3, 3000);
+    let (host, _) = boot_applied("apply-reload", std::slice::from_ref(&api));
+    let ids = invocation_ids(&host, &api.units());
+
+    let cursor = cursor(&host);
+    host.ok("systemctl reload api.service");
+    assert_eq!(restarts_since(&host, &cursor, "api"), one_at_a_time(3));
+    let after = invocation_ids(&host, &api.units());
+    assert!(after.iter().zip(&ids).all(|(new, old)| new != old));
+    let journal = host.journal("api.service");
+    assert!(
+        journal.contains("api@2.service restarted and ready in"),
+        "{journal}"
+    );
+
+    let out = nodeunits_ok(&host, "reload api");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for (line, unit) in lines.iter().zip(api.units()) {
+        assert!(
+            line.starts_with(&format!("{unit} restarted and ready in ")),
+            "{out}"
+        );
+    }
+    assert_eq!(active_states(&host, &api.units()), ["active"; 3]);
+
+    let output = nodeunits(&host, "reload nosuchapp");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no app `nosuchapp`"));
+}
+
+#[test]
+fn a_reload_stops_at_the_instance_that_does_not_come_back() {
+    let api = App::new("api", 3, 3000);
+    let (host, _) = boot_applied("reload-broken", std::slice::from_ref(&api));
+    host.write(
+        "/etc/systemd/system/api@1.service.d/broken.conf",
+        "[Service]\nEnvironment=APP_VERSION=broken\n",
+    );
+    host.ok("systemctl daemon-reload");
+    let ids = invocation_ids(&host, &api.units());
+
+    let output = nodeunits(&host, "reload api");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stdout.starts_with("api@0.service restarted and ready in "),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("reload of `api` stopped at api@1.service; left alone: api@2.service"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("api@1.service did not restart"), "{stderr}");
+    assert!(stderr.contains("version broken cannot start"), "{stderr}");
+    assert_eq!(
+        invocation_ids(&host, &api.units()[2..]),
+        ids[2..],
+        "api@2 untouched"
+    );
+    assert_eq!(active_states(&host, &api.units())[2], "active");
+}
+
+#[test]
+fn scale_persists_until_the_next_apply_which_says_it_undoes_it() {
+    let api = App::new("api", 2, 3000);
+    let (mut host, file) = boot_applied("apply-scale", std::slice::from_ref(&api));
+    let ids = invocation_ids(&host, &api.units());
+
+    nodeunits_ok(&host, "scale api 4");
+    let four = api.clone().instances(4).units();
+    assert_eq!(active_states(&host, &four), ["active"; 4]);
+    assert_eq!(invocation_ids(&host, &four)[..2], ids[..]);
+
+    host.reboot();
+    host.wait_until(
+        "systemctl is-active api@3.service",
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(
+        active_states(&host, &four),
+        ["active"; 4],
+        "the scale survived a reboot"
+    );
+
+    let out = nodeunits_ok(&host, &format!("apply {file}"));
+    assert!(
+        out.contains("instances 4 → 2 (undoes `nodeunits scale`)"),
+        "{out}"
+    );
+    assert_eq!(
+        active_states(&host, &four),
+        ["active", "active", "inactive", "inactive"]
+    );
+}

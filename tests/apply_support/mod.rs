@@ -1,0 +1,213 @@
+//! What the apply tests share: the nodeunits binary, a test app, ecosystem
+//! files, and questions asked of systemd inside a test host.
+
+#![allow(dead_code)]
+
+use std::process::Output;
+use std::time::Duration;
+
+use testhost::TestHost;
+
+/// The binary under test; the checkout and target directory are visible
+/// inside the box at the same paths.
+pub const NODEUNITS: &str = env!("CARGO_BIN_EXE_nodeunits");
+
+/// A plain Node HTTP app, as written for PM2. `APP_VERSION=broken` cannot start.
+pub const APP_JS: &str = r#"const http = require('http');
+const version = process.env.APP_VERSION || 'v1';
+if (version === 'broken') {
+  console.error(`version ${version} cannot start`);
+  process.exit(1);
+}
+http.createServer((req, res) => {
+  res.end(`${process.env.APP_NAME} ${process.env.NODE_APP_INSTANCE} ${version} ${process.pid}\n`);
+}).listen(process.env.PORT || 3000, () => {
+  console.log(`instance ${process.env.NODE_APP_INSTANCE} serving ${version}`);
+});
+"#;
+
+/// One `[[apps]]` entry.
+#[derive(Clone)]
+pub struct App {
+    pub name: &'static str,
+    pub instances: u32,
+    pub port: u16,
+    pub version: &'static str,
+}
+
+impl App {
+    pub fn new(name: &'static str, instances: u32, port: u16) -> App {
+        App {
+            name,
+            instances,
+            port,
+            version: "v1",
+        }
+    }
+
+    pub fn version(mut self, version: &'static str) -> App {
+        self.version = version;
+        self
+    }
+
+    pub fn instances(mut self, instances: u32) -> App {
+        self.instances = instances;
+        self
+    }
+
+    /// Its instance units, `NAME@0.service` ….
+    pub fn units(&self) -> Vec<String> {
+        (0..self.instances)
+            .map(|i| format!("{}@{i}.service", self.name))
+            .collect()
+    }
+}
+
+pub fn ecosystem(apps: &[App]) -> String {
+    apps.iter()
+        .map(|app| {
+            format!(
+                "[[apps]]\nname = \"{}\"\nscript = \"app.js\"\ninstances = {}\nexec_mode = \"cluster\"\n\
+                 port = {}\nlisten = [\"127.0.0.1:{}\"]\nkill_timeout = 3000\nlisten_timeout = 8000\n\
+                 [apps.env]\nAPP_NAME = \"{}\"\nAPP_VERSION = \"{}\"\n\n",
+                app.name, app.instances, app.port, app.port, app.name, app.version
+            )
+        })
+        .collect()
+}
+
+/// Writes the app and `DIR/ecosystem.toml` inside; returns the file's path.
+pub fn write_ecosystem(host: &TestHost, dir: &str, apps: &[App]) -> String {
+    host.write(&format!("{dir}/app.js"), APP_JS);
+    let file = format!("{dir}/ecosystem.toml");
+    host.write(&file, ecosystem(apps));
+    file
+}
+
+/// `nodeunits ARGS` inside, as root.
+pub fn nodeunits(host: &TestHost, args: &str) -> Output {
+    host.sh(&format!("{NODEUNITS} {args}"))
+}
+
+/// Like [`nodeunits`], panicking with its output unless it succeeds; returns stdout.
+pub fn nodeunits_ok(host: &TestHost, args: &str) -> String {
+    let output = nodeunits(host, args);
+    assert!(
+        output.status.success(),
+        "nodeunits {args} failed:\n{}",
+        describe(&output)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn describe(output: &Output) -> String {
+    format!(
+        "{}\n--- stdout\n{}--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `systemctl show -p PROPERTY --value` of each unit.
+pub fn property(host: &TestHost, property: &str, units: &[String]) -> Vec<String> {
+    units
+        .iter()
+        .map(|unit| {
+            host.ok(&format!("systemctl show -p {property} --value {unit}"))
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+pub fn invocation_ids(host: &TestHost, units: &[String]) -> Vec<String> {
+    let ids = property(host, "InvocationID", units);
+    assert!(
+        ids.iter().all(|id| id.len() == 32),
+        "every unit has run: {units:?} {ids:?}"
+    );
+    ids
+}
+
+pub fn active_states(host: &TestHost, units: &[String]) -> Vec<String> {
+    property(host, "ActiveState", units)
+}
+
+/// The body of `GET http://127.0.0.1:PORT/`, or None if nothing serves.
+pub fn get(host: &TestHost, port: u16) -> Option<String> {
+    let output = host.sh(&format!("curl -fsS --max-time 5 http://127.0.0.1:{port}/"));
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Waits until PORT serves a body containing `text`.
+pub fn wait_serving(host: &TestHost, port: u16, text: &str) {
+    host.wait_until(
+        &format!("curl -fsS --max-time 2 http://127.0.0.1:{port}/ | grep -q '{text}'"),
+        Duration::from_secs(30),
+    );
+}
+
+/// The journal cursor now, to read only what happens after it.
+pub fn cursor(host: &TestHost) -> String {
+    let out = host.ok("journalctl -n 0 --show-cursor --no-pager");
+    out.lines()
+        .find_map(|l| l.strip_prefix("-- cursor: "))
+        .expect("journalctl shows a cursor")
+        .to_owned()
+}
+
+/// systemd's `Stopping`/`Started` lines for the app's instances since `cursor`,
+/// as ("Stopping" | "Started", instance).
+pub fn restarts_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(String, u32)> {
+    // No unit match: with one, --after-cursor skips the first matching entry
+    // when the cursor's own entry does not match.
+    let journal = host.ok(&format!(
+        "journalctl --after-cursor='{cursor}' -o cat --no-pager"
+    ));
+    journal
+        .lines()
+        .filter_map(|line| {
+            let (verb, rest) = line.split_once(' ')?;
+            if verb != "Stopping" && verb != "Started" {
+                return None;
+            }
+            let instance = rest
+                .strip_prefix(&format!("{app}@"))?
+                .split_once(".service")?
+                .0;
+            Some((verb.to_owned(), instance.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Stopping 0, Started 0, Stopping 1, Started 1, …: one at a time.
+pub fn one_at_a_time(instances: u32) -> Vec<(String, u32)> {
+    (0..instances)
+        .flat_map(|i| [("Stopping".to_owned(), i), ("Started".to_owned(), i)])
+        .collect()
+}
+
+pub const UNIT_DIR: &str = "/etc/systemd/system";
+
+/// The app's unit files in the system unit directory.
+pub fn unit_files(host: &TestHost, app: &str) -> Vec<String> {
+    host.ok(&format!(
+        "cd {UNIT_DIR} && ls -1 | grep -E '^{app}(@|\\.)' || true"
+    ))
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+/// Boots a box, writes the apps into `/srv/shop` and applies them as root;
+/// returns the box and the ecosystem file's path.
+pub fn boot_applied(name: &str, apps: &[App]) -> (TestHost, String) {
+    let host = TestHost::boot(name);
+    let file = write_ecosystem(&host, "/srv/shop", apps);
+    nodeunits_ok(&host, &format!("apply {file}"));
+    (host, file)
+}

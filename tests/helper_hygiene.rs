@@ -1,0 +1,188 @@
+//! Process hygiene: exit statuses pass through, signals are forwarded, the
+//! app's leftover processes are reaped and stopped, shutdown_with_message,
+//! kill_timeout, and exp_backoff_restart_delay emulated on systemd 252.
+
+mod helper_support;
+
+use std::time::{Duration, Instant};
+
+use helper_support::{node_app, wait_for, App};
+use testhost::TestHost;
+
+fn show(host: &TestHost, unit: &str, property: &str) -> String {
+    host.ok(&format!("systemctl show -P {property} {unit}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_helper_keeps_the_process_tree_clean() {
+    let host = TestHost::boot("helper-hygiene");
+    let once = "Restart=no\n";
+
+    // Exit status and death by signal pass through.
+    host.write(
+        "/srv/exits/app.js",
+        "setTimeout(() => process.exit(3), 300);\n",
+    );
+    App {
+        service: once,
+        ..node_app("exits", &[], "--node", "/usr/bin/node app.js")
+    }
+    .start(&host, 1);
+    wait_for(
+        &host,
+        "systemctl is-failed exits@0.service",
+        Duration::from_secs(10),
+    );
+    assert_eq!(show(&host, "exits@0.service", "ExecMainStatus"), "3");
+    host.write(
+        "/srv/killed/app.js",
+        "setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);\n",
+    );
+    App {
+        service: once,
+        ..node_app("killed", &[], "--node", "/usr/bin/node app.js")
+    }
+    .start(&host, 1);
+    wait_for(
+        &host,
+        "systemctl is-failed killed@0.service",
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        show(&host, "killed@0.service", "ExecMainCode"),
+        "2",
+        "killed, not exited"
+    );
+    assert_eq!(show(&host, "killed@0.service", "ExecMainStatus"), "9");
+
+    // SIGHUP is forwarded; orphans are reaped; leftovers are stopped.
+    host.write(
+        "/srv/tree/app.js",
+        "const { spawn } = require('child_process');\n\
+         spawn('sh', ['-c', 'sleep 1000 & exit 0'], { stdio: 'ignore' });\n\
+         spawn('sleep', ['1001'], { stdio: 'ignore', detached: true });\n\
+         process.on('SIGHUP', () => require('fs').writeFileSync('/srv/tree/hup', 'hup'));\n\
+         setInterval(() => {}, 1000);\n",
+    );
+    node_app("tree", &[], "--node", "/usr/bin/node app.js").start(&host, 1);
+    let helper = show(&host, "tree@0.service", "MainPID");
+    wait_for(
+        &host,
+        &format!("ps -o args= --ppid {helper} | grep -qx 'sleep 1000'"),
+        Duration::from_secs(10),
+    );
+    let states = host.ok("ps -e -o stat=");
+    assert!(
+        !states.lines().any(|s| s.starts_with('Z')),
+        "zombies:\n{}",
+        host.ok("ps -e -o pid,ppid,stat,args")
+    );
+    host.ok("systemctl kill --kill-whom=main -s HUP tree@0.service");
+    wait_for(&host, "test -f /srv/tree/hup", Duration::from_secs(10));
+    host.ok("systemctl stop tree@0.service");
+    assert!(
+        host.journal("tree@0")
+            .contains("stopping the processes the app left behind"),
+        "{}",
+        host.journal("tree@0")
+    );
+    assert_eq!(
+        host.sh("pgrep -x sleep").stdout,
+        b"",
+        "sleep processes outlived the app"
+    );
+
+    // shutdown_with_message: the app gets 'shutdown' over IPC, not SIGINT.
+    host.write(
+        "/srv/polite/app.js",
+        "process.on('message', (m) => { if (m === 'shutdown') { require('fs').writeFileSync('/srv/polite/got', m); process.exit(0); } });\n\
+         process.on('SIGINT', () => require('fs').writeFileSync('/srv/polite/sigint', 'yes'));\n",
+    );
+    node_app(
+        "polite",
+        &[],
+        "--node --shutdown-with-message",
+        "/usr/bin/node app.js",
+    )
+    .start(&host, 1);
+    let start = Instant::now();
+    host.ok("systemctl stop polite@0.service");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "the stop took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(host.read("/srv/polite/got"), "shutdown");
+    assert!(
+        !host.sh("test -e /srv/polite/sigint").status.success(),
+        "the app got SIGINT too"
+    );
+    assert_eq!(show(&host, "polite@0.service", "ActiveState"), "inactive");
+
+    // An app that ignores SIGINT is killed at kill_timeout; still a clean stop.
+    host.write(
+        "/srv/stubborn/app.js",
+        "process.on('SIGINT', () => {});\n\
+         require('fs').writeFileSync('/srv/stubborn/up', 'up');\n\
+         setInterval(() => {}, 1000);\n",
+    );
+    App {
+        kill_timeout_s: 2,
+        ..node_app("stubborn", &[], "--node", "/usr/bin/node app.js")
+    }
+    .start(&host, 1);
+    wait_for(&host, "test -f /srv/stubborn/up", Duration::from_secs(10));
+    let start = Instant::now();
+    host.ok("systemctl stop stubborn@0.service");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "stopped after {:?}",
+        start.elapsed()
+    );
+    assert_eq!(show(&host, "stubborn@0.service", "ActiveState"), "inactive");
+    assert!(host
+        .journal("stubborn@0")
+        .contains("did not finish within kill_timeout (2000 ms)"));
+}
+
+#[test]
+fn exp_backoff_delays_each_quick_restart_more() {
+    let host = TestHost::boot("helper-backoff");
+    host.write("/srv/flaky/app.js", "process.exit(1);\n");
+    node_app(
+        "flaky",
+        &[],
+        "--node --exp-backoff 400",
+        "/usr/bin/node app.js",
+    )
+    .start(&host, 1);
+    wait_for(
+        &host,
+        "journalctl -u flaky@0 -o cat | grep -q 'waiting 900 ms before restart 3'",
+        Duration::from_secs(20),
+    );
+    let journal = host.journal("flaky@0");
+    let waits: Vec<&str> = journal
+        .lines()
+        .filter(|l| l.starts_with("waiting "))
+        .collect();
+    assert_eq!(
+        waits[..3],
+        [
+            "waiting 400 ms before restart 1 (exp_backoff_restart_delay)",
+            "waiting 600 ms before restart 2 (exp_backoff_restart_delay)",
+            "waiting 900 ms before restart 3 (exp_backoff_restart_delay)",
+        ],
+        "{journal}"
+    );
+    host.ok("systemctl stop flaky@0.service");
+    assert!(
+        !host
+            .sh("test -e /run/nodeunits/flaky/restarts.0")
+            .status
+            .success(),
+        "a stop resets the count"
+    );
+}

@@ -1,0 +1,151 @@
+//! The helper tells systemd the worker is ready when it is: on
+//! `process.send('ready')` with wait_ready, when the app listens without
+//! it, at once for an app that listens on nothing; never ready → the start
+//! fails at listen_timeout. And the PM2 environment conventions.
+
+mod helper_support;
+
+use std::time::{Duration, Instant};
+
+use helper_support::{active_state, node_app, wait_for, App};
+use testhost::TestHost;
+
+fn timed(host: &TestHost, script: &str) -> (std::process::Output, Duration) {
+    let start = Instant::now();
+    let output = host.sh(script);
+    (output, start.elapsed())
+}
+
+#[test]
+fn readiness_follows_the_app() {
+    let host = TestHost::boot("helper-readiness");
+
+    // wait_ready: ready only once the app says so, a second after it listens.
+    host.write(
+        "/srv/ready/app.js",
+        "const http = require('http');\n\
+         const server = http.createServer((req, res) => res.end('ready app\\n'));\n\
+         server.listen(8081, () => setTimeout(() => process.send('ready'), 1500));\n",
+    );
+    node_app(
+        "ready",
+        &["127.0.0.1:8081"],
+        "--node --wait-ready",
+        "/usr/bin/node app.js",
+    )
+    .install(&host);
+    let (output, took) = timed(&host, "systemctl start ready@0.service");
+    assert!(
+        output.status.success(),
+        "start ready@0: {output:?}\n{}",
+        host.journal("ready@0")
+    );
+    assert!(
+        took >= Duration::from_millis(1500),
+        "active after {took:?}, before the app sent 'ready'"
+    );
+    assert_eq!(active_state(&host, "ready@0.service"), "active");
+    assert_eq!(host.ok("curl -sS http://127.0.0.1:8081/"), "ready app\n");
+
+    // wait_ready, never ready: the start fails at listen_timeout.
+    host.write(
+        "/srv/never/app.js",
+        "require('http').createServer((req, res) => res.end('x')).listen(8082);\n",
+    );
+    let never = App {
+        listen_timeout_s: 3,
+        ..node_app(
+            "never",
+            &["127.0.0.1:8082"],
+            "--node --wait-ready",
+            "/usr/bin/node app.js",
+        )
+    };
+    never.install(&host);
+    let (output, took) = timed(&host, "systemctl start never@0.service");
+    assert!(
+        !output.status.success(),
+        "never@0 started although the app never sent 'ready'"
+    );
+    assert!(
+        took >= Duration::from_secs(3),
+        "the start failed after {took:?}, before listen_timeout"
+    );
+    assert!(
+        host.journal("never@0").contains("timed out"),
+        "{}",
+        host.journal("never@0")
+    );
+    host.ok("systemctl stop never@0.service");
+
+    // No wait_ready: ready when the app listens on the inherited socket.
+    host.write(
+        "/srv/listens/app.js",
+        "const http = require('http');\n\
+         setTimeout(() => http.createServer((req, res) => res.end('listening app\\n')).listen({ port: 8083 }), 1500);\n",
+    );
+    node_app(
+        "listens",
+        &["127.0.0.1:8083"],
+        "--node",
+        "/usr/bin/node app.js",
+    )
+    .install(&host);
+    let (output, took) = timed(&host, "systemctl start listens@0.service");
+    assert!(
+        output.status.success(),
+        "start listens@0: {output:?}\n{}",
+        host.journal("listens@0")
+    );
+    assert!(
+        took >= Duration::from_millis(1500),
+        "active after {took:?}, before the app listened"
+    );
+    assert_eq!(
+        host.ok("curl -sS http://127.0.0.1:8083/"),
+        "listening app\n"
+    );
+
+    // Listening on nothing: ready at once.
+    host.write("/srv/quiet/app.js", "setInterval(() => {}, 1000);\n");
+    node_app("quiet", &[], "--node", "/usr/bin/node app.js").install(&host);
+    let (output, took) = timed(&host, "systemctl start quiet@0.service");
+    assert!(
+        output.status.success(),
+        "start quiet@0: {output:?}\n{}",
+        host.journal("quiet@0")
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "an app listening on nothing took {took:?} to be ready"
+    );
+    assert_eq!(active_state(&host, "quiet@0.service"), "active");
+}
+
+#[test]
+fn the_app_sees_pm2s_environment() {
+    let host = TestHost::boot("helper-environment");
+    host.write(
+        "/srv/env/app.js",
+        "require('fs').writeFileSync(`/srv/env/seen.${process.env.NODE_APP_INSTANCE}`,\n\
+         `${process.env.NODE_APP_INSTANCE} ${process.env.PORT} ${process.env.WORKER_ID}\\n`);\n\
+         setInterval(() => {}, 1000);\n",
+    );
+    let app = App {
+        service: "Environment=\"PORT=4000\" \"WORKER_ID=10\"\n",
+        ..node_app(
+            "env",
+            &[],
+            "--node --increment-var WORKER_ID",
+            "/usr/bin/node app.js",
+        )
+    };
+    app.start(&host, 2);
+    wait_for(
+        &host,
+        "test -s /srv/env/seen.0 && test -s /srv/env/seen.1",
+        Duration::from_secs(10),
+    );
+    assert_eq!(host.read("/srv/env/seen.0"), "0 4000 10\n");
+    assert_eq!(host.read("/srv/env/seen.1"), "1 4000 11\n");
+}

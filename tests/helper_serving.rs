@@ -1,0 +1,167 @@
+//! Apps serve through the socket systemd holds, with no change: express,
+//! fastify and koa (real packages from npm), an ESM entry point, an app that
+//! also listens on a port of its own, and a non-Node server taking fd 3.
+
+mod helper_support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use helper_support::{node_app, App};
+use testhost::TestHost;
+
+/// Installs the frameworks from npm on the machine, once, into the target
+/// directory, which the box sees at the same path.
+fn node_modules() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helper-serving");
+    let modules = dir.join("node_modules");
+    if ["express", "fastify", "koa"]
+        .iter()
+        .all(|m| modules.join(m).join("package.json").exists())
+    {
+        return modules;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
+        .arg(&dir)
+        .args(["express@4", "fastify@5", "koa@2"])
+        .output()
+        .expect("npm is needed to install express, fastify and koa for this test");
+    assert!(
+        output.status.success(),
+        "npm install failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    modules
+}
+
+const EXPRESS: &str = "\
+const express = require('express');
+const app = express();
+app.get('/', (req, res) => res.send(`express ${process.env.NODE_APP_INSTANCE}\\n`));
+app.listen(process.env.PORT);
+";
+
+const FASTIFY: &str = "\
+const fastify = require('fastify')();
+fastify.get('/', async () => 'fastify\\n');
+fastify.listen({ port: 8102, host: '127.0.0.1' });
+";
+
+const KOA: &str = "\
+const Koa = require('koa');
+const app = new Koa();
+app.use((ctx) => { ctx.body = 'koa\\n'; });
+app.listen(8103);
+";
+
+/// An ES module, with a second server on a port the socket unit does not hold.
+const ESM: &str = "\
+import http from 'node:http';
+http.createServer((req, res) => res.end('esm\\n')).listen(8104);
+http.createServer((req, res) => res.end('admin\\n')).listen(9104, '127.0.0.1');
+";
+
+/// One port on two addresses, and a unix socket.
+const MULTI: &str = "\
+const http = require('http');
+http.createServer((req, res) => res.end('port\\n')).listen(8106);
+http.createServer((req, res) => res.end('path\\n')).listen('/run/multi.sock');
+";
+
+const PYTHON: &str = "\
+import http.server, os, socket
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        mine = os.environ.get('LISTEN_PID') == str(os.getpid())
+        body = f\"python LISTEN_PID is mine: {mine}, LISTEN_FDS={os.environ['LISTEN_FDS']}, LISTEN_FDNAMES={os.environ['LISTEN_FDNAMES']}\\n\"
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+server = http.server.HTTPServer(('127.0.0.1', 0), Handler, bind_and_activate=False)
+server.socket = socket.socket(fileno=3)
+server.serve_forever()
+";
+
+#[test]
+fn apps_serve_through_the_inherited_socket() {
+    let modules = node_modules();
+    let host = TestHost::boot("helper-serving");
+    let node_path = format!(
+        "Environment=\"NODE_PATH={}\" \"PORT=8101\"\n",
+        modules.display()
+    );
+    let apps = [
+        ("express", "app.js", EXPRESS, 8101, "express 0\n"),
+        ("fastify", "app.js", FASTIFY, 8102, "fastify\n"),
+        ("koa", "app.js", KOA, 8103, "koa\n"),
+        ("esm", "app.mjs", ESM, 8104, "esm\n"),
+    ];
+    for (name, file, source, port, answer) in apps {
+        host.write(&format!("/srv/{name}/{file}"), source);
+        let listen = [format!("127.0.0.1:{port}")];
+        let listen: Vec<&str> = listen.iter().map(String::as_str).collect();
+        let command = format!("/usr/bin/node {file}");
+        let app = App {
+            service: &node_path,
+            ..node_app(name, &listen, "--node", &command)
+        };
+        app.start(&host, 1);
+        let served = host.ok(&format!("curl -sS http://127.0.0.1:{port}/"));
+        assert_eq!(
+            served,
+            answer,
+            "{name} through its socket:\n{}",
+            host.journal(&format!("{name}@0"))
+        );
+        // Served through systemd's socket: it accepts even while the app is stopped.
+        host.ok(&format!("systemctl stop {name}@0.service"));
+        let queued = host.spawn(&format!("curl -sS --max-time 20 http://127.0.0.1:{port}/"));
+        host.ok(&format!("sleep 0.5; systemctl start {name}@0.service"));
+        let output = queued.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            answer,
+            "{name}: a request made while stopped is served once started"
+        );
+    }
+    assert_eq!(
+        host.ok("curl -sS http://127.0.0.1:9104/"),
+        "admin\n",
+        "the ESM app's own second port still works"
+    );
+
+    host.write("/srv/multi/app.js", MULTI);
+    let listen = ["127.0.0.1:8106", "127.0.0.2:8106", "/run/multi.sock"];
+    node_app("multi", &listen, "--node", "/usr/bin/node app.js").start(&host, 1);
+    for url in ["http://127.0.0.1:8106/", "http://127.0.0.2:8106/"] {
+        assert_eq!(host.ok(&format!("curl -sS {url}")), "port\n", "{url}");
+    }
+    assert_eq!(
+        host.ok("curl -sS --unix-socket /run/multi.sock http://x/"),
+        "path\n"
+    );
+
+    host.write("/srv/python/server.py", PYTHON);
+    let python = node_app(
+        "python",
+        &["127.0.0.1:8105"],
+        "",
+        "/usr/bin/python3 -u server.py",
+    );
+    python.start(&host, 1);
+    assert_eq!(
+        host.ok("curl -sS http://127.0.0.1:8105/"),
+        "python LISTEN_PID is mine: True, LISTEN_FDS=1, LISTEN_FDNAMES=python\n"
+    );
+}

@@ -1,0 +1,273 @@
+//! What the helper's integration tests share: units written by hand as
+//! docs/contract.md specifies them, apps, and wrk under load.
+
+#![allow(dead_code)]
+
+use std::process::Child;
+use std::time::Duration;
+
+use testhost::TestHost;
+
+pub const HELPER: &str = env!("CARGO_BIN_EXE_nodeunits-helper");
+
+/// One app as the compiler would emit it: `NAME.socket` when it listens,
+/// the template `NAME@.service` running the helper.
+pub struct App<'a> {
+    pub name: &'a str,
+    pub listen: &'a [&'a str],
+    /// Options of the helper besides --app, --instance and --listen.
+    pub helper_options: &'a str,
+    /// The program and its arguments, after `--`.
+    pub command: &'a str,
+    /// Extra `[Service]` lines, last, so they override (Environment=, Restart=...).
+    pub service: &'a str,
+    pub listen_timeout_s: u32,
+    pub kill_timeout_s: u32,
+}
+
+impl App<'_> {
+    pub fn socket_unit(&self) -> String {
+        let streams: String = self
+            .listen
+            .iter()
+            .map(|a| format!("ListenStream={a}\n"))
+            .collect();
+        format!(
+            "[Unit]\nDescription={name}: listening sockets (nodeunits)\n\
+             [Socket]\n{streams}FileDescriptorName={name}\n",
+            name = self.name
+        )
+    }
+
+    pub fn worker_unit(&self) -> String {
+        let name = self.name;
+        let sockets = if self.listen.is_empty() {
+            String::new()
+        } else {
+            format!("Requires={name}.socket\n")
+        };
+        let sockets_service = if self.listen.is_empty() {
+            String::new()
+        } else {
+            format!("Sockets={name}.socket\n")
+        };
+        let listen: String = self
+            .listen
+            .iter()
+            .map(|a| format!(" --listen {a}"))
+            .collect();
+        format!(
+            "[Unit]\nDescription={name} worker %i (nodeunits)\n{sockets}After={name}.socket network.target\nStartLimitIntervalSec=0\n\
+             [Service]\nType=notify\nNotifyAccess=all\n{sockets_service}\
+             ExecStart={HELPER} --app {name} --instance %i{listen} --kill-timeout {kill_ms} {options} -- {command}\n\
+             WorkingDirectory=/srv/{name}\nEnvironment=\"NODE_APP_INSTANCE=%i\"\n\
+             KillMode=mixed\nKillSignal=SIGINT\nTimeoutStopSec={kill}\nTimeoutStartSec={listen_timeout}\n\
+             Restart=always\nRestartForceExitStatus=75\nRestartSec=100ms\nSyslogIdentifier={name}\n\
+             RuntimeDirectory=nodeunits/{name}\nRuntimeDirectoryPreserve=yes\n{service}",
+            kill_ms = self.kill_timeout_s * 1000,
+            kill = self.kill_timeout_s,
+            listen_timeout = self.listen_timeout_s,
+            options = self.helper_options,
+            command = self.command,
+            service = self.service,
+        )
+    }
+
+    /// The app as one thing; the socket's trigger (`Accept=no`).
+    pub fn app_unit(&self) -> String {
+        format!(
+            "[Unit]\nDescription={name} (nodeunits app)\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+            name = self.name
+        )
+    }
+
+    /// Writes the units and reloads systemd; starts nothing.
+    pub fn install(&self, host: &TestHost) {
+        host.write(
+            &format!("/etc/systemd/system/{}.service", self.name),
+            self.app_unit(),
+        );
+        if !self.listen.is_empty() {
+            host.write(
+                &format!("/etc/systemd/system/{}.socket", self.name),
+                self.socket_unit(),
+            );
+        }
+        host.write(
+            &format!("/etc/systemd/system/{}@.service", self.name),
+            self.worker_unit(),
+        );
+        host.ok("systemctl daemon-reload");
+    }
+
+    /// Installs the units and starts instances 0..n, each waited for.
+    pub fn start(&self, host: &TestHost, instances: u32) {
+        self.install(host);
+        for i in 0..instances {
+            host.ok(&format!("systemctl start {}@{i}.service", self.name));
+        }
+    }
+}
+
+/// The default shape: Node, listening on one port.
+pub fn node_app<'a>(
+    name: &'a str,
+    listen: &'a [&'a str],
+    helper_options: &'a str,
+    command: &'a str,
+) -> App<'a> {
+    App {
+        name,
+        listen,
+        helper_options,
+        command,
+        service: "",
+        listen_timeout_s: 10,
+        kill_timeout_s: 10,
+    }
+}
+
+pub fn active_state(host: &TestHost, unit: &str) -> String {
+    host.sh(&format!("systemctl show -P ActiveState {unit}"))
+        .stdout
+        .iter()
+        .map(|&b| b as char)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// wrk with keep-alive connections against 127.0.0.1 inside the box, until
+/// `stop_wrk` (wrk prints its summary on SIGINT).
+pub fn wrk(host: &TestHost, port: u16, connections: u32) -> Child {
+    let child = host.spawn(&format!(
+        "wrk -t2 -c{connections} -d600s --timeout 5s http://127.0.0.1:{port}/ & echo $! >/run/wrk.pid; wait"
+    ));
+    wait_for(host, "test -s /run/wrk.pid", Duration::from_secs(10));
+    sleep_ms(1000);
+    child
+}
+
+/// Stops wrk and returns its counts and output.
+pub fn stop_wrk(host: &TestHost, load: Child) -> (WrkCounts, String) {
+    host.ok("kill -INT $(cat /run/wrk.pid) && rm /run/wrk.pid");
+    finish_wrk(load)
+}
+
+/// Asserts wrk saw requests served and none failed.
+pub fn assert_no_failures(counts: &WrkCounts, output: &str, what: &str) {
+    assert!(
+        counts.requests > 1000,
+        "{what}: too few requests to mean anything:\n{output}"
+    );
+    assert_eq!(
+        (counts.socket_errors, counts.non_2xx_3xx),
+        (0, 0),
+        "{what}: failed requests (socket errors, non-2xx/3xx responses):\n{output}"
+    );
+}
+
+/// What wrk counted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WrkCounts {
+    pub requests: u64,
+    pub socket_errors: u64,
+    pub non_2xx_3xx: u64,
+}
+
+/// Reads wrk's summary: `N requests in`, `Socket errors: connect A, read B,
+/// write C, timeout D`, `Non-2xx or 3xx responses: E`.
+pub fn parse_wrk(output: &str) -> Option<WrkCounts> {
+    let requests = output
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in")?.0.parse().ok())?;
+    let socket_errors = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .map(|rest| {
+            rest.split(',')
+                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    let non_2xx_3xx = output
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Non-2xx or 3xx responses:")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    Some(WrkCounts {
+        requests,
+        socket_errors,
+        non_2xx_3xx,
+    })
+}
+
+/// Waits for wrk and returns its counts, its output in the panic otherwise.
+pub fn finish_wrk(load: Child) -> (WrkCounts, String) {
+    let output = load.wait_with_output().expect("wait for wrk");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let counts = parse_wrk(&text).unwrap_or_else(|| panic!("wrk printed no summary:\n{text}"));
+    (counts, text)
+}
+
+/// Restarts every instance one at a time, `rounds` times, each restart
+/// waited for (`systemctl restart` returns once the worker is ready again).
+pub fn rolling_restarts(host: &TestHost, app: &str, instances: u32, rounds: u32) {
+    for _ in 0..rounds {
+        for i in 0..instances {
+            host.ok(&format!("systemctl restart {app}@{i}.service"));
+            assert_eq!(active_state(host, &format!("{app}@{i}.service")), "active");
+        }
+    }
+}
+
+/// Runs `script` inside until it succeeds; panics with its output after `timeout`.
+pub fn wait_for(host: &TestHost, script: &str, timeout: Duration) -> String {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let output = host.sh(script);
+        if output.status.success() {
+            return String::from_utf8_lossy(&output.stdout).into_owned();
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("still failing after {timeout:?}: {script}\n{output:?}");
+        }
+        sleep_ms(100);
+    }
+}
+
+pub fn sleep_ms(ms: u64) {
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+#[test]
+fn wrk_summaries_are_read() {
+    let clean = "Running 3s test @ http://127.0.0.1:8080/\n  2 threads and 32 connections\n  52153 requests in 3.00s, 5.82MB read\nRequests/sec:  17365.34\n";
+    assert_eq!(
+        parse_wrk(clean),
+        Some(WrkCounts {
+            requests: 52153,
+            socket_errors: 0,
+            non_2xx_3xx: 0
+        })
+    );
+    let failing = "  1000 requests in 1.00s, 1MB read\n  Socket errors: connect 0, read 3, write 1, timeout 2\n  Non-2xx or 3xx responses: 7\n";
+    assert_eq!(
+        parse_wrk(failing),
+        Some(WrkCounts {
+            requests: 1000,
+            socket_errors: 6,
+            non_2xx_3xx: 7
+        })
+    );
+    assert_eq!(parse_wrk("wrk: connection refused"), None);
+}
