@@ -248,3 +248,22 @@ fn ecosystem_page_documents_every_option_the_compiler_knows() {
          and the directive it becomes (as in the README's \"The ecosystem file\")"
     );
 }
+
+#[test]
+fn helper_page_documents_every_option_of_the_helper() {
+    let options = fs::read_to_string(repo_root().join("src/helper/options.rs")).unwrap();
+    let usage = &options[options.find("USAGE").expect("the helper's USAGE")..];
+    let usage = &usage[..usage.find("\";").expect("the end of USAGE")];
+    let page = fs::read_to_string(repo_root().join("man/nodeunits-helper.8")).unwrap();
+    let missing: Vec<&str> = usage
+        .split_whitespace()
+        .filter(|word| word.starts_with("--") && word.len() > 2)
+        .map(|word| word.trim_end_matches(','))
+        .filter(|option| !page.contains(&option.replace('-', "\\-")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "man/nodeunits-helper.8 does not document {missing:?}, which the helper's usage \
+         (src/helper/options.rs) lists"
+    );
+}
