@@ -36,7 +36,7 @@ LICENSEDIR ?= $(DOCDIR)
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
-RELEASE_DIR ?= target/release
+RELEASE_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
 PACKAGE_DIR ?= target/packages
 INSTALL ?= install
 
