@@ -81,7 +81,8 @@ fn editing_one_app_of_two_rolls_only_it_one_instance_at_a_time_under_load() {
             "{out}"
         );
     }
-    assert_eq!(restarts_since(&host, &cursor, "api"), one_at_a_time(3));
+    let expected = one_at_a_time(3);
+    assert_eq!(restarts_seen(&host, &cursor, "api", &expected), expected);
     assert!(restarts_since(&host, &cursor, "web").is_empty());
     assert_eq!(
         invocation_ids(&host, &web.units()),
@@ -153,4 +154,19 @@ fn removing_an_app_from_the_file_deletes_its_units_and_closes_its_port() {
     assert_eq!(get(&host, 4000), None, "port 4000 closed");
     assert!(get(&host, 3000).is_some());
     assert_eq!(invocation_ids(&host, &api.units()), api_ids);
+}
+
+#[test]
+fn new_listen_addresses_move_the_app_to_them() {
+    let api = App::new("api", 2, 3000);
+    let (host, file) = boot_applied("apply-listen", std::slice::from_ref(&api));
+    let moved = App::new("api", 2, 3100);
+    host.write(&file, ecosystem(std::slice::from_ref(&moved)));
+    let out = nodeunits_ok(&host, &format!("apply {file}"));
+    assert!(out.contains("listen addresses changed"), "{out}");
+    assert!(get(&host, 3100).unwrap().starts_with("api "));
+    assert_eq!(get(&host, 3000), None, "the old port closed");
+    assert_eq!(active_states(&host, &api.units()), ["active"; 2]);
+    let listen = host.ok("systemctl show -p Listen --value api.socket");
+    assert_eq!(listen.trim(), "127.0.0.1:3100 (Stream)");
 }

@@ -12,13 +12,14 @@ fn systemctl_reload_performs_the_rolling_reload() {
 
     let cursor = cursor(&host);
     host.ok("systemctl reload api.service");
-    assert_eq!(restarts_since(&host, &cursor, "api"), one_at_a_time(3));
+    let expected = one_at_a_time(3);
+    assert_eq!(restarts_seen(&host, &cursor, "api", &expected), expected);
     let after = invocation_ids(&host, &api.units());
     assert!(after.iter().zip(&ids).all(|(new, old)| new != old));
-    let journal = host.journal("api.service");
-    assert!(
-        journal.contains("api@2.service restarted and ready in"),
-        "{journal}"
+    // The reload's own lines, in the app unit's journal.
+    host.wait_until(
+        "journalctl -u api.service -o cat | grep -q 'api@2.service restarted and ready in'",
+        std::time::Duration::from_secs(10),
     );
 
     let out = nodeunits_ok(&host, "reload api");
@@ -69,6 +70,48 @@ fn a_reload_stops_at_the_instance_that_does_not_come_back() {
         "api@2 untouched"
     );
     assert_eq!(active_states(&host, &api.units())[2], "active");
+}
+
+/// Why docs/contract.md forbids `After=APP.service` in the worker template:
+/// the instance's restart job would wait for the reload job that waits for it.
+#[test]
+fn instances_ordered_after_the_app_unit_would_deadlock_the_reload() {
+    let api = App::new("api", 2, 3000);
+    let (host, _) = boot_applied("reload-deadlock", std::slice::from_ref(&api));
+    host.ok("systemctl reload api.service");
+    host.write(
+        "/etc/systemd/system/api@.service.d/after.conf",
+        "[Unit]\nAfter=api.service\n",
+    );
+    host.ok("systemctl daemon-reload");
+    let stuck = host.sh("timeout 5 systemctl reload api.service");
+    assert_eq!(stuck.status.code(), Some(124), "the reload hangs");
+    let jobs = host.ok("systemctl list-jobs --no-legend");
+    assert!(
+        jobs.contains("api.service") && jobs.contains("reload"),
+        "{jobs}"
+    );
+    assert!(
+        jobs.contains("api@0.service") && jobs.contains("waiting"),
+        "{jobs}"
+    );
+    host.ok("systemctl cancel");
+}
+
+#[test]
+fn two_reloads_at_once_take_turns() {
+    let api = App::new("api", 2, 3000);
+    let (host, _) = boot_applied("reload-twice", std::slice::from_ref(&api));
+    let cursor = cursor(&host);
+    let first = host.spawn(&format!("{NODEUNITS} reload api"));
+    let second = host.spawn(&format!("{NODEUNITS} reload api"));
+    for reload in [first, second] {
+        let output = reload.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", describe(&output));
+    }
+    let mut twice = one_at_a_time(2);
+    twice.extend(one_at_a_time(2));
+    assert_eq!(restarts_seen(&host, &cursor, "api", &twice), twice);
 }
 
 #[test]

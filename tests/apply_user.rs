@@ -39,6 +39,13 @@ fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
     assert!(get(&host, 5000).unwrap().starts_with("notes "));
     host.ok("ps -o user= -p $(systemctl --user -M deploy@ show -p MainPID --value notes@0) | grep -qx deploy");
 
+    // The user manager's `systemctl reload` runs the rolling reload too.
+    let pid = "systemctl --user -M deploy@ show -p MainPID --value notes@1";
+    let before = host.ok(pid);
+    host.ok("systemctl --user -M deploy@ reload notes.service");
+    assert_ne!(host.ok(pid), before, "notes@1 restarted");
+    assert!(get(&host, 5000).unwrap().starts_with("notes "));
+
     let status = as_deploy(&host, "status --json");
     let rows: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 2, "{}", describe(&status));

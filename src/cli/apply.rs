@@ -23,7 +23,7 @@ pub(super) fn target(manager: ManagerArgs) -> anyhow::Result<(Scope, UnitDir)> {
 pub(super) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
     let which = match scope {
         Scope::System => "the system service manager (use --user for yours)",
-        Scope::User => "your user service manager (is `systemctl --user` working? use --system for the system's)",
+        Scope::User => "your user service manager (it runs while you are logged in, or always after `loginctl enable-linger`; use --system for the system's)",
     };
     Systemd::connect(scope).with_context(|| format!("connecting to {which}"))
 }

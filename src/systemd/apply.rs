@@ -211,11 +211,7 @@ impl Applier<'_> {
     fn stop_what_goes(&mut self, app: &AppPlan) -> StepResult {
         let going = app.deleted();
         let names: Vec<&str> = going.iter().map(|(name, _)| *name).collect();
-        let mut stop: Vec<String> = app
-            .dropped_instances()
-            .into_iter()
-            .map(|i| app.instance(i))
-            .collect();
+        let mut stop = app.instances(app.dropped_instances());
         stop.extend(startable(app, &names));
         if !stop.is_empty() {
             self.undo.push(Undo::Start(start_order(app, &stop)));
@@ -248,7 +244,7 @@ impl Applier<'_> {
     fn create(&mut self, app: &AppPlan) -> StepResult {
         let files = app.written();
         let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
-        let mut units: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
+        let mut units = app.instances(0..app.instances_after);
         units.extend(startable(app, &names));
         self.undo.push(Undo::Stop(units.clone()));
         self.systemd.check_loaded(&units).map_err(at(app))?;
@@ -264,6 +260,10 @@ impl Applier<'_> {
 
     fn change(&mut self, app: &AppPlan) -> StepResult {
         let written = app.written();
+        let names: Vec<&str> = written.iter().map(|(name, _)| *name).collect();
+        let mut loaded = app.instances(0..app.instances_after);
+        loaded.extend(startable(app, &names));
+        self.systemd.check_loaded(&loaded).map_err(at(app))?;
         let install_changed: Vec<(&str, &str)> = written
             .iter()
             .copied()
@@ -272,41 +272,14 @@ impl Applier<'_> {
                 install_section(Some(contents)) != install_section(previous)
             })
             .collect();
-        let mut loaded: Vec<String> = (0..app.instances_after).map(|i| app.instance(i)).collect();
-        loaded.extend(startable(
-            app,
-            &written.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
-        ));
-        self.systemd.check_loaded(&loaded).map_err(at(app))?;
         let enable = installable(&install_changed);
         if !enable.is_empty() {
             self.systemd.enable(&enable).map_err(at(app))?;
         }
-        let socket = format!("{}.socket", app.app);
-        let kept: Vec<String> = app
-            .kept_instances()
-            .into_iter()
-            .map(|i| app.instance(i))
-            .collect();
-        let socket_written = written.iter().any(|(name, _)| *name == socket);
+        let kept = app.instances(app.kept_instances());
+        let socket_written = names.contains(&format!("{}.socket", app.app).as_str());
         if app.listen_changed && socket_written {
-            // The socket can only start while its service, the app unit, is
-            // inactive: the whole app stops and starts again on the new addresses.
-            let app_unit = app.app_unit();
-            let mut units = vec![socket.clone()];
-            units.extend(kept.iter().cloned());
-            units.push(app_unit.clone());
-            self.say(&format!(
-                "{}: listen addresses changed, restarting the app",
-                app.app
-            ));
-            self.undo.push(Undo::Start(start_order(app, &units)));
-            self.undo
-                .push(Undo::Stop(vec![app_unit.clone(), socket.clone()]));
-            self.systemd
-                .stop(&[app_unit, socket.clone()])
-                .map_err(at(app))?;
-            start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))?;
+            self.restart_on_new_addresses(app, &kept)?;
         } else if app.template_changed() {
             let (systemd, undo, report) = (self.systemd, &mut self.undo, &mut *self.report);
             rolling::roll(
@@ -317,22 +290,41 @@ impl Applier<'_> {
             )
             .map_err(at(app))?;
         }
-        let added: Vec<String> = app
-            .added_instances()
-            .into_iter()
-            .map(|i| app.instance(i))
-            .collect();
+        self.start_added(app)
+    }
+
+    /// systemd starts a socket only while its service, the app unit, is
+    /// inactive: the whole app stops and starts again on the new addresses.
+    fn restart_on_new_addresses(&mut self, app: &AppPlan, kept: &[String]) -> StepResult {
+        let (socket, app_unit) = (format!("{}.socket", app.app), app.app_unit());
+        let mut units = vec![socket.clone()];
+        units.extend(kept.iter().cloned());
+        units.push(app_unit.clone());
+        self.say(&format!(
+            "{}: listen addresses changed, restarting the app",
+            app.app
+        ));
+        self.undo.push(Undo::Start(start_order(app, &units)));
+        self.undo
+            .push(Undo::Stop(vec![app_unit.clone(), socket.clone()]));
+        self.systemd.stop(&[app_unit, socket]).map_err(at(app))?;
+        start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))
+    }
+
+    /// Added instances, and the timers (or a socket, unless restarted above)
+    /// of files the app did not have before.
+    fn start_added(&mut self, app: &AppPlan) -> StepResult {
         let new_files: Vec<&str> = app
             .files
             .iter()
             .filter(|f| f.previous.is_none() && f.contents.is_some())
             .map(|f| f.name.as_str())
             .collect();
-        let mut start = added;
+        let mut start = app.instances(app.added_instances());
         start.extend(
             startable(app, &new_files)
                 .into_iter()
-                .filter(|u| *u != socket || !app.listen_changed),
+                .filter(|unit| !(app.listen_changed && unit.ends_with(".socket"))),
         );
         if !start.is_empty() {
             self.say(&format!("{}: starting {}", app.app, start.join(" ")));

@@ -1,6 +1,7 @@
 //! The real [`ServiceManager`]: systemd over D-Bus.
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use zbus::blocking::Connection;
 use zbus::proxy::{CacheProperties, Defaults};
@@ -16,6 +17,8 @@ pub struct Systemd {
     connection: Connection,
     manager: ManagerProxy<'static>,
     scope: Scope,
+    /// Journal lines older than the connection are not this command's business.
+    connected_at: SystemTime,
 }
 
 #[derive(Clone, Copy)]
@@ -39,6 +42,7 @@ impl Systemd {
             connection,
             manager,
             scope,
+            connected_at: SystemTime::now(),
         })
     }
 
@@ -153,17 +157,17 @@ impl Systemd {
         verb: &str,
     ) -> Result<String, SystemdError> {
         let sub_state = self.unit(unit)?.sub_state()?;
-        let mut why = format!(
-            "did not {verb}: its job ended `{job_result}` and the unit is {state} ({sub_state})"
-        );
+        let mut why = format!("did not {verb}: ");
+        if job_result != "done" {
+            why += &format!("its job {}; ", job_outcome(job_result));
+        }
+        why += &format!("the unit is {state} ({sub_state})");
         if unit.ends_with(".service") {
             let service = self.service(unit)?;
             let result = service.result()?;
             if result != "success" {
-                why += &format!(
-                    " (result `{result}`, exit status {})",
-                    service.exec_main_status()?
-                );
+                let status = service.exec_main_status()?;
+                why += &format!(", its last run ended with {result} (status {status})");
             }
         }
         Ok(why)
@@ -217,7 +221,19 @@ impl ServiceManager for Systemd {
     }
 
     fn journal_tail(&self, unit: &str) -> String {
-        journal::tail(self.scope, unit, 15)
+        journal::tail(self.scope, unit, 15, self.connected_at)
+    }
+}
+
+/// A JobRemoved result, in words (org.freedesktop.systemd1(5)).
+fn job_outcome(result: &str) -> String {
+    match result {
+        "failed" => "failed".into(),
+        "timeout" => "timed out".into(),
+        "canceled" => "was canceled".into(),
+        "dependency" => "failed because a unit it requires failed".into(),
+        "skipped" => "was skipped".into(),
+        other => format!("ended `{other}`"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The journal, read through `journalctl` with the matches of an app's units.
 
 use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::Scope;
 
@@ -43,12 +44,25 @@ pub fn logs_args(scope: Scope, app: &str, request: &LogsRequest) -> Vec<String> 
     args
 }
 
-/// The unit's last `lines` journal lines, or a note saying why there are none.
-pub fn tail(scope: Scope, unit: &str, lines: u32) -> String {
+/// The unit's last `lines` journal lines logged since `since` (so older runs
+/// do not bury what just happened), or a note saying why there are none.
+pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
+    // A second early: journalctl's --since has a resolution of seconds.
+    let since = since
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs().saturating_sub(1));
+    // journald answers --sync once it has handled what was already sent to
+    // it, such as the last words of a process that just failed. Only root
+    // may ask; for others the lines may lag a moment.
+    let _ = Command::new("journalctl")
+        .arg("--sync")
+        .stderr(std::process::Stdio::null())
+        .status();
     let output = Command::new("journalctl")
         .arg(format!("{}={unit}", unit_flag(scope)))
         .args(["--no-pager", "--quiet", "--output=short-iso"])
         .arg(format!("--lines={lines}"))
+        .arg(format!("--since=@{since}"))
         .output();
     match output {
         Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).into(),

@@ -51,7 +51,8 @@ mod tests {
 
     #[test]
     fn a_second_holder_waits_for_the_first() {
-        let dir = std::env::temp_dir().join(format!("nodeunits-lock-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("nodeunits-systemd-app-lock-{}", std::process::id()));
         let first = AppLock::acquire(&dir, "api", || panic!("nobody holds it")).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let waiter = {

@@ -81,6 +81,11 @@ impl AppPlan {
         format!("{}@{instance}.service", self.app)
     }
 
+    /// The instance units of these instance numbers.
+    pub fn instances(&self, numbers: impl IntoIterator<Item = u32>) -> Vec<String> {
+        numbers.into_iter().map(|i| self.instance(i)).collect()
+    }
+
     /// The file named so, when apply writes or deletes it.
     pub fn file(&self, name: &str) -> Option<&FileChange> {
         self.files.iter().find(|file| file.name == name)

@@ -65,7 +65,8 @@ struct Dir(UnitDir);
 
 impl Dir {
     fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("nodeunits-{name}-{}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("nodeunits-systemd-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         Dir(UnitDir::new(path))
     }

@@ -189,7 +189,8 @@ mod tests {
 
     #[test]
     fn reads_only_generated_files_and_writes_atomically() {
-        let dir = std::env::temp_dir().join(format!("nodeunits-unit-dir-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("nodeunits-systemd-unit-dir-{}", std::process::id()));
         let units = UnitDir::new(&dir);
         units
             .write(

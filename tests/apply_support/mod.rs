@@ -184,6 +184,24 @@ pub fn restarts_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(String, 
         .collect()
 }
 
+/// [`restarts_since`], once the journal holds at least `expected` lines
+/// (journald stores systemd's messages a moment after they happen).
+pub fn restarts_seen(
+    host: &TestHost,
+    cursor: &str,
+    app: &str,
+    expected: &[(String, u32)],
+) -> Vec<(String, u32)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = restarts_since(host, cursor, app);
+        if seen.len() >= expected.len() || std::time::Instant::now() > deadline {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Stopping 0, Started 0, Stopping 1, Started 1, …: one at a time.
 pub fn one_at_a_time(instances: u32) -> Vec<(String, u32)> {
     (0..instances)
