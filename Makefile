@@ -14,9 +14,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
 
-# The whole test suite: lint, unit and golden tests, and the integration
-# tests on real systemd (they boot test hosts, so they need root).
-test: lint
+# The whole test suite: lint; both packages, linted, with their file lists;
+# unit and golden tests; the integration tests on real systemd (they boot test
+# hosts, so they need root).
+test: lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 
 example:
