@@ -3,7 +3,9 @@
 
 mod helper_support;
 
-use helper_support::{assert_no_failures, node_app, rolling_restarts, stop_wrk, wrk};
+use helper_support::{
+    assert_no_failures, node_app, rolling_restarts, stop_wrk, synced_journal, wrk,
+};
 use testhost::TestHost;
 
 const NAIVE: &str = "\
@@ -80,7 +82,7 @@ fn rolling_restarts_under_load_drop_nothing() {
             &output,
             &format!("the {name} app, 2 instances, 5 rounds of restarts"),
         );
-        let journal = host.journal(&format!("{name}@0.service"));
+        let journal = synced_journal(&host, &format!("{name}@0.service"));
         assert!(
             journal.contains("SIGINT received: draining the app"),
             "{journal}"

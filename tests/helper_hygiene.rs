@@ -6,7 +6,7 @@ mod helper_support;
 
 use std::time::{Duration, Instant};
 
-use helper_support::{node_app, wait_for, App};
+use helper_support::{node_app, synced_journal, wait_for, App};
 use testhost::TestHost;
 
 fn show(host: &TestHost, unit: &str, property: &str) -> String {
@@ -99,10 +99,9 @@ fn the_helper_keeps_the_process_tree_clean() {
     wait_for(&host, "test -f /srv/tree/hup", Duration::from_secs(10));
     host.ok("systemctl stop tree@0.service");
     assert!(
-        host.journal("tree@0")
-            .contains("stopping the processes the app left behind"),
+        synced_journal(&host, "tree@0").contains("stopping the processes the app left behind"),
         "{}",
-        host.journal("tree@0")
+        synced_journal(&host, "tree@0")
     );
     assert_eq!(
         host.sh("pgrep -x sleep").stdout,
@@ -158,7 +157,7 @@ fn the_helper_keeps_the_process_tree_clean() {
     let ended =
         "journalctl -u termed@0 -o cat | grep -qx 'termed@0.service: Deactivated successfully.'";
     wait_for(&host, ended, Duration::from_secs(10));
-    let journal = host.journal("termed@0");
+    let journal = synced_journal(&host, "termed@0");
     assert!(
         journal.contains("the app ended: killed by SIGTERM"),
         "{journal}"
@@ -185,7 +184,7 @@ fn the_helper_keeps_the_process_tree_clean() {
     let start = Instant::now();
     host.ok("systemctl stop watched@0.service");
     let took = start.elapsed();
-    let journal = host.journal("watched@0");
+    let journal = synced_journal(&host, "watched@0");
     assert!(
         took >= Duration::from_millis(1500) && took < Duration::from_millis(3500),
         "stopped after {took:?}\n{journal}"
@@ -217,8 +216,7 @@ fn the_helper_keeps_the_process_tree_clean() {
         start.elapsed()
     );
     assert_eq!(show(&host, "stubborn@0.service", "ActiveState"), "inactive");
-    assert!(host
-        .journal("stubborn@0")
+    assert!(synced_journal(&host, "stubborn@0")
         .contains("did not finish within kill_timeout (2000 ms, less 500 ms"));
 }
 
@@ -238,7 +236,7 @@ fn exp_backoff_delays_each_quick_restart_more() {
         "journalctl -u flaky@0 -o cat | grep -q 'waiting 900 ms before restart 3'",
         Duration::from_secs(20),
     );
-    let journal = host.journal("flaky@0");
+    let journal = synced_journal(&host, "flaky@0");
     let waits: Vec<&str> = journal
         .lines()
         .filter(|l| l.starts_with("waiting "))

@@ -67,7 +67,7 @@ fn a_leaking_app_restarts_for_memory_without_dropping_requests() {
     let journals: Vec<String> = (0..2)
         .map(|i| {
             host.ok(&format!(
-                "journalctl -u leaky@{i}.service -o short-unix --no-pager"
+                "journalctl --sync && journalctl -u leaky@{i}.service -o short-unix --no-pager"
             ))
         })
         .collect();

@@ -7,7 +7,7 @@ mod helper_support;
 
 use std::time::{Duration, Instant};
 
-use helper_support::{active_state, node_app, wait_for, App};
+use helper_support::{active_state, node_app, synced_journal, wait_for, App};
 use testhost::TestHost;
 
 fn timed(host: &TestHost, script: &str) -> (std::process::Output, Duration) {
@@ -38,7 +38,7 @@ fn readiness_follows_the_app() {
     assert!(
         output.status.success(),
         "start ready@0: {output:?}\n{}",
-        host.journal("ready@0")
+        synced_journal(&host, "ready@0")
     );
     assert!(
         took >= Duration::from_millis(1500),
@@ -72,9 +72,9 @@ fn readiness_follows_the_app() {
         "the start failed after {took:?}, before listen_timeout"
     );
     assert!(
-        host.journal("never@0").contains("timed out"),
+        synced_journal(&host, "never@0").contains("timed out"),
         "{}",
-        host.journal("never@0")
+        synced_journal(&host, "never@0")
     );
     host.ok("systemctl stop never@0.service");
 
@@ -95,7 +95,7 @@ fn readiness_follows_the_app() {
     assert!(
         output.status.success(),
         "start listens@0: {output:?}\n{}",
-        host.journal("listens@0")
+        synced_journal(&host, "listens@0")
     );
     assert!(
         took >= Duration::from_millis(1500),
@@ -125,7 +125,7 @@ fn readiness_follows_the_app() {
         .sh("systemctl start misport@0.service")
         .status
         .success());
-    let journal = host.journal("misport@0");
+    let journal = synced_journal(&host, "misport@0");
     assert!(
         journal.contains("the app listens on [::]:8085 by itself"),
         "{journal}"
@@ -139,7 +139,7 @@ fn readiness_follows_the_app() {
     assert!(
         output.status.success(),
         "start quiet@0: {output:?}\n{}",
-        host.journal("quiet@0")
+        synced_journal(&host, "quiet@0")
     );
     assert!(
         took < Duration::from_secs(3),

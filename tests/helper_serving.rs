@@ -8,7 +8,7 @@ mod helper_support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use helper_support::{node_app, App};
+use helper_support::{node_app, synced_journal, App};
 use testhost::TestHost;
 
 /// Installs the frameworks from npm on the machine, once, into the target
@@ -133,7 +133,7 @@ fn apps_serve_through_the_inherited_socket() {
             served,
             answer,
             "{name} through its socket:\n{}",
-            host.journal(&format!("{name}@0"))
+            synced_journal(&host, &format!("{name}@0"))
         );
         // Served through systemd's socket: it accepts even while the app is stopped.
         host.ok(&format!("systemctl stop {name}@0.service"));

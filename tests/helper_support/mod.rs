@@ -127,6 +127,13 @@ pub fn node_app<'a>(
     }
 }
 
+/// The unit's journal, once journald has stored every line sent so far
+/// (the helper's lines travel asynchronously).
+pub fn synced_journal(host: &TestHost, unit: &str) -> String {
+    host.ok("journalctl --sync");
+    host.journal(unit)
+}
+
 pub fn active_state(host: &TestHost, unit: &str) -> String {
     host.sh(&format!("systemctl show -P ActiveState {unit}"))
         .stdout
