@@ -26,7 +26,6 @@ delete process.env.NODEUNITS_DRAIN_MS;
 // a client that was about to send on it gets its answer with Connection: close.
 const IDLE_GRACE_MS = 1000;
 const kState = Symbol('nodeunits.server');
-const kResponse = Symbol('nodeunits.response');
 const kIdleSince = Symbol('nodeunits.idleSince');
 const kAcceptors = Symbol('nodeunits.acceptors');
 const servers = new Set();
@@ -144,20 +143,21 @@ function track(server) {
     socket.once('close', () => state.sockets.delete(socket));
     if (state.draining) closeOnceIdle(socket);
   });
-  // First, so the app's handler has not yet sent the headers.
-  server.prependListener('request', (req, res) => onRequest(state, req, res));
 }
 
-function onRequest(state, req, res) {
-  const socket = req.socket;
-  socket[kResponse] = res;
-  if (state.draining) res.shouldKeepAlive = false;
+// Nothing is added to a request's path until the server drains: Node's own
+// `socket._httpMessage` is the response in flight on a connection, if any.
+function inFlight(socket) {
+  return socket._httpMessage || null;
+}
+
+function closeWhenAnswered(socket, res) {
+  if (!res.headersSent) res.shouldKeepAlive = false;
   let done = false;
   const finished = () => {
     if (done) return;
     done = true;
-    if (socket[kResponse] === res) socket[kResponse] = null;
-    if (state.draining) closeOnceIdle(socket);
+    closeOnceIdle(socket);
   };
   res.once('finish', finished);
   res.once('close', finished);
@@ -167,7 +167,7 @@ function closeOnceIdle(socket) {
   const since = (socket[kIdleSince] = Date.now());
   setTimeout(() => {
     // No parser: upgraded (a WebSocket), the app's own now, as in Node's closeIdleConnections().
-    const idle = !socket[kResponse] && socket[kIdleSince] === since;
+    const idle = !inFlight(socket) && socket[kIdleSince] === since;
     if (idle && !socket.destroyed && socket.parser) socket.destroy();
   }, IDLE_GRACE_MS).unref();
 }
@@ -176,10 +176,12 @@ function drain(server) {
   const state = server[kState];
   if (state.draining) return;
   state.draining = true;
+  // First, so the app's handler has not yet sent the headers.
+  server.prependListener('request', (req, res) => closeWhenAnswered(req.socket, res));
   for (const socket of state.sockets) {
-    const res = socket[kResponse];
-    if (!res) closeOnceIdle(socket);
-    else if (!res.headersSent) res.shouldKeepAlive = false;
+    const res = inFlight(socket);
+    if (res) closeWhenAnswered(socket, res);
+    else closeOnceIdle(socket);
   }
 }
 
