@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all build test lint example bench bench-smoke
+.PHONY: all build test lint example install man completions deb rpm package-check bench bench-smoke
 
 all: build
 
@@ -28,10 +28,62 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
 
-# The whole test suite: lint, unit and golden tests, and the integration
-# tests on real systemd (they boot test hosts, so they need root).
-test: lint
+# The whole test suite: lint; both packages, linted, with their file lists;
+# unit and golden tests; the integration tests on real systemd (they boot test
+# hosts, so they need root).
+test: lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 
 example:
 	examples/run
+
+# --- Installing and packaging (see packaging/README.md) ----------------------
+# `make install` is the one place that says where each file goes; the .deb and
+# the .rpm both run it with DESTDIR. It installs the prebuilt release binaries:
+# run `make build` first (as your user, not root).
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+PREFIX ?= /usr
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/nodeunits
+LICENSEDIR ?= $(DOCDIR)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+RELEASE_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
+PACKAGE_DIR ?= target/packages
+INSTALL ?= install
+
+install:
+	@for bin in nodeunits nodeunits-helper; do \
+	  test -x $(RELEASE_DIR)/$$bin || { echo "$(RELEASE_DIR)/$$bin is missing: run 'make build' first" >&2; exit 1; }; \
+	done
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LICENSEDIR) \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(INSTALL) -m 0755 $(RELEASE_DIR)/nodeunits $(RELEASE_DIR)/nodeunits-helper $(DESTDIR)$(BINDIR)
+	for page in man/*.[158]; do \
+	  gzip -9n < $$page > $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/}.gz && \
+	  chmod 0644 $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/}.gz || exit 1; \
+	done
+	$(INSTALL) -m 0644 packaging/completions/nodeunits.bash $(DESTDIR)$(BASHCOMPDIR)/nodeunits
+	$(INSTALL) -m 0644 packaging/completions/_nodeunits $(DESTDIR)$(ZSHCOMPDIR)/_nodeunits
+	$(INSTALL) -m 0644 packaging/completions/nodeunits.fish $(DESTDIR)$(FISHCOMPDIR)/nodeunits.fish
+	$(INSTALL) -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0644 LICENSE $(DESTDIR)$(LICENSEDIR)
+
+# Regenerate the committed man pages and shell completions from the clap
+# definition in src/cli/args.rs (tests/man_pages.rs fails when they are stale).
+man completions:
+	NODEUNITS_BLESS=1 $(CARGO) test --locked --test man_pages
+
+deb: build
+	packaging/deb/build $(VERSION) $(PACKAGE_DIR)
+
+rpm: build
+	packaging/rpm/build $(VERSION) $(PACKAGE_DIR)
+
+# Both packages, linted, with their file lists checked (run by .ci/run).
+package-check:
+	packaging/check

@@ -55,7 +55,7 @@ fn a_leaking_app_restarts_for_memory_without_dropping_requests() {
         )
     };
     app.start(&host, 2);
-    let load = wrk(&host, 8095, 32);
+    let load = wrk(&host, "http://127.0.0.1:8095/", 32);
     sleep_ms(15_000);
     let (counts, output) = stop_wrk(&host, load);
     assert_no_failures(
@@ -67,7 +67,7 @@ fn a_leaking_app_restarts_for_memory_without_dropping_requests() {
     let journals: Vec<String> = (0..2)
         .map(|i| {
             host.ok(&format!(
-                "journalctl -u leaky@{i}.service -o short-unix --no-pager"
+                "journalctl --sync && journalctl -u leaky@{i}.service -o short-unix --no-pager"
             ))
         })
         .collect();

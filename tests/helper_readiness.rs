@@ -7,7 +7,7 @@ mod helper_support;
 
 use std::time::{Duration, Instant};
 
-use helper_support::{active_state, node_app, wait_for, App};
+use helper_support::{active_state, node_app, synced_journal, wait_for, App};
 use testhost::TestHost;
 
 fn timed(host: &TestHost, script: &str) -> (std::process::Output, Duration) {
@@ -38,7 +38,7 @@ fn readiness_follows_the_app() {
     assert!(
         output.status.success(),
         "start ready@0: {output:?}\n{}",
-        host.journal("ready@0")
+        synced_journal(&host, "ready@0")
     );
     assert!(
         took >= Duration::from_millis(1500),
@@ -72,9 +72,9 @@ fn readiness_follows_the_app() {
         "the start failed after {took:?}, before listen_timeout"
     );
     assert!(
-        host.journal("never@0").contains("timed out"),
+        synced_journal(&host, "never@0").contains("timed out"),
         "{}",
-        host.journal("never@0")
+        synced_journal(&host, "never@0")
     );
     host.ok("systemctl stop never@0.service");
 
@@ -95,7 +95,7 @@ fn readiness_follows_the_app() {
     assert!(
         output.status.success(),
         "start listens@0: {output:?}\n{}",
-        host.journal("listens@0")
+        synced_journal(&host, "listens@0")
     );
     assert!(
         took >= Duration::from_millis(1500),
@@ -106,6 +106,32 @@ fn readiness_follows_the_app() {
         "listening app\n"
     );
 
+    // Listening on a port the socket unit does not hold: never ready, and the journal says why.
+    host.write(
+        "/srv/misport/app.js",
+        "require('http').createServer((req, res) => res.end('x')).listen(8085);\n",
+    );
+    let misport = App {
+        listen_timeout_s: 2,
+        ..node_app(
+            "misport",
+            &["127.0.0.1:8084"],
+            "--node",
+            "/usr/bin/node app.js",
+        )
+    };
+    misport.install(&host);
+    assert!(!host
+        .sh("systemctl start misport@0.service")
+        .status
+        .success());
+    let journal = synced_journal(&host, "misport@0");
+    assert!(
+        journal.contains("the app listens on [::]:8085 by itself"),
+        "{journal}"
+    );
+    host.ok("systemctl stop misport@0.service");
+
     // Listening on nothing: ready at once.
     host.write("/srv/quiet/app.js", "setInterval(() => {}, 1000);\n");
     node_app("quiet", &[], "--node", "/usr/bin/node app.js").install(&host);
@@ -113,7 +139,7 @@ fn readiness_follows_the_app() {
     assert!(
         output.status.success(),
         "start quiet@0: {output:?}\n{}",
-        host.journal("quiet@0")
+        synced_journal(&host, "quiet@0")
     );
     assert!(
         took < Duration::from_secs(3),

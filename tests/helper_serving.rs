@@ -1,13 +1,14 @@
 //! Apps serve through the socket systemd holds, with no change: express,
-//! fastify and koa (real packages from npm), an ESM entry point, an app that
-//! also listens on a port of its own, and a non-Node server taking fd 3.
+//! fastify and koa (real packages from npm), https, an ESM entry point, an app that
+//! also listens on a port of its own, and a non-Node server taking fd 3
+//! (and sending READY=1 itself with wait_ready).
 
 mod helper_support;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use helper_support::{node_app, App};
+use helper_support::{node_app, synced_journal, App};
 use testhost::TestHost;
 
 /// Installs the frameworks from npm on the machine, once, into the target
@@ -69,6 +70,12 @@ http.createServer((req, res) => res.end('esm\\n')).listen(8104);
 http.createServer((req, res) => res.end('admin\\n')).listen(9104, '127.0.0.1');
 ";
 
+const HTTPS: &str = "\
+const fs = require('fs');
+const options = { key: fs.readFileSync('key.pem'), cert: fs.readFileSync('cert.pem') };
+require('https').createServer(options, (req, res) => res.end('https\\n')).listen(8107);
+";
+
 /// One port on two addresses, and a unix socket.
 const MULTI: &str = "\
 const http = require('http');
@@ -77,7 +84,7 @@ http.createServer((req, res) => res.end('path\\n')).listen('/run/multi.sock');
 ";
 
 const PYTHON: &str = "\
-import http.server, os, socket
+import http.server, os, socket, time
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -90,6 +97,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 server = http.server.HTTPServer(('127.0.0.1', 0), Handler, bind_and_activate=False)
 server.socket = socket.socket(fileno=3)
+if os.environ.get('SEND_READY'):
+    time.sleep(1.5)
+    address = os.environ['NOTIFY_SOCKET'].replace('@', '\\0', 1)
+    socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'READY=1', address)
 server.serve_forever()
 ";
 
@@ -122,7 +133,7 @@ fn apps_serve_through_the_inherited_socket() {
             served,
             answer,
             "{name} through its socket:\n{}",
-            host.journal(&format!("{name}@0"))
+            synced_journal(&host, &format!("{name}@0"))
         );
         // Served through systemd's socket: it accepts even while the app is stopped.
         host.ok(&format!("systemctl stop {name}@0.service"));
@@ -140,6 +151,14 @@ fn apps_serve_through_the_inherited_socket() {
         "admin\n",
         "the ESM app's own second port still works"
     );
+
+    host.ok(
+        "mkdir -p /srv/tls && cd /srv/tls && openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+         -subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null",
+    );
+    host.write("/srv/tls/app.js", HTTPS);
+    node_app("tls", &["127.0.0.1:8107"], "--node", "/usr/bin/node app.js").start(&host, 1);
+    assert_eq!(host.ok("curl -sSk https://127.0.0.1:8107/"), "https\n");
 
     host.write("/srv/multi/app.js", MULTI);
     let listen = ["127.0.0.1:8106", "127.0.0.2:8106", "/run/multi.sock"];
@@ -163,5 +182,28 @@ fn apps_serve_through_the_inherited_socket() {
     assert_eq!(
         host.ok("curl -sS http://127.0.0.1:8105/"),
         "python LISTEN_PID is mine: True, LISTEN_FDS=1, LISTEN_FDNAMES=python\n"
+    );
+
+    // A non-Node app with wait_ready sends READY=1 itself.
+    host.write("/srv/pyready/server.py", PYTHON);
+    let pyready = App {
+        service: "Environment=SEND_READY=1\n",
+        ..node_app(
+            "pyready",
+            &["127.0.0.1:8108"],
+            "--wait-ready",
+            "/usr/bin/python3 -u server.py",
+        )
+    };
+    pyready.install(&host);
+    let start = std::time::Instant::now();
+    host.ok("systemctl start pyready@0.service");
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(1500),
+        "ready before the app said so"
+    );
+    assert_eq!(
+        host.ok("curl -sS http://127.0.0.1:8108/"),
+        "python LISTEN_PID is mine: True, LISTEN_FDS=1, LISTEN_FDNAMES=pyready\n"
     );
 }

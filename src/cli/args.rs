@@ -61,6 +61,12 @@ pub enum Command {
         compile: CompileArgs,
     },
     /// Install the units of an ecosystem file and bring systemd in line with them.
+    ///
+    /// Prints the plan, one line per app (created, changed, removed,
+    /// unchanged), writes the changed unit files atomically, reloads systemd
+    /// once, starts new apps, rolls changed workers one at a time, and stops
+    /// and removes the apps gone from the file. Applying the same file twice
+    /// does nothing. On any failure the previous unit files come back.
     Apply {
         /// The ecosystem file.
         #[arg(default_value = "ecosystem.toml")]
@@ -77,6 +83,10 @@ pub enum Command {
         only: Vec<String>,
     },
     /// Restart the instances of an app one at a time, each once ready.
+    ///
+    /// The zero-downtime deploy: restarts APP@0, waits until it is ready
+    /// again, then APP@1, and so on. If an instance does not come back, the
+    /// rollout stops there and the instances after it keep running.
     Reload {
         app: String,
         #[command(flatten)]
@@ -92,6 +102,8 @@ pub enum Command {
         json: bool,
     },
     /// Show an app's journal.
+    ///
+    /// Files named by out_file or error_file are not in the journal.
     Logs {
         app: String,
         #[command(flatten)]
@@ -125,12 +137,17 @@ pub enum Command {
         manager: ManagerArgs,
     },
     /// Stop an app and remove its units.
+    ///
+    /// Only files that nodeunits generated are removed.
     Delete {
         app: String,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Change the number of running instances of an app.
+    ///
+    /// Persists in the installed app unit, so a reboot starts INSTANCES
+    /// workers; the next `apply` restores the ecosystem file's count.
     Scale {
         app: String,
         instances: u32,

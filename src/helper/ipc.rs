@@ -7,8 +7,12 @@ use serde_json::Value;
 pub enum Message {
     /// `process.send('ready')`.
     Ready,
-    /// The preload: a server listens on the inherited socket of this fd.
-    Listening { fd: Option<i64> },
+    /// The preload: a server listens, on the inherited socket of this fd,
+    /// or else on an address it bound itself.
+    Listening {
+        fd: Option<i64>,
+        address: Option<String>,
+    },
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -25,6 +29,10 @@ impl Message {
             {
                 Message::Listening {
                     fd: map.get("fd").and_then(Value::as_i64),
+                    address: map
+                        .get("address")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                 }
             }
             _ => Message::Other,
@@ -74,7 +82,17 @@ mod tests {
         assert_eq!(Message::parse(br#""ready""#), Message::Ready);
         assert_eq!(
             Message::parse(br#"{"nodeunits":"listening","fd":3}"#),
-            Message::Listening { fd: Some(3) }
+            Message::Listening {
+                fd: Some(3),
+                address: None
+            }
+        );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"listening","address":"0.0.0.0:9000"}"#),
+            Message::Listening {
+                fd: None,
+                address: Some("0.0.0.0:9000".into())
+            }
         );
         assert_eq!(
             Message::parse(br#"{"cmd":"NODE_HANDLE_ACK"}"#),

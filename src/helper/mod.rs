@@ -7,21 +7,19 @@ mod environment;
 mod ipc;
 mod log;
 mod memory_lock;
+mod node;
 mod options;
 mod preload;
 mod proc_tree;
 mod spawn;
 mod worker;
 
-use std::ffi::OsString;
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{raise, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use sd_notify::NotifyState;
 
 pub use options::Options;
@@ -66,6 +64,13 @@ fn die_like(signal: Signal) -> ExitCode {
     let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
     // SAFETY: restoring the default disposition has no handler to be unsafe.
     let _ = unsafe { sigaction(signal, &default) };
+    // The app's core dump, if any, is the app's: none of the helper.
+    let no_core = nix::libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit reads the struct it is given and nothing else.
+    unsafe { nix::libc::setrlimit(nix::libc::RLIMIT_CORE, &no_core) };
     let mut only = SigSet::empty();
     only.add(signal);
     let _ = only.thread_unblock();
@@ -100,6 +105,7 @@ fn run(options: &Options) -> Result<Ending, String> {
     let runtime_dir = runtime_dir();
     let restarts = runtime_dir
         .as_deref()
+        .filter(|_| options.exp_backoff.is_some())
         .map(|dir| backoff::RestartCount::new(dir, options.instance));
     let previous_restarts = restarts.as_ref().map_or(0, backoff::RestartCount::read);
     if let Some(base) = options.exp_backoff {
@@ -125,56 +131,23 @@ fn run(options: &Options) -> Result<Ending, String> {
         );
     }
     let mut argv = options.command.clone();
-    let mut channel = None;
-    let mut ready_when = match (options.node, options.wait_ready) {
+    let ready_when = match (options.node, options.wait_ready) {
         (true, true) => ReadyWhen::AppSendsReady,
         (false, true) => ReadyWhen::AppNotifies,
         (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
         _ => ReadyWhen::AtOnce,
     };
-    if options.node {
-        let preload = preload::install(runtime_dir.as_deref()).map_err(|e| {
-            format!(
-                "cannot write the Node preload into {}: {e}",
-                runtime_dir
-                    .as_deref()
-                    .unwrap_or(&std::env::temp_dir())
-                    .display()
-            )
-        })?;
-        argv.splice(
-            1..1,
-            [OsString::from("--require"), preload.into_os_string()],
-        );
-        let (ours, theirs) = socketpair(
-            AddressFamily::Unix,
-            SockType::Stream,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(|e| format!("cannot create the IPC channel: {e}"))?;
-        let target = 3 + listen_fds as i32;
-        environment::set(&mut vars, "NODE_CHANNEL_FD", target.to_string());
-        environment::set(&mut vars, "NODE_CHANNEL_SERIALIZATION_MODE", "json");
-        let mapped: Vec<_> = options
-            .listen
-            .iter()
-            .take(listen_fds)
-            .enumerate()
-            .map(|(index, address)| serde_json::json!({ "address": address, "fd": 3 + index }))
-            .collect();
-        environment::set(
+    let (parent_end, child_end) = if options.node {
+        let channel = node::prepare(
+            options,
+            runtime_dir.as_deref(),
+            listen_fds,
+            &mut argv,
             &mut vars,
-            "NODEUNITS_LISTEN",
-            serde_json::Value::Array(mapped).to_string(),
-        );
-        channel = Some((UnixStream::from(ours), (theirs, target)));
-    } else if ready_when == ReadyWhen::Listening {
-        ready_when = ReadyWhen::AtOnce;
-    }
-    let (parent_end, child_end) = match channel {
-        Some((parent, child)) => (Some(parent), Some(child)),
-        None => (None, None),
+        )?;
+        (Some(channel.ours), Some((channel.theirs, channel.target)))
+    } else {
+        (None, None)
     };
     let launch = spawn::Launch {
         argv,
@@ -195,13 +168,17 @@ fn run(options: &Options) -> Result<Ending, String> {
         options.command[0].to_string_lossy()
     );
 
-    let lock = |stale_after| {
-        runtime_dir
-            .as_deref()
-            .map(|dir| memory_lock::MemoryLock::new(dir, options.instance, stale_after))
-    };
     let kill_timeout = Duration::from_millis(options.kill_timeout);
+    // A lock this old belongs to an instance whose replacement never came.
     let stale_after = kill_timeout + Duration::from_secs(60);
+    let lock = || {
+        let dir = runtime_dir.as_deref()?;
+        Some(memory_lock::MemoryLock::new(
+            dir,
+            options.instance,
+            stale_after,
+        ))
+    };
     let worker = Worker {
         app,
         channel: parent_end,
@@ -210,9 +187,9 @@ fn run(options: &Options) -> Result<Ending, String> {
         kill_timeout,
         memory: options.max_memory.map(|limit| MemoryWatch {
             limit,
-            lock: lock(stale_after),
+            lock: lock(),
         }),
-        restart_lock: lock(stale_after),
+        restart_lock: lock(),
     };
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));

@@ -188,4 +188,60 @@ mod tests {
         assert!(error("--app a --instance 0 --bogus -- x").contains("--bogus"));
         assert_eq!(parse_words("--help"), Ok(Request::Help));
     }
+
+    /// The contract, checked on the compiler's golden units: every worker's
+    /// helper options parse, and its `--listen` are the socket's
+    /// `ListenStream=` values, in order.
+    #[test]
+    fn the_compilers_units_are_understood() {
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let mut workers = 0;
+        for case in std::fs::read_dir(&golden).unwrap().flatten() {
+            if !case.path().is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(case.path()).unwrap().flatten() {
+                let name = file.file_name().into_string().unwrap();
+                let Some(app) = name.strip_suffix("@.service") else {
+                    continue;
+                };
+                let unit = std::fs::read_to_string(file.path()).unwrap();
+                let exec = unit
+                    .lines()
+                    .find_map(|l| l.strip_prefix("ExecStart="))
+                    .unwrap();
+                let (helper, _) = exec.split_once(" -- ").unwrap();
+                let words = helper
+                    .split_whitespace()
+                    .skip(1)
+                    .map(|w| w.replace("%i", "0"));
+                let args = words
+                    .chain(["--".into(), "program".into()])
+                    .map(OsString::from);
+                let Ok(Request::Run(options)) = parse(args) else {
+                    panic!("{}: {exec}", file.path().display())
+                };
+                let socket = std::fs::read_to_string(case.path().join(format!("{app}.socket")));
+                let streams: Vec<String> = socket
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(|l| {
+                        Some(
+                            l.strip_prefix("ListenStream=")?
+                                .split_whitespace()
+                                .next()?
+                                .to_owned(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(options.listen, streams, "{}", file.path().display());
+                workers += 1;
+            }
+        }
+        assert!(
+            workers >= 10,
+            "only {workers} golden workers found in {}",
+            golden.display()
+        );
+    }
 }

@@ -8,21 +8,24 @@
 //    idle connections are closed after a grace, never while a client may be
 //    sending on them.
 // 4. An app with no handler of its own for SIGINT or SIGTERM is drained that
-//    way, then dies of the signal as it would have at once.
+//    way, then dies of the signal as it would have at once. So is an app
+//    whose handlers leave its servers open.
 
 const net = require('net');
 const http = require('http');
 const https = require('https');
 
 const listenMap = parseListenMap(process.env.NODEUNITS_LISTEN);
-// Only the helper's own child acts on it: not processes the app forks.
+// How long the helper lets the app drain before it kills it.
+const drainMs = Number(process.env.NODEUNITS_DRAIN_MS) || 1200;
+// Only the helper's own child acts on them: not processes the app forks.
 delete process.env.NODEUNITS_LISTEN;
+delete process.env.NODEUNITS_DRAIN_MS;
 
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
 const IDLE_GRACE_MS = 1000;
 const kState = Symbol('nodeunits.server');
-const kResponse = Symbol('nodeunits.response');
 const kIdleSince = Symbol('nodeunits.idleSince');
 const kAcceptors = Symbol('nodeunits.acceptors');
 const servers = new Set();
@@ -65,6 +68,13 @@ function inheritedFds(options) {
   return listenMap.filter((e) => portOf(e.address) === port).map((e) => e.fd);
 }
 
+function describeAddress(address) {
+  if (address && typeof address === 'object') {
+    return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  }
+  return String(address);
+}
+
 function tellHelper(message) {
   if (typeof process.send === 'function' && process.connected) {
     process.send(message, undefined, { swallowErrors: true }, () => {});
@@ -76,7 +86,10 @@ net.Server.prototype.listen = function listen(...args) {
   track(this);
   const [options, callback] = normalize(args);
   const [fd, ...moreFds] = inheritedFds(options);
-  if (fd === undefined) return originalListen.apply(this, args);
+  if (fd === undefined) {
+    this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
+    return originalListen.apply(this, args);
+  }
   this.once('listening', () => {
     for (const more of moreFds) acceptFrom(this, more);
     tellHelper({ nodeunits: 'listening', fd });
@@ -123,29 +136,28 @@ function track(server) {
   servers.add(server);
   server.once('close', () => servers.delete(server));
   if (!isHttp(server)) return;
-  server.on('connection', (socket) => {
+  // An https server speaks HTTP on the TLS socket, not the TCP one.
+  const connectionEvent = server instanceof https.Server ? 'secureConnection' : 'connection';
+  server.on(connectionEvent, (socket) => {
     state.sockets.add(socket);
-    socket[kIdleSince] = Date.now();
     socket.once('close', () => state.sockets.delete(socket));
+    if (state.draining) closeOnceIdle(socket);
   });
-  // First, so the app's handler has not yet sent the headers.
-  server.prependListener('request', (req, res) => onRequest(state, req, res));
 }
 
-function rawSocket(socket) {
-  return socket && socket._parent ? socket._parent : socket;
+// Nothing is added to a request's path until the server drains: Node's own
+// `socket._httpMessage` is the response in flight on a connection, if any.
+function inFlight(socket) {
+  return socket._httpMessage || null;
 }
 
-function onRequest(state, req, res) {
-  const socket = rawSocket(req.socket);
-  socket[kResponse] = res;
-  if (state.draining) res.shouldKeepAlive = false;
+function closeWhenAnswered(socket, res) {
+  if (!res.headersSent) res.shouldKeepAlive = false;
   let done = false;
   const finished = () => {
     if (done) return;
     done = true;
-    if (socket[kResponse] === res) socket[kResponse] = null;
-    if (state.draining) closeOnceIdle(socket);
+    closeOnceIdle(socket);
   };
   res.once('finish', finished);
   res.once('close', finished);
@@ -154,7 +166,9 @@ function onRequest(state, req, res) {
 function closeOnceIdle(socket) {
   const since = (socket[kIdleSince] = Date.now());
   setTimeout(() => {
-    if (!socket[kResponse] && socket[kIdleSince] === since && !socket.destroyed) socket.destroy();
+    // No parser: upgraded (a WebSocket), the app's own now, as in Node's closeIdleConnections().
+    const idle = !inFlight(socket) && socket[kIdleSince] === since;
+    if (idle && !socket.destroyed && socket.parser) socket.destroy();
   }, IDLE_GRACE_MS).unref();
 }
 
@@ -162,10 +176,12 @@ function drain(server) {
   const state = server[kState];
   if (state.draining) return;
   state.draining = true;
+  // First, so the app's handler has not yet sent the headers.
+  server.prependListener('request', (req, res) => closeWhenAnswered(req.socket, res));
   for (const socket of state.sockets) {
-    const res = socket[kResponse];
-    if (!res) closeOnceIdle(socket);
-    else if (!res.headersSent) res.shouldKeepAlive = false;
+    const res = inFlight(socket);
+    if (res) closeWhenAnswered(socket, res);
+    else closeOnceIdle(socket);
   }
 }
 
@@ -181,12 +197,12 @@ for (const Server of [http.Server, https.Server]) {
 
 if (listenMap) {
   let stopping = false;
+  let watching = false;
   const stopSignals = ['SIGINT', 'SIGTERM'];
-  const onStopSignal = (signal) => {
-    if (process.listenerCount(signal) > 1 || stopping) return; // the app handles it
+  const drainAndDie = (signal) => {
     stopping = true;
     const dieOfSignal = () => {
-      for (const s of stopSignals) process.removeListener(s, onStopSignal);
+      for (const s of stopSignals) process.removeAllListeners(s);
       process.kill(process.pid, signal);
     };
     const open = [...servers].filter((server) => server.listening);
@@ -198,6 +214,18 @@ if (listenMap) {
         if (left === 0) dieOfSignal();
       });
     }
+  };
+  const onStopSignal = (signal) => {
+    if (stopping) return;
+    if (process.listenerCount(signal) === 1) return drainAndDie(signal);
+    // The app has a handler: it drains. Unless the handler is a library's
+    // that only watches (signal-exit and the like): then its servers are
+    // still open halfway to kill_timeout, and the preload drains them.
+    if (watching) return;
+    watching = true;
+    setTimeout(() => {
+      if (!stopping && [...servers].some((server) => server.listening)) drainAndDie(signal);
+    }, drainMs / 2).unref();
   };
   for (const signal of stopSignals) process.on(signal, onStopSignal);
 }

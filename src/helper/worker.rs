@@ -64,6 +64,8 @@ pub struct Worker {
     pub channel: Option<UnixStream>,
     pub ready_when: ReadyWhen,
     pub shutdown_with_message: bool,
+    /// kill_timeout: systemd SIGKILLs the unit at TimeoutStopSec=, the same
+    /// value, and marks it failed.
     pub kill_timeout: Duration,
     pub memory: Option<MemoryWatch>,
     /// The lock a memory restart of this instance took, released once ready.
@@ -152,7 +154,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
                             StopReason::Signal(stop_signal),
-                            stop.map_or(Instant::now() + worker.kill_timeout, |s| s.1),
+                            stop.map_or(Instant::now() + drain_time(worker.kill_timeout), |s| s.1),
                         ));
                     }
                 }
@@ -160,12 +162,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
         if channel_ready {
             for message in read_channel(&mut worker, &mut lines) {
-                let ready_now = matches!(
-                    (worker.ready_when, message),
-                    (ReadyWhen::AppSendsReady, Message::Ready)
-                        | (ReadyWhen::Listening, Message::Listening { .. })
-                );
-                if ready_now && !ready {
+                if !ready && on_message(worker.ready_when, message) {
                     become_ready(&mut worker, &mut ready);
                 }
             }
@@ -174,8 +171,9 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         if let Some((_, deadline)) = stop {
             if now >= deadline && ending.is_none() {
                 tracing::warn!(
-                    "the app did not finish within kill_timeout ({} ms): killing it",
-                    worker.kill_timeout.as_millis()
+                    "the app did not finish within kill_timeout ({} ms, less {} ms to exit before systemd kills): killing it",
+                    worker.kill_timeout.as_millis(),
+                    (worker.kill_timeout - drain_time(worker.kill_timeout)).as_millis()
                 );
                 kill_tree(Signal::SIGKILL);
                 killed = true;
@@ -185,7 +183,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
             next_memory_check = now + MEMORY_EVERY;
             if over_memory(&mut worker, &mut over_memory_logged) {
                 deliver_stop(&mut worker, Signal::SIGINT);
-                stop = Some((StopReason::Memory, now + worker.kill_timeout));
+                stop = Some((StopReason::Memory, now + drain_time(worker.kill_timeout)));
             }
         }
     }
@@ -195,6 +193,35 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         ending,
         stop: stop.map(|(reason, _)| reason),
         killed,
+    }
+}
+
+/// How long the app may drain: up to kill_timeout less a margin, so that the
+/// helper kills what is left and exits before systemd's own SIGKILL, and the
+/// stop ends cleanly.
+pub fn drain_time(kill_timeout: Duration) -> Duration {
+    kill_timeout - (kill_timeout / 4).min(Duration::from_millis(500))
+}
+
+/// Whether this message from the app makes the worker ready.
+fn on_message(ready_when: ReadyWhen, message: Message) -> bool {
+    match (ready_when, message) {
+        (ReadyWhen::AppSendsReady, Message::Ready) => true,
+        (ReadyWhen::Listening, Message::Listening { fd: Some(_), .. }) => true,
+        (
+            ReadyWhen::Listening,
+            Message::Listening {
+                fd: None,
+                address: Some(address),
+            },
+        ) => {
+            tracing::warn!(
+                "the app listens on {address} by itself, not on the socket unit's addresses: \
+                 it is ready only once it listens on one of those (the ecosystem's `listen`)"
+            );
+            false
+        }
+        _ => false,
     }
 }
 
@@ -335,4 +362,17 @@ fn finish_leftovers(signals: &SignalFd) {
     kill_tree(Signal::SIGKILL);
     std::thread::sleep(Duration::from_millis(50));
     reap(Pid::from_raw(0));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drain_ends_before_systemd_kills() {
+        let ms = |ms| drain_time(Duration::from_millis(ms)).as_millis();
+        assert_eq!(ms(1600), 1200, "a quarter off short timeouts");
+        assert_eq!(ms(10_000), 9_500, "at most 500 ms off");
+        assert_eq!(ms(0), 0);
+    }
 }

@@ -127,6 +127,13 @@ pub fn node_app<'a>(
     }
 }
 
+/// The unit's journal, once journald has stored every line sent so far
+/// (the helper's lines travel asynchronously).
+pub fn synced_journal(host: &TestHost, unit: &str) -> String {
+    host.ok("journalctl --sync");
+    host.journal(unit)
+}
+
 pub fn active_state(host: &TestHost, unit: &str) -> String {
     host.sh(&format!("systemctl show -P ActiveState {unit}"))
         .stdout
@@ -139,9 +146,9 @@ pub fn active_state(host: &TestHost, unit: &str) -> String {
 
 /// wrk with keep-alive connections against 127.0.0.1 inside the box, until
 /// `stop_wrk` (wrk prints its summary on SIGINT).
-pub fn wrk(host: &TestHost, port: u16, connections: u32) -> Child {
+pub fn wrk(host: &TestHost, url: &str, connections: u32) -> Child {
     let child = host.spawn(&format!(
-        "wrk -t2 -c{connections} -d600s --timeout 5s http://127.0.0.1:{port}/ & echo $! >/run/wrk.pid; wait"
+        "wrk -t2 -c{connections} -d600s --timeout 5s {url} & echo $! >/run/wrk.pid; wait"
     ));
     wait_for(host, "test -s /run/wrk.pid", Duration::from_secs(10));
     sleep_ms(1000);

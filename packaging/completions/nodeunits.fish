@@ -1,0 +1,99 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_nodeunits_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_nodeunits_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_nodeunits_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_nodeunits_using_subcommand
+    set -l cmd (__fish_nodeunits_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -s V -l version -d 'Print version'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "render" -d 'Write the units an ecosystem file compiles into'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "check" -d 'Validate an ecosystem file and print its warnings'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "apply" -d 'Install the units of an ecosystem file and bring systemd in line with them'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "reload" -d 'Restart the instances of an app one at a time, each once ready'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "status" -d 'Show apps and their instances, like `pm2 ls`'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "logs" -d 'Show an app\'s journal'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "start" -d 'Start an app: `systemctl start APP.socket APP.service`'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "stop" -d 'Stop an app: `systemctl stop APP.socket APP.service`'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "restart" -d 'Restart all instances of an app at once: `systemctl restart APP.service`'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "delete" -d 'Stop an app and remove its units'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "scale" -d 'Change the number of running instances of an app'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l out -d 'Write the unit files into DIR instead of printing them' -r -F
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand check" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand check" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand check" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand check" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l only -d 'Apply only these apps' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l dry-run -d 'Print the plan and the diff of each changed file; change nothing'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l json -d 'Print JSON for scripts'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -s n -l lines -d 'Show the last N lines' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l instance -d 'Only this instance' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -s f -l follow -d 'Follow the journal'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand start" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand start" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand start" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand stop" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand stop" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand delete" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand delete" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand scale" -l user -d 'Talk to the user\'s service manager (the default when not root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand scale" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand scale" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "render" -d 'Write the units an ecosystem file compiles into'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "check" -d 'Validate an ecosystem file and print its warnings'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "apply" -d 'Install the units of an ecosystem file and bring systemd in line with them'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "reload" -d 'Restart the instances of an app one at a time, each once ready'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "status" -d 'Show apps and their instances, like `pm2 ls`'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "logs" -d 'Show an app\'s journal'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "start" -d 'Start an app: `systemctl start APP.socket APP.service`'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "stop" -d 'Stop an app: `systemctl stop APP.socket APP.service`'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "restart" -d 'Restart all instances of an app at once: `systemctl restart APP.service`'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "delete" -d 'Stop an app and remove its units'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "scale" -d 'Change the number of running instances of an app'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check apply reload status logs start stop restart delete scale help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
