@@ -30,9 +30,10 @@ lint:
 
 # The whole test suite: lint; both packages, linted, with their file lists;
 # unit and golden tests; the integration tests on real systemd (they boot test
-# hosts, so they need root).
+# hosts, so they need root); the benchmark's smoke run against PM2.
 test: lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
+	$(MAKE) bench-smoke
 
 example:
 	examples/run

@@ -6,7 +6,7 @@ const fs = require('fs');
 const { spawn } = require('child_process');
 
 const [count, pidsFile, app] = process.argv.slice(2);
-const preload = path.join(__dirname, 'stand-in-preload.js');
+const preload = path.join(__dirname, 'listen-fd-preload.js');
 const children = [];
 for (let i = 0; i < Number(count); i++) {
   children.push(

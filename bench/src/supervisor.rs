@@ -34,10 +34,6 @@ pub trait Supervisor {
     fn worker_pids(&self, app: &App) -> Result<Vec<u32>>;
     /// Restarts of the app's workers since it started, for any reason.
     fn restarts(&self, app: &App) -> Result<u64>;
-    /// Whether it can restart a worker gracefully on a memory limit.
-    fn supports_memory_limit(&self) -> bool {
-        true
-    }
 }
 
 /// The resident set of one process of the box, in kB.

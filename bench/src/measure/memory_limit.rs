@@ -13,9 +13,6 @@ use crate::report::{Better, Results};
 use crate::supervisor::Supervisor;
 
 pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Results) -> Result<()> {
-    if !supervisor.supports_memory_limit() {
-        return Ok(());
-    }
     let app = App::leaking();
     let who = who(supervisor);
     let dir = supervisor.work_dir().join("memory-limit");
