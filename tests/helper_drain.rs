@@ -67,7 +67,7 @@ fn rolling_restarts_under_load_drop_nothing() {
         rolling_restarts(&host, name, 2, 5);
         let helper = host.ok(&format!("systemctl show -P MainPID {name}@0.service"));
         let status = host.read(&format!("/proc/{}/status", helper.trim()));
-        let (counts, output) = stop_wrk(&host, load);
+        let (report, output) = stop_wrk(&host, load);
         let private_kb = kilobytes(&status, "RssAnon:");
         assert!(
             private_kb < 1024,
@@ -78,7 +78,7 @@ fn rolling_restarts_under_load_drop_nothing() {
             kilobytes(&status, "VmRSS:")
         );
         assert_no_failures(
-            &counts,
+            &report,
             &output,
             &format!("the {name} app, 2 instances, 5 rounds of restarts"),
         );
@@ -87,6 +87,6 @@ fn rolling_restarts_under_load_drop_nothing() {
             journal.contains("SIGINT received: draining the app"),
             "{journal}"
         );
-        println!("{name}: {counts:?}");
+        println!("{name}: {report:?}");
     }
 }

@@ -6,7 +6,7 @@ mod helper_support;
 
 use std::time::{Duration, Instant};
 
-use helper_support::{node_app, synced_journal, wait_for, App};
+use helper_support::{node_app, synced_journal, App};
 use testhost::TestHost;
 
 fn show(host: &TestHost, unit: &str, property: &str) -> String {
@@ -30,8 +30,7 @@ fn the_helper_keeps_the_process_tree_clean() {
         ..node_app("exits", &[], "--node", "/usr/bin/node app.js")
     }
     .start(&host, 1);
-    wait_for(
-        &host,
+    host.wait_until(
         "systemctl is-failed exits@0.service",
         Duration::from_secs(10),
     );
@@ -45,8 +44,7 @@ fn the_helper_keeps_the_process_tree_clean() {
         ..node_app("killed", &[], "--node", "/usr/bin/node app.js")
     }
     .start(&host, 1);
-    wait_for(
-        &host,
+    host.wait_until(
         "systemctl is-failed killed@0.service",
         Duration::from_secs(10),
     );
@@ -65,8 +63,7 @@ fn the_helper_keeps_the_process_tree_clean() {
         ..node_app("done", &[], "--node", "/usr/bin/node app.js")
     }
     .start(&host, 1);
-    wait_for(
-        &host,
+    host.wait_until(
         "systemctl show -P SubState done@0.service | grep -qx dead",
         Duration::from_secs(10),
     );
@@ -84,8 +81,7 @@ fn the_helper_keeps_the_process_tree_clean() {
     );
     node_app("tree", &[], "--node", "/usr/bin/node app.js").start(&host, 1);
     let helper = show(&host, "tree@0.service", "MainPID");
-    wait_for(
-        &host,
+    host.wait_until(
         &format!("ps -o args= --ppid {helper} | grep -qx 'sleep 1000'"),
         Duration::from_secs(10),
     );
@@ -96,7 +92,7 @@ fn the_helper_keeps_the_process_tree_clean() {
         host.ok("ps -e -o pid,ppid,stat,args")
     );
     host.ok("systemctl kill --kill-whom=main -s HUP tree@0.service");
-    wait_for(&host, "test -f /srv/tree/hup", Duration::from_secs(10));
+    host.wait_until("test -f /srv/tree/hup", Duration::from_secs(10));
     host.ok("systemctl stop tree@0.service");
     assert!(
         synced_journal(&host, "tree@0").contains("stopping the processes the app left behind"),
@@ -156,7 +152,7 @@ fn the_helper_keeps_the_process_tree_clean() {
     host.ok("systemctl kill --kill-whom=main -s TERM termed@0.service");
     let ended =
         "journalctl -u termed@0 -o cat | grep -qx 'termed@0.service: Deactivated successfully.'";
-    wait_for(&host, ended, Duration::from_secs(10));
+    host.wait_until(ended, Duration::from_secs(10));
     let journal = synced_journal(&host, "termed@0");
     assert!(
         journal.contains("the app ended: killed by SIGTERM"),
@@ -207,7 +203,7 @@ fn the_helper_keeps_the_process_tree_clean() {
         ..node_app("stubborn", &[], "--node", "/usr/bin/node app.js")
     }
     .start(&host, 1);
-    wait_for(&host, "test -f /srv/stubborn/up", Duration::from_secs(10));
+    host.wait_until("test -f /srv/stubborn/up", Duration::from_secs(10));
     let start = Instant::now();
     host.ok("systemctl stop stubborn@0.service");
     assert!(
@@ -231,8 +227,7 @@ fn exp_backoff_delays_each_quick_restart_more() {
         "/usr/bin/node app.js",
     )
     .start(&host, 1);
-    wait_for(
-        &host,
+    host.wait_until(
         "journalctl -u flaky@0 -o cat | grep -q 'waiting 900 ms before restart 3'",
         Duration::from_secs(20),
     );

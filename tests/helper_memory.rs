@@ -57,9 +57,9 @@ fn a_leaking_app_restarts_for_memory_without_dropping_requests() {
     app.start(&host, 2);
     let load = wrk(&host, "http://127.0.0.1:8095/", 32);
     sleep_ms(15_000);
-    let (counts, output) = stop_wrk(&host, load);
+    let (report, output) = stop_wrk(&host, load);
     assert_no_failures(
-        &counts,
+        &report,
         &output,
         "a leaking app restarted for memory under load",
     );
@@ -93,7 +93,7 @@ fn a_leaking_app_restarts_for_memory_without_dropping_requests() {
             );
         }
     }
-    println!("{counts:?}, memory restarts: {restarts:?}");
+    println!("{report:?}, memory restarts: {restarts:?}");
 }
 
 #[test]

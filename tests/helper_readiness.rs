@@ -7,7 +7,7 @@ mod helper_support;
 
 use std::time::{Duration, Instant};
 
-use helper_support::{active_state, node_app, synced_journal, wait_for, App};
+use helper_support::{active_state, node_app, synced_journal, App};
 use testhost::TestHost;
 
 fn timed(host: &TestHost, script: &str) -> (std::process::Output, Duration) {
@@ -167,8 +167,7 @@ fn the_app_sees_pm2s_environment() {
         )
     };
     app.start(&host, 2);
-    wait_for(
-        &host,
+    host.wait_until(
         "test -s /srv/env/seen.0 && test -s /srv/env/seen.1",
         Duration::from_secs(10),
     );

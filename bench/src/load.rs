@@ -7,7 +7,33 @@ use std::process::Child;
 use anyhow::{Context, Result};
 
 use crate::host::Host;
-use crate::wrk::{self, Load, Report};
+use testhost::wrk::{self, Report};
+
+/// How to load an app.
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub connections: u32,
+    pub threads: u32,
+    /// `false`: one connection per request (`Connection: close`).
+    pub keep_alive: bool,
+    /// wrk's upper bound; a load stopped early with SIGINT still reports.
+    pub seconds: u32,
+    pub port: u16,
+}
+
+impl Load {
+    pub fn command(&self) -> String {
+        let close = if self.keep_alive {
+            ""
+        } else {
+            " -H 'Connection: close'"
+        };
+        format!(
+            "wrk --latency -t{} -c{} -d{}s --timeout 5s{close} http://127.0.0.1:{}/",
+            self.threads, self.connections, self.seconds, self.port
+        )
+    }
+}
 
 /// A wrk started in the background.
 pub struct Running {
@@ -59,4 +85,24 @@ impl Running {
 /// One load, to its end.
 pub fn run(host: &dyn Host, load: &Load, dir: &Path) -> Result<Report> {
     start(host, load, dir)?.finish(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_a_connection_per_request_command() {
+        let load = Load {
+            connections: 32,
+            threads: 2,
+            keep_alive: false,
+            seconds: 5,
+            port: 3000,
+        };
+        assert_eq!(
+            load.command(),
+            "wrk --latency -t2 -c32 -d5s --timeout 5s -H 'Connection: close' http://127.0.0.1:3000/"
+        );
+    }
 }

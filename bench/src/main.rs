@@ -16,7 +16,6 @@ mod pm2;
 mod report;
 mod supervisor;
 mod units;
-mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -31,6 +31,8 @@ mod layout;
 mod leftovers;
 mod machine;
 mod processes;
+/// Reading wrk's report: requests served and failed, latency.
+pub mod wrk;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@
 use std::process::Child;
 use std::time::Duration;
 
+use testhost::wrk::{self, Report};
 use testhost::TestHost;
 
 pub const HELPER: &str = env!("CARGO_BIN_EXE_nodeunits-helper");
@@ -150,80 +151,40 @@ pub fn wrk(host: &TestHost, url: &str, connections: u32) -> Child {
     let child = host.spawn(&format!(
         "wrk -t2 -c{connections} -d600s --timeout 5s {url} & echo $! >/run/wrk.pid; wait"
     ));
-    wait_for(host, "test -s /run/wrk.pid", Duration::from_secs(10));
+    host.wait_until("test -s /run/wrk.pid", Duration::from_secs(10));
     sleep_ms(1000);
     child
 }
 
-/// Stops wrk and returns its counts and output.
-pub fn stop_wrk(host: &TestHost, load: Child) -> (WrkCounts, String) {
+/// Stops wrk and returns its report and output.
+pub fn stop_wrk(host: &TestHost, load: Child) -> (Report, String) {
     host.ok("kill -INT $(cat /run/wrk.pid) && rm /run/wrk.pid");
     finish_wrk(load)
 }
 
 /// Asserts wrk saw requests served and none failed.
-pub fn assert_no_failures(counts: &WrkCounts, output: &str, what: &str) {
+pub fn assert_no_failures(report: &Report, output: &str, what: &str) {
     assert!(
-        counts.requests > 1000,
+        report.requests > 1000,
         "{what}: too few requests to mean anything:\n{output}"
     );
     assert_eq!(
-        (counts.socket_errors, counts.non_2xx_3xx),
+        (report.socket_errors, report.non_2xx_3xx),
         (0, 0),
         "{what}: failed requests (socket errors, non-2xx/3xx responses):\n{output}"
     );
 }
 
-/// What wrk counted.
-#[derive(Debug, PartialEq, Eq)]
-pub struct WrkCounts {
-    pub requests: u64,
-    pub socket_errors: u64,
-    pub non_2xx_3xx: u64,
-}
-
-/// Reads wrk's summary: `N requests in`, `Socket errors: connect A, read B,
-/// write C, timeout D`, `Non-2xx or 3xx responses: E`.
-pub fn parse_wrk(output: &str) -> Option<WrkCounts> {
-    let requests = output
-        .lines()
-        .find_map(|l| l.trim().split_once(" requests in")?.0.parse().ok())?;
-    let socket_errors = output
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .map(|rest| {
-            rest.split(',')
-                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    let non_2xx_3xx = output
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Non-2xx or 3xx responses:")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0);
-    Some(WrkCounts {
-        requests,
-        socket_errors,
-        non_2xx_3xx,
-    })
-}
-
-/// Waits for wrk and returns its counts, its output in the panic otherwise.
-pub fn finish_wrk(load: Child) -> (WrkCounts, String) {
+/// Waits for wrk and returns its report, with its output for messages.
+pub fn finish_wrk(load: Child) -> (Report, String) {
     let output = load.wait_with_output().expect("wait for wrk");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let counts = parse_wrk(&text).unwrap_or_else(|| panic!("wrk printed no summary:\n{text}"));
-    (counts, text)
+    let report = wrk::parse(&text).unwrap_or_else(|error| panic!("{error:#}"));
+    (report, text)
 }
 
 /// Restarts every instance one at a time, `rounds` times, each restart
@@ -237,44 +198,6 @@ pub fn rolling_restarts(host: &TestHost, app: &str, instances: u32, rounds: u32)
     }
 }
 
-/// Runs `script` inside until it succeeds; panics with its output after `timeout`.
-pub fn wait_for(host: &TestHost, script: &str, timeout: Duration) -> String {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        let output = host.sh(script);
-        if output.status.success() {
-            return String::from_utf8_lossy(&output.stdout).into_owned();
-        }
-        if std::time::Instant::now() > deadline {
-            panic!("still failing after {timeout:?}: {script}\n{output:?}");
-        }
-        sleep_ms(100);
-    }
-}
-
 pub fn sleep_ms(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
-}
-
-#[test]
-fn wrk_summaries_are_read() {
-    let clean = "Running 3s test @ http://127.0.0.1:8080/\n  2 threads and 32 connections\n  52153 requests in 3.00s, 5.82MB read\nRequests/sec:  17365.34\n";
-    assert_eq!(
-        parse_wrk(clean),
-        Some(WrkCounts {
-            requests: 52153,
-            socket_errors: 0,
-            non_2xx_3xx: 0
-        })
-    );
-    let failing = "  1000 requests in 1.00s, 1MB read\n  Socket errors: connect 0, read 3, write 1, timeout 2\n  Non-2xx or 3xx responses: 7\n";
-    assert_eq!(
-        parse_wrk(failing),
-        Some(WrkCounts {
-            requests: 1000,
-            socket_errors: 6,
-            non_2xx_3xx: 7
-        })
-    );
-    assert_eq!(parse_wrk("wrk: connection refused"), None);
 }

@@ -7,9 +7,9 @@ pub mod reload;
 pub mod startup;
 pub mod throughput;
 
+use crate::load::Load;
 use crate::report::Who;
 use crate::supervisor::Supervisor;
-use crate::wrk::Load;
 
 /// How long and how much: the full run or the CI smoke.
 #[derive(Debug, Clone)]

@@ -1,36 +1,11 @@
-//! wrk, the load generator: its command line and the parsing of its report.
+//! wrk's report, read: what the load tests and the benchmark count as served
+//! and as failed. Run wrk inside a box with `TestHost::spawn`, against the
+//! box's own 127.0.0.1.
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
-
-/// How to load an app.
-#[derive(Debug, Clone)]
-pub struct Load {
-    pub connections: u32,
-    pub threads: u32,
-    /// `false`: one connection per request (`Connection: close`).
-    pub keep_alive: bool,
-    /// wrk's upper bound; a load stopped early with SIGINT still reports.
-    pub seconds: u32,
-    pub port: u16,
-}
-
-impl Load {
-    pub fn command(&self) -> String {
-        let close = if self.keep_alive {
-            ""
-        } else {
-            " -H 'Connection: close'"
-        };
-        format!(
-            "wrk --latency -t{} -c{} -d{}s --timeout 5s{close} http://127.0.0.1:{}/",
-            self.threads, self.connections, self.seconds, self.port
-        )
-    }
-}
 
 /// What wrk reported at the end of one load.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
     pub requests: u64,
     pub requests_per_second: f64,
@@ -218,20 +193,5 @@ Transfer/sec:    100.00KB
     fn refuses_an_unknown_duration_unit() {
         assert!(duration_ms("3.00d").is_err());
         assert_eq!(duration_ms("1.50m").unwrap(), 90_000.0);
-    }
-
-    #[test]
-    fn builds_a_connection_per_request_command() {
-        let load = Load {
-            connections: 32,
-            threads: 2,
-            keep_alive: false,
-            seconds: 5,
-            port: 3000,
-        };
-        assert_eq!(
-            load.command(),
-            "wrk --latency -t2 -c32 -d5s --timeout 5s -H 'Connection: close' http://127.0.0.1:3000/"
-        );
     }
 }
