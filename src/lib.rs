@@ -3,7 +3,9 @@
 //! The pipeline, one module per stage:
 //! `ecosystem` (parse and validate `ecosystem.toml`) → `units` (plan and render
 //! unit files) → `systemd` (apply them over D-Bus, rolling reloads); `helper` is
-//! the runtime of one worker, run by every generated worker unit.
+//! the runtime of one worker, run by every generated worker unit. `model` is
+//! what the stages share: app and unit names, the helper's options, the typed
+//! form of an app's units.
 
 /// The command line of `nodeunits`.
 pub mod cli;
@@ -11,6 +13,8 @@ pub mod cli;
 pub mod ecosystem;
 /// The runtime of one worker: `nodeunits-helper`.
 pub mod helper;
+/// The typed model every stage shares.
+pub mod model;
 /// Driving systemd over D-Bus: apply, rolling reload, status.
 pub mod systemd;
 /// From a validated ecosystem to unit files.

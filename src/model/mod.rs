@@ -1,0 +1,33 @@
+//! The typed model every stage shares: the ecosystem stage produces it, the
+//! compiler renders it into unit files and reads installed files back into
+//! it, the D-Bus driver plans with it, the helper parses its own options
+//! from it. Nothing here knows TOML, templates or D-Bus.
+
+/// Constants two stages must agree on: exit statuses, timeouts.
+pub mod defaults;
+/// The options of `nodeunits-helper`, rendered by the compiler and parsed
+/// by the helper.
+pub mod helper_options;
+/// `AppName`, and `UnitNames`: the one speller of unit names.
+pub mod name;
+
+pub use helper_options::HelperOptions;
+pub use name::{AppName, InvalidName, UnitNames};
+
+/// Which systemd manager: the system's, or the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Scope {
+    #[default]
+    System,
+    User,
+}
+
+impl Scope {
+    /// `--system` or `--user`, as systemctl and nodeunits take it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Scope::System => "--system",
+            Scope::User => "--user",
+        }
+    }
+}
