@@ -182,7 +182,9 @@ impl<'a> UnitNames<'a> {
 
     /// Which of the app's units `unit` is.
     pub fn kind(&self, unit: &str) -> Option<UnitKind> {
-        UnitKind::ALL.into_iter().find(|&kind| self.of(kind) == unit)
+        UnitKind::ALL
+            .into_iter()
+            .find(|&kind| self.of(kind) == unit)
     }
 
     /// The instance number of `APP@N.service`.
@@ -269,7 +271,12 @@ mod tests {
         assert_eq!(units.instance_number("apix@1.service"), None);
         assert_eq!(units.instance_number("api@.service"), None);
         assert_eq!(
-            units.instances_among(["api@10.service", "api@2.service", "api.socket", "api@2.service"]),
+            units.instances_among([
+                "api@10.service",
+                "api@2.service",
+                "api.socket",
+                "api@2.service"
+            ]),
             [2, 10]
         );
     }
