@@ -247,9 +247,9 @@ fn ecosystem_page_documents_every_option_the_compiler_knows() {
 
 #[test]
 fn helper_page_documents_every_option_of_the_helper() {
-    let options = fs::read_to_string(repo_root().join("src/helper/options.rs")).unwrap();
-    let usage = &options[options.find("USAGE").expect("the helper's USAGE")..];
-    let usage = &usage[..usage.find("\";").expect("the end of USAGE")];
+    let options = fs::read_to_string(repo_root().join("src/model/helper_options.rs")).unwrap();
+    let usage = &options[options.find("fn usage").expect("the helper's usage")..];
+    let usage = &usage[..usage.find("\",").expect("the end of the usage text")];
     let page = fs::read_to_string(repo_root().join("man/nodeunits-helper.8")).unwrap();
     let missing: Vec<&str> = usage
         .split_whitespace()
@@ -260,6 +260,6 @@ fn helper_page_documents_every_option_of_the_helper() {
     assert!(
         missing.is_empty(),
         "man/nodeunits-helper.8 does not document {missing:?}, which the helper's usage \
-         (src/helper/options.rs) lists"
+         (src/model/helper_options.rs) lists"
     );
 }

@@ -5,14 +5,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// PM2 caps the delay here.
-const MAX_DELAY_MS: u64 = 15_000;
+use crate::model::defaults::MAX_BACKOFF;
+
 /// PM2 forgets past restarts once the app has run this long.
 pub const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
 /// The delay before the start that follows `restarts` quick restarts:
-/// none for the first start, then `base`, then ×1.5 each time, as PM2 does.
-pub fn delay(base_ms: u64, restarts: u32) -> Duration {
+/// none for the first start, then `base`, then ×1.5 each time up to
+/// `MAX_BACKOFF`, as PM2 does.
+pub fn delay(base: Duration, restarts: u32) -> Duration {
+    // In whole milliseconds: PM2 floors at each step.
+    let (base_ms, max_ms) = (base.as_millis() as u64, MAX_BACKOFF.as_millis() as u64);
     let mut delay_ms = 0u64;
     for restart in 0..restarts {
         delay_ms = if restart == 0 {
@@ -20,12 +23,12 @@ pub fn delay(base_ms: u64, restarts: u32) -> Duration {
         } else {
             delay_ms.saturating_mul(3) / 2
         };
-        if delay_ms >= MAX_DELAY_MS {
-            delay_ms = MAX_DELAY_MS;
+        if delay_ms >= max_ms {
+            delay_ms = max_ms;
             break;
         }
     }
-    Duration::from_millis(delay_ms.min(MAX_DELAY_MS))
+    Duration::from_millis(delay_ms.min(max_ms))
 }
 
 /// The restart count of one instance, in a file of the runtime directory.
@@ -75,12 +78,12 @@ mod tests {
 
     #[test]
     fn the_delay_grows_by_half_and_stops_at_fifteen_seconds() {
-        let ms = |restarts| delay(100, restarts).as_millis();
+        let ms = |restarts| delay(Duration::from_millis(100), restarts).as_millis();
         assert_eq!([ms(0), ms(1), ms(2), ms(3), ms(4)], [0, 100, 150, 225, 337]);
         assert_eq!(ms(12), 8_614, "floored at each step, as PM2 does");
         assert_eq!(ms(14), 15_000);
         assert_eq!(ms(1000), 15_000);
-        assert_eq!(delay(60_000, 1).as_millis(), 15_000);
+        assert_eq!(delay(Duration::from_secs(60), 1), MAX_BACKOFF);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The runtime of one worker: runs the app, tells systemd when it is ready,
-//! drains it on stop, restarts it gracefully over its memory limit. See
-//! docs/contract.md for its command line and the units that run it.
+//! drains it on stop, restarts it gracefully over its memory limit. Its
+//! command line is `model::HelperOptions`; docs/contract.md describes it and
+//! the units that run it.
 
 mod backoff;
 mod environment;
@@ -8,7 +9,6 @@ mod ipc;
 mod log;
 mod memory_lock;
 mod node;
-mod options;
 mod preload;
 mod proc_tree;
 mod spawn;
@@ -22,21 +22,17 @@ use nix::sys::signal::{raise, sigaction, SaFlags, SigAction, SigHandler, SigSet,
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use sd_notify::NotifyState;
 
-pub use options::Options;
-use options::Request;
+use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
+use crate::model::helper_options::{self, Instance, Request};
+use crate::model::HelperOptions;
 use worker::{Ending, MemoryWatch, ReadyWhen, StopReason, Worker};
-
-/// The exit status after a memory restart (`RestartForceExitStatus=`).
-pub const EXIT_MEMORY_RESTART: u8 = 75;
-/// The exit status when the command line or the environment is wrong.
-pub const EXIT_CONFIG: u8 = 78;
 
 /// Entry point of the `nodeunits-helper` binary.
 pub fn main() -> ExitCode {
-    let options = match options::parse(std::env::args_os().skip(1)) {
+    let options = match helper_options::parse(std::env::args_os().skip(1)) {
         Ok(Request::Run(options)) => options,
         Ok(Request::Help) => {
-            print!("{}", options::USAGE);
+            print!("{}", helper_options::usage());
             return ExitCode::SUCCESS;
         }
         Ok(Request::Version) => {
@@ -84,7 +80,11 @@ fn runtime_dir() -> Option<PathBuf> {
     Some(PathBuf::from(first))
 }
 
-fn run(options: &Options) -> Result<Ending, String> {
+fn run(options: &HelperOptions) -> Result<Ending, String> {
+    // `parse` reads only numbers: systemd has expanded the unit's `%i`.
+    let Instance::Number(instance) = options.instance else {
+        return Err(format!("--instance {} is not a number", options.instance));
+    };
     let mut handled = SigSet::empty();
     for signal in [
         Signal::SIGINT,
@@ -106,7 +106,7 @@ fn run(options: &Options) -> Result<Ending, String> {
     let restarts = runtime_dir
         .as_deref()
         .filter(|_| options.exp_backoff.is_some())
-        .map(|dir| backoff::RestartCount::new(dir, options.instance));
+        .map(|dir| backoff::RestartCount::new(dir, instance));
     let previous_restarts = restarts.as_ref().map_or(0, backoff::RestartCount::read);
     if let Some(base) = options.exp_backoff {
         let delay = backoff::delay(base, previous_restarts);
@@ -122,7 +122,7 @@ fn run(options: &Options) -> Result<Ending, String> {
     let listen_fds = environment::inherited_listen_fds(&vars, std::process::id());
     environment::pass_listen_fds(&mut vars, listen_fds);
     if let Some(name) = &options.increment_var {
-        environment::increment(&mut vars, name, options.instance)?;
+        environment::increment(&mut vars, name, instance)?;
     }
     if listen_fds != options.listen.len() && !options.listen.is_empty() {
         tracing::warn!(
@@ -168,16 +168,12 @@ fn run(options: &Options) -> Result<Ending, String> {
         options.command[0].to_string_lossy()
     );
 
-    let kill_timeout = Duration::from_millis(options.kill_timeout);
+    let kill_timeout = options.kill_timeout;
     // A lock this old belongs to an instance whose replacement never came.
     let stale_after = kill_timeout + Duration::from_secs(60);
     let lock = || {
         let dir = runtime_dir.as_deref()?;
-        Some(memory_lock::MemoryLock::new(
-            dir,
-            options.instance,
-            stale_after,
-        ))
+        Some(memory_lock::MemoryLock::new(dir, instance, stale_after))
     };
     let worker = Worker {
         app,

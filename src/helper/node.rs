@@ -5,12 +5,12 @@ use std::ffi::OsString;
 use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::Duration;
 
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::environment::{self, Vars};
-use super::{preload, Options};
+use super::preload;
+use crate::model::HelperOptions;
 
 /// Node's IPC channel: the helper's end, and the app's with the fd it gets.
 pub struct Channel {
@@ -22,7 +22,7 @@ pub struct Channel {
 /// Writes the preload, adds `--require` to `argv` and the channel and
 /// socket map to `vars`.
 pub fn prepare(
-    options: &Options,
+    options: &HelperOptions,
     runtime_dir: Option<&Path>,
     listen_fds: usize,
     argv: &mut Vec<OsString>,
@@ -52,7 +52,7 @@ pub fn prepare(
         "NODEUNITS_LISTEN",
         listen_map(&options.listen, listen_fds),
     );
-    let drain = super::worker::drain_time(Duration::from_millis(options.kill_timeout));
+    let drain = super::worker::drain_time(options.kill_timeout);
     environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());
     Ok(Channel {
         ours: UnixStream::from(ours),
