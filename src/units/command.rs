@@ -1,6 +1,7 @@
 //! The worker's `ExecStart=`: nodeunits-helper, its options, then the
 //! program; and how restarts are spaced, which decides some of them.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use super::escape;
@@ -8,6 +9,7 @@ use super::facts::CompileOptions;
 use super::program::Program;
 use crate::ecosystem::settings::{defaults, App};
 use crate::ecosystem::values::Bytes;
+use crate::model::helper_options::{HelperOptions, Instance};
 
 /// `RestartSteps=` and `RestartMaxDelaySec=` appeared in systemd 254.
 const RESTART_STEPS_SINCE: u32 = 254;
@@ -51,6 +53,8 @@ impl Backoff {
     }
 }
 
+/// The worker's `ExecStart=`: the helper, the options `HelperOptions`
+/// renders, then the program.
 pub fn helper_command_line(
     app: &App,
     options: &CompileOptions,
@@ -58,43 +62,22 @@ pub fn helper_command_line(
     program: &Program,
     backoff: &Backoff,
 ) -> String {
-    let helper = options.bin_dir.join("nodeunits-helper");
-    let mut words = vec![
-        escape::exec_word(&helper.to_string_lossy()),
-        "--app".into(),
-        escape::exec_word(app.name.get_ref()),
-        "--instance".into(),
-        "%i".into(),
-    ];
-    let mut flag = |set: bool, name: &str| {
-        if set {
-            words.push(name.to_owned());
-        }
+    // Every field written out: a new option is the compiler's to decide.
+    let helper_options = HelperOptions {
+        app: app.name.get_ref().clone(),
+        instance: Instance::Specifier,
+        node: program.is_node,
+        wait_ready: app.wait_ready,
+        listen: listen.to_vec(),
+        kill_timeout: app.kill_timeout,
+        max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),
+        shutdown_with_message: app.shutdown_with_message,
+        increment_var: app.increment_var.clone(),
+        exp_backoff: backoff.emulated,
+        command: program.argv.iter().map(OsString::from).collect(),
     };
-    flag(program.is_node, "--node");
-    flag(app.wait_ready, "--wait-ready");
-    for addr in listen {
-        words.push("--listen".into());
-        words.push(escape::exec_word(addr));
-    }
-    words.push("--kill-timeout".into());
-    words.push(app.kill_timeout.as_millis().to_string());
-    if let Some(Bytes(limit)) = app.max_memory_restart {
-        words.push("--max-memory".into());
-        words.push(limit.to_string());
-    }
-    if app.shutdown_with_message {
-        words.push("--shutdown-with-message".into());
-    }
-    if let Some(var) = &app.increment_var {
-        words.push("--increment-var".into());
-        words.push(escape::exec_word(var));
-    }
-    if let Some(initial) = backoff.emulated {
-        words.push("--exp-backoff".into());
-        words.push(initial.as_millis().to_string());
-    }
-    words.push("--".into());
-    words.extend(program.argv.iter().map(|word| escape::exec_word(word)));
+    let helper = options.bin_dir.join("nodeunits-helper");
+    let mut words = vec![escape::exec_word(&helper.to_string_lossy())];
+    words.extend(helper_options.escaped_words(escape::exec_word));
     words.join(" ")
 }
