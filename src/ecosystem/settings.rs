@@ -94,18 +94,16 @@ pub enum LogTarget {
 pub mod defaults {
     use std::time::Duration;
 
+    /// Defined in the model: the compiler and the helper both use them.
+    pub use crate::model::defaults::{INSTANCE_VAR, KILL_TIMEOUT, MAX_BACKOFF};
+
     /// PM2's.
     pub const MIN_UPTIME: Duration = Duration::from_millis(1000);
     /// PM2's.
     pub const MAX_RESTARTS: u32 = 16;
-    /// PM2's 1600 ms: the time an app has to drain before SIGKILL.
-    pub const KILL_TIMEOUT: Duration = Duration::from_millis(1600);
     /// PM2 waits 3 s and then carries on as if the app were ready; systemd
     /// fails the start instead, so the default leaves a slow boot more room.
     pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
     /// systemd's: PM2's 0 restarts a crashing app in a tight loop.
     pub const RESTART_DELAY: Duration = Duration::from_millis(100);
-    /// PM2's: exp_backoff_restart_delay grows by 1.5 up to 15 s.
-    pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
-    pub const INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
 }

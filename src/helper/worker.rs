@@ -17,6 +17,7 @@ use sd_notify::NotifyState;
 use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
+use crate::model::defaults::EXIT_MEMORY_RESTART;
 
 /// When the helper tells systemd the worker is ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,7 +257,9 @@ fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
         )]);
         return false;
     }
-    tracing::warn!("resident memory of the app's processes is {figures}: restarting it gracefully (exit status 75)");
+    tracing::warn!(
+        "resident memory of the app's processes is {figures}: restarting it gracefully (exit status {EXIT_MEMORY_RESTART})"
+    );
     notify(&[NotifyState::Status(&format!(
         "over memory: {figures}: draining"
     ))]);
