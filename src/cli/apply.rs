@@ -5,16 +5,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::args::{CompileArgs, ManagerArgs};
+use crate::model::AppName;
 use crate::systemd::bus::Systemd;
 use crate::systemd::lock::{lock_dir, AppLock};
 use crate::systemd::plan::plan;
 use crate::systemd::plan::{Change, Plan};
-use crate::systemd::{apply, Scope, UnitDir};
+use crate::systemd::{apply, unit_dir_of, Scope, UnitDir};
 
 /// The manager the flags select and its unit directory.
 pub(super) fn target(manager: ManagerArgs) -> anyhow::Result<(Scope, UnitDir)> {
-    let scope = Scope::from(manager.mode());
-    let dir = scope.unit_dir().context(
+    let scope = manager.mode();
+    let dir = unit_dir_of(scope).context(
         "neither $XDG_CONFIG_HOME nor $HOME is set, so the user's unit directory is unknown; set HOME, or use --system",
     )?;
     Ok((scope, UnitDir::new(dir)))
@@ -31,10 +32,10 @@ pub(super) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
 /// Holds the rollout lock of each app, waiting for other rollouts of them.
 pub(super) fn lock_apps<'a>(
     scope: Scope,
-    apps: impl IntoIterator<Item = &'a str>,
+    apps: impl IntoIterator<Item = &'a AppName>,
 ) -> anyhow::Result<Vec<AppLock>> {
     let dir = lock_dir(scope);
-    let mut apps: Vec<&str> = apps.into_iter().collect();
+    let mut apps: Vec<&AppName> = apps.into_iter().collect();
     // One order for everyone, so two commands never wait for each other.
     apps.sort_unstable();
     apps.dedup();
@@ -43,7 +44,7 @@ pub(super) fn lock_apps<'a>(
             AppLock::acquire(&dir, app, || {
                 eprintln!("{app}: waiting for another rollout of it to finish");
             })
-            .with_context(|| format!("locking {}", dir.join(app).display()))
+            .with_context(|| format!("locking {}", dir.join(app.units().lock_file()).display()))
         })
         .collect()
 }
@@ -94,7 +95,7 @@ pub fn run(
         .apps
         .iter()
         .filter(|app| app.change != Change::Unchanged);
-    let _locks = lock_apps(scope, changing.map(|app| app.app.as_str()))?;
+    let _locks = lock_apps(scope, changing.map(|app| &app.app))?;
     // Another rollout may have changed the files while this one waited.
     let plan = planned(&units)?;
     if plan != first {

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::model::{AppName, Scope};
+
 /// PM2's features, compiled into plain systemd units.
 #[derive(Debug, Parser)]
 #[command(name = "nodeunits", version, about, long_about = None)]
@@ -88,13 +90,13 @@ pub enum Command {
     /// again, then APP@1, and so on. If an instance does not come back, the
     /// rollout stops there and the instances after it keep running.
     Reload {
-        app: String,
+        app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Show apps and their instances, like `pm2 ls`.
     Status {
-        app: Option<String>,
+        app: Option<AppName>,
         #[command(flatten)]
         manager: ManagerArgs,
         /// Print JSON for scripts.
@@ -105,7 +107,7 @@ pub enum Command {
     ///
     /// Files named by out_file or error_file are not in the journal.
     Logs {
-        app: String,
+        app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
         /// Follow the journal.
@@ -120,19 +122,19 @@ pub enum Command {
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {
-        app: String,
+        app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Stop an app: `systemctl stop APP.socket APP.service`.
     Stop {
-        app: String,
+        app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Restart all instances of an app at once: `systemctl restart APP.service`.
     Restart {
-        app: String,
+        app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
@@ -140,7 +142,7 @@ pub enum Command {
     ///
     /// Only files that nodeunits generated are removed.
     Delete {
-        app: String,
+        app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
@@ -149,7 +151,7 @@ pub enum Command {
     /// Persists in the installed app unit, so a reboot starts INSTANCES
     /// workers; the next `apply` restores the ecosystem file's count.
     Scale {
-        app: String,
+        app: AppName,
         instances: u32,
         #[command(flatten)]
         manager: ManagerArgs,
@@ -158,14 +160,13 @@ pub enum Command {
 
 impl ManagerArgs {
     /// `--user`, `--system`, else the user manager unless running as root.
-    pub fn mode(self) -> crate::units::Mode {
-        use crate::units::Mode;
+    pub fn mode(self) -> Scope {
         if self.user {
-            Mode::User
+            Scope::User
         } else if self.system || nix::unistd::geteuid().is_root() {
-            Mode::System
+            Scope::System
         } else {
-            Mode::User
+            Scope::User
         }
     }
 }

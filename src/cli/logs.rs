@@ -4,10 +4,11 @@ use std::process::{Command, ExitCode};
 
 use super::apply::target;
 use super::args::ManagerArgs;
+use crate::model::AppName;
 use crate::systemd::journal::{logs_args, LogsRequest};
 
 pub fn run(
-    app: &str,
+    app: &AppName,
     manager: ManagerArgs,
     follow: bool,
     lines: Option<u32>,

@@ -46,7 +46,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             only,
         } => apply::run(&file, &compile, manager, dry_run, &only),
         Command::Reload { app, manager } => reload::run(&app, manager),
-        Command::Status { app, manager, json } => status::run(app.as_deref(), manager, json),
+        Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
         Command::Logs {
             app,
             manager,

@@ -5,13 +5,14 @@ use anyhow::Context;
 
 use super::apply::{connect, lock_apps, target};
 use super::args::ManagerArgs;
+use crate::model::AppName;
 use crate::systemd::bus::Systemd;
-use crate::systemd::rolling::{instance_units, roll};
+use crate::systemd::rolling::roll;
 use crate::systemd::Scope;
 
 /// The app's instance units, from its app unit's `Wants=`.
-pub(super) fn instances_of(systemd: &Systemd, app: &str) -> anyhow::Result<Vec<String>> {
-    let app_unit = format!("{app}.service");
+pub(super) fn instances_of(systemd: &Systemd, app: &AppName) -> anyhow::Result<Vec<String>> {
+    let app_unit = app.units().app();
     let unit = systemd.unit(&app_unit)?;
     if unit.load_state()? != "loaded" {
         let other = match systemd.scope() {
@@ -23,10 +24,14 @@ pub(super) fn instances_of(systemd: &Systemd, app: &str) -> anyhow::Result<Vec<S
             if systemd.scope() == Scope::System { "system" } else { "user" },
         );
     }
-    Ok(instance_units(app, &unit.wants()?))
+    let wants = unit.wants()?;
+    let numbers = app
+        .units()
+        .instances_among(wants.iter().map(String::as_str));
+    Ok(app.units().instances(numbers))
 }
 
-pub fn run(app: &str, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
+pub fn run(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let (scope, _) = target(manager)?;
     let systemd = connect(scope)?;
     let instances = instances_of(&systemd, app)?;

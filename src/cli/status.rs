@@ -5,18 +5,19 @@ use anyhow::Context;
 
 use super::apply::{connect, target};
 use super::args::ManagerArgs;
+use crate::model::AppName;
 use crate::systemd::status::{app_status, table};
 
-pub fn run(app: Option<&str>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
-    let apps: Vec<String> = match app {
-        Some(app) => vec![app.to_owned()],
+    let apps: Vec<AppName> = match app {
+        Some(app) => vec![app.clone()],
         None => units
             .read()
             .with_context(|| format!("reading the unit directory {}", units.path().display()))?
             .apps()
             .into_keys()
-            .map(str::to_owned)
+            .cloned()
             .collect(),
     };
     let systemd = connect(scope)?;
@@ -36,6 +37,6 @@ pub fn run(app: Option<&str>, manager: ManagerArgs, json: bool) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-fn app_status_known(systemd: &crate::systemd::bus::Systemd, app: &str) -> anyhow::Result<bool> {
-    Ok(systemd.unit(&format!("{app}.service"))?.load_state()? == "loaded")
+fn app_status_known(systemd: &crate::systemd::bus::Systemd, app: &AppName) -> anyhow::Result<bool> {
+    Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
 }

@@ -10,7 +10,8 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::diagnostic::Diagnostics;
-use super::values::{parse_bytes, parse_duration, Bytes};
+use super::values::{parse_bytes, parse_duration};
+use crate::model::Bytes;
 
 pub type Value<'i> = Spanned<DeValue<'i>>;
 

@@ -104,7 +104,10 @@ pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option
 fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mut Diagnostics) {
     let mut owners: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
     for (name, span) in names {
-        for unit in unit_names(name) {
+        let Ok(app) = crate::model::AppName::new(name) else {
+            continue;
+        };
+        for unit in app.units().all() {
             if let Some(owner) = owners.insert(unit.clone(), name) {
                 let message = if owner == name {
                     format!("the app `{name}` is defined twice")
@@ -122,17 +125,6 @@ fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mu
             }
         }
     }
-}
-
-/// Every unit an app may generate.
-pub fn unit_names(app: &str) -> [String; 5] {
-    [
-        format!("{app}.socket"),
-        format!("{app}@.service"),
-        format!("{app}.service"),
-        format!("{app}-cron.timer"),
-        format!("{app}-cron.service"),
-    ]
 }
 
 /// `path` made absolute against the current directory, without `.` and `..`.

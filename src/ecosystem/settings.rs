@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::values::{Bytes, Instances};
+use super::values::Instances;
+use crate::model::AppName;
+pub use crate::model::{Bytes, LogTarget};
 
 /// A whole ecosystem file.
 #[derive(Debug, Clone)]
@@ -23,7 +25,7 @@ pub struct Ecosystem {
 /// One `[[apps]]` entry.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub name: Spanned<String>,
+    pub name: Spanned<AppName>,
     pub namespace: Option<String>,
     /// As written: a path (relative to `cwd`) or a command looked up in `PATH`.
     pub script: Spanned<String>,
@@ -81,13 +83,6 @@ pub enum Listen {
     Tcp(String),
     /// An absolute path to a unix socket.
     Unix(PathBuf),
-}
-
-/// Where a stream goes instead of the journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogTarget {
-    Append(PathBuf),
-    Null,
 }
 
 /// PM2's defaults, or systemd's where it offers better.

@@ -12,6 +12,7 @@ use super::places::{account, listen, log_target, normalize};
 use super::pm2;
 use super::settings::{defaults, App, Interpreter, LogTarget};
 use super::values::Instances;
+use crate::model::AppName;
 
 /// Every option of an app, aliases included (`env_<profile>` aside).
 pub const OPTIONS: &[&str] = &[
@@ -61,22 +62,25 @@ pub const OPTIONS: &[&str] = &[
 /// Validates one app; `None` when it has errors (they are recorded).
 pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) -> Option<App> {
     let errors_before = fields.diagnostics.count(super::diagnostic::Severity::Error);
-    let name = fields.string("name");
+    let name = fields
+        .string("name")
+        .and_then(|name| match AppName::new(name.get_ref()) {
+            Ok(valid) => Some(Spanned::new(name.span(), valid)),
+            Err(why) => {
+                fields.diagnostics.error(
+                    Some(name.span()),
+                    format!("`{}` cannot name units", name.get_ref().escape_debug()),
+                    format!("allowed: {why}"),
+                );
+                None
+            }
+        });
     if name.is_none() && fields.get("name").is_none() {
         fields.diagnostics.error(
             Some(table_span.clone()),
             "this app has no `name`",
             "every app needs a name, such as `name = \"api\"`: it names the app's units",
         );
-    }
-    if let Some(name) = &name {
-        if let Err(why) = crate::units::escape::unit_name_prefix(name.get_ref()) {
-            fields.diagnostics.error(
-                Some(name.span()),
-                format!("`{}` cannot name units", name.get_ref().escape_debug()),
-                format!("allowed: {}", why.0),
-            );
-        }
     }
     let script = fields.string("script").filter(|s| {
         let valid = !s.get_ref().is_empty() && !s.get_ref().chars().any(char::is_control);
@@ -240,10 +244,10 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
 /// systemd does not unescape: it takes the characters of an app name.
 fn namespace(fields: &mut Fields) -> Option<String> {
     let namespace = fields.string("namespace")?;
-    match crate::units::escape::unit_name_prefix(namespace.get_ref()) {
-        Ok(_) => Some(namespace.into_inner()),
+    match crate::model::name::check(namespace.get_ref()) {
+        Ok(()) => Some(namespace.into_inner()),
         Err(why) => {
-            let allowed = format!("allowed: {}", why.0.replace("an app name", "a namespace"));
+            let allowed = format!("allowed: {}", why.said_of("a namespace"));
             fields.diagnostics.error(
                 Some(namespace.span()),
                 "invalid value for `namespace`",

@@ -1,10 +1,12 @@
 //! The value types of the ecosystem file: durations, memory sizes and
 //! instance counts, with PM2's conventions (bare integers are milliseconds
-//! and bytes).
+//! and bytes). How systemd writes them is the compiler's business
+//! (`units::format`).
 
-use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
+
+use crate::model::Bytes;
 
 /// Parses a duration: a bare number is milliseconds (PM2); a string takes
 /// units, several may add up: `"8s"`, `"500ms"`, `"2min"`, `"1min 30s"`.
@@ -40,22 +42,6 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     any.then_some(total)
 }
 
-/// A duration as systemd reads it, in the largest unit that is exact.
-pub fn systemd_duration(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    match ms {
-        0 => "0".to_owned(),
-        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
-        ms if ms % 60_000 == 0 => format!("{}min", ms / 60_000),
-        ms if ms % 1_000 == 0 => format!("{}s", ms / 1_000),
-        ms => format!("{ms}ms"),
-    }
-}
-
-/// A memory size in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Bytes(pub u64);
-
 /// Parses a memory size: a bare number is bytes; `K`, `M`, `G`, `T` are
 /// powers of 1024 as in PM2 (`"512M"`, `"1G"`, `"200K"`, also `"512MB"`).
 pub fn parse_bytes(text: &str) -> Option<Bytes> {
@@ -71,18 +57,6 @@ pub fn parse_bytes(text: &str) -> Option<Bytes> {
         _ => return None,
     };
     number.checked_mul(1 << shift).map(Bytes)
-}
-
-impl fmt::Display for Bytes {
-    /// As systemd reads it, in the largest unit that is exact.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (shift, suffix) in [(40, 'T'), (30, 'G'), (20, 'M'), (10, 'K')] {
-            if self.0 != 0 && self.0 % (1 << shift) == 0 {
-                return write!(f, "{}{suffix}", self.0 >> shift);
-            }
-        }
-        write!(f, "{}", self.0)
-    }
 }
 
 /// `instances` as written: a count, or relative to the CPUs of the machine
@@ -143,16 +117,6 @@ mod tests {
     }
 
     #[test]
-    fn durations_for_systemd() {
-        assert_eq!(systemd_duration(Duration::ZERO), "0");
-        assert_eq!(systemd_duration(Duration::from_millis(1600)), "1600ms");
-        assert_eq!(systemd_duration(Duration::from_secs(8)), "8s");
-        assert_eq!(systemd_duration(Duration::from_secs(90)), "90s");
-        assert_eq!(systemd_duration(Duration::from_secs(120)), "2min");
-        assert_eq!(systemd_duration(Duration::from_secs(7200)), "2h");
-    }
-
-    #[test]
     fn memory_sizes() {
         assert_eq!(parse_bytes("512M"), Some(Bytes(512 << 20)));
         assert_eq!(parse_bytes("1G"), Some(Bytes(1 << 30)));
@@ -163,14 +127,6 @@ mod tests {
         for bad in ["", "M", "1.5G", "12 apples", "-1M", "99999999999T"] {
             assert_eq!(parse_bytes(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn memory_sizes_for_systemd() {
-        assert_eq!(Bytes(768 << 20).to_string(), "768M");
-        assert_eq!(Bytes(3 << 29).to_string(), "1536M");
-        assert_eq!(Bytes(2 << 30).to_string(), "2G");
-        assert_eq!(Bytes(1000).to_string(), "1000");
     }
 
     #[test]

@@ -167,11 +167,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
         match arg {
             Long("app") => app = Some(text(&mut parser, "--app")?),
             Long("instance") => {
-                instance = Some(number(
-                    &mut parser,
-                    "--instance",
-                    "an instance number such as 0",
-                )?)
+                instance = Some(match text(&mut parser, "--instance")?.as_str() {
+                    // As a unit file writes it, before systemd fills it in.
+                    "%i" => Instance::Specifier,
+                    number => Instance::Number(number.parse().map_err(|_| {
+                        format!("--instance: {number:?} is not a whole number; it takes an instance number such as 0")
+                    })?),
+                })
             }
             Long("node") => options.node = true,
             Long("wait-ready") => options.wait_ready = true,
@@ -204,7 +206,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
         }
     }
     options.app = app.ok_or("--app NAME is required")?;
-    options.instance = Instance::Number(instance.ok_or("--instance N is required")?);
+    options.instance = instance.ok_or("--instance N is required")?;
     if options.command.is_empty() {
         return Err(
             "no program to run: give it after `--`, as in `-- /usr/bin/node app.js`".into(),

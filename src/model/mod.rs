@@ -3,6 +3,8 @@
 //! it, the D-Bus driver plans with it, the helper parses its own options
 //! from it. Nothing here knows TOML, templates or D-Bus.
 
+/// The typed form of one app's units.
+pub mod app;
 /// Constants two stages must agree on: exit statuses, timeouts.
 pub mod defaults;
 /// The options of `nodeunits-helper`, rendered by the compiler and parsed
@@ -11,6 +13,7 @@ pub mod helper_options;
 /// `AppName`, and `UnitNames`: the one speller of unit names.
 pub mod name;
 
+pub use app::{AppUnits, Bytes, Cron, LogTarget, RestartSteps, Worker};
 pub use helper_options::HelperOptions;
 pub use name::{AppName, InvalidName, UnitNames};
 

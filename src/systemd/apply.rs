@@ -7,6 +7,7 @@ use super::manager::{ServiceManager, SystemdError};
 use super::plan::{AppPlan, Change, Plan};
 use super::rolling;
 use super::unit_dir::UnitDir;
+use crate::model::name::UnitKind;
 
 /// An apply that failed, after the previous unit files came back.
 #[derive(Debug, thiserror::Error)]
@@ -108,48 +109,30 @@ pub fn apply(
 type StepResult = Result<(), (String, ApplyCause)>;
 
 fn at(app: &AppPlan) -> impl Fn(SystemdError) -> (String, ApplyCause) + '_ {
-    move |err| (app.app.clone(), ApplyCause::Systemd(err))
+    move |err| (app.app.to_string(), ApplyCause::Systemd(err))
 }
 
-/// The units of an app's files that are started on their own: its socket,
-/// app unit and timers (not templates, not services a timer triggers).
+/// The units of an app's files that are started on their own, in order: its
+/// socket, app unit and timer (not the template, not the service a timer
+/// triggers). They are also the ones with an `[Install]` section.
 fn startable(app: &AppPlan, names: &[&str]) -> Vec<String> {
-    let mut order: Vec<(u8, String)> = names
+    let mut order: Vec<(UnitKind, String)> = names
         .iter()
-        .filter_map(|name| {
-            let rank = if name.ends_with(".socket") {
-                0
-            } else if *name == app.app_unit() {
-                1
-            } else if name.ends_with(".timer") {
-                2
-            } else {
-                return None;
-            };
-            Some((rank, (*name).to_owned()))
-        })
+        .filter_map(|name| Some((app.kind(name)?, (*name).to_owned())))
+        .filter(|(kind, _)| matches!(kind, UnitKind::Socket | UnitKind::App | UnitKind::CronTimer))
         .collect();
     order.sort();
     order.into_iter().map(|(_, name)| name).collect()
 }
 
-/// The `[Install]` section's lines: enabling again is needed only when they change.
-fn install_section(contents: Option<&str>) -> Vec<&str> {
-    contents
-        .into_iter()
-        .flat_map(str::lines)
-        .skip_while(|line| line.trim() != "[Install]")
-        .take_while(|line| line.trim() == "[Install]" || !line.starts_with('['))
-        .collect()
-}
-
 /// Sockets first, then instances, then the app unit and timers: systemd
 /// refuses to start a socket whose service (the app unit) is already active.
 fn start_order(app: &AppPlan, units: &[String]) -> Vec<Vec<String>> {
+    let units_of_app = app.units();
     let rank = |unit: &String| {
-        if unit.ends_with(".socket") {
+        if units_of_app.kind(unit) == Some(UnitKind::Socket) {
             0
-        } else if unit.starts_with(&format!("{}@", app.app)) {
+        } else if units_of_app.instance_number(unit).is_some() {
             1
         } else {
             2
@@ -174,15 +157,6 @@ fn start_in_order(
     batches.iter().try_for_each(|batch| systemd.start(batch))
 }
 
-/// Units whose file has an `[Install]` section.
-fn installable(contents: &[(&str, &str)]) -> Vec<String> {
-    contents
-        .iter()
-        .filter(|(_, text)| text.lines().any(|line| line.trim() == "[Install]"))
-        .map(|(name, _)| (*name).to_owned())
-        .collect()
-}
-
 impl Applier<'_> {
     fn run(&mut self, plan: &Plan) -> StepResult {
         for app in &plan.apps {
@@ -191,7 +165,7 @@ impl Applier<'_> {
         self.write_files(plan)?;
         self.systemd
             .daemon_reload()
-            .map_err(|err| (plan.apps[0].app.clone(), err.into()))?;
+            .map_err(|err| (plan.apps[0].app.to_string(), err.into()))?;
         for app in &plan.apps {
             match app.change {
                 Change::Created => self.create(app)?,
@@ -211,14 +185,15 @@ impl Applier<'_> {
     fn stop_what_goes(&mut self, app: &AppPlan) -> StepResult {
         let going = app.deleted();
         let names: Vec<&str> = going.iter().map(|(name, _)| *name).collect();
-        let mut stop = app.instances(app.dropped_instances());
-        stop.extend(startable(app, &names));
+        let mut stop = app.units().instances(app.dropped_instances());
+        let mut disable = startable(app, &names);
+        stop.extend(disable.iter().cloned());
+        disable.sort();
         if !stop.is_empty() {
             self.undo.push(Undo::Start(start_order(app, &stop)));
             self.say(&format!("{}: stopping {}", app.app, stop.join(" ")));
             self.systemd.stop(&stop).map_err(at(app))?;
         }
-        let disable = installable(&going);
         if !disable.is_empty() {
             self.undo.push(Undo::Enable(disable.clone()));
             self.systemd.disable(&disable).map_err(at(app))?;
@@ -235,7 +210,7 @@ impl Applier<'_> {
                     Some(contents) => self.units.write(&file.name, contents),
                     None => self.units.remove(&file.name),
                 };
-                written.map_err(|err| (app.app.clone(), err.into()))?;
+                written.map_err(|err| (app.app.to_string(), err.into()))?;
             }
         }
         Ok(())
@@ -244,16 +219,17 @@ impl Applier<'_> {
     fn create(&mut self, app: &AppPlan) -> StepResult {
         let files = app.written();
         let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
-        let mut units = app.instances(0..app.instances_after);
-        units.extend(startable(app, &names));
+        let mut units = app.units().instances(0..app.instances_after());
+        let enable = startable(app, &names);
+        units.extend(enable.iter().cloned());
         self.undo.push(Undo::Stop(units.clone()));
         self.systemd.check_loaded(&units).map_err(at(app))?;
-        let enable = installable(&files);
         self.undo.push(Undo::Disable(enable.clone()));
         self.systemd.enable(&enable).map_err(at(app))?;
         self.say(&format!(
             "{}: starting {} instances",
-            app.app, app.instances_after
+            app.app,
+            app.instances_after()
         ));
         start_in_order(self.systemd, &start_order(app, &units)).map_err(at(app))
     }
@@ -261,24 +237,25 @@ impl Applier<'_> {
     fn change(&mut self, app: &AppPlan) -> StepResult {
         let written = app.written();
         let names: Vec<&str> = written.iter().map(|(name, _)| *name).collect();
-        let mut loaded = app.instances(0..app.instances_after);
+        let mut loaded = app.units().instances(0..app.instances_after());
         loaded.extend(startable(app, &names));
         self.systemd.check_loaded(&loaded).map_err(at(app))?;
-        let install_changed: Vec<(&str, &str)> = written
+        // An [Install] section depends on the kind of unit and the manager:
+        // only new files, or all of them for another manager, need enabling.
+        let scope_changed =
+            app.before.as_ref().map(|b| b.scope) != app.after.as_ref().map(|a| a.scope);
+        let new_files: Vec<&str> = names
             .iter()
             .copied()
-            .filter(|(name, contents)| {
-                let previous = app.file(name).and_then(|f| f.previous.as_deref());
-                install_section(Some(contents)) != install_section(previous)
-            })
+            .filter(|name| scope_changed || app.file(name).is_some_and(|f| f.previous.is_none()))
             .collect();
-        let enable = installable(&install_changed);
+        let enable = startable(app, &new_files);
         if !enable.is_empty() {
             self.systemd.enable(&enable).map_err(at(app))?;
         }
-        let kept = app.instances(app.kept_instances());
-        let socket_written = names.contains(&format!("{}.socket", app.app).as_str());
-        if app.listen_changed && socket_written {
+        let kept = app.units().instances(app.kept_instances());
+        let socket_written = names.contains(&app.units().socket().as_str());
+        if app.listen_changed() && socket_written {
             self.restart_on_new_addresses(app, &kept)?;
         } else if app.template_changed() {
             let (systemd, undo, report) = (self.systemd, &mut self.undo, &mut *self.report);
@@ -296,7 +273,7 @@ impl Applier<'_> {
     /// systemd starts a socket only while its service, the app unit, is
     /// inactive: the whole app stops and starts again on the new addresses.
     fn restart_on_new_addresses(&mut self, app: &AppPlan, kept: &[String]) -> StepResult {
-        let (socket, app_unit) = (format!("{}.socket", app.app), app.app_unit());
+        let (socket, app_unit) = (app.units().socket(), app.units().app());
         let mut units = vec![socket.clone()];
         units.extend(kept.iter().cloned());
         units.push(app_unit.clone());
@@ -320,11 +297,12 @@ impl Applier<'_> {
             .filter(|f| f.previous.is_none() && f.contents.is_some())
             .map(|f| f.name.as_str())
             .collect();
-        let mut start = app.instances(app.added_instances());
+        let mut start = app.units().instances(app.added_instances());
+        let socket = app.units().socket();
         start.extend(
             startable(app, &new_files)
                 .into_iter()
-                .filter(|unit| !(app.listen_changed && unit.ends_with(".socket"))),
+                .filter(|unit| !(app.listen_changed() && *unit == socket)),
         );
         if !start.is_empty() {
             self.say(&format!("{}: starting {}", app.app, start.join(" ")));

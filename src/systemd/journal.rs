@@ -4,6 +4,7 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::Scope;
+use crate::model::AppName;
 
 /// What `nodeunits logs` shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,16 +23,13 @@ fn unit_flag(scope: Scope) -> &'static str {
 }
 
 /// The `journalctl` arguments showing an app's journal.
-pub fn logs_args(scope: Scope, app: &str, request: &LogsRequest) -> Vec<String> {
+pub fn logs_args(scope: Scope, app: &AppName, request: &LogsRequest) -> Vec<String> {
     let flag = unit_flag(scope);
+    let names = app.units();
     let units = match request.instance {
-        Some(instance) => vec![format!("{app}@{instance}.service")],
+        Some(instance) => vec![names.instance(instance)],
         // A glob: journalctl matches every instance ever logged, running or not.
-        None => vec![
-            format!("{app}@*.service"),
-            format!("{app}.service"),
-            format!("{app}.socket"),
-        ],
+        None => vec![names.instance_glob(), names.app(), names.socket()],
     };
     let mut args: Vec<String> = units.into_iter().map(|u| format!("{flag}={u}")).collect();
     args.push("--no-pager".into());
@@ -82,7 +80,7 @@ mod tests {
     fn all_instances_of_a_system_app() {
         let args = logs_args(
             Scope::System,
-            "api",
+            &AppName::new("api").unwrap(),
             &LogsRequest {
                 follow: true,
                 lines: Some(20),
@@ -109,7 +107,7 @@ mod tests {
             ..LogsRequest::default()
         };
         assert_eq!(
-            logs_args(Scope::User, "api", &request),
+            logs_args(Scope::User, &AppName::new("api").unwrap(), &request),
             ["--user-unit=api@2.service", "--no-pager"]
         );
     }

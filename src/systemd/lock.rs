@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{Flock, FlockArg};
 
 use super::Scope;
+use crate::model::AppName;
 
 /// Held until dropped.
 pub struct AppLock {
@@ -29,9 +30,9 @@ pub fn lock_dir(scope: Scope) -> PathBuf {
 impl AppLock {
     /// Waits for the lock of `app` in `dir`; `waiting` hears once if another
     /// rollout holds it.
-    pub fn acquire(dir: &Path, app: &str, waiting: impl FnOnce()) -> io::Result<AppLock> {
+    pub fn acquire(dir: &Path, app: &AppName, waiting: impl FnOnce()) -> io::Result<AppLock> {
         fs::create_dir_all(dir)?;
-        let file = File::create(dir.join(format!("{app}.lock")))?;
+        let file = File::create(dir.join(app.units().lock_file()))?;
         let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => return Ok(AppLock { _lock: lock }),
             Err((file, nix::errno::Errno::EWOULDBLOCK)) => file,
@@ -53,18 +54,19 @@ mod tests {
     fn a_second_holder_waits_for_the_first() {
         let dir =
             std::env::temp_dir().join(format!("nodeunits-systemd-app-lock-{}", std::process::id()));
-        let first = AppLock::acquire(&dir, "api", || panic!("nobody holds it")).unwrap();
+        let (api, web) = (AppName::new("api").unwrap(), AppName::new("web").unwrap());
+        let first = AppLock::acquire(&dir, &api, || panic!("nobody holds it")).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let waiter = {
             let dir = dir.clone();
             std::thread::spawn(move || {
-                let _second = AppLock::acquire(&dir, "api", || tx.send(()).unwrap()).unwrap();
+                let _second = AppLock::acquire(&dir, &api, || tx.send(()).unwrap()).unwrap();
             })
         };
         rx.recv().unwrap();
         drop(first);
         waiter.join().unwrap();
-        AppLock::acquire(&dir, "web", || panic!("another app's lock is free")).unwrap();
+        AppLock::acquire(&dir, &web, || panic!("another app's lock is free")).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -18,8 +18,6 @@ pub mod plan;
 pub mod proxies;
 /// One instance at a time.
 pub mod rolling;
-/// `nodeunits scale`: the installed app unit rewritten.
-pub mod scale;
 /// Properties of apps and instances, for `nodeunits status`.
 pub mod status;
 /// Reading and writing the unit directory.
@@ -35,35 +33,19 @@ pub use unit_dir::UnitDir;
 
 use std::path::PathBuf;
 
-/// Which service manager: the system's, or the user's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    System,
-    User,
-}
+pub use crate::model::Scope;
 
-impl From<crate::units::Mode> for Scope {
-    fn from(mode: crate::units::Mode) -> Self {
-        match mode {
-            crate::units::Mode::System => Scope::System,
-            crate::units::Mode::User => Scope::User,
-        }
-    }
-}
-
-impl Scope {
-    /// Where administrators' units live: `/etc/systemd/system`, or
-    /// `$XDG_CONFIG_HOME/systemd/user` (default `~/.config/systemd/user`).
-    pub fn unit_dir(self) -> Option<PathBuf> {
-        match self {
-            Scope::System => Some(PathBuf::from("/etc/systemd/system")),
-            Scope::User => {
-                let config = std::env::var_os("XDG_CONFIG_HOME")
-                    .filter(|dir| !dir.is_empty())
-                    .map(PathBuf::from)
-                    .or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".config")))?;
-                Some(config.join("systemd/user"))
-            }
+/// Where administrators' units live: `/etc/systemd/system`, or
+/// `$XDG_CONFIG_HOME/systemd/user` (default `~/.config/systemd/user`).
+pub fn unit_dir_of(scope: Scope) -> Option<PathBuf> {
+    match scope {
+        Scope::System => Some(PathBuf::from("/etc/systemd/system")),
+        Scope::User => {
+            let config = std::env::var_os("XDG_CONFIG_HOME")
+                .filter(|dir| !dir.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".config")))?;
+            Some(config.join("systemd/user"))
         }
     }
 }

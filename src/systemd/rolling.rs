@@ -31,46 +31,10 @@ pub fn seconds(duration: Duration) -> String {
     format!("{:.1}s", duration.as_secs_f64())
 }
 
-/// The instance units an app unit wants, ordered by instance number.
-pub fn instance_units(app: &str, wants: &[String]) -> Vec<String> {
-    let prefix = format!("{app}@");
-    let mut instances: Vec<(u32, &String)> = wants
-        .iter()
-        .filter_map(|unit| {
-            let number = unit
-                .strip_prefix(&prefix)?
-                .strip_suffix(".service")?
-                .parse()
-                .ok()?;
-            Some((number, unit))
-        })
-        .collect();
-    instances.sort();
-    instances
-        .into_iter()
-        .map(|(_, unit)| unit.clone())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::systemd::fake::FakeSystemd;
-
-    #[test]
-    fn instance_units_are_ordered_by_number() {
-        let wants = [
-            "api@10.service",
-            "api@2.service",
-            "apix@1.service",
-            "api.socket",
-        ]
-        .map(String::from);
-        assert_eq!(
-            instance_units("api", &wants),
-            ["api@2.service", "api@10.service"]
-        );
-    }
 
     #[test]
     fn stops_at_the_first_instance_that_fails() {

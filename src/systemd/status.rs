@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::bus::Systemd;
 use super::manager::SystemdError;
-use super::rolling::instance_units;
+use crate::model::AppName;
 
 /// One worker, as `pm2 ls` shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -32,9 +32,10 @@ fn known(value: u64) -> Option<u64> {
 }
 
 /// The status of every instance the app unit wants.
-pub fn app_status(systemd: &Systemd, app: &str) -> Result<Vec<InstanceStatus>, SystemdError> {
-    let wants = systemd.unit(&format!("{app}.service"))?.wants()?;
-    let listen: Vec<String> = match systemd.socket(&format!("{app}.socket")) {
+pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus>, SystemdError> {
+    let names = app.units();
+    let wants = systemd.unit(&names.app())?.wants()?;
+    let listen: Vec<String> = match systemd.socket(&names.socket()) {
         Ok(socket) => socket
             .listen()
             .unwrap_or_default()
@@ -47,15 +48,15 @@ pub fn app_status(systemd: &Systemd, app: &str) -> Result<Vec<InstanceStatus>, S
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
     let mut rows = Vec::new();
-    for unit in instance_units(app, &wants) {
+    for number in names.instances_among(wants.iter().map(String::as_str)) {
+        let unit = names.instance(number);
         let properties = systemd.unit(&unit)?;
         let service = systemd.service(&unit)?;
         let state = properties.active_state()?;
         let entered = properties.active_enter_timestamp()?;
-        let instance = unit[app.len() + 1..unit.len() - ".service".len()].to_owned();
         rows.push(InstanceStatus {
-            app: app.to_owned(),
-            instance,
+            app: app.to_string(),
+            instance: number.to_string(),
             pid: service.main_pid()?,
             sub_state: properties.sub_state()?,
             uptime_secs: (state == "active" && entered > 0)

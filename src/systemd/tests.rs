@@ -1,59 +1,71 @@
 //! Plan and apply against a temporary unit directory and a fake systemd.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::apply::apply;
 use super::fake::FakeSystemd;
 use super::plan::{plan, Change, Plan, PlanError};
-use super::unit_dir::{UnitDir, MARKER};
-use crate::units::{AppUnits, Rendered, UnitFile};
+use super::unit_dir::UnitDir;
+use crate::model::helper_options::Instance;
+use crate::model::{AppName, AppUnits, HelperOptions, Scope, Worker};
+use crate::units::{Rendered, RenderedApp};
 
 const SOURCE: &str = "/srv/ecosystem.toml";
 
-fn header(app: &str, source: &str) -> String {
-    format!("{MARKER} from {source}.\n# Do not edit.\n[Unit]\nSourcePath={source}\nX-Nodeunits-App={app}\n")
-}
-
-fn app_from(source: &str, app: &str, instances: u32, listen: &[&str], version: &str) -> AppUnits {
-    let head = header(app, source);
-    let wants: Vec<String> = (0..instances)
-        .map(|i| format!("{app}@{i}.service"))
-        .collect();
-    let mut files = vec![];
-    if !listen.is_empty() {
-        let lines: String = listen
-            .iter()
-            .map(|l| format!("ListenStream={l}\n"))
-            .collect();
-        files.push(UnitFile {
-            name: format!("{app}.socket"),
-            contents: format!("{head}[Socket]\n{lines}[Install]\nWantedBy=sockets.target\n"),
-        });
-    }
-    files.push(UnitFile {
-        name: format!("{app}@.service"),
-        contents: format!("{head}[Service]\nEnvironment=V={version}\n"),
-    });
-    files.push(UnitFile {
-        name: format!("{app}.service"),
-        contents: format!(
-            "{head}Wants={}\n[Install]\nWantedBy=multi-user.target\n",
-            wants.join(" ")
-        ),
-    });
+/// The typed units of a plain app whose environment holds `V=version`.
+pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: &str) -> AppUnits {
+    let command = ["/usr/bin/node", "/srv/app.js"].map(Into::into).to_vec();
     AppUnits {
-        app: app.into(),
-        instances,
+        name: AppName::new(app).unwrap(),
+        source: PathBuf::from(source),
+        namespace: None,
+        scope: Scope::System,
         listen: listen.iter().map(|l| l.to_string()).collect(),
-        files,
+        instances,
+        scaled: false,
+        nodeunits: PathBuf::from("/usr/bin/nodeunits"),
+        worker: Worker {
+            helper: PathBuf::from("/usr/bin/nodeunits-helper"),
+            options: HelperOptions::new(app.to_owned(), Instance::Specifier, command),
+            working_directory: PathBuf::from("/srv"),
+            instance_var: "NODE_APP_INSTANCE".into(),
+            environment: [("V".to_owned(), version.to_owned())].into(),
+            environment_file: None,
+            user: None,
+            group: None,
+            start_limit_interval: Duration::from_secs(17),
+            start_limit_burst: 16,
+            stop_timeout: Duration::from_millis(1600),
+            start_timeout: Duration::from_secs(30),
+            restart: true,
+            stop_exit_codes: Vec::new(),
+            force_restart_status: None,
+            restart_delay: Duration::from_millis(100),
+            restart_steps: None,
+            memory_max: None,
+            standard_output: None,
+            standard_error: None,
+        },
+        cron: None,
     }
 }
 
-fn app(name: &str, instances: u32, listen: &[&str], version: &str) -> AppUnits {
+fn app_from(
+    source: &str,
+    app: &str,
+    instances: u32,
+    listen: &[&str],
+    version: &str,
+) -> RenderedApp {
+    RenderedApp::new(model(source, app, instances, listen, version)).unwrap()
+}
+
+fn app(name: &str, instances: u32, listen: &[&str], version: &str) -> RenderedApp {
     app_from(SOURCE, name, instances, listen, version)
 }
 
-fn rendered(apps: Vec<AppUnits>) -> Rendered {
+fn rendered(apps: Vec<RenderedApp>) -> Rendered {
     Rendered {
         source: PathBuf::from(SOURCE),
         apps,
@@ -300,7 +312,7 @@ fn dry_run_diff_shows_changed_lines() {
         "{diff}"
     );
     assert!(
-        diff.contains("\n-Environment=V=v1\n+Environment=V=v2\n"),
+        diff.contains("\n-Environment=\"V=v1\"\n+Environment=\"V=v2\"\n"),
         "{diff}"
     );
 }

@@ -5,11 +5,10 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use super::escape;
-use super::facts::CompileOptions;
 use super::program::Program;
 use crate::ecosystem::settings::{defaults, App};
-use crate::ecosystem::values::Bytes;
-use crate::model::helper_options::{HelperOptions, Instance};
+use crate::model::helper_options::{parse, HelperOptions, Instance, Request};
+use crate::model::Bytes;
 
 /// `RestartSteps=` and `RestartMaxDelaySec=` appeared in systemd 254.
 const RESTART_STEPS_SINCE: u32 = 254;
@@ -53,18 +52,16 @@ impl Backoff {
     }
 }
 
-/// The worker's `ExecStart=`: the helper, the options `HelperOptions`
-/// renders, then the program.
-pub fn helper_command_line(
+/// The helper's options for a worker of `app`; the instance is `%i`.
+pub fn helper_options(
     app: &App,
-    options: &CompileOptions,
     listen: &[String],
     program: &Program,
     backoff: &Backoff,
-) -> String {
+) -> HelperOptions {
     // Every field written out: a new option is the compiler's to decide.
-    let helper_options = HelperOptions {
-        app: app.name.get_ref().clone(),
+    HelperOptions {
+        app: app.name.get_ref().to_string(),
         instance: Instance::Specifier,
         node: program.is_node,
         wait_ready: app.wait_ready,
@@ -75,9 +72,18 @@ pub fn helper_command_line(
         increment_var: app.increment_var.clone(),
         exp_backoff: backoff.emulated,
         command: program.argv.iter().map(OsString::from).collect(),
-    };
-    let helper = options.bin_dir.join("nodeunits-helper");
-    let mut words = vec![escape::exec_word(&helper.to_string_lossy())];
-    words.extend(helper_options.escaped_words(escape::exec_word));
-    words.join(" ")
+    }
+}
+
+/// The options as words of `ExecStart=`, after the helper's path.
+pub fn exec_words(options: &HelperOptions) -> Vec<String> {
+    options.escaped_words(escape::exec_word)
+}
+
+/// The options read back from the words after the helper's path.
+pub fn parse_helper_options(words: &[String]) -> Result<HelperOptions, String> {
+    match parse(words.iter().map(OsString::from))? {
+        Request::Run(options) => Ok(options),
+        Request::Help | Request::Version => Err("no options to run a worker".into()),
+    }
 }

@@ -7,34 +7,6 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unrepresentable(pub &'static str);
 
-/// Checks that `name` can prefix every unit name generated for an app
-/// (`name.service`, `name@.service`, `name-cron.timer`): systemd allows
-/// ASCII letters, digits and `:-_.\`; `@` is the instance separator, and `:`
-/// and `\` would read as escapes, so only `[A-Za-z0-9_.-]` are accepted.
-pub fn unit_name_prefix(name: &str) -> Result<&str, Unrepresentable> {
-    const MAX: usize = 200; // leaves room for "@.service" and "-cron.service" under 255
-    if name.is_empty() {
-        return Err(Unrepresentable("an app name cannot be empty"));
-    }
-    if name.len() > MAX {
-        return Err(Unrepresentable("an app name has at most 200 characters"));
-    }
-    if name.starts_with(['.', '-']) {
-        return Err(Unrepresentable(
-            "an app name starts with a letter, a digit or `_`",
-        ));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-    {
-        return Err(Unrepresentable(
-            "an app name is made of ASCII letters, digits, `_`, `.` and `-`, as unit names are",
-        ));
-    }
-    Ok(name)
-}
-
 /// Text that systemd reads with specifier expansion (`%i`, `%h`, ...):
 /// every `%` doubled. Rejects control characters, which would end the line.
 pub fn specifiers(value: &str) -> Result<String, Unrepresentable> {
@@ -88,6 +60,87 @@ pub fn exec_word(word: &str) -> String {
     out.replace('%', "%%").replace('$', "$$")
 }
 
+/// The inverse of [`specifiers`]: `%%` read as `%`.
+pub fn unescape_specifiers(text: &str) -> String {
+    text.replace("%%", "%")
+}
+
+/// The inverse of [`environment`]: the name and value of one quoted
+/// assignment; `None` when it is not one.
+pub fn unescape_environment(text: &str) -> Option<(String, String)> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    let assignment = c_unescape(&unescape_specifiers(inner))?;
+    let (name, value) = assignment.split_once('=')?;
+    Some((name.to_owned(), value.to_owned()))
+}
+
+/// The inverse of [`exec_word`] over a whole command line: its words, each
+/// unquoted and unescaped. `None` when the line is not one `exec_word` writes.
+pub fn unescape_exec_words(line: &str) -> Option<Vec<String>> {
+    let line = unescape_specifiers(line).replace("$$", "$");
+    let mut words = Vec::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        let (word, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let end = closing_quote(quoted)?;
+                (c_unescape(&quoted[..end])?, &quoted[end + 1..])
+            }
+            None => {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                (rest[..end].to_owned(), &rest[end..])
+            }
+        };
+        words.push(word);
+        if !after.is_empty() && !after.starts_with(char::is_whitespace) {
+            return None;
+        }
+        rest = after.trim_start();
+    }
+    Some(words)
+}
+
+/// Where the quoted text starting after a `"` ends.
+fn closing_quote(text: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The inverse of [`push_c_escaped`].
+fn c_unescape(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buffer = [0; 4];
+            bytes.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+            continue;
+        }
+        match chars.next()? {
+            '\\' => bytes.push(b'\\'),
+            '"' => bytes.push(b'"'),
+            '\'' => bytes.push(b'\''),
+            'n' => bytes.push(b'\n'),
+            't' => bytes.push(b'\t'),
+            'r' => bytes.push(b'\r'),
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                bytes.push(u8::from_str_radix(&hex, 16).ok()?);
+            }
+            _ => return None,
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 fn push_c_escaped(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
@@ -110,23 +163,6 @@ fn push_c_escaped(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unit_name_prefix_accepts_pm2_style_names() {
-        for name in ["api", "my-app", "api_v2", "web.1", "A9"] {
-            assert_eq!(unit_name_prefix(name), Ok(name));
-        }
-    }
-
-    #[test]
-    fn unit_name_prefix_rejects_what_systemd_would_misread() {
-        for name in [
-            "", "my app", "a@b", "a/b", "a\nb", "-a", ".a", "a%i", "a\\x2d", "é",
-        ] {
-            assert!(unit_name_prefix(name).is_err(), "{name:?}");
-        }
-        assert!(unit_name_prefix(&"a".repeat(201)).is_err());
-    }
 
     #[test]
     fn specifiers_doubles_percent_and_rejects_newlines() {
@@ -166,6 +202,36 @@ mod tests {
             exec_word("--max-old-space-size=512"),
             "--max-old-space-size=512"
         );
+    }
+
+    #[test]
+    fn every_escape_is_undone() {
+        let values = [
+            "plain",
+            "a b",
+            "",
+            ";",
+            "$HOME 100%i",
+            "it's \"x\"\n\t\r\\",
+            "\u{1b}[31mé\u{7f}",
+        ];
+        for value in values {
+            if let Ok(escaped) = specifiers(value) {
+                assert_eq!(unescape_specifiers(&escaped), value);
+            }
+            assert_eq!(
+                unescape_environment(&environment("X", value)),
+                Some(("X".to_owned(), value.to_owned())),
+                "{value:?}"
+            );
+        }
+        let line: Vec<String> = values.iter().map(|v| exec_word(v)).collect();
+        assert_eq!(
+            unescape_exec_words(&line.join(" ")),
+            Some(values.map(str::to_owned).to_vec())
+        );
+        assert_eq!(unescape_exec_words("a \"b"), None);
+        assert_eq!(unescape_exec_words("\"a\"b"), None);
     }
 
     #[test]

@@ -7,13 +7,7 @@ use std::num::NonZeroU32;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// Which systemd manager the units are for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    System,
-    User,
-}
+use crate::model::Scope;
 
 /// How to compile.
 #[derive(Debug, Clone)]
@@ -24,7 +18,8 @@ pub struct CompileOptions {
     pub bin_dir: PathBuf,
     /// The systemd version the units are for: newer directives only when it has them.
     pub systemd_version: u32,
-    pub mode: Mode,
+    /// Which manager the units are for.
+    pub mode: Scope,
     pub facts: Facts,
 }
 
@@ -49,7 +44,7 @@ impl CompileOptions {
         profile: Option<String>,
         bin_dir: Option<PathBuf>,
         systemd_version: Option<u32>,
-        mode: Mode,
+        mode: Scope,
     ) -> Self {
         let bin_dir = bin_dir
             .or_else(|| {

@@ -1,17 +1,31 @@
-//! From a validated ecosystem to unit files: plan, then render.
-//! The files and their directives are specified in docs/contract.md.
+//! From a validated ecosystem to unit files and back: plan each app's
+//! typed [`AppUnits`], render them; read installed files into the same
+//! model. The files and their directives are specified in docs/contract.md.
 
+/// The worker's `ExecStart=` and how restarts are spaced.
 mod command;
+/// One escaping function per context a value can land in, and its inverse.
 pub mod escape;
+/// What a compilation depends on besides the file: the machine, the options.
 mod facts;
+/// Durations and sizes as systemd writes and reads them.
+pub mod format;
+/// A validated app → its typed units.
 mod plan;
+/// What a worker runs: interpreter, script, arguments.
 mod program;
-mod render;
+/// Installed unit files → the typed model.
+pub mod read;
+/// The typed model → unit files, through the templates.
+pub mod render;
 
 use std::path::{Path, PathBuf};
 
 use crate::ecosystem::{self, Diagnostics, Severity};
-pub use facts::{installed_systemd_version, CompileOptions, Facts, Mode, FALLBACK_SYSTEMD_VERSION};
+pub use crate::model::AppUnits;
+/// Kept for callers that name the manager a compilation targets.
+pub use crate::model::Scope as Mode;
+pub use facts::{installed_systemd_version, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION};
 
 /// One generated unit file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +36,20 @@ pub struct UnitFile {
     pub contents: String,
 }
 
-/// Everything generated for one app.
+/// One app: its typed units, and the files they render into.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppUnits {
-    /// The app's name, which prefixes every unit name.
-    pub app: String,
-    /// How many worker instances (`app@0` … `app@N-1`).
-    pub instances: u32,
-    /// The `ListenStream=` values, in order; empty when the app listens on nothing.
-    pub listen: Vec<String>,
+pub struct RenderedApp {
+    pub units: AppUnits,
     /// The files, in a stable order.
     pub files: Vec<UnitFile>,
+}
+
+impl RenderedApp {
+    /// Renders `units`.
+    pub fn new(units: AppUnits) -> Result<RenderedApp, escape::Unrepresentable> {
+        let files = render::render(&units)?;
+        Ok(RenderedApp { units, files })
+    }
 }
 
 /// The result of compiling one ecosystem file.
@@ -40,7 +57,7 @@ pub struct AppUnits {
 pub struct Rendered {
     /// The ecosystem file, absolute.
     pub source: PathBuf,
-    pub apps: Vec<AppUnits>,
+    pub apps: Vec<RenderedApp>,
     /// Warnings for the user (ignored PM2 options, fragile interpreter paths),
     /// each complete with its place in the file.
     pub warnings: Vec<String>,
@@ -81,7 +98,15 @@ pub fn compile_source(
     let mut diagnostics = Diagnostics::default();
     let rendered = ecosystem::parse(&absolute, source, &mut diagnostics)
         .and_then(|eco| plan::plan(&eco, options, &mut diagnostics))
-        .map(|plans| render::render(&absolute, &plans));
+        .and_then(|apps| {
+            let rendered: Result<Vec<RenderedApp>, _> =
+                apps.into_iter().map(RenderedApp::new).collect();
+            rendered
+                .map_err(|why: escape::Unrepresentable| {
+                    diagnostics.error(None, "a value cannot be written into a unit", why.0)
+                })
+                .ok()
+        });
     let warnings = diagnostics.render(Severity::Warning, file, source);
     match rendered {
         Some(apps) if !diagnostics.has_errors() => Ok(Rendered {

@@ -1,12 +1,17 @@
-//! Plans → unit files, through the templates in `templates/`.
+//! [`AppUnits`] → unit files, through the templates in `templates/`. Every
+//! value is escaped here for the context it lands in; the templates only
+//! place them.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
+use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::plan::AppPlan;
-use super::{AppUnits, UnitFile};
+use super::escape::{self, Unrepresentable};
+use super::format::{duration, size};
+use super::{UnitFile, GENERATED_MARKER};
+use crate::model::{AppUnits, LogTarget, Scope};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("header", include_str!("../../templates/header.tera")),
@@ -52,38 +57,209 @@ fn templates() -> &'static Tera {
     })
 }
 
-pub fn render(source: &Path, plans: &[AppPlan]) -> Vec<AppUnits> {
-    plans.iter().map(|plan| render_app(source, plan)).collect()
+/// What the templates read: every value already escaped.
+#[derive(Serialize)]
+struct Values {
+    marker: &'static str,
+    source_comment: String,
+    name: String,
+    units: Names,
+    unit: UnitSection,
+    listen: Vec<String>,
+    worker: WorkerValues,
+    app: AppValues,
+    cron: Option<CronValues>,
 }
 
-fn render_app(source: &Path, plan: &AppPlan) -> AppUnits {
-    let mut context = Context::from_serialize(plan).expect("a plan serializes");
-    context.insert("source_comment", &source.to_string_lossy());
-    let name = &plan.name;
+/// Unit names the templates refer to, as [`crate::model::UnitNames`] spells them.
+#[derive(Serialize)]
+struct Names {
+    socket: String,
+    app: String,
+    cron_service: String,
+    runtime_directory: String,
+}
+
+#[derive(Serialize)]
+struct UnitSection {
+    name: String,
+    source_path: String,
+    namespace: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WorkerValues {
+    start_limit_interval: String,
+    start_limit_burst: u32,
+    exec_start: String,
+    working_directory: String,
+    environment: Vec<String>,
+    environment_file: Option<String>,
+    user: Option<String>,
+    group: Option<String>,
+    timeout_stop: String,
+    timeout_start: String,
+    restart: &'static str,
+    restart_prevent_exit_status: Option<String>,
+    restart_force_exit_status: Option<u8>,
+    restart_sec: String,
+    restart_steps: Option<u32>,
+    restart_max_delay: Option<String>,
+    memory_max: Option<String>,
+    standard_output: Option<String>,
+    standard_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AppValues {
+    /// "4 instances"
+    instances_label: String,
+    wants: String,
+    instances: u32,
+    scaled: bool,
+    exec_reload: String,
+    timeout_start: String,
+    wanted_by: &'static str,
+}
+
+#[derive(Serialize)]
+struct CronValues {
+    on_calendar: String,
+    exec_start: String,
+}
+
+/// The app's unit files, in a stable order: socket, worker template, app
+/// unit, cron timer and service.
+pub fn render(app: &AppUnits) -> Result<Vec<UnitFile>, Unrepresentable> {
+    let context = Context::from_serialize(values(app)?).expect("the values serialize");
+    let units = app.name.units();
     let mut files = Vec::new();
-    let mut add = |template: &str, file: String| {
+    let mut add = |template: &str, name: String| {
         let mut contents = templates()
             .render(template, &context)
             .unwrap_or_else(|err| panic!("template {template}: {err:?}"));
         contents.push('\n');
-        files.push(UnitFile {
-            name: file,
-            contents,
-        });
+        files.push(UnitFile { name, contents });
     };
-    if !plan.listen.is_empty() {
-        add("app.socket", format!("{name}.socket"));
+    if !app.listen.is_empty() {
+        add("app.socket", units.socket());
     }
-    add("worker.service", format!("{name}@.service"));
-    add("app.service", format!("{name}.service"));
-    if plan.cron.is_some() {
-        add("cron.timer", format!("{name}-cron.timer"));
-        add("cron.service", format!("{name}-cron.service"));
+    add("worker.service", units.template());
+    add("app.service", units.app());
+    if app.cron.is_some() {
+        add("cron.timer", units.cron_timer());
+        add("cron.service", units.cron_service());
     }
-    AppUnits {
-        app: name.clone(),
-        instances: plan.instances,
-        listen: plan.listen_raw.clone(),
-        files,
-    }
+    Ok(files)
+}
+
+fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
+    let units = app.name.units();
+    let name = app.name.to_string();
+    let nodeunits = exec_path(&app.nodeunits)?;
+    let instances = app.instances;
+    Ok(Values {
+        marker: GENERATED_MARKER,
+        source_comment: app.source.to_string_lossy().into_owned(),
+        units: Names {
+            socket: units.socket(),
+            app: units.app(),
+            cron_service: units.cron_service(),
+            runtime_directory: units.runtime_directory(),
+        },
+        unit: UnitSection {
+            name: name.clone(),
+            source_path: escape::path(&app.source)?,
+            namespace: app.namespace.clone(),
+        },
+        listen: app
+            .listen
+            .iter()
+            .map(|address| escape::specifiers(address))
+            .collect::<Result<_, _>>()?,
+        worker: worker(app)?,
+        app: AppValues {
+            instances_label: format!(
+                "{instances} instance{}",
+                if instances == 1 { "" } else { "s" }
+            ),
+            wants: units.instances(0..instances).join(" "),
+            instances,
+            scaled: app.scaled,
+            exec_reload: format!("{nodeunits} reload {} {name}", app.scope.flag()),
+            timeout_start: duration(app.app_start_timeout()),
+            wanted_by: match app.scope {
+                Scope::System => "multi-user.target",
+                Scope::User => "default.target",
+            },
+        },
+        cron: match &app.cron {
+            None => None,
+            Some(cron) => {
+                let mut words = vec![exec_path(&cron.systemctl)?];
+                if app.scope == Scope::User {
+                    words.push("--user".to_owned());
+                }
+                words.extend(["try-reload-or-restart".to_owned(), units.app()]);
+                Some(CronValues {
+                    on_calendar: cron.on_calendar.clone(),
+                    exec_start: words.join(" "),
+                })
+            }
+        },
+        name,
+    })
+}
+
+fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
+    let worker = &app.worker;
+    let optional_path =
+        |path: &Option<std::path::PathBuf>| path.as_deref().map(escape::path).transpose();
+    let log = |target: &Option<LogTarget>| -> Result<Option<String>, Unrepresentable> {
+        Ok(match target {
+            None => None,
+            Some(LogTarget::Null) => Some("null".to_owned()),
+            Some(LogTarget::Append(path)) => Some(format!("append:{}", escape::path(path)?)),
+        })
+    };
+    // The instance variable comes first, as the specifier; then by name.
+    let environment = std::iter::once(format!("\"{}=%i\"", worker.instance_var))
+        .chain(
+            worker
+                .environment
+                .iter()
+                .map(|(name, value)| escape::environment(name, value)),
+        )
+        .collect();
+    let mut exec_start = vec![exec_path(&worker.helper)?];
+    exec_start.extend(super::command::exec_words(&worker.options));
+    Ok(WorkerValues {
+        start_limit_interval: duration(worker.start_limit_interval),
+        start_limit_burst: worker.start_limit_burst,
+        exec_start: exec_start.join(" "),
+        working_directory: escape::path(&worker.working_directory)?,
+        environment,
+        environment_file: optional_path(&worker.environment_file)?,
+        user: worker.user.clone(),
+        group: worker.group.clone(),
+        timeout_stop: duration(worker.stop_timeout),
+        timeout_start: duration(worker.start_timeout),
+        restart: if worker.restart { "always" } else { "no" },
+        restart_prevent_exit_status: (!worker.stop_exit_codes.is_empty()).then(|| {
+            let codes: Vec<String> = worker.stop_exit_codes.iter().map(u8::to_string).collect();
+            codes.join(" ")
+        }),
+        restart_force_exit_status: worker.force_restart_status,
+        restart_sec: duration(worker.restart_delay),
+        restart_steps: worker.restart_steps.map(|s| s.steps),
+        restart_max_delay: worker.restart_steps.map(|s| duration(s.max_delay)),
+        memory_max: worker.memory_max.map(size),
+        standard_output: log(&worker.standard_output)?,
+        standard_error: log(&worker.standard_error)?,
+    })
+}
+
+/// A binary's path as the first word of a command line.
+fn exec_path(path: &Path) -> Result<String, Unrepresentable> {
+    Ok(escape::exec_word(&path.to_string_lossy()))
 }

@@ -1,0 +1,117 @@
+//! Everything nodeunits installs for one app, typed. The compiler builds it
+//! from the ecosystem file and renders it into unit files; reading installed
+//! unit files gives it back (`units::read`), so `apply`, `scale` and `delete`
+//! plan with values, never with unit text. Values are raw: escaping for a
+//! unit file happens when rendering, and is undone when reading.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{AppName, HelperOptions, Scope};
+
+/// A memory size in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bytes", self.0)
+    }
+}
+
+/// Where a stream goes instead of the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// `append:PATH`.
+    Append(PathBuf),
+    /// `null`: discarded.
+    Null,
+}
+
+/// One app's units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppUnits {
+    pub name: AppName,
+    /// `SourcePath=`: the ecosystem file it was compiled from, absolute.
+    pub source: PathBuf,
+    /// `X-Nodeunits-Namespace=`.
+    pub namespace: Option<String>,
+    /// The manager the units are for.
+    pub scope: Scope,
+    /// The socket unit's `ListenStream=` values, in order; empty: no socket unit.
+    pub listen: Vec<String>,
+    /// How many workers the app unit wants: `APP@0` … `APP@N-1`.
+    pub instances: u32,
+    /// The count was set by `nodeunits scale`, not by the ecosystem file.
+    pub scaled: bool,
+    /// The `nodeunits` binary the app unit's `ExecReload=` runs.
+    pub nodeunits: PathBuf,
+    pub worker: Worker,
+    pub cron: Option<Cron>,
+}
+
+/// The worker template `APP@.service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worker {
+    /// The `nodeunits-helper` binary.
+    pub helper: PathBuf,
+    /// Its options, the program included; the instance is `%i`.
+    pub options: HelperOptions,
+    pub working_directory: PathBuf,
+    /// The variable set to the instance number (`NODE_APP_INSTANCE`).
+    pub instance_var: String,
+    /// The declared environment, by name.
+    pub environment: BTreeMap<String, String>,
+    pub environment_file: Option<PathBuf>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub start_limit_interval: Duration,
+    pub start_limit_burst: u32,
+    /// `TimeoutStopSec=`: kill_timeout.
+    pub stop_timeout: Duration,
+    /// `TimeoutStartSec=`.
+    pub start_timeout: Duration,
+    /// `Restart=always` (else `no`).
+    pub restart: bool,
+    /// `RestartPreventExitStatus=`.
+    pub stop_exit_codes: Vec<u8>,
+    /// `RestartForceExitStatus=`: the helper's memory-restart status.
+    pub force_restart_status: Option<u8>,
+    /// `RestartSec=`.
+    pub restart_delay: Duration,
+    /// `RestartSteps=` (systemd ≥ 254), with `RestartMaxDelaySec=`.
+    pub restart_steps: Option<RestartSteps>,
+    /// `MemoryMax=`: the backstop above max_memory_restart.
+    pub memory_max: Option<Bytes>,
+    pub standard_output: Option<LogTarget>,
+    pub standard_error: Option<LogTarget>,
+}
+
+/// An exponential restart delay done by systemd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartSteps {
+    pub steps: u32,
+    pub max_delay: Duration,
+}
+
+/// `APP-cron.timer` and the service it triggers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cron {
+    /// `OnCalendar=`.
+    pub on_calendar: String,
+    /// The `systemctl` binary its service runs.
+    pub systemctl: PathBuf,
+}
+
+/// The time systemd gives the app unit's start: every instance may take its
+/// start and a stop, one after the other, and some slack.
+pub const APP_START_SLACK: Duration = Duration::from_secs(30);
+
+impl AppUnits {
+    /// `TimeoutStartSec=` of the app unit, which waits for every instance.
+    pub fn app_start_timeout(&self) -> Duration {
+        (self.worker.stop_timeout + self.worker.start_timeout) * self.instances + APP_START_SLACK
+    }
+}

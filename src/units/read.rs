@@ -1,0 +1,291 @@
+//! Installed unit files → the typed [`AppUnits`] they were rendered from:
+//! the inverse of `render`, so that `apply`, `scale` and `delete` plan with
+//! values. Rendering what was read gives back the same files (tested on
+//! every golden case).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::escape::{unescape_environment, unescape_exec_words, unescape_specifiers};
+use super::format::{parse_duration, parse_size};
+use crate::model::name::UnitKind;
+use crate::model::{AppName, AppUnits, Cron, LogTarget, RestartSteps, Scope, Worker};
+
+/// Why an installed file cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {what}; it was not written by this version of nodeunits, or was edited: run `nodeunits apply` on its ecosystem file again, or `nodeunits delete` the app", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ReadError {
+    pub file: String,
+    /// 1-based.
+    pub line: Option<usize>,
+    pub what: String,
+}
+
+/// One `Key=value` line.
+struct Directive<'a> {
+    line: usize,
+    section: &'a str,
+    key: &'a str,
+    value: &'a str,
+}
+
+/// A unit file as sections of directives (systemd.syntax(7), without the
+/// line continuations nodeunits never writes).
+struct UnitText<'a> {
+    file: &'a str,
+    directives: Vec<Directive<'a>>,
+}
+
+impl<'a> UnitText<'a> {
+    fn parse(file: &'a str, text: &'a str) -> Result<Self, ReadError> {
+        let mut section = "";
+        let mut directives = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let line_no = index + 1;
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with(['#', ';']) {
+                continue;
+            }
+            if let Some(name) = trimmed.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name;
+                continue;
+            }
+            let Some((key, value)) = trimmed.split_once('=') else {
+                return Err(error(file, Some(line_no), "a line that is no directive"));
+            };
+            directives.push(Directive {
+                line: line_no,
+                section,
+                key: key.trim_end(),
+                value: value.trim_start(),
+            });
+        }
+        Ok(UnitText { file, directives })
+    }
+
+    fn all(&self, section: &'a str, key: &'a str) -> impl Iterator<Item = &Directive<'a>> {
+        self.directives
+            .iter()
+            .filter(move |d| d.section == section && d.key == key)
+    }
+
+    fn get(&self, section: &str, key: &str) -> Option<&Directive<'a>> {
+        self.directives
+            .iter()
+            .rev()
+            .find(|d| d.section == section && d.key == key)
+    }
+
+    fn require(&self, section: &str, key: &str) -> Result<&Directive<'a>, ReadError> {
+        self.get(section, key)
+            .ok_or_else(|| error(self.file, None, &format!("it has no {key}= in [{section}]")))
+    }
+
+    /// The value of a directive, converted; an error names its line.
+    fn value<T>(
+        &self,
+        section: &str,
+        key: &str,
+        convert: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, ReadError> {
+        self.get(section, key)
+            .map(|d| {
+                convert(d.value).ok_or_else(|| {
+                    error(
+                        self.file,
+                        Some(d.line),
+                        &format!("{key}={} cannot be read", d.value),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    fn required<T>(
+        &self,
+        section: &str,
+        key: &str,
+        convert: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, ReadError> {
+        self.require(section, key)?;
+        Ok(self.value(section, key, convert)?.expect("present"))
+    }
+}
+
+fn error(file: &str, line: Option<usize>, what: &str) -> ReadError {
+    ReadError {
+        file: file.to_owned(),
+        line,
+        what: what.to_owned(),
+    }
+}
+
+/// Whose a generated unit file is.
+pub struct FileOwner {
+    /// `X-Nodeunits-App=`.
+    pub app: Option<AppName>,
+    /// `SourcePath=`.
+    pub source: Option<PathBuf>,
+}
+
+/// The owner of a file whose first line is nodeunits' marker; `None` for
+/// any other file, which nodeunits never reads, changes or deletes.
+pub fn file_owner(text: &str) -> Option<FileOwner> {
+    if !text.starts_with(super::GENERATED_MARKER) {
+        return None;
+    }
+    let unit = UnitText::parse("", text).ok();
+    let value = |key| Some(unit.as_ref()?.get("Unit", key)?.value);
+    Some(FileOwner {
+        app: value("X-Nodeunits-App").and_then(|name| AppName::new(name).ok()),
+        source: value("SourcePath").and_then(path),
+    })
+}
+
+/// Reads the files of the app `name`, by unit name. The worker template and
+/// the app unit must be there; the socket and cron units are optional.
+pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppUnits, ReadError> {
+    let units = name.units();
+    let text = |kind: UnitKind| -> Result<Option<UnitText<'_>>, ReadError> {
+        let file = units.of(kind);
+        let key = files.get_key_value(&file);
+        key.map(|(file, text)| UnitText::parse(file, text))
+            .transpose()
+    };
+    let missing = |kind: UnitKind| error(&units.of(kind), None, "the file is missing");
+    let app_unit = text(UnitKind::App)?.ok_or_else(|| missing(UnitKind::App))?;
+    let template = text(UnitKind::Template)?.ok_or_else(|| missing(UnitKind::Template))?;
+    let reload = app_unit.required("Service", "ExecReload", unescape_exec_words)?;
+    let scope = match reload.get(2).map(String::as_str) {
+        Some("--system") => Scope::System,
+        Some("--user") => Scope::User,
+        _ => return Err(error(&units.app(), None, "ExecReload= names no manager")),
+    };
+    let wants: Vec<&str> = app_unit
+        .all("Unit", "Wants")
+        .flat_map(|d| d.value.split_whitespace())
+        .collect();
+    let instances = units.instances_among(wants.iter().copied());
+    if instances.iter().enumerate().any(|(i, &n)| i as u32 != n) {
+        return Err(error(
+            &units.app(),
+            None,
+            "its Wants= are not instances 0 to N-1",
+        ));
+    }
+    let listen = match text(UnitKind::Socket)? {
+        Some(socket) => socket
+            .all("Socket", "ListenStream")
+            .map(|d| unescape_specifiers(d.value))
+            .collect(),
+        None => Vec::new(),
+    };
+    let cron = match (text(UnitKind::CronTimer)?, text(UnitKind::CronService)?) {
+        (Some(timer), Some(service)) => Some(Cron {
+            on_calendar: timer.require("Timer", "OnCalendar")?.value.to_owned(),
+            systemctl: service.required("Service", "ExecStart", |line| {
+                Some(PathBuf::from(
+                    unescape_exec_words(line)?.into_iter().next()?,
+                ))
+            })?,
+        }),
+        _ => None,
+    };
+    Ok(AppUnits {
+        name: name.clone(),
+        source: app_unit.required("Unit", "SourcePath", path)?,
+        namespace: app_unit
+            .get("Unit", "X-Nodeunits-Namespace")
+            .map(|d| d.value.to_owned()),
+        scope,
+        listen,
+        instances: instances.len() as u32,
+        scaled: app_unit.get("Unit", "X-Nodeunits-Scaled").is_some(),
+        nodeunits: PathBuf::from(&reload[0]),
+        worker: worker(&template)?,
+        cron,
+    })
+}
+
+fn path(text: &str) -> Option<PathBuf> {
+    Some(PathBuf::from(unescape_specifiers(text))).filter(|p| p.is_absolute())
+}
+
+fn log_target(text: &str) -> Option<LogTarget> {
+    match text {
+        "null" => Some(LogTarget::Null),
+        _ => path(text.strip_prefix("append:")?).map(LogTarget::Append),
+    }
+}
+
+fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
+    let exec = unit.require("Service", "ExecStart")?;
+    let words = unescape_exec_words(exec.value)
+        .ok_or_else(|| error(unit.file, Some(exec.line), "ExecStart= cannot be read"))?;
+    let (helper, options) = words.split_first().expect("a command line has a word");
+    let options = super::command::parse_helper_options(options).map_err(|why| {
+        error(
+            unit.file,
+            Some(exec.line),
+            &format!("the helper's options: {why}"),
+        )
+    })?;
+    let mut instance_var = None;
+    let mut environment = BTreeMap::new();
+    for directive in unit.all("Service", "Environment") {
+        // The instance variable is the one whose value is the bare specifier.
+        let instance = directive
+            .value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix("=%i\""));
+        match (instance, &instance_var) {
+            (Some(name), None) => instance_var = Some(name.to_owned()),
+            _ => {
+                let (name, value) = unescape_environment(directive.value).ok_or_else(|| {
+                    error(
+                        unit.file,
+                        Some(directive.line),
+                        "Environment= cannot be read",
+                    )
+                })?;
+                environment.insert(name, value);
+            }
+        }
+    }
+    let steps = unit.value("Service", "RestartSteps", |s| s.parse().ok())?;
+    let max_delay = unit.value("Service", "RestartMaxDelaySec", parse_duration)?;
+    Ok(Worker {
+        helper: PathBuf::from(helper),
+        options,
+        working_directory: unit.required("Service", "WorkingDirectory", path)?,
+        instance_var: instance_var
+            .ok_or_else(|| error(unit.file, None, "no Environment= holds the instance"))?,
+        environment,
+        environment_file: unit.value("Service", "EnvironmentFile", path)?,
+        user: unit.get("Service", "User").map(|d| d.value.to_owned()),
+        group: unit.get("Service", "Group").map(|d| d.value.to_owned()),
+        start_limit_interval: unit.required("Unit", "StartLimitIntervalSec", parse_duration)?,
+        start_limit_burst: unit.required("Unit", "StartLimitBurst", |s| s.parse().ok())?,
+        stop_timeout: unit.required("Service", "TimeoutStopSec", parse_duration)?,
+        start_timeout: unit.required("Service", "TimeoutStartSec", parse_duration)?,
+        restart: unit.required("Service", "Restart", |s| match s {
+            "always" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        })?,
+        stop_exit_codes: unit
+            .value("Service", "RestartPreventExitStatus", |s| {
+                s.split_whitespace().map(|c| c.parse().ok()).collect()
+            })?
+            .unwrap_or_default(),
+        force_restart_status: unit
+            .value("Service", "RestartForceExitStatus", |s| s.parse().ok())?,
+        restart_delay: unit.required("Service", "RestartSec", parse_duration)?,
+        restart_steps: steps
+            .zip(max_delay)
+            .map(|(steps, max_delay)| RestartSteps { steps, max_delay }),
+        memory_max: unit.value("Service", "MemoryMax", parse_size)?,
+        standard_output: unit.value("Service", "StandardOutput", log_target)?,
+        standard_error: unit.value("Service", "StandardError", log_target)?,
+    })
+}
