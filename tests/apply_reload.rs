@@ -146,3 +146,48 @@ fn scale_persists_until_the_next_apply_which_says_it_undoes_it() {
         ["active", "active", "inactive", "inactive"]
     );
 }
+
+#[test]
+fn a_scale_whose_new_instance_cannot_start_puts_the_previous_unit_back() {
+    let api = App::new("api", 2, 3000).version("broken-from-2");
+    let (host, _) = boot_applied("apply-scale-fails", std::slice::from_ref(&api));
+    let app_unit = host.read(&format!("{UNIT_DIR}/api.service"));
+    let ids = invocation_ids(&host, &api.units());
+
+    let output = nodeunits(&host, "scale api 3");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stderr.contains("app `api`: api@2.service did not start"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot start"),
+        "journal lines shown: {stderr}"
+    );
+    assert!(
+        stderr.contains("the previous unit files are back"),
+        "{stderr}"
+    );
+    assert_eq!(
+        host.read(&format!("{UNIT_DIR}/api.service")),
+        app_unit,
+        "the app unit wants two instances again"
+    );
+    assert_eq!(
+        host.ok("systemctl show -p Wants --value api.service")
+            .trim(),
+        "api@0.service api@1.service",
+        "systemd reloaded the previous unit"
+    );
+    let three = api.clone().instances(3).units();
+    let states = active_states(&host, &three);
+    assert_eq!(states[..2], ["active", "active"]);
+    assert_ne!(states[2], "active", "the instance that failed is stopped");
+    assert_eq!(
+        invocation_ids(&host, &api.units()),
+        ids,
+        "the running instances were not touched"
+    );
+    wait_serving(&host, 3000, " broken-from-2 ");
+}

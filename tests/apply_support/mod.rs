@@ -12,10 +12,12 @@ use testhost::TestHost;
 /// inside the box at the same paths.
 pub const NODEUNITS: &str = env!("CARGO_BIN_EXE_nodeunits");
 
-/// A plain Node HTTP app, as written for PM2. `APP_VERSION=broken` cannot start.
+/// A plain Node HTTP app, as written for PM2. `APP_VERSION=broken` cannot
+/// start; `broken-from-N` cannot start as instance N or above.
 pub const APP_JS: &str = r#"const http = require('http');
 const version = process.env.APP_VERSION || 'v1';
-if (version === 'broken') {
+const brokenFrom = /^broken-from-(\d+)$/.exec(version);
+if (version === 'broken' || (brokenFrom && Number(process.env.NODE_APP_INSTANCE) >= Number(brokenFrom[1]))) {
   console.error(`version ${version} cannot start`);
   process.exit(1);
 }
