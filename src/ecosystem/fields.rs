@@ -15,6 +15,12 @@ use crate::model::Bytes;
 
 pub type Value<'i> = Spanned<DeValue<'i>>;
 
+/// What is said of a key nobody read: a message and what to do instead.
+pub enum Unread {
+    Warning(String, String),
+    Error(String, String),
+}
+
 pub struct Fields<'t, 'i> {
     table: &'t DeTable<'i>,
     read: Vec<&'t str>,
@@ -47,6 +53,22 @@ impl<'t, 'i> Fields<'t, 'i> {
             .iter()
             .filter(|(k, _)| !self.read.contains(&k.get_ref().as_ref()))
             .map(|(k, v)| (k.get_ref().as_ref(), k.span(), v))
+    }
+
+    /// Says what `judge` makes of each key not read yet, at the key.
+    pub fn report_unread(&mut self, judge: impl Fn(&str) -> Unread) {
+        let unread: Vec<(String, Range<usize>)> = self
+            .unread()
+            .map(|(key, span, _)| (key.to_owned(), span))
+            .collect();
+        for (key, span) in unread {
+            match judge(&key) {
+                Unread::Warning(message, help) => {
+                    self.diagnostics.warning(Some(span), message, help)
+                }
+                Unread::Error(message, help) => self.diagnostics.error(Some(span), message, help),
+            }
+        }
     }
 
     pub fn mark_read(&mut self, key: &'t str) {

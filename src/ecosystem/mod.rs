@@ -3,13 +3,25 @@
 //! [`settings`]. Every mistake is recorded as a [`Diagnostic`] with its place,
 //! so a file's errors are all reported at once.
 
+/// `cron_restart` → `OnCalendar=`.
 pub mod cron;
+/// Errors and warnings with their place in the file.
 pub mod diagnostic;
+/// Typed access to the keys of one table.
 mod fields;
+/// The keys an app may have; what is said of the others.
+mod keys;
+/// Options whose values are places: sockets, paths, accounts.
 mod places;
+/// PM2 options that mean nothing under systemd.
 mod pm2;
+/// The validated, typed form of the file.
 pub mod settings;
+/// Options whose values take more than one check.
+mod typed;
+/// One `[[apps]]` table → a validated app.
 mod validate;
+/// Durations, sizes and instance counts with PM2's conventions.
 pub mod values;
 
 use std::path::Path;
@@ -40,24 +52,7 @@ pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option
     let apps_value = document.get_ref().get("apps");
     let mut top = Fields::new(document.get_ref(), diagnostics);
     top.mark_read("apps");
-    let unread: Vec<(String, std::ops::Range<usize>)> = top
-        .unread()
-        .map(|(k, span, _)| (k.to_owned(), span))
-        .collect();
-    for (key, span) in unread {
-        match pm2::ignored(pm2::IGNORED_TOP_LEVEL, &key) {
-            Some(why) => top.diagnostics.warning(
-                Some(span),
-                format!("`{key}` has no meaning under systemd"),
-                why,
-            ),
-            None => top.diagnostics.error(
-                Some(span),
-                format!("unknown top-level key `{key}`"),
-                "an ecosystem file holds `[[apps]]` tables; put app options inside one",
-            ),
-        }
-    }
+    keys::unknown_top_level_keys(&mut top);
     let tables: Vec<&fields::Value> = match apps_value.map(|v| (v, v.get_ref())) {
         Some((_, DeValue::Array(items)))
             if items.iter().all(|i| i.get_ref().is_table()) && !items.is_empty() =>
@@ -89,7 +84,7 @@ pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option
         }
         let mut fields = Fields::new(entries, diagnostics);
         let app = validate::app(&mut fields, table.span(), dir);
-        validate::unknown_keys(&mut fields);
+        keys::unknown_keys(&mut fields);
         apps.extend(app);
     }
     check_collisions(&names, diagnostics);
