@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
 
-use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+
+use super::document::{Node, Table, Value as V};
 
 use super::diagnostic::Diagnostics;
 use super::values::{parse_bytes, parse_duration};
 use crate::model::Bytes;
 
-pub type Value<'i> = Spanned<DeValue<'i>>;
+pub type Value = Node;
 
 /// What is said of a key nobody read: a message and what to do instead.
 pub enum Unread {
@@ -21,14 +22,14 @@ pub enum Unread {
     Error(String, String),
 }
 
-pub struct Fields<'t, 'i> {
-    table: &'t DeTable<'i>,
+pub struct Fields<'t> {
+    table: &'t Table,
     read: Vec<&'t str>,
     pub diagnostics: &'t mut Diagnostics,
 }
 
-impl<'t, 'i> Fields<'t, 'i> {
-    pub fn new(table: &'t DeTable<'i>, diagnostics: &'t mut Diagnostics) -> Self {
+impl<'t> Fields<'t> {
+    pub fn new(table: &'t Table, diagnostics: &'t mut Diagnostics) -> Self {
         Fields {
             table,
             read: Vec::new(),
@@ -37,22 +38,22 @@ impl<'t, 'i> Fields<'t, 'i> {
     }
 
     /// The key and its value, marked as read.
-    pub fn entry(&mut self, key: &str) -> Option<(Range<usize>, &'t Value<'i>)> {
+    pub fn entry(&mut self, key: &str) -> Option<(Range<usize>, &'t Value)> {
         let (k, v) = self.table.get_key_value(key)?;
         self.read.push(k.get_ref());
         Some((k.span(), v))
     }
 
-    pub fn get(&mut self, key: &str) -> Option<&'t Value<'i>> {
+    pub fn get(&mut self, key: &str) -> Option<&'t Value> {
         self.entry(key).map(|(_, v)| v)
     }
 
     /// The keys not read yet, with their spans.
-    pub fn unread(&self) -> impl Iterator<Item = (&'t str, Range<usize>, &'t Value<'i>)> + '_ {
+    pub fn unread(&self) -> impl Iterator<Item = (&'t str, Range<usize>, &'t Value)> + '_ {
         self.table
             .iter()
-            .filter(|(k, _)| !self.read.contains(&k.get_ref().as_ref()))
-            .map(|(k, v)| (k.get_ref().as_ref(), k.span(), v))
+            .filter(|(k, _)| !self.read.contains(&k.get_ref()))
+            .map(|(k, v)| (k.get_ref(), k.span(), v))
     }
 
     /// Says what `judge` makes of each key not read yet, at the key.
@@ -86,7 +87,7 @@ impl<'t, 'i> Fields<'t, 'i> {
     pub fn string(&mut self, key: &str) -> Option<Spanned<String>> {
         let value = self.get(key)?;
         match value.get_ref() {
-            DeValue::String(s) => Some(Spanned::new(value.span(), s.to_string())),
+            V::String(s) => Some(Spanned::new(value.span(), s.to_string())),
             _ => {
                 self.wrong(key, value, "a string");
                 None
@@ -97,7 +98,7 @@ impl<'t, 'i> Fields<'t, 'i> {
     pub fn bool(&mut self, key: &str) -> Option<bool> {
         let value = self.get(key)?;
         match value.get_ref() {
-            DeValue::Boolean(b) => Some(*b),
+            V::Boolean(b) => Some(*b),
             _ => {
                 self.wrong(key, value, "true or false");
                 None
@@ -120,7 +121,7 @@ impl<'t, 'i> Fields<'t, 'i> {
     pub fn duration(&mut self, key: &str) -> Option<Spanned<Duration>> {
         let value = self.get(key)?;
         let parsed = match value.get_ref() {
-            DeValue::String(s) => parse_duration(s),
+            V::String(s) => parse_duration(s),
             _ => integer(value)
                 .and_then(|n| u64::try_from(n).ok())
                 .map(Duration::from_millis),
@@ -139,7 +140,7 @@ impl<'t, 'i> Fields<'t, 'i> {
     pub fn bytes(&mut self, key: &str) -> Option<Bytes> {
         let value = self.get(key)?;
         let parsed = match value.get_ref() {
-            DeValue::String(s) => parse_bytes(s),
+            V::String(s) => parse_bytes(s),
             _ => integer(value)
                 .and_then(|n| u64::try_from(n).ok())
                 .map(Bytes),
@@ -161,8 +162,8 @@ impl<'t, 'i> Fields<'t, 'i> {
     pub fn words(&mut self, key: &str) -> Option<Vec<String>> {
         let value = self.get(key)?;
         match value.get_ref() {
-            DeValue::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
-            DeValue::Array(items) => {
+            V::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+            V::Array(items) => {
                 let words: Option<Vec<String>> = items
                     .iter()
                     .map(|item| item.get_ref().as_str().map(str::to_owned))
@@ -191,7 +192,7 @@ impl<'t, 'i> Fields<'t, 'i> {
             return None;
         };
         let mut env = BTreeMap::new();
-        for (name, value) in table {
+        for (name, value) in table.iter() {
             if !is_variable_name(name.get_ref()) {
                 self.diagnostics.error(
                     Some(name.span()),
@@ -204,12 +205,10 @@ impl<'t, 'i> Fields<'t, 'i> {
                 continue;
             }
             let text = match value.get_ref() {
-                DeValue::String(s) => s.to_string(),
-                DeValue::Integer(i) => {
-                    integer(value).map_or_else(|| i.as_str().to_owned(), |n| n.to_string())
-                }
-                DeValue::Float(f) => f.as_str().to_owned(),
-                DeValue::Boolean(b) => b.to_string(),
+                V::String(s) => s.to_string(),
+                V::Integer(n) => n.to_string(),
+                V::Float(f) => f.clone(),
+                V::Boolean(b) => b.to_string(),
                 _ => {
                     self.diagnostics.error(
                         Some(value.span()),
@@ -236,12 +235,12 @@ impl<'t, 'i> Fields<'t, 'i> {
     }
 }
 
-/// The integer value, whatever radix it was written in.
+/// The value as a whole number.
 pub fn integer(value: &Value) -> Option<i64> {
-    let DeValue::Integer(i) = value.get_ref() else {
-        return None;
-    };
-    i64::from_str_radix(i.as_str(), i.radix()).ok()
+    match value.get_ref() {
+        V::Integer(n) => Some(*n),
+        _ => None,
+    }
 }
 
 pub fn is_variable_name(name: &str) -> bool {

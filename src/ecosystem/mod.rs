@@ -7,8 +7,12 @@
 pub mod cron;
 /// Errors and warnings with their place in the file.
 pub mod diagnostic;
+/// An ecosystem file as a tree of values with their places, whatever its format.
+pub mod document;
 /// Typed access to the keys of one table.
 mod fields;
+/// Each format read into a document.
+mod formats;
 /// The keys an app may have; what is said of the others.
 mod keys;
 /// Options whose values are places: sockets, paths, accounts.
@@ -26,8 +30,6 @@ pub mod values;
 
 use std::path::Path;
 
-use toml::de::{DeTable, DeValue};
-
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 use fields::Fields;
 pub use settings::{App, Ecosystem};
@@ -37,24 +39,32 @@ pub use settings::{App, Ecosystem};
 /// Apps with errors are left out, and the errors recorded in `diagnostics`;
 /// `None` when the file has no apps to go on with.
 pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option<Ecosystem> {
+    let document = formats::toml(source, diagnostics)?;
+    validate_document(path, &document, diagnostics)
+}
+
+/// Validates a document read from the ecosystem file at `path`, whatever
+/// its format.
+pub fn validate_document(
+    path: &Path,
+    document: &document::Node,
+    diagnostics: &mut Diagnostics,
+) -> Option<Ecosystem> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    let (document, syntax_errors) = DeTable::parse_recoverable(source);
-    for error in &syntax_errors {
+    let Some(top_table) = document.get_ref().as_table() else {
         diagnostics.error(
-            error.span(),
-            format!("this is not valid TOML: {}", error.message().trim_end()),
-            "see https://toml.io for the syntax",
+            Some(document.span()),
+            "an ecosystem file holds a table with `apps`",
+            "add an `[[apps]]` table with at least `name` and `script`",
         );
-    }
-    if !syntax_errors.is_empty() {
         return None;
-    }
-    let apps_value = document.get_ref().get("apps");
-    let mut top = Fields::new(document.get_ref(), diagnostics);
+    };
+    let apps_value = top_table.get("apps");
+    let mut top = Fields::new(top_table, diagnostics);
     top.mark_read("apps");
     keys::unknown_top_level_keys(&mut top);
     let tables: Vec<&fields::Value> = match apps_value.map(|v| (v, v.get_ref())) {
-        Some((_, DeValue::Array(items)))
+        Some((_, document::Value::Array(items)))
             if items.iter().all(|i| i.get_ref().is_table()) && !items.is_empty() =>
         {
             items.iter().collect()
@@ -76,7 +86,7 @@ pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option
     let mut apps = Vec::new();
     let mut names = Vec::new();
     for table in tables {
-        let DeValue::Table(entries) = table.get_ref() else {
+        let Some(entries) = table.get_ref().as_table() else {
             continue;
         };
         if let Some(name) = entries.get("name") {

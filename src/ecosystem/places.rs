@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use toml::de::DeValue;
+use super::document::Value as V;
 use toml::Spanned;
 
 use super::fields::{integer, Fields, Value};
@@ -14,7 +14,7 @@ pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
         return Vec::new();
     };
     let items: Vec<&Value> = match value.get_ref() {
-        DeValue::Array(items) => items.iter().collect(),
+        V::Array(items) => items.iter().collect(),
         _ => vec![value],
     };
     let mut listen = Vec::new();
@@ -37,14 +37,14 @@ pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
 fn listen_entry(item: &Value, dir: &Path) -> Option<Listen> {
     let port = |n: i64| u16::try_from(n).ok().filter(|&p| p > 0);
     match item.get_ref() {
-        DeValue::Integer(_) => integer(item)
+        V::Integer(_) => integer(item)
             .and_then(port)
             .map(|p| Listen::Tcp(p.to_string())),
-        DeValue::String(s) if s.starts_with('/') || s.starts_with("./") || s.starts_with("../") => {
+        V::String(s) if s.starts_with('/') || s.starts_with("./") || s.starts_with("../") => {
             (!s.chars().any(char::is_control))
-                .then(|| Listen::Unix(normalize(&dir.join(s.as_ref()))))
+                .then(|| Listen::Unix(normalize(&dir.join(s.as_str()))))
         }
-        DeValue::String(s) => match s.parse::<i64>() {
+        V::String(s) => match s.parse::<i64>() {
             Ok(n) => port(n).map(|p| Listen::Tcp(p.to_string())),
             Err(_) => s
                 .parse::<SocketAddr>()
@@ -74,7 +74,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
     let value = fields.get(key)?;
     let text = match value.get_ref() {
-        DeValue::String(s) => Some(s.to_string()),
+        V::String(s) => Some(s.to_string()),
         _ => integer(value)
             .filter(|n| (0..i64::from(u32::MAX)).contains(n))
             .map(|n| n.to_string()),

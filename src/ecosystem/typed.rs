@@ -1,7 +1,7 @@
 //! The options whose values take more than one check: aliases, instance
 //! counts, profiles, variable names, exit statuses, timeouts.
 
-use toml::de::DeValue;
+use super::document::Value as V;
 use toml::Spanned;
 
 use super::fields::{integer, is_variable_name, Fields, Value};
@@ -51,8 +51,8 @@ pub(super) fn aliased(
 pub(super) fn instances(fields: &mut Fields) -> Option<Instances> {
     let value = fields.get("instances")?;
     let number = match value.get_ref() {
-        DeValue::String(s) if s == "max" => return Some(Instances::Max),
-        DeValue::String(s) => s.trim().parse().ok(),
+        V::String(s) if s == "max" => return Some(Instances::Max),
+        V::String(s) => s.trim().parse().ok(),
         _ => integer(value),
     };
     let parsed = number.and_then(Instances::parse);
@@ -126,7 +126,7 @@ pub(super) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
         return Vec::new();
     };
     let items: Vec<&Value> = match value.get_ref() {
-        DeValue::Array(items) => items.iter().collect(),
+        V::Array(items) => items.iter().collect(),
         _ => vec![value],
     };
     let mut codes = Vec::new();
