@@ -197,10 +197,11 @@ mod tests {
         let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
         let mut workers = 0;
         for case in std::fs::read_dir(&golden).unwrap().flatten() {
-            if !case.path().is_dir() {
+            let expected = case.path().join("expected");
+            if !expected.is_dir() {
                 continue;
             }
-            for file in std::fs::read_dir(case.path()).unwrap().flatten() {
+            for file in std::fs::read_dir(&expected).unwrap().flatten() {
                 let name = file.file_name().into_string().unwrap();
                 let Some(app) = name.strip_suffix("@.service") else {
                     continue;
@@ -221,7 +222,7 @@ mod tests {
                 let Ok(Request::Run(options)) = parse(args) else {
                     panic!("{}: {exec}", file.path().display())
                 };
-                let socket = std::fs::read_to_string(case.path().join(format!("{app}.socket")));
+                let socket = std::fs::read_to_string(expected.join(format!("{app}.socket")));
                 let streams: Vec<String> = socket
                     .unwrap_or_default()
                     .lines()
