@@ -1,11 +1,14 @@
-//! Golden tests: each `tests/golden/<case>/` holds an `ecosystem.toml`, an
-//! optional `options.toml` (the render options and machine facts), the unit
-//! files it must compile into, and `warnings.txt` when it warns. Outputs are
-//! compared exactly, after the absolute path of `tests/golden` is replaced
-//! by `/golden`, and each is checked with `systemd-analyze verify`.
+//! Golden tests: each `tests/golden/<case>/` is a directory with an `input/`
+//! and an `expected/`, as in `tests/golden/README.md`. `input/` holds the
+//! `ecosystem.toml` and an optional `options.toml` (the render options and
+//! machine facts); `expected/` holds every file the case must produce: its
+//! unit files, and `warnings.txt` when it warns. The set of files produced
+//! must be the set in `expected/`, each the same byte for byte after the
+//! absolute path of `tests/golden` is replaced by `/golden`; each unit is
+//! also checked with `systemd-analyze verify`.
 //!
-//! Re-bless after an intended change: `BLESS=1 cargo test --test golden`,
-//! then review the diff.
+//! Re-bless after an intended change: `BLESS=1 cargo test --test golden`
+//! rewrites every `expected/` whole; then review the diff.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -17,7 +20,6 @@ mod cli;
 
 use nodeunits::units::{compile, installed_systemd_version, CompileOptions, Facts, Mode, Rendered};
 
-const UNIT_SUFFIXES: &[&str] = &[".service", ".socket", ".timer"];
 const PLACEHOLDER: &str = "/golden";
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -36,19 +38,37 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
-fn cases() -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("tests/golden")
+/// The case directories under `dir`: those with an `input/` (not, say,
+/// `tests/golden/bin`, the stand-in executables), sorted.
+fn case_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.join("ecosystem.toml").is_file())
+        .filter(|path| path.join("input").is_dir())
         .collect();
     cases.sort();
-    assert!(!cases.is_empty(), "no golden cases found");
+    assert!(!cases.is_empty(), "no cases found in {}", dir.display());
     cases
 }
 
+fn cases() -> Vec<PathBuf> {
+    case_dirs(&golden_dir())
+}
+
+fn case_name(case: &Path) -> String {
+    case.file_name()
+        .expect("case name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The ecosystem file of a golden case.
+fn ecosystem(case: &Path) -> PathBuf {
+    case.join("input/ecosystem.toml")
+}
+
 fn options(case: &Path) -> CompileOptions {
-    let file = case.join("options.toml");
+    let file = case.join("input/options.toml");
     let case_options: CaseOptions = match std::fs::read_to_string(&file) {
         Ok(text) => toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
         Err(_) => CaseOptions::default(),
@@ -75,17 +95,52 @@ fn normalize(text: &str) -> String {
     text.replace(&golden_dir().to_string_lossy().into_owned(), PLACEHOLDER)
 }
 
-/// The expected files of a case: its unit files, and `warnings.txt`.
-fn expected_files(case: &Path) -> BTreeMap<String, String> {
-    std::fs::read_dir(case)
-        .expect("case dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|name| name == "warnings.txt" || UNIT_SUFFIXES.iter().any(|s| name.ends_with(s)))
-        .map(|name| {
-            let text = std::fs::read_to_string(case.join(&name)).expect("read expected");
+/// Every file of `dir` by name, or none when it does not exist.
+fn read_files(dir: &Path) -> BTreeMap<String, String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return BTreeMap::new();
+    };
+    entries
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            assert!(path.is_file(), "{}: not a file", path.display());
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             (name, text)
         })
         .collect()
+}
+
+/// Compares what a case produced with its `expected/` directory, file set
+/// and contents, and says how they differ; with `bless`, rewrites
+/// `expected/` whole to what was produced instead.
+fn check_expected(
+    case: &Path,
+    actual: &BTreeMap<String, String>,
+    bless: bool,
+) -> Result<(), String> {
+    let dir = case.join("expected");
+    let expected = read_files(&dir);
+    if bless {
+        // File by file, so that a test reading `expected/` meanwhile never
+        // misses a file that stays.
+        std::fs::create_dir_all(&dir).expect("create expected/");
+        for stale in expected.keys().filter(|name| !actual.contains_key(*name)) {
+            std::fs::remove_file(dir.join(stale)).expect("remove a stale file");
+        }
+        for (name, text) in actual {
+            if expected.get(name) != Some(text) {
+                std::fs::write(dir.join(name), text).expect("bless");
+            }
+        }
+        return Ok(());
+    }
+    if &expected == actual {
+        Ok(())
+    } else {
+        Err(describe_difference(&expected, actual))
+    }
 }
 
 fn actual_files(rendered: &Rendered) -> BTreeMap<String, String> {
@@ -109,20 +164,10 @@ fn golden_cases_render_exactly() {
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     for case in cases() {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let rendered = compile(&case.join("ecosystem.toml"), &options(&case))
-            .unwrap_or_else(|err| panic!("case {name} does not compile:\n{err}"));
-        let actual = actual_files(&rendered);
-        let expected = expected_files(&case);
-        if bless {
-            for stale in expected.keys().filter(|k| !actual.contains_key(*k)) {
-                std::fs::remove_file(case.join(stale)).expect("remove stale");
-            }
-            for (file, text) in &actual {
-                std::fs::write(case.join(file), text).expect("bless");
-            }
-        } else if actual != expected {
-            failures.push(describe_difference(&name, &expected, &actual));
+        let rendered = compile(&ecosystem(&case), &options(&case))
+            .unwrap_or_else(|err| panic!("case {} does not compile:\n{err}", case_name(&case)));
+        if let Err(difference) = check_expected(&case, &actual_files(&rendered), bless) {
+            failures.push(format!("case {}:\n{difference}", case_name(&case)));
         }
     }
     assert!(
@@ -133,11 +178,10 @@ fn golden_cases_render_exactly() {
 }
 
 fn describe_difference(
-    case: &str,
     expected: &BTreeMap<String, String>,
     actual: &BTreeMap<String, String>,
 ) -> String {
-    let mut out = format!("case {case}:\n");
+    let mut out = String::new();
     for name in expected
         .keys()
         .chain(actual.keys())
@@ -147,12 +191,17 @@ fn describe_difference(
         if e == a {
             continue;
         }
+        let status = match (e, a) {
+            (None, _) => " (produced, but not in expected/)",
+            (_, None) => " (in expected/, but not produced)",
+            _ => "",
+        };
         let diff = similar::TextDiff::from_lines(
             e.map_or("", String::as_str),
             a.map_or("", String::as_str),
         );
         out.push_str(&format!(
-            "--- expected {name}\n+++ actual {name}\n{}",
+            "{name}{status}\n--- expected/{name}\n+++ actual {name}\n{}",
             diff.unified_diff().context_radius(2)
         ));
     }
@@ -178,10 +227,10 @@ const NEWER_DIRECTIVES: &[&str] = &["RestartSteps", "RestartMaxDelaySec"];
 fn golden_cases_pass_systemd_analyze_verify() {
     let mut failures = Vec::new();
     for case in cases() {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let name = case_name(&case);
         let options = options(&case);
-        let rendered = compile(&case.join("ecosystem.toml"), &options)
-            .unwrap_or_else(|err| panic!("{name}:\n{err}"));
+        let rendered =
+            compile(&ecosystem(&case), &options).unwrap_or_else(|err| panic!("{name}:\n{err}"));
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("golden-verify-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -265,7 +314,7 @@ fn hostile_values_add_no_directive() {
         "WantedBy",
     ];
     let case = golden_dir().join("hostile");
-    let rendered = compile(&case.join("ecosystem.toml"), &options(&case)).expect("compiles");
+    let rendered = compile(&ecosystem(&case), &options(&case)).expect("compiles");
     for file in rendered.apps.iter().flat_map(|a| &a.files) {
         for line in file.contents.lines() {
             let known = line.is_empty()

@@ -26,7 +26,7 @@ fn hostile_values_reach_the_app_exactly_as_written() {
     let host = TestHost::boot("hostile");
     let ecosystem = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/hostile/ecosystem.toml"
+        "/tests/golden/hostile/input/ecosystem.toml"
     ))
     .expect("the hostile golden case");
     host.write(&format!("{DIR}/ecosystem.toml"), ecosystem);

@@ -1,29 +1,28 @@
 //! The golden cases through the real binary: error reports, and the two
 //! ways `render` hands out units.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 
-use super::{golden_dir, normalize};
+use super::{case_dirs, case_name, check_expected, golden_dir, normalize};
 
-/// Error goldens: each `tests/errors/<case>.toml` is run through the real
-/// binary (`nodeunits check FILE`, or the command of a first line
-/// `# run: COMMAND ARGS`), which must exit 1 with exactly `<case>.stderr`.
+/// Error goldens: each `tests/errors/<case>/` holds `input/<case>.toml`,
+/// run through the real binary from `input/` (`nodeunits check <case>.toml`,
+/// or the command of a first line `# run: COMMAND ARGS`), which must exit 1,
+/// print nothing on stdout, and on stderr exactly `expected/stderr`, the
+/// only file of `expected/`.
 #[test]
 fn error_cases_report_exactly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors");
     let bless = std::env::var_os("BLESS").is_some();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/errors")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty(), "no error cases found");
     let mut failures = Vec::new();
-    for case in cases {
-        let file = case.file_name().unwrap().to_string_lossy().into_owned();
-        let source = std::fs::read_to_string(&case).expect("read case");
+    for case in case_dirs(&dir) {
+        let name = case_name(&case);
+        let input = case.join("input");
+        let file = format!("{name}.toml");
+        let source = std::fs::read_to_string(input.join(&file))
+            .unwrap_or_else(|e| panic!("case {name}: input/{file}: {e}"));
         let command = source
             .lines()
             .next()
@@ -32,24 +31,20 @@ fn error_cases_report_exactly() {
         let output = Command::new(env!("CARGO_BIN_EXE_nodeunits"))
             .args(command.split_whitespace())
             .arg(&file)
-            .current_dir(&dir)
+            .current_dir(&input)
             // The same commands on every machine: node, systemctl, ... stand-ins.
             .env("PATH", golden_dir().join("bin"))
             .output()
             .expect("run nodeunits");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let expected_path = case.with_extension("stderr");
-        if bless {
-            std::fs::write(&expected_path, &stderr).expect("bless");
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if output.status.code() != Some(1) || stderr != expected || !output.stdout.is_empty() {
-            let diff = similar::TextDiff::from_lines(&expected, &stderr);
+        let actual = BTreeMap::from([("stderr".to_owned(), stderr)]);
+        let compared = check_expected(&case, &actual, bless);
+        if output.status.code() != Some(1) || !output.stdout.is_empty() || compared.is_err() {
             failures.push(format!(
-                "case {file}: exit {:?}, stdout {:?}\n{}",
+                "case {name}: exit {:?}, stdout {:?}\n{}",
                 output.status.code(),
                 String::from_utf8_lossy(&output.stdout),
-                diff.unified_diff().context_radius(2)
+                compared.err().unwrap_or_default()
             ));
         }
     }
@@ -65,7 +60,7 @@ fn run_render(args: &[&str]) -> std::process::Output {
         .arg(&bin)
         .arg("--system")
         .env("PATH", &bin)
-        .current_dir(golden_dir().join("port-only"))
+        .current_dir(golden_dir().join("port-only/input"))
         .output()
         .expect("run nodeunits render")
 }
@@ -80,11 +75,11 @@ fn render_prints_each_unit_under_its_name() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = normalize(&String::from_utf8_lossy(&output.stdout));
-    let case = golden_dir().join("port-only");
+    let golden = golden_dir().join("port-only/expected");
     let mut expected = String::new();
     for name in ["site.socket", "site@.service", "site.service"] {
         let separator = if expected.is_empty() { "" } else { "\n" };
-        let contents = std::fs::read_to_string(case.join(name)).expect("golden");
+        let contents = std::fs::read_to_string(golden.join(name)).expect("golden");
         expected.push_str(&format!("{separator}# --- {name} ---\n{contents}"));
     }
     assert_eq!(stdout, expected);
@@ -103,7 +98,7 @@ fn render_out_writes_the_unit_files() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(output.stdout.is_empty());
-    let case = golden_dir().join("port-only");
+    let golden = golden_dir().join("port-only/expected");
     let mut written: Vec<String> = std::fs::read_dir(&out)
         .expect("out dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -114,7 +109,7 @@ fn render_out_writes_the_unit_files() {
         let contents = std::fs::read_to_string(out.join(name)).expect("written");
         assert_eq!(
             normalize(&contents),
-            std::fs::read_to_string(case.join(name)).expect("golden"),
+            std::fs::read_to_string(golden.join(name)).expect("golden"),
             "{name}"
         );
     }
