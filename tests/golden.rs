@@ -18,7 +18,11 @@ use std::process::Command;
 #[path = "golden/cli.rs"]
 mod cli;
 
-use nodeunits::units::{compile, installed_systemd_version, CompileOptions, Facts, Mode, Rendered};
+use nodeunits::model::Scope;
+use nodeunits::units::read::read_app;
+use nodeunits::units::{
+    compile, installed_systemd_version, CompileOptions, Facts, Rendered, RenderedApp,
+};
 
 const PLACEHOLDER: &str = "/golden";
 
@@ -79,9 +83,9 @@ fn options(case: &Path) -> CompileOptions {
         bin_dir: bin.clone(),
         systemd_version: case_options.systemd.unwrap_or(252),
         mode: if case_options.user {
-            Mode::User
+            Scope::User
         } else {
-            Mode::System
+            Scope::System
         },
         facts: Facts {
             cpus: NonZeroU32::new(case_options.cpus.unwrap_or(4)).expect("cpus > 0"),
@@ -208,6 +212,53 @@ fn describe_difference(
     out
 }
 
+/// The installed units read back: for every golden case, reading the
+/// rendered files gives back the model they were rendered from, and
+/// rendering that model again gives back the same files, also once scaled.
+#[test]
+fn rendered_units_read_back_into_the_same_model() {
+    let mut apps = 0;
+    for case in cases() {
+        let name = case_name(&case);
+        let rendered = compile(&ecosystem(&case), &options(&case))
+            .unwrap_or_else(|err| panic!("case {name} does not compile:\n{err}"));
+        for app in &rendered.apps {
+            let files: BTreeMap<String, String> = app
+                .files
+                .iter()
+                .map(|file| (file.name.clone(), file.contents.clone()))
+                .collect();
+            let read = read_app(&app.units.name, &files)
+                .unwrap_or_else(|err| panic!("case {name}: {err}"));
+            assert_eq!(read, app.units, "case {name}: app {}", app.units.name);
+            let again = RenderedApp::new(read.clone()).expect("renders");
+            assert_eq!(
+                again.files, app.files,
+                "case {name}: app {}",
+                app.units.name
+            );
+
+            let mut scaled = read;
+            scaled.instances += 3;
+            scaled.scaled = true;
+            let files: BTreeMap<String, String> = RenderedApp::new(scaled.clone())
+                .expect("renders")
+                .files
+                .into_iter()
+                .map(|file| (file.name, file.contents))
+                .collect();
+            assert_eq!(
+                read_app(&scaled.name, &files).as_ref(),
+                Ok(&scaled),
+                "case {name}: app {} scaled",
+                scaled.name
+            );
+            apps += 1;
+        }
+    }
+    assert!(apps >= 20, "only {apps} apps in the golden cases");
+}
+
 /// What systemd 252 prints for a setting it does not take; it still exits 0.
 const VERIFY_COMPLAINTS: &[&str] = &[
     "Unknown key",
@@ -243,7 +294,7 @@ fn golden_cases_pass_systemd_analyze_verify() {
             }
         }
         let mut verify = Command::new("systemd-analyze");
-        if options.mode == Mode::User {
+        if options.mode == Scope::User {
             // The user manager wants its runtime directory.
             verify.arg("--user").env("XDG_RUNTIME_DIR", &dir);
         }

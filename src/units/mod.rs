@@ -23,8 +23,6 @@ use std::path::{Path, PathBuf};
 
 use crate::ecosystem::{self, Diagnostics, Severity};
 pub use crate::model::AppUnits;
-/// Kept for callers that name the manager a compilation targets.
-pub use crate::model::Scope as Mode;
 pub use facts::{installed_systemd_version, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION};
 
 /// One generated unit file.
