@@ -176,34 +176,6 @@ fn man_directory_holds_no_page_for_a_removed_subcommand() {
     );
 }
 
-/// The names in a Rust source's string table: the first string literal after
-/// each `(` (tuples) or every one (a plain list), between `from` and `to`.
-fn names_in_table(source: &str, from: &str, to: &str, first_of_tuple: bool) -> Vec<String> {
-    let start = source
-        .find(from)
-        .unwrap_or_else(|| panic!("{from} not found"));
-    let end = start
-        + source[start..]
-            .find(to)
-            .unwrap_or_else(|| panic!("{to} not found"));
-    let mut names = Vec::new();
-    let mut rest = &source[start + from.len()..end];
-    let opener = if first_of_tuple { "(" } else { "\"" };
-    while let Some(at) = rest.find(opener) {
-        rest = rest[at + 1..].trim_start();
-        if first_of_tuple {
-            let Some(quoted) = rest.strip_prefix('"') else {
-                continue;
-            };
-            rest = quoted;
-        }
-        let close = rest.find('"').expect("a closing quote");
-        names.push(rest[..close].to_owned());
-        rest = &rest[close + 1..];
-    }
-    names
-}
-
 /// Every word set in bold by a `.B`, `.BR` or `.BI` line of a page.
 fn bold_words(page: &str) -> Vec<&str> {
     page.lines()
@@ -217,26 +189,11 @@ fn ecosystem_page_documents_every_option_the_compiler_knows() {
     let read = |path: &str| fs::read_to_string(repo_root().join(path)).unwrap();
     let page = read("man/ecosystem.toml.5");
     let documented = bold_words(&page);
-    let options = names_in_table(
-        &read("src/ecosystem/validate.rs"),
-        "OPTIONS: &[&str] = &[",
-        "];",
-        false,
-    );
-    let ignored = names_in_table(
-        &read("src/ecosystem/pm2.rs"),
-        "IGNORED_APP_OPTIONS",
-        "IGNORED_TOP_LEVEL",
-        true,
-    );
-    assert!(
-        options.len() > 30 && ignored.len() > 10,
-        "the option tables moved? {options:?} {ignored:?}"
-    );
-    let missing: Vec<&String> = options
+    let options = nodeunits::ecosystem::keys::every_option();
+    assert!(options.len() > 40, "too few options: {options:?}");
+    let missing: Vec<&&str> = options
         .iter()
-        .chain(&ignored)
-        .filter(|name| !documented.contains(&name.as_str()))
+        .filter(|name| !documented.contains(name))
         .collect();
     assert!(
         missing.is_empty(),

@@ -50,6 +50,16 @@ pub const OPTIONS: &[&str] = &[
     "autostart",
 ];
 
+/// Every key an app may have, supported or ignored: what `man 5
+/// ecosystem.toml` documents.
+pub fn every_option() -> Vec<&'static str> {
+    OPTIONS
+        .iter()
+        .copied()
+        .chain(pm2::IGNORED_APP_OPTIONS.iter().map(|(key, _)| *key))
+        .collect()
+}
+
 /// Reports the keys of an app that no option read.
 pub fn unknown_keys(fields: &mut Fields) {
     fields.report_unread(|key| match pm2::ignored(pm2::IGNORED_APP_OPTIONS, key) {

@@ -14,7 +14,7 @@ mod fields;
 /// Each format read into a document.
 mod formats;
 /// The keys an app may have; what is said of the others.
-mod keys;
+pub mod keys;
 /// Options whose values are places: sockets, paths, accounts.
 mod places;
 /// PM2 options that mean nothing under systemd.
