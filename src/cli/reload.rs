@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context;
+
 use super::apply::{connect, lock_apps, target};
 use super::args::{CompileArgs, ManagerArgs};
 use crate::model::AppName;
@@ -102,7 +104,8 @@ fn not_loaded(app: &AppName, scope: Scope) -> String {
     )
 }
 
-fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
+/// Whether the service manager has loaded the app unit of `app`.
+pub(super) fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
     Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
 }
 
@@ -117,8 +120,7 @@ pub(super) fn instances_of(systemd: &Systemd, app: &AppName) -> anyhow::Result<V
 }
 
 /// The apps nodeunits installed in the unit directory.
-fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
-    use anyhow::Context;
+pub(super) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
     let installed = units
         .read()
         .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
