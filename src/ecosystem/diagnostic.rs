@@ -100,15 +100,17 @@ pub fn render(diagnostic: &Diagnostic, path: &Path, source: &str) -> String {
     let mut out = format!("{label}: {}\n", diagnostic.message);
     match &diagnostic.span {
         Some(span) => {
-            let start = span.start.min(source.len());
+            let start = char_boundary(source, span.start);
             let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
             let line_end = source[start..]
                 .find('\n')
                 .map_or(source.len(), |i| start + i);
             let line = source[line_start..line_end].trim_end_matches('\r');
+            // A span from inside the `\r\n` that ends the line is shown at its end.
+            let start = start.min(line_start + line.len());
             let line_no = source[..line_start].matches('\n').count() + 1;
             let column = source[line_start..start].chars().count() + 1;
-            let end = span.end.clamp(start, line_start + line.len());
+            let end = char_boundary(source, span.end).clamp(start, line_start + line.len());
             let width = source[start..end].chars().count().max(1);
             let gutter = " ".repeat(line_no.to_string().len());
             let pad: String = source[line_start..start]
@@ -133,6 +135,16 @@ pub fn render(diagnostic: &Diagnostic, path: &Path, source: &str) -> String {
     out
 }
 
+/// `offset` within `source`, moved back to the start of the character it
+/// falls in: a span may end past the text or inside a character.
+fn char_boundary(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +163,47 @@ mod tests {
             render(&diagnostic, Path::new("eco.toml"), source),
             "error: bad\n --> eco.toml:3:13\n  |\n3 | instances = \"lots\"\n  |             ^^^^^^\n  = allowed: numbers\n"
         );
+    }
+
+    fn place(source: &str, span: Range<usize>) -> String {
+        let diagnostic = Diagnostic {
+            severity: Severity::Error,
+            span: Some(span),
+            message: "bad".into(),
+            help: None,
+        };
+        let shown = render(&diagnostic, Path::new("eco.toml"), source);
+        shown.lines().skip(1).collect::<Vec<_>>().join("\n")
+    }
+
+    /// The TOML parser's errors for an unterminated string on a CRLF line:
+    /// one at the `\r`, one at the `\n`.
+    #[test]
+    fn a_span_in_a_crlf_line_end_is_shown_at_the_end_of_the_line() {
+        let source = "[[apps]]\nname = \"api\r\nscript = \"a.js\"\r\n";
+        let end_of_line = " --> eco.toml:2:12\n  |\n2 | name = \"api\n  |            ^";
+        let cr = source.find('\r').unwrap();
+        for span in [cr..cr + 1, cr + 1..cr + 2, cr + 1..cr + 1, cr + 1..cr] {
+            assert_eq!(place(source, span), end_of_line);
+        }
+    }
+
+    #[test]
+    #[allow(clippy::reversed_empty_ranges)] // A span that ends before it starts.
+    fn spans_inside_a_character_or_past_the_text_are_shown_on_its_line() {
+        let source = "\u{feff}name = \"é\"\0";
+        assert_eq!(
+            place(source, 1..13),
+            " --> eco.toml:1:1\n  |\n1 | \u{feff}name = \"é\"\0\n  | ^^^^^^^^^^"
+        );
+        assert_eq!(
+            place(source, 12..12),
+            " --> eco.toml:1:10\n  |\n1 | \u{feff}name = \"é\"\0\n  |          ^"
+        );
+        assert_eq!(
+            place(source, 99..100),
+            " --> eco.toml:1:13\n  |\n1 | \u{feff}name = \"é\"\0\n  |             ^"
+        );
+        assert_eq!(place("", 3..1), " --> eco.toml:1:1\n  |\n1 | \n  | ^");
     }
 }
