@@ -16,6 +16,14 @@ use crate::model::Bytes;
 
 pub type Value = Node;
 
+/// The longest duration an option takes: the units multiply durations (by
+/// the instances, by the restarts) into systemd's, which must stay numbers
+/// systemd and `units::read` read.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+/// The most bytes a size takes: a memory limit is raised by half for
+/// `MemoryMax=`, which must stay a number.
+const MAX_BYTES: Bytes = Bytes(1 << 50);
+
 /// What is said of a key nobody read: a message and what to do instead.
 pub enum Unread {
     Warning(String, String),
@@ -133,6 +141,10 @@ impl<'t> Fields<'t> {
                 "milliseconds as a number (5000), or a string with units: \"8s\", \"500ms\", \"2min\", \"1h\"",
             );
         }
+        if parsed.is_some_and(|d| d > MAX_DURATION) {
+            self.wrong(key, value, "at most a year, \"365d\"");
+            return None;
+        }
         parsed.map(|d| Spanned::new(value.span(), d))
     }
 
@@ -146,6 +158,10 @@ impl<'t> Fields<'t> {
                 .map(Bytes),
         };
         match parsed.filter(|b| b.0 > 0) {
+            Some(b) if b > MAX_BYTES => {
+                self.wrong(key, value, "at most 1024T");
+                None
+            }
             Some(b) => Some(b),
             None => {
                 self.wrong(

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::fields::{integer, is_variable_name, Fields, Value};
 use super::values::Instances;
+use crate::model::defaults::MAX_INSTANCES;
 
 /// A namespace is written as is into `X-Nodeunits-Namespace=`, which
 /// systemd does not unescape: it takes the characters of an app name.
@@ -58,6 +59,14 @@ pub(super) fn instances(fields: &mut Fields) -> Option<Instances> {
     let parsed = number.and_then(Instances::parse);
     if parsed.is_none() {
         fields.wrong("instances", value, "a number of workers (4), \"max\" or 0 for one per CPU, or a negative number for the CPU count minus that many (at least 1)");
+    }
+    if matches!(parsed, Some(Instances::Count(n)) if n.get() > MAX_INSTANCES) {
+        fields.wrong(
+            "instances",
+            value,
+            &format!("at most {MAX_INSTANCES} workers"),
+        );
+        return None;
     }
     parsed
 }

@@ -13,5 +13,8 @@ pub const EXIT_CONFIG: u8 = 78;
 pub const KILL_TIMEOUT: Duration = Duration::from_millis(1600);
 /// PM2's: `exp_backoff_restart_delay` grows by 1.5 up to 15 s.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
+/// The most workers an app may have: each is a unit for systemd to track,
+/// all named on the app unit's one `Wants=` line.
+pub const MAX_INSTANCES: u32 = 1024;
 /// The variable holding the instance number, as in PM2.
 pub const INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
