@@ -220,9 +220,10 @@ fn log_target(text: &str) -> Option<LogTarget> {
 
 fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
     let exec = unit.require("Service", "ExecStart")?;
-    let words = unescape_exec_words(exec.value)
+    let words = unescape_exec_words(exec.value).unwrap_or_default();
+    let (helper, options) = words
+        .split_first()
         .ok_or_else(|| error(unit.file, Some(exec.line), "ExecStart= cannot be read"))?;
-    let (helper, options) = words.split_first().expect("a command line has a word");
     let options = super::command::parse_helper_options(options).map_err(|why| {
         error(
             unit.file,
