@@ -111,7 +111,11 @@ pub const APP_START_SLACK: Duration = Duration::from_secs(30);
 
 impl AppUnits {
     /// `TimeoutStartSec=` of the app unit, which waits for every instance.
+    /// Saturates: units read back from an edited file may hold any values.
     pub fn app_start_timeout(&self) -> Duration {
-        (self.worker.stop_timeout + self.worker.start_timeout) * self.instances + APP_START_SLACK
+        let worker = &self.worker;
+        let one = worker.stop_timeout.saturating_add(worker.start_timeout);
+        one.saturating_mul(self.instances)
+            .saturating_add(APP_START_SLACK)
     }
 }
