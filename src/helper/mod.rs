@@ -5,7 +5,8 @@
 
 mod backoff;
 mod environment;
-mod ipc;
+/// The IPC channel to a Node app; public for the fuzz target that reads it.
+pub mod ipc;
 mod log;
 mod memory_lock;
 mod node;

@@ -1,0 +1,202 @@
+//! What each fuzz target does with its input, as plain functions: the
+//! targets in `fuzz_targets/` call them under libFuzzer, and
+//! `tests/fuzz_corpus.rs` (which includes this file) replays every saved
+//! input of `corpus/<target>/` through them on a plain `cargo test`.
+//!
+//! Every function takes any bytes. An error for bad input is fine; a panic
+//! is the bug, and so is a broken promise: the units compiled read back as
+//! the model they were rendered from, the helper's options written as words
+//! parse back the same, IPC lines cut anywhere are joined again.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::num::NonZeroU32;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+
+use nodeunits::helper::ipc::{LineBuffer, Message};
+use nodeunits::model::helper_options::{self, Request};
+use nodeunits::model::{AppName, Scope};
+use nodeunits::units::read::{file_owner, read_app};
+use nodeunits::units::{compile_source, CompileOptions, Facts, RenderedApp};
+
+/// What a target does with one input.
+pub type Target = fn(&[u8]);
+
+/// Each target by name, as in `Cargo.toml` and `corpus/<name>/`.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("compile", compile),
+    ("helper_args", helper_args),
+    ("helper_ipc", helper_ipc),
+    ("read_units", read_units),
+];
+
+/// `tests/golden` of this repository: an input's relative paths resolve
+/// as in a golden case (`../../bin/node` is a stand-in of `tests/golden/bin`).
+fn golden_dir() -> PathBuf {
+    // The fuzz crate (in `fuzz/`) and the replay test (at the root) both
+    // compile this file.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = if manifest.join("fuzz_targets").is_dir() {
+        manifest.parent().expect("fuzz/ is in the repository")
+    } else {
+        manifest
+    };
+    root.join("tests/golden")
+}
+
+/// An ecosystem file, compiled end to end. The input's first line is its
+/// name and the options of `nodeunits render`, the rest its text:
+///
+/// ```text
+/// ecosystem.toml --env production --user --target-systemd 254 --cpus 6
+/// [[apps]]
+/// ...
+/// ```
+///
+/// The name chooses the format, so each format read is one more name in
+/// the corpus.
+pub fn compile(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return; // The CLI reads files with read_to_string: not UTF-8 is its error.
+    };
+    let (first_line, source) = text.split_once('\n').unwrap_or((text, ""));
+    let mut words = first_line.split_whitespace();
+    let name = words.next().unwrap_or("ecosystem.toml");
+    let golden = golden_dir();
+    let mut options = CompileOptions {
+        profile: None,
+        bin_dir: golden.join("bin"),
+        systemd_version: 252,
+        mode: Scope::System,
+        facts: Facts {
+            cpus: NonZeroU32::new(4).expect("4 > 0"),
+            path: vec![golden.join("bin")],
+            environment: BTreeMap::from([
+                ("LANG".to_owned(), "C.UTF-8".to_owned()),
+                ("TZ".to_owned(), "Europe/Paris".to_owned()),
+            ]),
+        },
+    };
+    while let Some(word) = words.next() {
+        match (word, words.clone().next()) {
+            ("--user", _) => options.mode = Scope::User,
+            ("--env", Some(profile)) => options.profile = Some(profile.to_owned()),
+            ("--target-systemd", Some(version)) => {
+                options.systemd_version = version.parse().unwrap_or(252);
+            }
+            ("--cpus", Some(cpus)) => {
+                // A fact of the machine, not of the file: as many as machines have.
+                let cpus = cpus.parse().map_or(4, |n: u32| n.clamp(1, 512));
+                options.facts.cpus = NonZeroU32::new(cpus).expect("clamped");
+            }
+            _ => {}
+        }
+    }
+    let file = golden.join("fuzz/input").join(name);
+    let Ok(rendered) = compile_source(&file, source, &options) else {
+        return;
+    };
+    for app in &rendered.apps {
+        let files = app
+            .files
+            .iter()
+            .map(|file| (file.name.clone(), file.contents.clone()))
+            .collect();
+        assert_eq!(
+            read_app(&app.units.name, &files).as_ref(),
+            Ok(&app.units),
+            "the units rendered read back as another model"
+        );
+    }
+}
+
+/// The helper's command line: the arguments are the input's NUL-separated
+/// words, as `/proc/PID/cmdline` shows them; any bytes, as Linux allows.
+pub fn helper_args(data: &[u8]) {
+    let args = data
+        .split(|&b| b == 0)
+        .map(|word| OsString::from_vec(word.to_vec()));
+    let Ok(Request::Run(options)) = helper_options::parse(args) else {
+        return;
+    };
+    // What the compiler would write for these options, read again.
+    if options.command.iter().all(|word| word.to_str().is_some()) {
+        let words = options.words().into_iter().map(OsString::from);
+        assert_eq!(
+            helper_options::parse(words),
+            Ok(Request::Run(options)),
+            "the words of the options parse as other options"
+        );
+    }
+}
+
+/// The helper's IPC channel: the input is what the app writes on it, read
+/// whole and cut in two where its first byte says.
+pub fn helper_ipc(data: &[u8]) {
+    let whole = LineBuffer::default().push(data);
+    for line in data.split(|&b| b == b'\n') {
+        let _ = Message::parse(line);
+    }
+    let cut = data
+        .first()
+        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let mut buffer = LineBuffer::default();
+    let mut in_two = buffer.push(&data[..cut]);
+    in_two.extend(buffer.push(&data[cut..]));
+    // A longer line is dropped by length, so where it is cut matters.
+    if data.len() <= 64 * 1024 {
+        assert_eq!(whole, in_two, "a line cut in two reads differently");
+    }
+}
+
+/// Installed unit files read back, and whose each is. The input's first
+/// line is the app's name; each line `--- NAME` starts the file NAME:
+///
+/// ```text
+/// api
+/// --- api.service
+/// [Unit]
+/// ...
+/// --- api@.service
+/// ...
+/// ```
+pub fn read_units(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return; // Unit files are read with read_to_string.
+    };
+    let (name, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let Ok(name) = AppName::new(name) else {
+        return;
+    };
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in rest.split_inclusive('\n') {
+        if let Some(file) = line.strip_prefix("--- ") {
+            let file = file.trim_end_matches('\n').to_owned();
+            files.entry(file.clone()).or_default();
+            current = Some(file);
+        } else if let Some(contents) = current.as_ref().and_then(|file| files.get_mut(file)) {
+            contents.push_str(line);
+        }
+    }
+    for text in files.values() {
+        let _ = file_owner(text);
+    }
+    // What `scale` does with installed units: read, render, and the next
+    // `apply` reads again. An edited file may read as values the compiler
+    // never writes, so only the absence of a panic is asked of the way
+    // back; `compile` checks it on everything the compiler writes.
+    let Ok(units) = read_app(&name, &files) else {
+        return;
+    };
+    let Ok(rendered) = RenderedApp::new(units) else {
+        return;
+    };
+    let files = rendered
+        .files
+        .into_iter()
+        .map(|file| (file.name, file.contents))
+        .collect();
+    let _ = read_app(&name, &files);
+}
