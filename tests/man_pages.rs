@@ -218,7 +218,7 @@ fn ecosystem_page_documents_every_option_the_compiler_knows() {
     let page = read("man/ecosystem.toml.5");
     let documented = bold_words(&page);
     let options = names_in_table(
-        &read("src/ecosystem/validate.rs"),
+        &read("src/ecosystem/keys.rs"),
         "OPTIONS: &[&str] = &[",
         "];",
         false,

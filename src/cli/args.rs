@@ -45,7 +45,8 @@ pub struct CompileArgs {
 pub enum Command {
     /// Write the units an ecosystem file compiles into.
     Render {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         file: PathBuf,
         #[command(flatten)]
         compile: CompileArgs,
@@ -57,7 +58,8 @@ pub enum Command {
     },
     /// Validate an ecosystem file and print its warnings.
     Check {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         file: PathBuf,
         #[command(flatten)]
         compile: CompileArgs,
@@ -70,7 +72,8 @@ pub enum Command {
     /// and removes the apps gone from the file. Applying the same file twice
     /// does nothing. On any failure the previous unit files come back.
     Apply {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         #[arg(default_value = "ecosystem.toml")]
         file: PathBuf,
         #[command(flatten)]

@@ -76,7 +76,8 @@ pub fn unknown_top_level_keys(fields: &mut Fields) {
         ),
         None => Unread::Error(
             format!("unknown top-level key `{key}`"),
-            "an ecosystem file holds `[[apps]]` tables; put app options inside one".to_owned(),
+            "an ecosystem file holds its apps under `apps`; put app options inside an app"
+                .to_owned(),
         ),
     });
 }

@@ -101,10 +101,16 @@ pub const IGNORED_APP_OPTIONS: &[(&str, &str)] = &[
 ];
 
 /// Top-level keys of a PM2 ecosystem file other than `apps`.
-pub const IGNORED_TOP_LEVEL: &[(&str, &str)] = &[(
-    "deploy",
-    "deployment is not part of nodeunits; the section is ignored",
-)];
+pub const IGNORED_TOP_LEVEL: &[(&str, &str)] = &[
+    (
+        "deploy",
+        "deployment is not part of nodeunits; the section is ignored",
+    ),
+    (
+        "static",
+        "`pm2 serve` is not part of nodeunits: serve static files from an app or a web server; the section is ignored",
+    ),
+];
 
 pub fn ignored(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
