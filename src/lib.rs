@@ -10,7 +10,7 @@
 /// The command line of `nodeunits`.
 pub mod cli;
 /// The ecosystem file, in TOML, YAML, JSON or JavaScript: reading,
-/// validation, errors with locations.
+/// validation, errors with locations, conversion to TOML.
 pub mod ecosystem;
 /// The runtime of one worker: `nodeunits-helper`.
 pub mod helper;

@@ -17,6 +17,8 @@ use std::process::Command;
 
 #[path = "golden/cli.rs"]
 mod cli;
+#[path = "golden/import.rs"]
+mod import;
 #[path = "golden/javascript.rs"]
 mod javascript;
 

@@ -28,6 +28,9 @@ _nodeunits() {
             nodeunits,help)
                 cmd="nodeunits__subcmd__help"
                 ;;
+            nodeunits,import)
+                cmd="nodeunits__subcmd__import"
+                ;;
             nodeunits,logs)
                 cmd="nodeunits__subcmd__logs"
                 ;;
@@ -64,6 +67,9 @@ _nodeunits() {
             nodeunits__subcmd__help,help)
                 cmd="nodeunits__subcmd__help__subcmd__help"
                 ;;
+            nodeunits__subcmd__help,import)
+                cmd="nodeunits__subcmd__help__subcmd__import"
+                ;;
             nodeunits__subcmd__help,logs)
                 cmd="nodeunits__subcmd__help__subcmd__logs"
                 ;;
@@ -95,7 +101,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check apply reload status logs start stop restart delete scale help"
+            opts="-h -V --help --version render check import apply reload status logs start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,7 +185,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help)
-            opts="render check apply reload status logs start stop restart delete scale help"
+            opts="render check import apply reload status logs start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +241,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -353,6 +373,24 @@ _nodeunits() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__import)
+            opts="-h --env --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -64,6 +64,22 @@ pub enum Command {
         #[command(flatten)]
         compile: CompileArgs,
     },
+    /// Print an ecosystem file of any format as an equivalent ecosystem.toml.
+    ///
+    /// Reads FILE as `check` does (YAML, JSON, JSON5, or JavaScript evaluated
+    /// by node) and prints it in TOML on stdout: every key in the order of
+    /// the file, values as the file has them (for JavaScript, as it evaluated
+    /// to), each app's tables after its other keys. A key nodeunits ignores or
+    /// rejects is followed by a comment saying what happens instead, or what
+    /// is wrong. Relative paths stay relative: save the result beside FILE.
+    Import {
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
+        file: PathBuf,
+        /// Check the result for `env_NAME`, as `check --env NAME` does.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+    },
     /// Install the units of an ecosystem file and bring systemd in line with them.
     ///
     /// Prints the plan, one line per app (created, changed, removed,

@@ -5,6 +5,7 @@ mod apply;
 pub mod args;
 mod check;
 mod control;
+mod import;
 mod logs;
 mod reload;
 mod render;
@@ -38,6 +39,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             out,
         } => render::run(&file, &compile, manager, out.as_deref()),
         Command::Check { file, compile } => check::run(&file, &compile),
+        Command::Import { file, env } => import::run(&file, env),
         Command::Apply {
             file,
             compile,

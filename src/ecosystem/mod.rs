@@ -14,6 +14,8 @@ pub mod document;
 mod fields;
 /// Each format read into a document.
 mod formats;
+/// Any ecosystem file → an equivalent, commented `ecosystem.toml`.
+pub mod import;
 /// The keys an app may have; what is said of the others.
 mod keys;
 /// Options whose values are places: sockets, paths, accounts.
