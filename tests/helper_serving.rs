@@ -5,43 +5,8 @@
 
 mod helper_support;
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use helper_support::{node_app, synced_journal, App};
+use helper_support::{node_app, node_modules, synced_journal, App};
 use testhost::TestHost;
-
-/// Installs the frameworks from npm on the machine, once, into the target
-/// directory, which the box sees at the same path.
-fn node_modules() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helper-serving");
-    let modules = dir.join("node_modules");
-    if ["express", "fastify", "koa"]
-        .iter()
-        .all(|m| modules.join(m).join("package.json").exists())
-    {
-        return modules;
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    let output = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--no-save",
-            "--prefix",
-        ])
-        .arg(&dir)
-        .args(["express@4", "fastify@5", "koa@2"])
-        .output()
-        .expect("npm is needed to install express, fastify and koa for this test");
-    assert!(
-        output.status.success(),
-        "npm install failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    modules
-}
 
 const EXPRESS: &str = "\
 const express = require('express');

@@ -13,6 +13,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use nodeunits::cli::Cli;
+use nodeunits::ecosystem::keys::{Handling, APP_OPTIONS, TOP_LEVEL};
 
 const BLESS_VAR: &str = "NODEUNITS_BLESS";
 
@@ -176,34 +177,6 @@ fn man_directory_holds_no_page_for_a_removed_subcommand() {
     );
 }
 
-/// The names in a Rust source's string table: the first string literal after
-/// each `(` (tuples) or every one (a plain list), between `from` and `to`.
-fn names_in_table(source: &str, from: &str, to: &str, first_of_tuple: bool) -> Vec<String> {
-    let start = source
-        .find(from)
-        .unwrap_or_else(|| panic!("{from} not found"));
-    let end = start
-        + source[start..]
-            .find(to)
-            .unwrap_or_else(|| panic!("{to} not found"));
-    let mut names = Vec::new();
-    let mut rest = &source[start + from.len()..end];
-    let opener = if first_of_tuple { "(" } else { "\"" };
-    while let Some(at) = rest.find(opener) {
-        rest = rest[at + 1..].trim_start();
-        if first_of_tuple {
-            let Some(quoted) = rest.strip_prefix('"') else {
-                continue;
-            };
-            rest = quoted;
-        }
-        let close = rest.find('"').expect("a closing quote");
-        names.push(rest[..close].to_owned());
-        rest = &rest[close + 1..];
-    }
-    names
-}
-
 /// Every word set in bold by a `.B`, `.BR` or `.BI` line of a page.
 fn bold_words(page: &str) -> Vec<&str> {
     page.lines()
@@ -214,35 +187,54 @@ fn bold_words(page: &str) -> Vec<&str> {
 
 #[test]
 fn ecosystem_page_documents_every_option_the_compiler_knows() {
-    let read = |path: &str| fs::read_to_string(repo_root().join(path)).unwrap();
-    let page = read("man/ecosystem.toml.5");
+    let page = fs::read_to_string(repo_root().join("man/ecosystem.toml.5")).unwrap();
     let documented = bold_words(&page);
-    let options = names_in_table(
-        &read("src/ecosystem/keys.rs"),
-        "OPTIONS: &[&str] = &[",
-        "];",
-        false,
-    );
-    let ignored = names_in_table(
-        &read("src/ecosystem/pm2.rs"),
-        "IGNORED_APP_OPTIONS",
-        "IGNORED_TOP_LEVEL",
-        true,
-    );
-    assert!(
-        options.len() > 30 && ignored.len() > 10,
-        "the option tables moved? {options:?} {ignored:?}"
-    );
-    let missing: Vec<&String> = options
+    let options = nodeunits::ecosystem::keys::every_option();
+    assert!(options.len() > 80, "too few options: {options:?}");
+    let missing: Vec<&&str> = options
         .iter()
-        .chain(&ignored)
-        .filter(|name| !documented.contains(&name.as_str()))
+        .filter(|name| !documented.contains(name))
         .collect();
     assert!(
         missing.is_empty(),
         "man/ecosystem.toml.5 does not document {missing:?}: add each, with its default \
-         and the directive it becomes (as in the README's \"The ecosystem file\")"
+         and the directive it becomes, or what happens instead (as in the README's \
+         \"The ecosystem file\")"
     );
+}
+
+/// The README's tables of options: every option PM2 accepts, each alias in
+/// its row, and for an option nodeunits ignores, the warning's own text.
+#[test]
+fn readme_lists_every_option_and_what_happens_instead() {
+    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+    let row_of = |name: &str| {
+        rows.iter()
+            .find(|row| row.contains(&format!("| `{name}`")))
+            .copied()
+    };
+    for known in APP_OPTIONS
+        .iter()
+        .chain(TOP_LEVEL.iter().filter(|k| k.name != "apps"))
+    {
+        let row = row_of(known.name)
+            .unwrap_or_else(|| panic!("README.md has no row for `{}` in \"Options\"", known.name));
+        for alias in known.aliases {
+            assert!(
+                row.contains(&format!("`{alias}`")),
+                "README.md: `{alias}` is not in the row of `{}`",
+                known.name
+            );
+        }
+        if let Handling::Ignored(instead) = known.handling {
+            assert!(
+                row.ends_with(&format!("| {instead} |")),
+                "README.md: the row of `{}` must say what its warning says: {instead}",
+                known.name
+            );
+        }
+    }
 }
 
 #[test]

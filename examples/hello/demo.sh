@@ -18,7 +18,7 @@ for _ in 1 2 3 4; do curl -fsS http://127.0.0.1:3000/; done
 step "nodeunits status"
 "$nodeunits" status hello
 
-step "deploy v2 under load: nodeunits apply --env production (a rolling reload)"
+step "deploy v2 under load: nodeunits reload ecosystem.toml --env production (a rolling reload)"
 load_log=$(mktemp)
 (
   ok=0 failed=0
@@ -30,7 +30,7 @@ load_log=$(mktemp)
 ) &
 load=$!
 sleep 1
-"$nodeunits" apply --env production "$here/ecosystem.toml"
+"$nodeunits" reload "$here/ecosystem.toml" --env production
 wait "$load"
 read -r ok failed < "$load_log"
 rm -f "$load_log"

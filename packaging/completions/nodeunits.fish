@@ -30,7 +30,7 @@ complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "render" -d 'Wri
 complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "check" -d 'Validate an ecosystem file and print its warnings'
 complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "import" -d 'Print an ecosystem file of any format as an equivalent ecosystem.toml'
 complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "apply" -d 'Install the units of an ecosystem file and bring systemd in line with them'
-complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "reload" -d 'Restart the instances of an app one at a time, each once ready'
+complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "reload" -d 'Restart an app, every app of an ecosystem file, or all, one instance at a time'
 complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "status" -d 'Show apps and their instances, like `pm2 ls`'
 complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "logs" -d 'Show an app\'s journal'
 complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "start" -d 'Start an app: `systemctl start APP.socket APP.service`'
@@ -60,6 +60,9 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l user -d 'T
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l dry-run -d 'Print the plan and the diff of each changed file; change nothing'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -92,7 +95,7 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "check" -d 'Validate an ecosystem file and print its warnings'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "import" -d 'Print an ecosystem file of any format as an equivalent ecosystem.toml'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "apply" -d 'Install the units of an ecosystem file and bring systemd in line with them'
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "reload" -d 'Restart the instances of an app one at a time, each once ready'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "reload" -d 'Restart an app, every app of an ecosystem file, or all, one instance at a time'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "status" -d 'Show apps and their instances, like `pm2 ls`'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "logs" -d 'Show an app\'s journal'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand help; and not __fish_seen_subcommand_from render check import apply reload status logs start stop restart delete scale help" -f -a "start" -d 'Start an app: `systemctl start APP.socket APP.service`'

@@ -8,9 +8,9 @@ use super::args::{CompileArgs, ManagerArgs};
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
 use crate::systemd::lock::{lock_dir, AppLock};
-use crate::systemd::plan::plan;
-use crate::systemd::plan::{Change, Plan};
+use crate::systemd::plan::{plan, Change, Plan};
 use crate::systemd::{apply, unit_dir_of, Scope, UnitDir};
+use crate::units::Rendered;
 
 /// The manager the flags select and its unit directory.
 pub(super) fn target(manager: ManagerArgs) -> anyhow::Result<(Scope, UnitDir)> {
@@ -59,6 +59,65 @@ fn lingering() -> bool {
     }
 }
 
+/// The file compiled, its warnings printed; `None`, its errors printed,
+/// when it is invalid.
+pub(super) fn compile_file(
+    file: &Path,
+    compile: &CompileArgs,
+    manager: ManagerArgs,
+) -> Option<Rendered> {
+    match crate::units::compile(file, &compile.options(manager)) {
+        Ok(rendered) => {
+            super::render::print_warnings(&rendered);
+            Some(rendered)
+        }
+        Err(err) => {
+            eprint!("{err}");
+            None
+        }
+    }
+}
+
+/// The plan of `rendered` against the unit files as they are now.
+pub(super) fn plan_now(
+    rendered: &Rendered,
+    units: &UnitDir,
+    only: &[String],
+) -> anyhow::Result<Plan> {
+    let installed = units
+        .read()
+        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
+    Ok(plan(rendered, &installed, only, units.path())?)
+}
+
+/// Applies `first`, the plan printed, once the apps' locks are held: the plan
+/// is made again, as another rollout may have changed the files meanwhile.
+/// Returns the plan carried out.
+pub(super) fn apply_locked(
+    first: Plan,
+    rendered: &Rendered,
+    units: &UnitDir,
+    only: &[String],
+    systemd: &Systemd,
+) -> anyhow::Result<Plan> {
+    let plan = plan_now(rendered, units, only)?;
+    if plan != first {
+        print!("the unit files changed meanwhile; the plan now:\n{plan}");
+    }
+    apply::apply(&plan, units, systemd, &mut |line| println!("{line}"))?;
+    Ok(plan)
+}
+
+/// In user mode, how to have the apps start at boot rather than at login.
+pub(super) fn linger_note(scope: Scope) {
+    if scope == Scope::User && !lingering() {
+        println!(
+            "note: your apps run while you are logged in; to start them at boot, run `loginctl enable-linger {}`",
+            std::env::var("USER").unwrap_or_else(|_| "$USER".into())
+        );
+    }
+}
+
 pub fn run(
     file: &Path,
     compile: &CompileArgs,
@@ -67,21 +126,10 @@ pub fn run(
     only: &[String],
 ) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
-    let rendered = match crate::units::compile(file, &compile.options(manager)) {
-        Ok(rendered) => rendered,
-        Err(err) => {
-            eprint!("{err}");
-            return Ok(ExitCode::from(1));
-        }
+    let Some(rendered) = compile_file(file, compile, manager) else {
+        return Ok(ExitCode::from(1));
     };
-    super::render::print_warnings(&rendered);
-    let planned = |units: &UnitDir| -> anyhow::Result<Plan> {
-        let installed = units
-            .read()
-            .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
-        Ok(plan(&rendered, &installed, only, units.path())?)
-    };
-    let first = planned(&units)?;
+    let first = plan_now(&rendered, &units, only)?;
     print!("{first}");
     if dry_run {
         print!("{}", first.diff(units.path()));
@@ -96,17 +144,7 @@ pub fn run(
         .iter()
         .filter(|app| app.change != Change::Unchanged);
     let _locks = lock_apps(scope, changing.map(|app| &app.app))?;
-    // Another rollout may have changed the files while this one waited.
-    let plan = planned(&units)?;
-    if plan != first {
-        print!("the unit files changed meanwhile; the plan now:\n{plan}");
-    }
-    apply::apply(&plan, &units, &systemd, &mut |line| println!("{line}"))?;
-    if scope == Scope::User && !lingering() {
-        println!(
-            "note: your apps run while you are logged in; to start them at boot, run `loginctl enable-linger {}`",
-            std::env::var("USER").unwrap_or_else(|_| "$USER".into())
-        );
-    }
+    apply_locked(first, &rendered, &units, only, &systemd)?;
+    linger_note(scope);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! The clap definition of `nodeunits`: the one source of the man pages and
 //! shell completions (see `packaging/`).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -103,13 +104,29 @@ pub enum Command {
         #[arg(long, value_name = "APP,...", value_delimiter = ',')]
         only: Vec<String>,
     },
-    /// Restart the instances of an app one at a time, each once ready.
+    /// Restart an app, every app of an ecosystem file, or all, one instance at a time.
     ///
     /// The zero-downtime deploy: restarts APP@0, waits until it is ready
     /// again, then APP@1, and so on. If an instance does not come back, the
-    /// rollout stops there and the instances after it keep running.
+    /// rollout stops there: the instances after it, and the apps after it,
+    /// keep running what they ran, and the exit status is 1.
+    ///
+    /// The argument is read in this order: `all` is every installed app; a
+    /// name the service manager has loaded as an app is that app (with a
+    /// note when a file has the same name: write ./NAME for the file); else
+    /// it is the path of an ecosystem file. A file is applied as `nodeunits
+    /// apply` does (the same plan, messages and rollback), then every app of
+    /// it that apply did not just start or roll is rolled, changed or not,
+    /// so that it runs the code now on disk.
+    ///
+    /// An app whose app unit is stopped stays stopped, except when named
+    /// alone. --env, --bin-dir and --target-systemd apply to a file only.
     Reload {
-        app: AppName,
+        /// An installed app, the path of an ecosystem file, or `all`.
+        #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
+        target: OsString,
+        #[command(flatten)]
+        compile: CompileArgs,
         #[command(flatten)]
         manager: ManagerArgs,
     },
@@ -191,6 +208,18 @@ impl ManagerArgs {
 }
 
 impl CompileArgs {
+    /// The options given, as written on the command line.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            (self.env.is_some(), "--env"),
+            (self.bin_dir.is_some(), "--bin-dir"),
+            (self.target_systemd.is_some(), "--target-systemd"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
+
     /// The compile options these arguments ask for, the rest from this machine.
     pub fn options(&self, manager: ManagerArgs) -> crate::units::CompileOptions {
         crate::units::CompileOptions::detect(

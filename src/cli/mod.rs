@@ -5,6 +5,7 @@ mod apply;
 pub mod args;
 mod check;
 mod control;
+mod deploy;
 mod import;
 mod logs;
 mod reload;
@@ -47,7 +48,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             dry_run,
             only,
         } => apply::run(&file, &compile, manager, dry_run, &only),
-        Command::Reload { app, manager } => reload::run(&app, manager),
+        Command::Reload {
+            target,
+            compile,
+            manager,
+        } => reload::run(&target, &compile, manager),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
         Command::Logs {
             app,

@@ -1,60 +1,332 @@
-//! `nodeunits reload`: the rolling reload, also run by `systemctl reload APP`.
+//! `nodeunits reload APP|FILE|all`: the rolling reload of one app (also run
+//! by `systemctl reload APP`), of every installed app, or of every app of an
+//! ecosystem file after applying it (`deploy`).
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
 
 use super::apply::{connect, lock_apps, target};
-use super::args::ManagerArgs;
+use super::args::{CompileArgs, ManagerArgs};
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
-use crate::systemd::rolling::roll;
-use crate::systemd::Scope;
+use crate::systemd::rolling::{roll_app, seconds};
+use crate::systemd::{Scope, UnitDir};
+
+/// What the argument of `nodeunits reload` names.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    All,
+    App(AppName),
+    File(PathBuf),
+}
+
+/// Reads the argument: `all`; else an app the service manager has loaded
+/// (`loaded`), so that `systemctl reload APP` works whatever its working
+/// directory holds; else a file (`is_file`). Returns a note for the user
+/// when an app shadows a file, or says why the argument is neither.
+fn read_target(
+    arg: &OsStr,
+    loaded: impl FnOnce(&AppName) -> anyhow::Result<bool>,
+    is_file: impl FnOnce(&Path) -> std::io::Result<bool>,
+) -> anyhow::Result<Result<(Target, Option<String>), Neither>> {
+    if arg == "all" {
+        return Ok(Ok((Target::All, None)));
+    }
+    let path = Path::new(arg);
+    let file = is_file(path);
+    let app = arg.to_str().and_then(|name| AppName::new(name).ok());
+    if let Some(app) = &app {
+        if loaded(app)? {
+            let note = matches!(file, Ok(true)).then(|| {
+                format!("note: `{app}` is an installed app and also a file here: reloading the app; write ./{app} to deploy the file")
+            });
+            return Ok(Ok((Target::App(app.clone()), note)));
+        }
+    }
+    Ok(match file {
+        Ok(true) => Ok((Target::File(path.to_owned()), None)),
+        _ => Err(Neither { app, file }),
+    })
+}
+
+/// An argument that names no loaded app and no file.
+#[derive(Debug)]
+struct Neither {
+    /// The app it would be, when it is a valid app name.
+    app: Option<AppName>,
+    /// Whether it is a file (it is not), or why it cannot be read.
+    file: std::io::Result<bool>,
+}
+
+impl Neither {
+    fn message(&self, arg: &OsStr, scope: Scope, installed: &[AppName]) -> String {
+        let shown = Path::new(arg).display();
+        let file = match &self.file {
+            Ok(_) => format!("{shown} is not a regular file"),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                format!("there is no file {shown} (in {})", cwd.display())
+            }
+            Err(err) => format!("{shown} cannot be read: {err}"),
+        };
+        let why = match &self.app {
+            Some(app) => format!(
+                "`{shown}` is neither an installed app nor an ecosystem file: {}, and {file}",
+                not_loaded(app, scope)
+            ),
+            None => format!("`{shown}` is not an ecosystem file: {file}"),
+        };
+        let apps = if installed.is_empty() {
+            "none is installed".to_owned()
+        } else {
+            installed
+                .iter()
+                .map(AppName::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("{why}; allowed: an installed app's name ({apps}), the path of an ecosystem file, or `all`")
+    }
+}
+
+/// Why `app` is not an app of this service manager.
+fn not_loaded(app: &AppName, scope: Scope) -> String {
+    let (this, other) = match scope {
+        Scope::System => ("system", "--user"),
+        Scope::User => ("user", "--system"),
+    };
+    format!(
+        "no app `{app}` in the {this} service manager: {} is not loaded (installed with {other}? see `nodeunits status {other}`)",
+        app.units().app()
+    )
+}
+
+/// Whether the service manager has loaded the app unit of `app`.
+pub(super) fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
+    Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
+}
 
 /// The app's instance units, from its app unit's `Wants=`.
 pub(super) fn instances_of(systemd: &Systemd, app: &AppName) -> anyhow::Result<Vec<String>> {
-    let app_unit = app.units().app();
-    let unit = systemd.unit(&app_unit)?;
-    if unit.load_state()? != "loaded" {
-        let other = match systemd.scope() {
-            Scope::System => "--user",
-            Scope::User => "--system",
-        };
-        anyhow::bail!(
-            "no app `{app}` in the {} service manager: {app_unit} is not loaded (installed with {other}? see `nodeunits status {other}`)",
-            if systemd.scope() == Scope::System { "system" } else { "user" },
-        );
-    }
-    let wants = unit.wants()?;
+    anyhow::ensure!(loaded(systemd, app)?, not_loaded(app, systemd.scope()));
+    let wants = systemd.unit(&app.units().app())?.wants()?;
     let numbers = app
         .units()
         .instances_among(wants.iter().map(String::as_str));
     Ok(app.units().instances(numbers))
 }
 
-pub fn run(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
-    let (scope, _) = target(manager)?;
+/// The apps nodeunits installed in the unit directory.
+pub(super) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
+    let installed = units
+        .read()
+        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
+    Ok(installed.apps().into_keys().cloned().collect())
+}
+
+pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
+    let (scope, units) = target(manager)?;
     let systemd = connect(scope)?;
-    let instances = instances_of(&systemd, app)?;
-    let _lock = lock_apps(scope, [app])?;
-    let mut done = 0;
-    roll(
-        &systemd,
-        &instances,
-        |_| {},
-        |line| {
-            done += 1;
-            println!("{line}");
-        },
-    )
-    .with_context(|| {
-        let untouched = &instances[(done + 1).min(instances.len())..];
-        let left = if untouched.is_empty() {
-            String::new()
+    let is_file = |path: &Path| std::fs::metadata(path).map(|meta| meta.is_file());
+    let (target, note) = match read_target(arg, |app| loaded(&systemd, app), is_file)? {
+        Ok(read) => read,
+        Err(neither) => {
+            let installed = installed_apps(&units).unwrap_or_default();
+            anyhow::bail!(neither.message(arg, scope, &installed));
+        }
+    };
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
+    if let Target::File(file) = &target {
+        return super::deploy::run(file, compile, manager, &units, &systemd);
+    }
+    let flags = compile.given();
+    anyhow::ensure!(
+        flags.is_empty(),
+        "{} only appl{} to an ecosystem file, and `{}` is {}; to deploy a file, name it",
+        flags.join(", "),
+        if flags.len() == 1 { "ies" } else { "y" },
+        Path::new(arg).display(),
+        if target == Target::All {
+            "every installed app"
         } else {
-            format!("; left alone: {}", untouched.join(" "))
-        };
-        let failed = instances.get(done).map_or("", String::as_str);
-        format!("reload of `{app}` stopped at {failed}{left}")
-    })?;
+            "an installed app"
+        },
+    );
+    match target {
+        Target::App(app) => one(&systemd, &app),
+        _ => all(&systemd, &units),
+    }
+}
+
+/// `nodeunits reload APP`: every instance the app unit wants, whatever its
+/// state, with a line per instance.
+fn one(systemd: &Systemd, app: &AppName) -> anyhow::Result<ExitCode> {
+    let instances = instances_of(systemd, app)?;
+    let _lock = lock_apps(systemd.scope(), [app])?;
+    roll_app(systemd, app, &instances, |line| println!("{line}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `nodeunits reload all`: every app installed in the unit directory.
+fn all(systemd: &Systemd, units: &UnitDir) -> anyhow::Result<ExitCode> {
+    let apps = installed_apps(units)?;
+    if apps.is_empty() {
+        println!("no app is installed in {}", units.path().display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _locks = lock_apps(systemd.scope(), &apps)?;
+    let mut steps = Vec::new();
+    for app in apps {
+        let instances = instances_of(systemd, &app)?;
+        steps.push((app, Step::Roll(instances)));
+    }
+    rollout(systemd, &steps)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a rollout of several apps does with one of them.
+pub(super) enum Step {
+    /// Nothing: why, for the output.
+    Say(&'static str),
+    /// Roll these instances, if the app is running.
+    Roll(Vec<String>),
+}
+
+/// Rolls each app in turn, a line per instance and one per app, while its
+/// lock is held. An app whose app unit is stopped stays stopped. Stops at
+/// the first instance that does not come back, naming the apps not reached.
+pub(super) fn rollout(systemd: &Systemd, steps: &[(AppName, Step)]) -> anyhow::Result<()> {
+    for (index, (app, step)) in steps.iter().enumerate() {
+        let instances = match step {
+            Step::Say(what) => {
+                println!("{app}: {what}");
+                continue;
+            }
+            Step::Roll(instances) => instances,
+        };
+        let state = systemd.unit(&app.units().app())?.active_state()?;
+        // `reloading`: a `systemctl reload` of it waits for the lock we hold.
+        if state != "active" && state != "reloading" {
+            println!("{app}: {state}, so not reloaded; `nodeunits start {app}` starts it");
+            continue;
+        }
+        let started = Instant::now();
+        roll_app(systemd, app, instances, |line| println!("{app}: {line}")).map_err(
+            |mut err| {
+                err.not_reached = steps[index + 1..]
+                    .iter()
+                    .filter(|(_, step)| matches!(step, Step::Roll(_)))
+                    .map(|(app, _)| app.clone())
+                    .collect();
+                err
+            },
+        )?;
+        let count = instances.len();
+        let plural = if count == 1 { "" } else { "s" };
+        println!(
+            "{app}: reloaded ({count} instance{plural} in {})",
+            seconds(started.elapsed())
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    fn app(name: &str) -> AppName {
+        AppName::new(name).unwrap()
+    }
+
+    /// The argument read with these apps loaded and `file` as what the file
+    /// system says of it.
+    fn read(
+        arg: &str,
+        apps: &[&str],
+        file: std::io::Result<bool>,
+    ) -> Result<(Target, Option<String>), Neither> {
+        read_target(
+            OsStr::new(arg),
+            |app| Ok(apps.contains(&app.as_str())),
+            |_| file,
+        )
+        .unwrap()
+    }
+
+    fn missing() -> std::io::Result<bool> {
+        Err(Error::from(ErrorKind::NotFound))
+    }
+
+    #[test]
+    fn all_then_a_loaded_app_then_a_file() {
+        assert_eq!(read("all", &["all"], Ok(true)).unwrap().0, Target::All);
+        assert_eq!(
+            read("api", &["api"], missing()).unwrap(),
+            (Target::App(app("api")), None)
+        );
+        let file = Target::File("ecosystem.toml".into());
+        assert_eq!(read("ecosystem.toml", &["api"], Ok(true)).unwrap().0, file);
+        let path = Target::File("/srv/shop/ecosystem.toml".into());
+        let read_path = read("/srv/shop/ecosystem.toml", &[], Ok(true));
+        assert_eq!(read_path.unwrap().0, path);
+    }
+
+    #[test]
+    fn a_loaded_app_named_like_a_file_wins_with_a_note() {
+        let (target, note) = read("api", &["api"], Ok(true)).unwrap();
+        assert_eq!(target, Target::App(app("api")));
+        assert_eq!(
+            note.unwrap(),
+            "note: `api` is an installed app and also a file here: reloading the app; write ./api to deploy the file"
+        );
+        assert_eq!(
+            read("./api", &["api"], Ok(true)).unwrap().0,
+            Target::File("./api".into())
+        );
+    }
+
+    #[test]
+    fn neither_says_what_was_given_and_what_is_allowed() {
+        let installed = [app("api"), app("web")];
+        let message = |arg: &str, file| {
+            let neither = read(arg, &[], file).unwrap_err();
+            neither.message(OsStr::new(arg), Scope::System, &installed)
+        };
+        let allowed = "; allowed: an installed app's name (api, web), the path of an ecosystem file, or `all`";
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            message("nosuch", missing()),
+            format!(
+                "`nosuch` is neither an installed app nor an ecosystem file: no app `nosuch` in the \
+                 system service manager: nosuch.service is not loaded (installed with --user? see \
+                 `nodeunits status --user`), and there is no file nosuch (in {}){allowed}",
+                cwd.display()
+            )
+        );
+        assert_eq!(
+            message("conf/", Ok(false)),
+            format!("`conf/` is not an ecosystem file: conf/ is not a regular file{allowed}")
+        );
+        let denied = Error::from(ErrorKind::PermissionDenied);
+        let unreadable = message("/root/x.toml", Err(denied));
+        assert!(
+            unreadable.starts_with(
+                "`/root/x.toml` is not an ecosystem file: /root/x.toml cannot be read: "
+            ),
+            "{unreadable}"
+        );
+        let none = read("x", &[], missing()).unwrap_err();
+        let none = none.message(OsStr::new("x"), Scope::User, &[]);
+        assert!(none.contains("in the user service manager"), "{none}");
+        assert!(none.contains("see `nodeunits status --system`"), "{none}");
+        assert!(none.contains("(none is installed)"), "{none}");
+    }
 }

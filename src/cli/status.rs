@@ -1,10 +1,9 @@
 //! `nodeunits status`.
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::apply::{connect, target};
 use super::args::ManagerArgs;
+use super::reload::{installed_apps, loaded};
 use crate::model::AppName;
 use crate::systemd::status::{app_status, table};
 
@@ -12,18 +11,12 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
     let (scope, units) = target(manager)?;
     let apps: Vec<AppName> = match app {
         Some(app) => vec![app.clone()],
-        None => units
-            .read()
-            .with_context(|| format!("reading the unit directory {}", units.path().display()))?
-            .apps()
-            .into_keys()
-            .cloned()
-            .collect(),
+        None => installed_apps(&units)?,
     };
     let systemd = connect(scope)?;
     let mut rows = Vec::new();
     for app in &apps {
-        if app_status_known(&systemd, app)? {
+        if loaded(&systemd, app)? {
             rows.extend(app_status(&systemd, app)?);
         } else {
             anyhow::bail!("no app `{app}` is installed in {}", units.path().display());
@@ -35,8 +28,4 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
         print!("{}", table(&rows));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn app_status_known(systemd: &crate::systemd::bus::Systemd, app: &AppName) -> anyhow::Result<bool> {
-    Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
 }

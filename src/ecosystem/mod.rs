@@ -16,12 +16,10 @@ mod fields;
 mod formats;
 /// Any ecosystem file → an equivalent, commented `ecosystem.toml`.
 pub mod import;
-/// The keys an app may have; what is said of the others.
-mod keys;
+/// Every key a file may hold, in one table; what is said of the others.
+pub mod keys;
 /// Options whose values are places: sockets, paths, accounts.
 mod places;
-/// PM2 options that mean nothing under systemd.
-mod pm2;
 /// The validated, typed form of the file.
 pub mod settings;
 /// Where the apps of a file are: the shapes PM2 accepts.
@@ -30,7 +28,7 @@ mod shape;
 mod typed;
 /// One `[[apps]]` table → a validated app.
 mod validate;
-/// Durations, sizes and instance counts with PM2's conventions.
+/// Durations, sizes, instance counts, arguments with PM2's conventions.
 pub mod values;
 
 use std::path::Path;
@@ -58,6 +56,13 @@ pub fn read(
     (source, document, ecosystem)
 }
 
+/// Parses and validates `source`, the text of a TOML ecosystem file at
+/// `path` (absolute), as [`read`] does a file of any format.
+pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option<Ecosystem> {
+    let document = formats::read(Format::Toml, source, diagnostics)?;
+    validate_document(path, &document, Format::Toml, diagnostics)
+}
+
 /// Validates a document read from the ecosystem file at `path`, whatever
 /// its format; `format` words the messages.
 pub fn validate_document(
@@ -74,17 +79,15 @@ pub fn validate_document(
         let Some(entries) = table.get_ref().as_table() else {
             continue;
         };
-        if let Some(name) = entries.get("name") {
-            names.extend(name.get_ref().as_str().map(|n| (n.to_owned(), name.span())));
-        }
-        let mut fields = Fields::new(entries, diagnostics);
+        let mut fields = Fields::new(entries, keys::APP_OPTIONS, diagnostics);
         if std::ptr::eq(table, document) {
             // A file that is one app: its top-level sections are not options.
             for (key, _) in &shape.top_level {
                 fields.mark_read(&key.name);
             }
         }
-        let app = validate::app(&mut fields, table.span(), dir);
+        let (name, app) = validate::app(&mut fields, table.span(), dir);
+        names.extend(name.map(|name| (name.get_ref().clone(), name.span())));
         keys::unknown_keys(&mut fields);
         apps.extend(app);
     }

@@ -6,7 +6,7 @@ use super::diagnostic::Diagnostics;
 use super::document::{Key, Node, Table, Value};
 use super::fields::Fields;
 use super::formats::Format;
-use super::{keys, pm2};
+use super::keys::{self, Handling};
 
 /// The apps of a file, and what stands beside them.
 #[derive(Debug)]
@@ -17,9 +17,6 @@ pub struct Shape<'d> {
     /// already reported on.
     pub top_level: Vec<(&'d Key, &'d Node)>,
 }
-
-/// The keys that hold the apps, in the order PM2 looks for them.
-const APPS_KEYS: [&str; 2] = ["apps", "pm2"];
 
 /// Finds the apps of `document`; `None`, with the error recorded, when it
 /// has none.
@@ -48,35 +45,37 @@ pub fn shape<'d>(
             return None;
         }
     };
-    let present: Vec<&str> = APPS_KEYS
-        .into_iter()
-        .filter(|key| top.get(key).is_some())
-        .collect();
-    if let [apps, also] = present[..] {
-        let (key, _) = top.get_key_value(also).expect("present");
-        diagnostics.error(
-            Some(key.span()),
-            format!("`{also}` repeats `{apps}`"),
-            format!("`{also}` is PM2's other name for `{apps}`: keep one"),
-        );
-        return None;
-    }
-    let Some(&apps_key) = present.first() else {
+    // `apps`, or its other name `pm2`; both set is a warning, as for options.
+    let apps_key = {
+        let mut fields = Fields::new(top, keys::TOP_LEVEL, diagnostics);
+        let apps_key = fields.entry("apps").map(|(span, _)| span);
+        if apps_key.is_some() {
+            keys::unknown_top_level_keys(&mut fields);
+        }
+        apps_key
+    };
+    let Some((key, apps_value)) = top
+        .iter()
+        .find(|(key, _)| Some(&key.span) == apps_key.as_ref())
+    else {
         return one_app(document, top, format, diagnostics);
     };
-    let mut fields = Fields::new(top, diagnostics);
-    fields.mark_read(apps_key);
-    keys::unknown_top_level_keys(&mut fields);
-    let apps_value = top.get(apps_key).expect("present");
     let apps = match &apps_value.value {
         Value::Table(_) => vec![apps_value],
-        Value::Array(items) => apps_of(items, format, fields.diagnostics)?,
+        Value::Array(items) => apps_of(items, format, diagnostics)?,
         _ => {
-            fields.wrong(apps_key, apps_value, format.apps_example());
+            diagnostics.error(
+                Some(apps_value.span()),
+                format!("invalid value for `{}`", key.name),
+                format!("allowed: {}", format.apps_example()),
+            );
             return None;
         }
     };
-    let top_level = top.iter().filter(|(key, _)| key.name != apps_key).collect();
+    let top_level = top
+        .iter()
+        .filter(|(other, _)| other.span != key.span)
+        .collect();
     Some(Shape { apps, top_level })
 }
 
@@ -88,13 +87,22 @@ fn one_app<'d>(
     format: Format,
     diagnostics: &mut Diagnostics,
 ) -> Option<Shape<'d>> {
+    let handling = |key: &Key| keys::find(keys::TOP_LEVEL, &key.name).map(|k| k.handling);
     if top.get("script").is_none() && top.get("name").is_none() {
-        keys::unknown_top_level_keys(&mut Fields::new(top, diagnostics));
+        let mut fields = Fields::new(top, keys::TOP_LEVEL, diagnostics);
+        // `apps` set to null: no apps, rather than an unknown key.
+        for (key, _) in top
+            .iter()
+            .filter(|(key, _)| handling(key) == Some(Handling::Read))
+        {
+            fields.mark_read(&key.name);
+        }
+        keys::unknown_top_level_keys(&mut fields);
         return no_apps(format, diagnostics);
     }
     let top_level: Vec<(&Key, &Node)> = top
         .iter()
-        .filter(|(key, _)| pm2::ignored(pm2::IGNORED_TOP_LEVEL, &key.name).is_some())
+        .filter(|(key, _)| matches!(handling(key), Some(Handling::Ignored(_))))
         .collect();
     let sections = Table {
         entries: top_level
@@ -102,7 +110,7 @@ fn one_app<'d>(
             .map(|(key, value)| ((*key).clone(), (*value).clone()))
             .collect(),
     };
-    keys::unknown_top_level_keys(&mut Fields::new(&sections, diagnostics));
+    keys::unknown_top_level_keys(&mut Fields::new(&sections, keys::TOP_LEVEL, diagnostics));
     Some(Shape {
         apps: vec![document],
         top_level,
@@ -206,8 +214,11 @@ mod tests {
             ])
         );
         assert_eq!(
-            apps(r#"{ "apps": [], "pm2": [] }"#),
-            Err(vec!["`pm2` repeats `apps`".to_owned()])
+            apps(
+                r#"{ "pm2": [{ "name": "b", "script": "b.js" }], "apps": {"name": "a", "script": "a.js" } }"#
+            ),
+            Ok(vec!["a".to_owned()]),
+            "`apps` wins over `pm2`, with a warning"
         );
         assert_eq!(
             apps(r#"{ "apps": 3 }"#),

@@ -3,6 +3,7 @@
 
 use std::io;
 
+use super::deploy::{restart, Restart};
 use super::manager::{ServiceManager, SystemdError};
 use super::plan::{AppPlan, Change, Plan};
 use super::rolling;
@@ -254,18 +255,19 @@ impl Applier<'_> {
             self.systemd.enable(&enable).map_err(at(app))?;
         }
         let kept = app.units().instances(app.kept_instances());
-        let socket_written = names.contains(&app.units().socket().as_str());
-        if app.listen_changed() && socket_written {
-            self.restart_on_new_addresses(app, &kept)?;
-        } else if app.template_changed() {
-            let (systemd, undo, report) = (self.systemd, &mut self.undo, &mut *self.report);
-            rolling::roll(
-                systemd,
-                &kept,
-                |unit| undo.push(Undo::Restart(unit.to_owned())),
-                |line| report(&format!("{}: {line}", app.app)),
-            )
-            .map_err(at(app))?;
+        match restart(app) {
+            Restart::WholeApp => self.restart_on_new_addresses(app, &kept)?,
+            Restart::Rolling => {
+                let (systemd, undo, report) = (self.systemd, &mut self.undo, &mut *self.report);
+                rolling::roll(
+                    systemd,
+                    &kept,
+                    |unit| undo.push(Undo::Restart(unit.to_owned())),
+                    |line| report(&format!("{}: {line}", app.app)),
+                )
+                .map_err(at(app))?;
+            }
+            Restart::Nothing => {}
         }
         self.start_added(app)
     }

@@ -6,6 +6,8 @@
 pub mod apply;
 /// The real service manager, over D-Bus.
 pub mod bus;
+/// What apply restarts, and what a deploy rolls after it.
+pub mod deploy;
 /// `journalctl` invocations.
 pub mod journal;
 /// One rollout per app at a time.

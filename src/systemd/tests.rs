@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::apply::apply;
+use super::deploy::{after_apply, restart, AfterApply, Restart};
 use super::fake::FakeSystemd;
 use super::plan::{plan, Change, Plan, PlanError};
 use super::unit_dir::UnitDir;
@@ -328,4 +329,47 @@ fn only_rejects_names_that_are_no_app() {
     )
     .unwrap_err();
     assert_eq!(err.to_string(), "--only apx: there is no app `apx` in /srv/ecosystem.toml nor installed from it; allowed: api");
+}
+
+#[test]
+fn a_deploy_rolls_what_apply_left_running_the_previous_code() {
+    let dir = Dir::new("deploy");
+    dir.apply(&rendered(vec![
+        app("api", 2, &["127.0.0.1:3000"], "v1"),
+        app("web", 2, &[], "v1"),
+        app("jobs", 2, &[], "v1"),
+        app("old", 1, &[], "v1"),
+    ]));
+    let plan = dir.plan(&rendered(vec![
+        app("api", 2, &["127.0.0.1:3000"], "v1"),
+        app("web", 2, &[], "v2"),
+        app("jobs", 3, &[], "v1"),
+        app("new", 1, &[], "v1"),
+    ]));
+    let after: Vec<(&str, AfterApply)> = plan
+        .apps
+        .iter()
+        .map(|app| (app.app.as_str(), after_apply(app)))
+        .collect();
+    let roll = |units: &[&str]| AfterApply::Roll(units.iter().map(|u| u.to_string()).collect());
+    assert_eq!(
+        after,
+        [
+            ("api", roll(&["api@0.service", "api@1.service"])),
+            ("web", AfterApply::DoneByApply("reloaded by apply")),
+            // The added instance starts with the new code; the kept ones roll.
+            ("jobs", roll(&["jobs@0.service", "jobs@1.service"])),
+            ("new", AfterApply::DoneByApply("started by apply")),
+            ("old", AfterApply::Removed),
+        ]
+    );
+    let moved = dir.plan(&rendered(vec![app("api", 2, &["127.0.0.1:4000"], "v1")]));
+    assert_eq!(restart(&moved.apps[0]), Restart::WholeApp);
+    assert_eq!(
+        after_apply(&moved.apps[0]),
+        AfterApply::DoneByApply("restarted by apply on its new listen addresses")
+    );
+    // No socket any more: the template changes and apply rolls the instances.
+    let unlistened = dir.plan(&rendered(vec![app("api", 2, &[], "v1")]));
+    assert_eq!(restart(&unlistened.apps[0]), Restart::Rolling);
 }

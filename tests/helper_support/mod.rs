@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::path::PathBuf;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use testhost::wrk::{self, Report};
@@ -200,4 +201,36 @@ pub fn rolling_restarts(host: &TestHost, app: &str, instances: u32, rounds: u32)
 
 pub fn sleep_ms(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
+}
+
+/// Installs the frameworks from npm on the machine, once, into the target
+/// directory, which the box sees at the same path.
+pub fn node_modules() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helper-serving");
+    let modules = dir.join("node_modules");
+    if ["express", "fastify", "koa"]
+        .iter()
+        .all(|m| modules.join(m).join("package.json").exists())
+    {
+        return modules;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
+        .arg(&dir)
+        .args(["express@4", "fastify@5", "koa@2"])
+        .output()
+        .expect("npm is needed to install express, fastify and koa for this test");
+    assert!(
+        output.status.success(),
+        "npm install failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    modules
 }

@@ -1,0 +1,46 @@
+//! `nodeunits reload FILE`: the deploy in one command. The file is applied
+//! as `nodeunits apply` does, then every app of it still running the code it
+//! ran before is rolled, so that after `git pull` all of them run the new
+//! code, whether their units changed or not.
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::apply::{apply_locked, compile_file, linger_note, lock_apps, plan_now};
+use super::args::{CompileArgs, ManagerArgs};
+use super::reload::{rollout, Step};
+use crate::systemd::bus::Systemd;
+use crate::systemd::deploy::{after_apply, AfterApply};
+use crate::systemd::UnitDir;
+
+pub fn run(
+    file: &Path,
+    compile: &CompileArgs,
+    manager: ManagerArgs,
+    units: &UnitDir,
+    systemd: &Systemd,
+) -> anyhow::Result<ExitCode> {
+    let Some(rendered) = compile_file(file, compile, manager) else {
+        return Ok(ExitCode::from(1));
+    };
+    let first = plan_now(&rendered, units, &[])?;
+    print!("{first}");
+    // Every app of the file, changed or not, for the apply and the rollout
+    // after it: no other rollout of them comes in between.
+    let _locks = lock_apps(systemd.scope(), first.apps.iter().map(|app| &app.app))?;
+    let plan = apply_locked(first, &rendered, units, &[], systemd)?;
+    let steps: Vec<_> = plan
+        .apps
+        .iter()
+        .filter_map(|app| {
+            let step = match after_apply(app) {
+                AfterApply::Removed => return None,
+                AfterApply::DoneByApply(what) => Step::Say(what),
+                AfterApply::Roll(instances) => Step::Roll(instances),
+            };
+            Some((app.app.clone(), step))
+        })
+        .collect();
+    rollout(systemd, &steps)?;
+    linger_note(systemd.scope());
+    Ok(ExitCode::SUCCESS)
+}
