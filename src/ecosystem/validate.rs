@@ -10,7 +10,7 @@ use super::cron;
 use super::diagnostic::Severity;
 use super::fields::{integer, Fields};
 use super::places::{account, listen, log_target, normalize};
-use super::settings::{defaults, App, Interpreter, LogTarget};
+use super::settings::{defaults, App, ExecMode, Interpreter, LogTarget};
 use super::typed::{
     inherit_env, instances, namespace, positive, profiles, restart_delays, stop_exit_codes,
     variable,
@@ -131,12 +131,18 @@ fn options(
         .bool("source_map_support")
         .zip(source_map_span)
         .map(|(b, span)| Spanned::new(span, b));
-    if let Some(mode) = fields.get("exec_mode") {
-        let modes = ["fork", "cluster", "fork_mode", "cluster_mode"];
-        if !mode.get_ref().as_str().is_some_and(|m| modes.contains(&m)) {
-            fields.wrong("exec_mode", mode, "\"fork\" or \"cluster\"");
-        }
-    }
+    let exec_mode = match fields.get("exec_mode") {
+        Some(mode) => match mode.get_ref().as_str() {
+            Some("cluster" | "cluster_mode") => ExecMode::Cluster,
+            Some("fork" | "fork_mode") => ExecMode::Fork,
+            _ => {
+                fields.wrong("exec_mode", mode, "\"fork\" or \"cluster\"");
+                ExecMode::Fork
+            }
+        },
+        None if fields.get("instances").is_some() => ExecMode::ClusterIfNode,
+        None => ExecMode::Fork,
+    };
     let instances = instances(fields).unwrap_or(Instances::Count(NonZeroU32::MIN));
     let env = fields.environment("env").unwrap_or_default();
     let profiles = profiles(fields);
@@ -196,6 +202,7 @@ fn options(
         args: fields.words("args").unwrap_or_default(),
         source_map_support,
         instances,
+        exec_mode,
         env,
         profiles,
         env_file,
