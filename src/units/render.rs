@@ -117,6 +117,7 @@ struct AppValues {
     wants: String,
     instances: u32,
     scaled: bool,
+    profile: Option<String>,
     exec_reload: String,
     timeout_start: String,
     wanted_by: &'static str,
@@ -186,6 +187,7 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             wants: units.instances(0..instances).join(" "),
             instances,
             scaled: app.scaled,
+            profile: app.profile.as_deref().map(escape::specifiers).transpose()?,
             exec_reload: format!("{nodeunits} reload {} {name}", app.scope.flag()),
             timeout_start: duration(app.app_start_timeout()),
             wanted_by: match app.scope {
