@@ -6,8 +6,11 @@ pub mod args;
 mod check;
 mod control;
 mod deploy;
+mod describe;
+mod effective;
 mod import;
 mod logs;
+mod metrics;
 mod reload;
 mod render;
 mod status;
@@ -54,6 +57,18 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
         } => reload::run(&target, &compile, manager),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
+        Command::Describe {
+            app,
+            manager,
+            json,
+            show_env,
+        } => describe::run(&app, manager, json, show_env),
+        Command::Metrics {
+            manager,
+            install,
+            uninstall,
+            http,
+        } => metrics::run(manager, install.as_deref(), uninstall, http),
         Command::Logs {
             app,
             manager,

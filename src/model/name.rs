@@ -217,6 +217,28 @@ impl<'a> UnitNames<'a> {
     pub fn lock_file(&self) -> String {
         format!("{}.lock", self.app)
     }
+
+    /// `APP.reload.json`: the last rolling reload's record, beside the lock.
+    pub fn reload_record_file(&self) -> String {
+        format!("{}.reload.json", self.app)
+    }
+}
+
+/// The units of `nodeunits metrics --install`, one endpoint per service
+/// manager: a socket with `Accept=yes` and the service each scrape starts.
+pub mod metrics_endpoint {
+    /// The name an app must not take, as its units would be these.
+    pub const RESERVED_APP: &str = "nodeunits-metrics";
+    /// `nodeunits-metrics.socket`.
+    pub const SOCKET: &str = "nodeunits-metrics.socket";
+    /// `nodeunits-metrics@.service`: one instance per connection.
+    pub const TEMPLATE: &str = "nodeunits-metrics@.service";
+    /// Every instance, as systemctl and journalctl match them.
+    pub const INSTANCES: &str = "nodeunits-metrics@*.service";
+    /// The system user the system manager's endpoint runs as.
+    pub const USER: &str = "nodeunits-metrics";
+    /// Where that user is declared, for systemd-sysusers.
+    pub const SYSUSERS_FILE: &str = "/etc/sysusers.d/nodeunits-metrics.conf";
 }
 
 #[cfg(test)]
