@@ -25,6 +25,9 @@ _nodeunits() {
             nodeunits,delete)
                 cmd="nodeunits__subcmd__delete"
                 ;;
+            nodeunits,describe)
+                cmd="nodeunits__subcmd__describe"
+                ;;
             nodeunits,help)
                 cmd="nodeunits__subcmd__help"
                 ;;
@@ -33,6 +36,9 @@ _nodeunits() {
                 ;;
             nodeunits,logs)
                 cmd="nodeunits__subcmd__logs"
+                ;;
+            nodeunits,metrics)
+                cmd="nodeunits__subcmd__metrics"
                 ;;
             nodeunits,reload)
                 cmd="nodeunits__subcmd__reload"
@@ -64,6 +70,9 @@ _nodeunits() {
             nodeunits__subcmd__help,delete)
                 cmd="nodeunits__subcmd__help__subcmd__delete"
                 ;;
+            nodeunits__subcmd__help,describe)
+                cmd="nodeunits__subcmd__help__subcmd__describe"
+                ;;
             nodeunits__subcmd__help,help)
                 cmd="nodeunits__subcmd__help__subcmd__help"
                 ;;
@@ -72,6 +81,9 @@ _nodeunits() {
                 ;;
             nodeunits__subcmd__help,logs)
                 cmd="nodeunits__subcmd__help__subcmd__logs"
+                ;;
+            nodeunits__subcmd__help,metrics)
+                cmd="nodeunits__subcmd__help__subcmd__metrics"
                 ;;
             nodeunits__subcmd__help,reload)
                 cmd="nodeunits__subcmd__help__subcmd__reload"
@@ -101,7 +113,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check import apply reload status logs start stop restart delete scale help"
+            opts="-h -V --help --version render check import apply reload status describe metrics logs start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,8 +196,22 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__describe)
+            opts="-h --user --system --json --show-env --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help)
-            opts="render check import apply reload status logs start stop restart delete scale help"
+            opts="render check import apply reload status describe metrics logs start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +266,20 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__help__subcmd__describe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -269,6 +309,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__metrics)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -414,6 +468,24 @@ _nodeunits() {
                     return 0
                     ;;
                 --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__metrics)
+            opts="-h --user --system --install --uninstall --http --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --install)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
