@@ -139,22 +139,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show an app's journal.
+    /// Show the apps' logs from the journal, like `pm2 logs`.
     ///
-    /// Files named by out_file or error_file are not in the journal.
+    /// The last lines of every installed app, or of APP, merged in time
+    /// order, each naming its instance: `api@1 | listening`. Lines of
+    /// systemd about the app's units name the unit. What an app writes to
+    /// stderr is logged at priority err (3), its stdout at info (6): `--err`
+    /// shows the former (`journalctl -p err` finds them too). Files named by
+    /// out_file or error_file are not in the journal.
     Logs {
-        app: AppName,
+        /// An installed app [default: every installed app].
+        app: Option<AppName>,
         #[command(flatten)]
         manager: ManagerArgs,
-        /// Follow the journal.
+        /// Follow the journal: print new lines as they are logged.
         #[arg(short, long)]
         follow: bool,
         /// Show the last N lines.
-        #[arg(short = 'n', long, value_name = "N")]
-        lines: Option<u32>,
-        /// Only this instance.
-        #[arg(long, value_name = "I")]
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 15)]
+        lines: u32,
+        /// Only this instance of APP.
+        #[arg(long, value_name = "I", requires = "app")]
         instance: Option<u32>,
+        /// Only what the apps wrote to stderr.
+        #[arg(long)]
+        err: bool,
+        /// Print one JSON object per line: timestamp_usec, app, instance,
+        /// unit, priority, transport, message.
+        #[arg(long)]
+        json: bool,
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {

@@ -19,6 +19,8 @@ use clap::Parser;
 pub use args::Cli;
 use args::Command;
 
+use crate::systemd::journal::LogsRequest;
+
 /// Entry point of the `nodeunits` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -60,7 +62,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             follow,
             lines,
             instance,
-        } => logs::run(&app, manager, follow, lines, instance),
+            err,
+            json,
+        } => {
+            let request = LogsRequest {
+                follow,
+                lines: Some(lines),
+                instance,
+                stderr_only: err,
+            };
+            logs::run(app.as_ref(), manager, request, json)
+        }
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),
