@@ -169,6 +169,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A live view of every app and instance, like `pm2 monit`.
+    ///
+    /// State, CPU, memory, restarts and uptime of each instance, refreshed
+    /// every second, and the last log lines of the selected app. Up and down
+    /// select an instance; q or Esc quits.
+    Monit {
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {
         app: AppName,

@@ -8,6 +8,7 @@ mod control;
 mod deploy;
 mod import;
 mod logs;
+mod monit;
 mod reload;
 mod render;
 mod status;
@@ -73,6 +74,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             logs::run(app.as_ref(), manager, request, json)
         }
+        Command::Monit { manager } => monit::run(manager),
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),
