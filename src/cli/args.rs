@@ -178,6 +178,19 @@ pub enum Command {
         #[command(flatten)]
         manager: ManagerArgs,
     },
+    /// Write a starter ecosystem.toml for the app in the current directory.
+    ///
+    /// The app's name comes from package.json's `name` (else the
+    /// directory's), the script from SCRIPT, else package.json's `start`
+    /// script (`node FILE`) or `main`, else index.js, server.js or app.js;
+    /// the port from PORT in .env, package.json's `config.port`, or a
+    /// `listen(PORT)` in the script. An existing ecosystem.toml is never
+    /// overwritten.
+    Init {
+        /// The app's entry point, relative to the current directory.
+        #[arg(value_hint = clap::ValueHint::FilePath)]
+        script: Option<PathBuf>,
+    },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {
         app: AppName,

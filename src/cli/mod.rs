@@ -7,6 +7,7 @@ mod check;
 mod control;
 mod deploy;
 mod import;
+mod init;
 mod logs;
 mod monit;
 mod reload;
@@ -75,6 +76,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             logs::run(app.as_ref(), manager, request, json)
         }
         Command::Monit { manager } => monit::run(manager),
+        Command::Init { script } => init::run(script.as_deref()),
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),
