@@ -225,3 +225,40 @@ fn init_writes_a_file_that_check_accepts_and_apply_runs_and_never_overwrites() {
     );
     assert_eq!(host.read("/srv/shop/ecosystem.toml"), written);
 }
+
+#[test]
+fn logs_of_a_user_app_as_its_user() {
+    let host = TestHost::boot("logs-user");
+    host.ok("useradd --create-home deploy && loginctl enable-linger deploy");
+    host.write("/home/deploy/logs/logger.js", LOGGER_JS);
+    host.write(
+        "/home/deploy/logs/ecosystem.toml",
+        logger_ecosystem("notes", 5000),
+    );
+    host.ok("chown -R deploy: /home/deploy/logs");
+    host.wait_until("systemctl --user -M deploy@ is-system-running", WAIT);
+    let as_deploy = |args: &str| {
+        host.sh(&format!(
+            "uid=$(id -u deploy); runuser -u deploy -- env HOME=/home/deploy USER=deploy \
+             XDG_RUNTIME_DIR=/run/user/$uid {NODEUNITS} {args}"
+        ))
+    };
+    let output = as_deploy("apply /home/deploy/logs/ecosystem.toml");
+    assert!(output.status.success(), "{}", describe(&output));
+    let instance = host.ok("curl -fsS http://127.0.0.1:5000/err");
+    host.wait_until(
+        &format!("journalctl -p err _SYSTEMD_USER_UNIT=notes@{instance}.service | grep -q 'err 3'"),
+        WAIT,
+    );
+    let err = as_deploy("logs --err");
+    assert!(err.status.success(), "{}", describe(&err));
+    let expected: String = (1..=3)
+        .map(|i| format!("notes@{instance} | err {i}\n"))
+        .collect();
+    assert_eq!(
+        String::from_utf8_lossy(&err.stdout),
+        expected,
+        "{}",
+        describe(&err)
+    );
+}
