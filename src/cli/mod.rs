@@ -9,8 +9,10 @@ mod deploy;
 mod describe;
 mod effective;
 mod import;
+mod init;
 mod logs;
 mod metrics;
+mod monit;
 mod reload;
 mod render;
 mod status;
@@ -21,6 +23,8 @@ use clap::Parser;
 
 pub use args::Cli;
 use args::Command;
+
+use crate::systemd::journal::LogsRequest;
 
 /// Entry point of the `nodeunits` binary.
 pub fn main() -> ExitCode {
@@ -75,7 +79,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             follow,
             lines,
             instance,
-        } => logs::run(&app, manager, follow, lines, instance),
+            err,
+            json,
+        } => {
+            let request = LogsRequest {
+                follow,
+                lines: Some(lines),
+                instance,
+                stderr_only: err,
+            };
+            logs::run(app.as_ref(), manager, request, json)
+        }
+        Command::Monit { manager } => monit::run(manager),
+        Command::Init { script } => init::run(script.as_deref()),
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),
