@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use tera::{Context, Tera};
+use tera::Context;
 
 use super::escape::{self, Unrepresentable};
 use super::{UnitFile, GENERATED_MARKER};
@@ -41,14 +41,7 @@ pub fn render(
     nodeunits: &Path,
     scope: Scope,
 ) -> Result<Vec<UnitFile>, Unrepresentable> {
-    let mut tera = Tera::default();
-    tera.autoescape_on(Vec::new());
-    tera.add_raw_templates(
-        TEMPLATES
-            .iter()
-            .map(|(name, text)| (*name, text.trim_end())),
-    )
-    .expect("the embedded templates parse");
+    let tera = super::render::tera(TEMPLATES);
     let mut context = Context::new();
     context.insert("marker", GENERATED_MARKER);
     context.insert("address", &escape::specifiers(address)?);

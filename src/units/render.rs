@@ -43,18 +43,22 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 fn templates() -> &'static Tera {
     static TERA: OnceLock<Tera> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut tera = Tera::default();
-        tera.autoescape_on(Vec::new());
-        // Partials end without a newline so that an include fills one line.
-        tera.add_raw_templates(
-            TEMPLATES
-                .iter()
-                .map(|(name, text)| (*name, text.trim_end())),
-        )
-        .expect("the embedded templates parse");
-        tera
-    })
+    TERA.get_or_init(|| tera(TEMPLATES))
+}
+
+/// Embedded templates, as the unit files want them: nothing escaped (the
+/// values are, before).
+pub(super) fn tera(templates: &[(&str, &str)]) -> Tera {
+    let mut tera = Tera::default();
+    tera.autoescape_on(Vec::new());
+    // Partials end without a newline so that an include fills one line.
+    tera.add_raw_templates(
+        templates
+            .iter()
+            .map(|(name, text)| (*name, text.trim_end())),
+    )
+    .expect("the embedded templates parse");
+    tera
 }
 
 /// What the templates read: every value already escaped.
