@@ -75,7 +75,7 @@ pub fn run(
             format!("installed: {}", apps.join(", "))
         };
         format!(
-            "no app `{app}` is installed in {} ({listed}; installed with {}? add it)",
+            "no app `{app}` is installed in {} ({listed}); for an app of the other service manager, add {}",
             dir.path().display(),
             match scope {
                 Scope::System => "--user",
