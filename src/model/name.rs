@@ -20,6 +20,10 @@ pub enum InvalidName {
     BadStart,
     #[error("an app name is made of ASCII letters, digits, `_`, `.` and `-`, as unit names are")]
     BadCharacter,
+    #[error(
+        "an app name other than `nodeunits-metrics`, the units of nodeunits' metrics endpoint"
+    )]
+    Reserved,
 }
 
 impl InvalidName {
@@ -40,6 +44,9 @@ pub struct AppName(String);
 impl AppName {
     pub fn new(name: &str) -> Result<AppName, InvalidName> {
         check(name)?;
+        if name == metrics_endpoint::RESERVED_APP {
+            return Err(InvalidName::Reserved);
+        }
         Ok(AppName(name.to_owned()))
     }
 
@@ -260,6 +267,10 @@ mod tests {
             assert!(AppName::new(name).is_err(), "{name:?}");
         }
         assert!(AppName::new(&"a".repeat(201)).is_err());
+        assert_eq!(
+            AppName::new("nodeunits-metrics"),
+            Err(InvalidName::Reserved)
+        );
         assert_eq!(
             InvalidName::Empty.said_of("a namespace"),
             "a namespace cannot be empty"
