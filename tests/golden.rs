@@ -17,6 +17,10 @@ use std::process::Command;
 
 #[path = "golden/cli.rs"]
 mod cli;
+#[path = "golden/import.rs"]
+mod import;
+#[path = "golden/javascript.rs"]
+mod javascript;
 
 use nodeunits::model::Scope;
 use nodeunits::units::read::read_app;
@@ -66,9 +70,22 @@ fn case_name(case: &Path) -> String {
         .into_owned()
 }
 
-/// The ecosystem file of a golden case.
+/// The ecosystem file of a golden case: the one file of `input/` whose
+/// name starts with `ecosystem`, in any format.
 fn ecosystem(case: &Path) -> PathBuf {
-    case.join("input/ecosystem.toml")
+    let input = case.join("input");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&input)
+        .unwrap_or_else(|e| panic!("{}: {e}", input.display()))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("ecosystem")
+        })
+        .collect();
+    assert_eq!(files.len(), 1, "{}: one ecosystem.* file", input.display());
+    files.pop().expect("one file")
 }
 
 fn options(case: &Path) -> CompileOptions {
@@ -90,7 +107,7 @@ fn options(case: &Path) -> CompileOptions {
         facts: Facts {
             cpus: NonZeroU32::new(case_options.cpus.unwrap_or(4)).expect("cpus > 0"),
             path: vec![bin],
-            environment: case_options.environment,
+            environment: javascript::with_real_node(case_options.environment),
         },
     }
 }

@@ -13,12 +13,14 @@ use std::ffi::OsString;
 use std::num::NonZeroU32;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use nodeunits::ecosystem::{import, Format, Severity};
 use nodeunits::helper::ipc::{LineBuffer, Message};
 use nodeunits::model::helper_options::{self, Request};
 use nodeunits::model::{AppName, Scope};
 use nodeunits::units::read::{file_owner, read_app};
-use nodeunits::units::{compile_source, CompileOptions, Facts, RenderedApp};
+use nodeunits::units::{compile_file, CompileOptions, Facts, RenderedApp};
 
 /// What a target does with one input.
 pub type Target = fn(&[u8]);
@@ -31,8 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("read_units", read_units),
 ];
 
-/// `tests/golden` of this repository: an input's relative paths resolve
-/// as in a golden case (`../../bin/node` is a stand-in of `tests/golden/bin`).
+/// `tests/golden` of this repository, for its stand-in executables.
 fn golden_dir() -> PathBuf {
     // The fuzz crate (in `fuzz/`) and the replay test (at the root) both
     // compile this file.
@@ -45,24 +46,44 @@ fn golden_dir() -> PathBuf {
     root.join("tests/golden")
 }
 
-/// An ecosystem file, compiled end to end. The input's first line is its
-/// name and the options of `nodeunits render`, the rest its text:
+/// Where this process writes the ecosystem file: `case/input/` of a
+/// directory of its own, beside `bin`, the stand-ins of `tests/golden/bin`,
+/// so that `../../bin/node` resolves as in a golden case.
+fn input_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("nodeunits-fuzz-{}", std::process::id()));
+        let input = dir.join("case/input");
+        std::fs::create_dir_all(&input).expect("a temporary directory");
+        let _ = std::os::unix::fs::symlink(golden_dir().join("bin"), dir.join("bin"));
+        input
+    })
+}
+
+/// An ecosystem file, compiled end to end as `render` and `import` do. The
+/// input's first line is the file's name, which chooses its format, and
+/// `render`'s options (`--cpus`, a fact of the machine, too); the rest is
+/// the file:
 ///
 /// ```text
-/// ecosystem.toml --env production --user --target-systemd 254 --cpus 6
-/// [[apps]]
-/// ...
+/// ecosystem.yaml --env production --user --target-systemd 254 --cpus 6
+/// apps:
+///   ...
 /// ```
 ///
-/// The name chooses the format, so each format read is one more name in
-/// the corpus.
+/// JavaScript is left out: Node evaluates it, a process per file, and the
+/// JSON it gives back is read as a `.json` file is.
 pub fn compile(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
-        return; // The CLI reads files with read_to_string: not UTF-8 is its error.
+        return; // Files are read with read_to_string: not UTF-8 is its error.
     };
     let (first_line, source) = text.split_once('\n').unwrap_or((text, ""));
     let mut words = first_line.split_whitespace();
-    let name = words.next().unwrap_or("ecosystem.toml");
+    let name = words.next().map(Path::new).and_then(Path::file_name);
+    let name = name.unwrap_or("ecosystem.toml".as_ref());
+    if matches!(Format::of(Path::new(name)), Some(Format::JavaScript)) {
+        return;
+    }
     let golden = golden_dir();
     let mut options = CompileOptions {
         profile: None,
@@ -86,18 +107,26 @@ pub fn compile(data: &[u8]) {
                 options.systemd_version = version.parse().unwrap_or(252);
             }
             ("--cpus", Some(cpus)) => {
-                // A fact of the machine, not of the file: as many as machines have.
+                // As many as machines have.
                 let cpus = cpus.parse().map_or(4, |n: u32| n.clamp(1, 512));
                 options.facts.cpus = NonZeroU32::new(cpus).expect("clamped");
             }
             _ => {}
         }
     }
-    let file = golden.join("fuzz/input").join(name);
-    let Ok(rendered) = compile_source(&file, source, &options) else {
-        return;
-    };
-    for app in &rendered.apps {
+    let file = input_dir().join(name);
+    if std::fs::write(&file, source).is_err() {
+        return; // A name the file system does not take.
+    }
+    let compiled = compile_file(&file, &options);
+    let _ = std::fs::remove_file(&file);
+    for severity in [Severity::Warning, Severity::Error] {
+        let _ = compiled.diagnostics.render(severity, &compiled.source);
+    }
+    if let Some(document) = &compiled.document {
+        let _ = import::to_toml(&compiled.source, document, &compiled.diagnostics);
+    }
+    for app in compiled.apps.iter().flatten() {
         let files = app
             .files
             .iter()

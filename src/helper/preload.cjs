@@ -2,7 +2,8 @@
 // nodeunits preload, loaded by nodeunits-helper with `node --require`.
 // 1. The app's listen() on a port or path the socket unit holds uses the
 //    socket systemd passed down (an inherited fd) instead of binding it.
-// 2. The helper hears when the app listens there (readiness).
+// 2. The helper hears when the app listens (readiness), and when a listen()
+//    on a port the socket unit does not hold finds it taken (EADDRINUSE).
 // 3. Closing an HTTP server drains it: requests in flight finish, further
 //    requests on keep-alive connections are answered with `Connection: close`,
 //    idle connections are closed after a grace, never while a client may be
@@ -28,6 +29,7 @@ const IDLE_GRACE_MS = 1000;
 const kState = Symbol('nodeunits.server');
 const kIdleSince = Symbol('nodeunits.idleSince');
 const kAcceptors = Symbol('nodeunits.acceptors');
+const kWatched = Symbol('nodeunits.addressInUse');
 const servers = new Set();
 
 function parseListenMap(text) {
@@ -87,6 +89,7 @@ net.Server.prototype.listen = function listen(...args) {
   const [options, callback] = normalize(args);
   const [fd, ...moreFds] = inheritedFds(options);
   if (fd === undefined) {
+    watchAddressInUse(this);
     this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
     return originalListen.apply(this, args);
   }
@@ -97,6 +100,20 @@ net.Server.prototype.listen = function listen(...args) {
   const fdOptions = { fd };
   return callback ? originalListen.call(this, fdOptions, callback) : originalListen.call(this, fdOptions);
 };
+
+// The error is told before the app sees it: with no handler, the app dies
+// of it, and the helper then says which port and what to declare.
+function watchAddressInUse(server) {
+  if (server[kWatched]) return;
+  server[kWatched] = true;
+  const emit = server.emit;
+  server.emit = function emitWatched(event, error, ...rest) {
+    if (event === 'error' && error && error.code === 'EADDRINUSE' && typeof error.port === 'number') {
+      tellHelper({ nodeunits: 'address-in-use', port: error.port, address: error.address });
+    }
+    return emit.call(this, event, error, ...rest);
+  };
+}
 
 // A server holds one listening handle: connections on a further inherited
 // socket are accepted by a hidden server and handed over, counted as the
