@@ -54,7 +54,7 @@ FUZZ_RUNS ?= -1
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZER ?= none
 FUZZ_WORK ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz-work
-FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer $(FUZZ_SANITIZER) \
+FUZZ := TMPDIR=$(FUZZ_WORK) RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer $(FUZZ_SANITIZER) \
 	--target-dir $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz
 
 fuzz:
@@ -67,12 +67,13 @@ fuzz:
 	done
 
 # What `make fuzz` found, folded into fuzz/corpus/ and minimised (as
-# `cargo fuzz cmin` does), keeping the regression-* inputs by their names.
+# `cargo fuzz cmin` does). Inputs with a name (seed-*, regression-*, edge-*)
+# stay; the fuzzer's, named by their hash, are kept if they add coverage.
 fuzz-cmin:
 	fuzz/seed $(FUZZ_WORK)/seeds
 	for target in $(FUZZ_TARGETS); do \
 	  rm -rf $(FUZZ_WORK)/min/$$target && mkdir -p $(FUZZ_WORK)/min/$$target && \
-	  cp fuzz/corpus/$$target/regression-* $(FUZZ_WORK)/min/$$target/ 2>/dev/null; \
+	  cp fuzz/corpus/$$target/*-* $(FUZZ_WORK)/min/$$target/ 2>/dev/null; \
 	  $(FUZZ) $$target $(FUZZ_WORK)/min/$$target fuzz/corpus/$$target $(FUZZ_WORK)/corpus/$$target \
 	    $(FUZZ_WORK)/seeds/$$target -- -merge=1 -use_counters=0 -timeout=10 || exit 1; \
 	  rm -rf fuzz/corpus/$$target && mv $(FUZZ_WORK)/min/$$target fuzz/corpus/$$target; \

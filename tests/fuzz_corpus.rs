@@ -49,6 +49,7 @@ fn every_saved_input_replays_without_a_panic() {
         .iter()
         .flat_map(|&(target, run)| panicking(target, run))
         .collect();
+    let _ = std::fs::remove_dir_all(targets::scratch_dir());
     assert!(
         failures.is_empty(),
         "these inputs panic (in fuzz/, `cargo fuzz run TARGET FILE` reproduces one):\n{}",

@@ -46,13 +46,18 @@ fn golden_dir() -> PathBuf {
     root.join("tests/golden")
 }
 
-/// Where this process writes the ecosystem file: `case/input/` of a
-/// directory of its own, beside `bin`, the stand-ins of `tests/golden/bin`,
-/// so that `../../bin/node` resolves as in a golden case.
+/// The directory of this process's files, in `$TMPDIR`.
+pub fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("nodeunits-fuzz-{}", std::process::id()))
+}
+
+/// Where this process writes the ecosystem file: `case/input/` of its
+/// scratch directory, beside `bin`, the stand-ins of `tests/golden/bin`, so
+/// that `../../bin/node` resolves as in a golden case.
 fn input_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("nodeunits-fuzz-{}", std::process::id()));
+        let dir = scratch_dir();
         let input = dir.join("case/input");
         std::fs::create_dir_all(&input).expect("a temporary directory");
         let _ = std::os::unix::fs::symlink(golden_dir().join("bin"), dir.join("bin"));
