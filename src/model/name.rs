@@ -217,6 +217,11 @@ impl<'a> UnitNames<'a> {
     pub fn lock_file(&self) -> String {
         format!("{}.lock", self.app)
     }
+
+    /// The app's entry in the apply journal, while an apply of it is unfinished.
+    pub fn journal_entry(&self) -> String {
+        format!("{}.json", self.app)
+    }
 }
 
 #[cfg(test)]

@@ -226,6 +226,10 @@ impl ServiceManager for Systemd {
         self.expect_active(results, "restart")
     }
 
+    fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
+        Ok(self.unit(unit)?.active_state()?)
+    }
+
     fn journal_tail(&self, unit: &str) -> String {
         journal::tail(self.scope, unit, 15, self.connected_at)
     }

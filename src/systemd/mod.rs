@@ -8,6 +8,8 @@ pub mod apply;
 pub mod bus;
 /// What apply restarts, and what a deploy rolls after it.
 pub mod deploy;
+/// SIGINT, SIGTERM and SIGHUP during a change.
+pub mod interrupt;
 /// `journalctl` invocations.
 pub mod journal;
 /// One rollout per app at a time.
@@ -22,8 +24,14 @@ pub mod plan;
 pub mod proxies;
 /// One instance at a time.
 pub mod rolling;
+/// Starting an app in the order systemd needs.
+pub mod starting;
 /// Properties of apps and instances, for `nodeunits status`.
 pub mod status;
+/// What undoes each step of an apply.
+mod undo;
+/// The apply journal: applies that did not finish.
+pub mod unfinished;
 /// Reading and writing the unit directory.
 pub mod unit_dir;
 
@@ -31,6 +39,8 @@ pub mod unit_dir;
 mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_unfinished;
 
 pub use manager::{ServiceManager, SystemdError};
 pub use unit_dir::UnitDir;
