@@ -37,6 +37,8 @@ pub trait Manager {
     fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn restart_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+    /// Clears the unit's `failed` state and its start limit's count.
+    fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
     fn enable_unit_files(
         &self,
         files: &[&str],
@@ -108,6 +110,11 @@ pub trait Service {
     /// `success`, `exit-code`, `signal`, `timeout`, `core-dump`, `start-limit-hit`, …
     #[zbus(property)]
     fn result(&self) -> zbus::Result<String>;
+    /// How the main process last ended: 0 not yet, 1 exited, 2 killed,
+    /// 3 dumped core (`CLD_*` of waitid(2)).
+    #[zbus(property)]
+    fn exec_main_code(&self) -> zbus::Result<i32>;
+    /// Its exit status, or the signal that ended it.
     #[zbus(property)]
     fn exec_main_status(&self) -> zbus::Result<i32>;
     /// The last `STATUS=` the service sent; kept until its next start.
