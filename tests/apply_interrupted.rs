@@ -133,6 +133,14 @@ fn a_rollout_killed_halfway_is_finished_by_the_next_apply() {
     );
     assert!(!stdout.contains("api@1.service restarted"), "{stdout}");
     let ids = invocation_ids(&host, &api.units());
+    let status = nodeunits(&host, "status api");
+    assert!(
+        String::from_utf8_lossy(&status.stderr).contains(&format!(
+            "note: an apply of `api` is under way, or was killed: `nodeunits apply {file}` finishes it"
+        )),
+        "{}",
+        describe(&status)
+    );
 
     let again = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(

@@ -47,7 +47,7 @@ pub(super) fn lock_apps<'a>(
             let waiting = || eprintln!("{app}: waiting for another rollout of it to finish");
             AppLock::acquire(&dir, app, waiting, interrupt).map_err(|err| match err {
                 LockError::Interrupted(signal) => anyhow::Error::new(signal).context(format!(
-                    "{signal} while waiting for another rollout of `{app}`; nothing was changed"
+                    "stopped waiting for another rollout of `{app}`; nothing was changed"
                 )),
                 LockError::Io(err) => anyhow::Error::new(err).context(format!(
                     "locking {}",

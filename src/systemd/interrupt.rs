@@ -84,8 +84,8 @@ pub const TEST_HOOK: &str = "NODEUNITS_TEST_SIGNAL_AT_STEP";
 /// For the tests of interruptions: with `NODEUNITS_TEST_SIGNAL_AT_STEP=N`
 /// (or `N:KILL`, `N:INT`, `N:TERM`, `N:HUP`), a change sends itself that
 /// signal (SIGKILL by default) just before its step N. Its steps, counted
-/// from 1 once the apply journal is written: every file written or deleted,
-/// and every request to systemd, in order.
+/// from 1 once the apply journal is written: every unit file written or
+/// deleted and every request to systemd, in the order apply makes them.
 pub fn test_hook() -> Result<Option<(usize, Signal)>, String> {
     let Some(value) = std::env::var_os(TEST_HOOK) else {
         return Ok(None);
