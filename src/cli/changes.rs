@@ -92,11 +92,7 @@ impl Changes {
         systemd: &dyn ServiceManager,
     ) -> anyhow::Result<Plan> {
         let plan = self.plan(rendered, only)?;
-        if plan != *first {
-            print!("the unit files changed meanwhile; the plan now:\n{plan}");
-        }
-        self.apply(&plan, systemd)?;
-        Ok(plan)
+        self.apply_made_again(first, plan, systemd)
     }
 
     /// Applies `first` holding the locks of the apps it changes: when
@@ -111,13 +107,28 @@ impl Changes {
         let mut locked = changing(first);
         loop {
             let _locks = self.lock(&locked)?;
-            let now = self.plan(rendered, only)?;
-            let more = changing(&now);
+            let plan = self.plan(rendered, only)?;
+            let more = changing(&plan);
             if more.is_subset(&locked) {
-                return self.apply_again(first, rendered, only, systemd);
+                return self.apply_made_again(first, plan, systemd);
             }
             locked.extend(more);
         }
+    }
+
+    /// Applies `plan`, made again under the locks, saying how it differs
+    /// from `first`, the plan printed.
+    fn apply_made_again(
+        &self,
+        first: &Plan,
+        plan: Plan,
+        systemd: &dyn ServiceManager,
+    ) -> anyhow::Result<Plan> {
+        if plan != *first {
+            print!("the unit files changed meanwhile; the plan now:\n{plan}");
+        }
+        self.apply(&plan, systemd)?;
+        Ok(plan)
     }
 }
 
