@@ -1,6 +1,8 @@
 //! The steps of an apply, each undone on rollback: stopping what goes,
 //! writing the files, creating, changing and starting apps.
 
+use std::collections::BTreeSet;
+
 use super::{at, step, Applier, ApplyCause, StepResult};
 use crate::model::name::UnitKind;
 use crate::systemd::deploy::{restart, Restart};
@@ -101,7 +103,8 @@ impl Applier<'_> {
             let names: Vec<&str> = earlier.previous.keys().map(String::as_str).collect();
             stop.extend(startable(app, &names));
         }
-        stop.dedup();
+        let mut seen = BTreeSet::new();
+        stop.retain(|unit| seen.insert(unit.clone()));
         disable.sort();
         // Only what ran before the apply (or before an unfinished one) comes back.
         let ran_before = |unit: &String| match app.units().instance_number(unit) {
@@ -110,13 +113,17 @@ impl Applier<'_> {
         };
         if !stop.is_empty() {
             let back: Vec<String> = stop.iter().filter(|u| ran_before(u)).cloned().collect();
-            self.undo.push(Undo::Start(start_order(app, &back)));
+            if !back.is_empty() {
+                self.undo.push(Undo::Start(start_order(app, &back)));
+            }
             self.say(&format!("{}: stopping {}", app.app, stop.join(" ")));
             self.call(app, |systemd| systemd.stop(&stop))?;
         }
         if !disable.is_empty() {
-            let back = disable.iter().filter(|u| ran_before(u)).cloned().collect();
-            self.undo.push(Undo::Enable(back));
+            let back: Vec<String> = disable.iter().filter(|u| ran_before(u)).cloned().collect();
+            if !back.is_empty() {
+                self.undo.push(Undo::Enable(back));
+            }
             self.call(app, |systemd| systemd.disable(&disable))?;
         }
         Ok(())
