@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AppName, Scope};
 
+/// Where `nodeunits metrics --install` listens unless told otherwise.
+pub const DEFAULT_METRICS_ADDRESS: &str = "127.0.0.1:9209";
+
 /// PM2's features, compiled into plain systemd units.
 #[derive(Debug, Parser)]
 #[command(name = "nodeunits", version, about, long_about = None)]
@@ -142,22 +145,107 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show an app's journal.
+    /// Show one app in full, like `pm2 describe`.
     ///
-    /// Files named by out_file or error_file are not in the journal.
-    Logs {
+    /// The ecosystem file and profile it was applied from; its units and
+    /// their states; per instance the PID, uptime, restarts and why it last
+    /// restarted (memory, with the figures; a crash, with the exit status or
+    /// signal; a reload), memory and CPU; the listen addresses; where the
+    /// logs go; the options as the installed units have them (the
+    /// environment's names, values masked unless --show-env); and the
+    /// systemctl and journalctl commands that show more.
+    Describe {
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
-        /// Follow the journal.
+        /// Print one JSON object with the same content.
+        #[arg(long)]
+        json: bool,
+        /// Show the environment's values instead of masking them.
+        #[arg(long)]
+        show_env: bool,
+    },
+    /// Print Prometheus metrics of every app, or install an endpoint serving them.
+    ///
+    /// Without options, prints every installed app and instance in the
+    /// Prometheus text format: state, restarts, memory restarts, memory, CPU
+    /// seconds, uptime, the app sockets' counters and the last reload.
+    ///
+    /// --install puts a socket-activated endpoint in place:
+    /// nodeunits-metrics.socket (Accept=yes) on ADDRESS, and
+    /// nodeunits-metrics@.service, of which each scrape starts one short-lived,
+    /// sandboxed instance that answers one HTTP GET and exits; nothing runs
+    /// between scrapes. --uninstall removes it.
+    Metrics {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Install the endpoint, listening on ADDRESS [default: 127.0.0.1:9209].
+        #[arg(
+            long,
+            value_name = "ADDRESS",
+            num_args = 0..=1,
+            default_missing_value = DEFAULT_METRICS_ADDRESS,
+            conflicts_with_all = ["uninstall", "http"]
+        )]
+        install: Option<String>,
+        /// Stop and remove the endpoint.
+        #[arg(long, conflicts_with = "http")]
+        uninstall: bool,
+        /// Answer one HTTP request on stdin and stdout (what the endpoint runs).
+        #[arg(long)]
+        http: bool,
+    },
+    /// Show the apps' logs from the journal, like `pm2 logs`.
+    ///
+    /// The last lines of every installed app, or of APP, merged in time
+    /// order, each naming its instance: `api@1 | listening`. Lines of
+    /// systemd about the app's units name the unit. What an app writes to
+    /// stderr is logged at priority err (3), its stdout at info (6): `--err`
+    /// shows the former (`journalctl -p err` finds them too). Files named by
+    /// out_file or error_file are not in the journal.
+    Logs {
+        /// An installed app [default: every installed app].
+        app: Option<AppName>,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Follow the journal: print new lines as they are logged.
         #[arg(short, long)]
         follow: bool,
         /// Show the last N lines.
-        #[arg(short = 'n', long, value_name = "N")]
-        lines: Option<u32>,
-        /// Only this instance.
-        #[arg(long, value_name = "I")]
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 15)]
+        lines: u32,
+        /// Only this instance of APP.
+        #[arg(long, value_name = "I", requires = "app")]
         instance: Option<u32>,
+        /// Only what the apps wrote to stderr.
+        #[arg(long)]
+        err: bool,
+        /// Print one JSON object per line: timestamp_usec, app, instance,
+        /// unit, priority, transport, message.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A live view of every app and instance, like `pm2 monit`.
+    ///
+    /// State, CPU, memory, restarts and uptime of each instance, refreshed
+    /// every second, and the last log lines of the selected app. Up and down
+    /// select an instance; q or Esc quits.
+    Monit {
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Write a starter ecosystem.toml for the app in the current directory.
+    ///
+    /// The app's name comes from package.json's `name` (else the
+    /// directory's), the script from SCRIPT, else package.json's `start`
+    /// script (`node FILE`) or `main`, else index.js, server.js or app.js;
+    /// the port from PORT in .env, package.json's `config.port`, or a
+    /// `listen(PORT)` in the script. An existing ecosystem.toml is never
+    /// overwritten.
+    Init {
+        /// The app's entry point, relative to the current directory.
+        #[arg(value_hint = clap::ValueHint::FilePath)]
+        script: Option<PathBuf>,
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {

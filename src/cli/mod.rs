@@ -8,8 +8,13 @@ mod changes;
 mod check;
 mod control;
 mod deploy;
+mod describe;
+mod effective;
 mod import;
+mod init;
 mod logs;
+mod metrics;
+mod monit;
 mod reload;
 mod render;
 mod status;
@@ -23,6 +28,7 @@ use args::Command;
 
 use crate::systemd::apply::ApplyError;
 use crate::systemd::interrupt::Interrupted;
+use crate::systemd::journal::LogsRequest;
 use crate::systemd::rolling::RolloutError;
 
 /// Entry point of the `nodeunits` binary.
@@ -74,13 +80,37 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
         } => reload::run(&target, &compile, manager),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
+        Command::Describe {
+            app,
+            manager,
+            json,
+            show_env,
+        } => describe::run(&app, manager, json, show_env),
+        Command::Metrics {
+            manager,
+            install,
+            uninstall,
+            http,
+        } => metrics::run(manager, install.as_deref(), uninstall, http),
         Command::Logs {
             app,
             manager,
             follow,
             lines,
             instance,
-        } => logs::run(&app, manager, follow, lines, instance),
+            err,
+            json,
+        } => {
+            let request = LogsRequest {
+                follow,
+                lines: Some(lines),
+                instance,
+                stderr_only: err,
+            };
+            logs::run(app.as_ref(), manager, request, json)
+        }
+        Command::Monit { manager } => monit::run(manager),
+        Command::Init { script } => init::run(script.as_deref()),
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),

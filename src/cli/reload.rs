@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 
@@ -14,7 +14,9 @@ use super::changes::Changes;
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
 use crate::systemd::interrupt::Interrupt;
-use crate::systemd::rolling::{roll_app, seconds};
+use crate::systemd::lock::lock_dir;
+use crate::systemd::reload_record::ReloadRecord;
+use crate::systemd::rolling::{roll_app, seconds, RolloutError};
 use crate::systemd::{Scope, UnitDir};
 
 /// What the argument of `nodeunits reload` names.
@@ -171,7 +173,7 @@ pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::
 fn one(systemd: &Systemd, app: &AppName, changes: &Changes) -> anyhow::Result<ExitCode> {
     let instances = instances_of(systemd, app)?;
     let _lock = changes.lock([app])?;
-    roll_app(systemd, app, &instances, &changes.interrupt, |line| {
+    roll_recorded(systemd, app, &instances, &changes.interrupt, |line| {
         println!("{line}")
     })?;
     Ok(ExitCode::SUCCESS)
@@ -193,6 +195,28 @@ fn all(systemd: &Systemd, changes: &Changes) -> anyhow::Result<ExitCode> {
     }
     rollout(systemd, &steps, &changes.interrupt)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// [`roll_app`], its duration and outcome recorded for `describe` and
+/// `metrics` (see [`ReloadRecord`]).
+fn roll_recorded(
+    systemd: &Systemd,
+    app: &AppName,
+    instances: &[String],
+    interrupt: &Interrupt,
+    report: impl FnMut(&str),
+) -> Result<(), RolloutError> {
+    let started = SystemTime::now();
+    let result = roll_app(systemd, app, instances, interrupt, report);
+    let record = ReloadRecord::ended(started, instances.len() as u32, result.is_ok());
+    let dir = lock_dir(systemd.scope());
+    if let Err(err) = record.save(&dir, app) {
+        eprintln!(
+            "{app}: note: this reload is not recorded for `nodeunits metrics`: writing {}: {err}",
+            dir.join(app.units().reload_record_file()).display()
+        );
+    }
+    result
 }
 
 /// What a rollout of several apps does with one of them.
@@ -227,10 +251,8 @@ pub(super) fn rollout(
             continue;
         }
         let started = Instant::now();
-        roll_app(systemd, app, instances, interrupt, |line| {
-            println!("{app}: {line}")
-        })
-        .map_err(|mut err| {
+        let report = |line: &str| println!("{app}: {line}");
+        roll_recorded(systemd, app, instances, interrupt, report).map_err(|mut err| {
             err.not_reached = steps[index + 1..]
                 .iter()
                 .filter(|(_, step)| matches!(step, Step::Roll(_)))

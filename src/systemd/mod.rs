@@ -8,6 +8,10 @@ pub mod apply;
 pub mod bus;
 /// What apply restarts, and what a deploy rolls after it.
 pub mod deploy;
+/// One app in full, for `nodeunits describe`.
+pub mod describe;
+/// Why instances restarted, from the journal.
+pub mod history;
 /// SIGINT, SIGTERM and SIGHUP during a change.
 pub mod interrupt;
 /// `journalctl` invocations.
@@ -16,12 +20,18 @@ pub mod journal;
 pub mod lock;
 /// The directories of the apps' log files, created before they start.
 pub mod log_dirs;
+/// Journal entries as `logs` and `monit` show them.
+pub mod log_entry;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
+/// Every app and instance in Prometheus' text format.
+pub mod metrics;
 /// Rendered units vs installed ones.
 pub mod plan;
 /// zbus proxies of org.freedesktop.systemd1.
 pub mod proxies;
+/// The last rolling reload of each app, for `describe` and `metrics`.
+pub mod reload_record;
 /// One instance at a time.
 pub mod rolling;
 /// Starting an app in the order systemd needs.

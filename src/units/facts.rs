@@ -87,7 +87,12 @@ impl Facts {
             path: std::env::var_os("PATH")
                 .map(|p| std::env::split_paths(&p).collect())
                 .unwrap_or_default(),
-            environment: std::env::vars().collect(),
+            // A variable that is not UTF-8 cannot be written into a unit: left out.
+            environment: std::env::vars_os()
+                .filter_map(|(name, value)| {
+                    Some((name.into_string().ok()?, value.into_string().ok()?))
+                })
+                .collect(),
         }
     }
 
