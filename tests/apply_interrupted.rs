@@ -64,9 +64,10 @@ fn killed_at_step_then_applied_again(step: u32) {
     );
     let again = nodeunits_ok(&host, &format!("apply {file}"));
     for app in shop() {
+        let plural = if app.instances == 1 { "" } else { "s" };
         assert!(
             again.contains(&format!(
-                "{}: created ({} instances); finishing an earlier apply of it that did not end",
+                "{}: created ({} instance{plural}); finishing an earlier apply of it that did not end",
                 app.name, app.instances
             )),
             "{again}"
