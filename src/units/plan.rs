@@ -94,7 +94,7 @@ fn plan_app(
         environment_file: app.env_file.clone(),
         user,
         group,
-        start_limit_interval: (app.min_uptime + backoff.restart_sec) * app.max_restarts.get(),
+        start_limit_interval: backoff.start_limit_interval(app.min_uptime, app.max_restarts.get()),
         start_limit_burst: app.max_restarts.get(),
         stop_timeout: app.kill_timeout,
         start_timeout: app.listen_timeout + backoff.emulated_max,
