@@ -99,6 +99,50 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
     }
 }
 
+/// `read_write_paths`: a path or an array of paths, relative to the file's directory.
+pub fn read_write_paths(fields: &mut Fields, dir: &Path) -> Vec<PathBuf> {
+    let Some(value) = fields.get("read_write_paths") else {
+        return Vec::new();
+    };
+    let items: Vec<&Value> = match value.get_ref() {
+        V::Array(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    let mut paths = Vec::new();
+    for item in items {
+        match item.get_ref().as_str() {
+            Some(path) if !path.is_empty() && !path.chars().any(char::is_control) => {
+                paths.push(normalize(&dir.join(path)));
+            }
+            _ => fields.wrong(
+                "read_write_paths",
+                item,
+                "directories or files the app writes besides its own directory, as an array of paths: [\"/var/lib/api\", \"../uploads\"]",
+            ),
+        }
+    }
+    paths
+}
+
+/// `hardening`: `"on"` (the default) or `"off"`.
+pub fn hardening(fields: &mut Fields) -> bool {
+    let Some(value) = fields.get("hardening") else {
+        return true;
+    };
+    match value.get_ref().as_str() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            fields.wrong(
+                "hardening",
+                value,
+                "\"on\" (the default: the workers run in systemd's sandbox) or \"off\" (no sandbox directive at all)",
+            );
+            true
+        }
+    }
+}
+
 pub fn log_target(fields: &mut Fields, key: &str, dir: &Path) -> Option<LogTarget> {
     let path = fields.string(key)?;
     // PM2 discards a stream sent to either.
