@@ -20,12 +20,16 @@ mod program;
 pub mod read;
 /// The typed model → unit files, through the templates.
 pub mod render;
+/// The worker's sandbox: systemd's hardening directives.
+pub mod sandbox;
 
 use std::path::{Path, PathBuf};
 
 use crate::ecosystem::{self, Diagnostics, Severity};
 pub use crate::model::AppUnits;
-pub use facts::{installed_systemd_version, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION};
+pub use facts::{
+    installed_systemd_version, Account, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION,
+};
 
 /// One generated unit file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +88,12 @@ pub fn compile(file: &Path, options: &CompileOptions) -> Result<Rendered, Compil
         report: format!("error: cannot read {}: {err}\n", file.display()),
         errors: 1,
     })?;
-    compile_source(file, &source, options)
+    if options.facts.owner.is_some() {
+        return compile_source(file, &source, options);
+    }
+    let mut options = options.clone();
+    options.facts.owner = facts::Account::owner_of(file);
+    compile_source(file, &source, &options)
 }
 
 /// Compiles `source`, the text of the ecosystem file at `file`; `file` names
