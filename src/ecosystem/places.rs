@@ -10,15 +10,8 @@ use super::fields::{integer, Fields, Value};
 use super::settings::{Listen, LogTarget};
 
 pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
-    let Some(value) = fields.get("listen") else {
-        return Vec::new();
-    };
-    let items: Vec<&Value> = match value.get_ref() {
-        V::Array(items) => items.iter().collect(),
-        _ => vec![value],
-    };
     let mut listen = Vec::new();
-    for item in items {
+    for item in fields.one_or_many("listen") {
         match listen_entry(item, dir) {
             Some(entry) if listen.contains(&entry) => {
                 fields.diagnostics.error(Some(item.span()), "this socket is listed twice in `listen`", "list each address once");
@@ -101,15 +94,8 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
 
 /// `read_write_paths`: a path or an array of paths, relative to the file's directory.
 pub fn read_write_paths(fields: &mut Fields, dir: &Path) -> Vec<PathBuf> {
-    let Some(value) = fields.get("read_write_paths") else {
-        return Vec::new();
-    };
-    let items: Vec<&Value> = match value.get_ref() {
-        V::Array(items) => items.iter().collect(),
-        _ => vec![value],
-    };
     let mut paths = Vec::new();
-    for item in items {
+    for item in fields.one_or_many("read_write_paths") {
         match item.get_ref().as_str() {
             Some(path) if !path.is_empty() && !path.chars().any(char::is_control) => {
                 paths.push(normalize(&dir.join(path)));
