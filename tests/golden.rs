@@ -13,9 +13,14 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 #[path = "golden/cli.rs"]
 mod cli;
+#[path = "golden/import.rs"]
+mod import;
+#[path = "golden/javascript.rs"]
+mod javascript;
 #[path = "golden/systemd.rs"]
 mod systemd;
 
@@ -75,9 +80,22 @@ fn case_name(case: &Path) -> String {
         .into_owned()
 }
 
-/// The ecosystem file of a golden case.
+/// The ecosystem file of a golden case: the one file of `input/` whose
+/// name starts with `ecosystem`, in any format.
 fn ecosystem(case: &Path) -> PathBuf {
-    case.join("input/ecosystem.toml")
+    let input = case.join("input");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&input)
+        .unwrap_or_else(|e| panic!("{}: {e}", input.display()))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("ecosystem")
+        })
+        .collect();
+    assert_eq!(files.len(), 1, "{}: one ecosystem.* file", input.display());
+    files.pop().expect("one file")
 }
 
 fn options(case: &Path) -> CompileOptions {
@@ -99,7 +117,7 @@ fn options(case: &Path) -> CompileOptions {
         facts: Facts {
             cpus: NonZeroU32::new(case_options.cpus.unwrap_or(4)).expect("cpus > 0"),
             path: vec![bin],
-            environment: case_options.environment,
+            environment: javascript::with_real_node(case_options.environment),
             owner: Some(match case_options.owner.as_deref().unwrap_or("deploy") {
                 "root" => Account {
                     uid: 0,
@@ -116,12 +134,31 @@ fn options(case: &Path) -> CompileOptions {
     }
 }
 
-/// The cases that compile, each with its name, options and units. A case
-/// whose `expected/` holds `errors.txt` must not compile, and is left out.
+/// Gives `dir` and what it holds to an unprivileged user (`nobody`) when
+/// the tests run as root, as a deploy user's checkout would be: in system
+/// mode an app without `user` runs as the owner of its file, and one in a
+/// file of root's is refused.
+fn unprivileged(dir: &Path) {
+    if nix::unistd::geteuid().is_root() {
+        let status = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(dir)
+            .status()
+            .expect("run chown");
+        assert!(status.success(), "chown {}", dir.display());
+    }
+}
+
+/// Whether a case compiles: one whose `expected/` holds `errors.txt` must not.
+fn compiles(case: &Path) -> bool {
+    !case.join("expected/errors.txt").exists()
+}
+
+/// The cases that compile, each with its name, options and units.
 fn compiled_cases() -> Vec<(String, CompileOptions, Rendered)> {
     cases()
         .into_iter()
-        .filter(|case| !case.join("expected/errors.txt").exists())
+        .filter(|case| compiles(case))
         .map(|case| {
             let name = case_name(&case);
             let options = options(&case);

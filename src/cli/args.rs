@@ -46,7 +46,8 @@ pub struct CompileArgs {
 pub enum Command {
     /// Write the units an ecosystem file compiles into.
     Render {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         file: PathBuf,
         #[command(flatten)]
         compile: CompileArgs,
@@ -58,10 +59,27 @@ pub enum Command {
     },
     /// Validate an ecosystem file and print its warnings.
     Check {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         file: PathBuf,
         #[command(flatten)]
         compile: CompileArgs,
+    },
+    /// Print an ecosystem file of any format as an equivalent ecosystem.toml.
+    ///
+    /// Reads FILE as `check` does (YAML, JSON, JSON5, or JavaScript evaluated
+    /// by node) and prints it in TOML on stdout: every key in the order of
+    /// the file, values as the file has them (for JavaScript, as it evaluated
+    /// to), each app's tables after its other keys. A key nodeunits ignores or
+    /// rejects is followed by a comment saying what happens instead, or what
+    /// is wrong. Relative paths stay relative: save the result beside FILE.
+    Import {
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
+        file: PathBuf,
+        /// Check the result for `env_NAME`, as `check --env NAME` does.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
     },
     /// Install the units of an ecosystem file and bring systemd in line with them.
     ///
@@ -71,7 +89,8 @@ pub enum Command {
     /// and removes the apps gone from the file. Applying the same file twice
     /// does nothing. On any failure the previous unit files come back.
     Apply {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         #[arg(default_value = "ecosystem.toml")]
         file: PathBuf,
         #[command(flatten)]
@@ -120,22 +139,57 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show an app's journal.
+    /// Show the apps' logs from the journal, like `pm2 logs`.
     ///
-    /// Files named by out_file or error_file are not in the journal.
+    /// The last lines of every installed app, or of APP, merged in time
+    /// order, each naming its instance: `api@1 | listening`. Lines of
+    /// systemd about the app's units name the unit. What an app writes to
+    /// stderr is logged at priority err (3), its stdout at info (6): `--err`
+    /// shows the former (`journalctl -p err` finds them too). Files named by
+    /// out_file or error_file are not in the journal.
     Logs {
-        app: AppName,
+        /// An installed app [default: every installed app].
+        app: Option<AppName>,
         #[command(flatten)]
         manager: ManagerArgs,
-        /// Follow the journal.
+        /// Follow the journal: print new lines as they are logged.
         #[arg(short, long)]
         follow: bool,
         /// Show the last N lines.
-        #[arg(short = 'n', long, value_name = "N")]
-        lines: Option<u32>,
-        /// Only this instance.
-        #[arg(long, value_name = "I")]
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 15)]
+        lines: u32,
+        /// Only this instance of APP.
+        #[arg(long, value_name = "I", requires = "app")]
         instance: Option<u32>,
+        /// Only what the apps wrote to stderr.
+        #[arg(long)]
+        err: bool,
+        /// Print one JSON object per line: timestamp_usec, app, instance,
+        /// unit, priority, transport, message.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A live view of every app and instance, like `pm2 monit`.
+    ///
+    /// State, CPU, memory, restarts and uptime of each instance, refreshed
+    /// every second, and the last log lines of the selected app. Up and down
+    /// select an instance; q or Esc quits.
+    Monit {
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Write a starter ecosystem.toml for the app in the current directory.
+    ///
+    /// The app's name comes from package.json's `name` (else the
+    /// directory's), the script from SCRIPT, else package.json's `start`
+    /// script (`node FILE`) or `main`, else index.js, server.js or app.js;
+    /// the port from PORT in .env, package.json's `config.port`, or a
+    /// `listen(PORT)` in the script. An existing ecosystem.toml is never
+    /// overwritten.
+    Init {
+        /// The app's entry point, relative to the current directory.
+        #[arg(value_hint = clap::ValueHint::FilePath)]
+        script: Option<PathBuf>,
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {

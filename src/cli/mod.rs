@@ -6,7 +6,10 @@ pub mod args;
 mod check;
 mod control;
 mod deploy;
+mod import;
+mod init;
 mod logs;
+mod monit;
 mod reload;
 mod render;
 mod status;
@@ -17,6 +20,8 @@ use clap::Parser;
 
 pub use args::Cli;
 use args::Command;
+
+use crate::systemd::journal::LogsRequest;
 
 /// Entry point of the `nodeunits` binary.
 pub fn main() -> ExitCode {
@@ -39,6 +44,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             out,
         } => render::run(&file, &compile, manager, out.as_deref()),
         Command::Check { file, compile } => check::run(&file, &compile),
+        Command::Import { file, env } => import::run(&file, env),
         Command::Apply {
             file,
             compile,
@@ -58,7 +64,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             follow,
             lines,
             instance,
-        } => logs::run(&app, manager, follow, lines, instance),
+            err,
+            json,
+        } => {
+            let request = LogsRequest {
+                follow,
+                lines: Some(lines),
+                instance,
+                stderr_only: err,
+            };
+            logs::run(app.as_ref(), manager, request, json)
+        }
+        Command::Monit { manager } => monit::run(manager),
+        Command::Init { script } => init::run(script.as_deref()),
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),

@@ -159,6 +159,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         vars,
         listen_fds: listen_fds > 0,
         channel: child_end,
+        stderr: log::app_stderr(&options.app),
     };
     notify(&format!(
         "starting {}",

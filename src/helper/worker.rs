@@ -235,7 +235,7 @@ fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
         megabytes(memory.limit),
         memory.limit
     );
-    if !memory.lock.as_ref().map_or(true, MemoryLock::try_take) {
+    if !memory.lock.as_ref().is_none_or(MemoryLock::try_take) {
         if !*logged {
             let holder = memory.lock.as_ref().and_then(MemoryLock::holder);
             let holder = holder.map_or_else(

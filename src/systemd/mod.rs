@@ -14,6 +14,8 @@ pub mod journal;
 pub mod lock;
 /// The directories of the apps' log files, created before they start.
 pub mod log_dirs;
+/// Journal entries as `logs` and `monit` show them.
+pub mod log_entry;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
 /// Rendered units vs installed ones.

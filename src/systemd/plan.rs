@@ -364,12 +364,11 @@ impl fmt::Display for AppPlan {
                 .join(", ")
         };
         match self.change {
-            Change::Created => write!(
-                f,
-                "{}: created ({} instances)",
-                self.app,
-                self.instances_after()
-            ),
+            Change::Created => {
+                let count = self.instances_after();
+                let plural = if count == 1 { "" } else { "s" };
+                write!(f, "{}: created ({count} instance{plural})", self.app)
+            }
             Change::Unchanged => write!(f, "{}: unchanged", self.app),
             Change::Removed => write!(f, "{}: removed ({})", self.app, files(&self.files)),
             Change::Changed => {

@@ -72,7 +72,7 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
     Ok(rows)
 }
 
-fn uptime(seconds: u64) -> String {
+pub fn uptime(seconds: u64) -> String {
     match seconds {
         s if s < 60 => format!("{s}s"),
         s if s < 3600 => format!("{}m", s / 60),
@@ -81,7 +81,7 @@ fn uptime(seconds: u64) -> String {
     }
 }
 
-fn memory(bytes: u64) -> String {
+pub fn memory(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
     format!("{:.1}M", bytes as f64 / MIB)
 }

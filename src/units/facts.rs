@@ -33,9 +33,8 @@ pub struct Facts {
     /// The environment, for `inherit_env`.
     pub environment: BTreeMap<String, String>,
     /// The owner of the ecosystem file: in system mode, an app without
-    /// `user` runs as this account. `None`: [`super::compile`] reads it from
-    /// the file; [`super::compile_source`] takes it for unknown, and refuses
-    /// such an app.
+    /// `user` runs as this account. `None`: read from the file when it is
+    /// compiled; one that cannot be read refuses such an app.
     pub owner: Option<Account>,
     /// The directories `ProtectHome=` hides: an app using a path in one
     /// gets them read-only instead ([`HOME_DIRECTORIES`]).
@@ -131,7 +130,12 @@ impl Facts {
             path: std::env::var_os("PATH")
                 .map(|p| std::env::split_paths(&p).collect())
                 .unwrap_or_default(),
-            environment: std::env::vars().collect(),
+            // A variable that is not UTF-8 cannot be written into a unit: left out.
+            environment: std::env::vars_os()
+                .filter_map(|(name, value)| {
+                    Some((name.into_string().ok()?, value.into_string().ok()?))
+                })
+                .collect(),
             owner: None,
             homes: HOME_DIRECTORIES.iter().map(PathBuf::from).collect(),
             temporary: TEMPORARY_DIRECTORIES.iter().map(PathBuf::from).collect(),

@@ -8,38 +8,27 @@ use std::process::Command;
 use nodeunits::model::Scope;
 use nodeunits::units::{compile, CompileOptions, Facts};
 
-use super::{case_dirs, case_name, check_expected, golden_dir};
+use super::import::copy_dir;
+use super::{case_dirs, case_name, check_expected, golden_dir, unprivileged};
 
-/// A copy of the input directory `input` to run the binary on, owned by an
-/// unprivileged user when the tests run as root: in system mode an app
-/// without `user` runs as the owner of its file, and one of root's is
-/// refused; the checkout may belong to anyone.
+/// A copy of the input directory `input` to run the binary on, given to an
+/// unprivileged user: the checkout may belong to anyone.
 fn unprivileged_copy(input: &Path, what: &str) -> PathBuf {
     let copy = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("{what}-{}", std::process::id()))
         .join("input");
     let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(&copy).expect("a directory for the copy");
-    for entry in std::fs::read_dir(input).expect("the input directory") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, copy.join(path.file_name().expect("a name"))).expect("copy");
-    }
-    if nix::unistd::geteuid().is_root() {
-        let status = Command::new("chown")
-            .args(["-R", "65534:65534"])
-            .arg(&copy)
-            .status()
-            .expect("run chown");
-        assert!(status.success(), "chown {}", copy.display());
-    }
+    copy_dir(input, &copy);
+    unprivileged(&copy);
     copy
 }
 
-/// Error goldens: each `tests/errors/<case>/` holds `input/<case>.toml`,
-/// run through the real binary from `input/` (`nodeunits check <case>.toml`,
-/// or the command of a first line `# run: COMMAND ARGS`), which must exit 1,
-/// print nothing on stdout, and on stderr exactly `expected/stderr`, the
-/// only file of `expected/`.
+/// Error goldens: each `tests/errors/<case>/` holds `input/<case>.<format>`
+/// (`.toml`, `.yaml`, `.json`, `.config.js`, ...), run through the real
+/// binary from `input/` (`nodeunits check <case>.toml`, or the command of a
+/// first line `# run: COMMAND ARGS`, `// run: ...` in JSON and JavaScript),
+/// which must exit 1, print nothing on stdout, and on stderr exactly
+/// `expected/stderr`, the only file of `expected/`.
 #[test]
 fn error_cases_report_exactly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors");
@@ -48,13 +37,13 @@ fn error_cases_report_exactly() {
     for case in case_dirs(&dir) {
         let name = case_name(&case);
         let input = unprivileged_copy(&case.join("input"), &format!("errors-{name}"));
-        let file = format!("{name}.toml");
+        let file = input_file(&input, &name);
         let source = std::fs::read_to_string(input.join(&file))
             .unwrap_or_else(|e| panic!("case {name}: input/{file}: {e}"));
         let command = source
             .lines()
             .next()
-            .and_then(|l| l.strip_prefix("# run: "))
+            .and_then(|l| l.strip_prefix("# run: ").or(l.strip_prefix("// run: ")))
             .unwrap_or("check");
         let output = Command::new(env!("CARGO_BIN_EXE_nodeunits"))
             .args(command.split_whitespace())
@@ -62,6 +51,7 @@ fn error_cases_report_exactly() {
             .current_dir(&input)
             // The same commands on every machine: node, systemctl, ... stand-ins.
             .env("PATH", golden_dir().join("bin"))
+            .envs(super::javascript::with_real_node(BTreeMap::new()))
             .output()
             .expect("run nodeunits");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -77,6 +67,24 @@ fn error_cases_report_exactly() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The file of an error case: `<case>.` and an extension.
+fn input_file(input: &Path, case: &str) -> String {
+    let prefix = format!("{case}.");
+    let mut names: Vec<String> = std::fs::read_dir(input)
+        .unwrap_or_else(|e| panic!("{}: {e}", input.display()))
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert_eq!(names.len(), 1, "{}: one file {prefix}*", input.display());
+    names.pop().expect("one file")
 }
 
 /// `nodeunits render ecosystem.toml ARGS` on a copy of the case port-only;
