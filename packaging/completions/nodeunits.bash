@@ -25,6 +25,9 @@ _nodeunits() {
             nodeunits,delete)
                 cmd="nodeunits__subcmd__delete"
                 ;;
+            nodeunits,describe)
+                cmd="nodeunits__subcmd__describe"
+                ;;
             nodeunits,help)
                 cmd="nodeunits__subcmd__help"
                 ;;
@@ -36,6 +39,9 @@ _nodeunits() {
                 ;;
             nodeunits,logs)
                 cmd="nodeunits__subcmd__logs"
+                ;;
+            nodeunits,metrics)
+                cmd="nodeunits__subcmd__metrics"
                 ;;
             nodeunits,monit)
                 cmd="nodeunits__subcmd__monit"
@@ -70,6 +76,9 @@ _nodeunits() {
             nodeunits__subcmd__help,delete)
                 cmd="nodeunits__subcmd__help__subcmd__delete"
                 ;;
+            nodeunits__subcmd__help,describe)
+                cmd="nodeunits__subcmd__help__subcmd__describe"
+                ;;
             nodeunits__subcmd__help,help)
                 cmd="nodeunits__subcmd__help__subcmd__help"
                 ;;
@@ -81,6 +90,9 @@ _nodeunits() {
                 ;;
             nodeunits__subcmd__help,logs)
                 cmd="nodeunits__subcmd__help__subcmd__logs"
+                ;;
+            nodeunits__subcmd__help,metrics)
+                cmd="nodeunits__subcmd__help__subcmd__metrics"
                 ;;
             nodeunits__subcmd__help,monit)
                 cmd="nodeunits__subcmd__help__subcmd__monit"
@@ -113,7 +125,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check import apply reload status logs monit init start stop restart delete scale help"
+            opts="-h -V --help --version render check import apply reload status describe metrics logs monit init start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,8 +208,22 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__describe)
+            opts="-h --user --system --json --show-env --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help)
-            opts="render check import apply reload status logs monit init start stop restart delete scale help"
+            opts="render check import apply reload status describe metrics logs monit init start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -239,6 +265,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__describe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -295,6 +335,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__metrics)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -468,6 +522,24 @@ _nodeunits() {
                     return 0
                     ;;
                 --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__metrics)
+            opts="-h --user --system --install --uninstall --http --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --install)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

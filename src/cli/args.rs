@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AppName, Scope};
 
+/// Where `nodeunits metrics --install` listens unless told otherwise.
+pub const DEFAULT_METRICS_ADDRESS: &str = "127.0.0.1:9209";
+
 /// PM2's features, compiled into plain systemd units.
 #[derive(Debug, Parser)]
 #[command(name = "nodeunits", version, about, long_about = None)]
@@ -138,6 +141,56 @@ pub enum Command {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+    },
+    /// Show one app in full, like `pm2 describe`.
+    ///
+    /// The ecosystem file and profile it was applied from; its units and
+    /// their states; per instance the PID, uptime, restarts and why it last
+    /// restarted (memory, with the figures; a crash, with the exit status or
+    /// signal; a reload), memory and CPU; the listen addresses; where the
+    /// logs go; the options as the installed units have them (the
+    /// environment's names, values masked unless --show-env); and the
+    /// systemctl and journalctl commands that show more.
+    Describe {
+        app: AppName,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Print one JSON object with the same content.
+        #[arg(long)]
+        json: bool,
+        /// Show the environment's values instead of masking them.
+        #[arg(long)]
+        show_env: bool,
+    },
+    /// Print Prometheus metrics of every app, or install an endpoint serving them.
+    ///
+    /// Without options, prints every installed app and instance in the
+    /// Prometheus text format: state, restarts, memory restarts, memory, CPU
+    /// seconds, uptime, the app sockets' counters and the last reload.
+    ///
+    /// --install puts a socket-activated endpoint in place:
+    /// nodeunits-metrics.socket (Accept=yes) on ADDRESS, and
+    /// nodeunits-metrics@.service, of which each scrape starts one short-lived,
+    /// sandboxed instance that answers one HTTP GET and exits; nothing runs
+    /// between scrapes. --uninstall removes it.
+    Metrics {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Install the endpoint, listening on ADDRESS [default: 127.0.0.1:9209].
+        #[arg(
+            long,
+            value_name = "ADDRESS",
+            num_args = 0..=1,
+            default_missing_value = DEFAULT_METRICS_ADDRESS,
+            conflicts_with_all = ["uninstall", "http"]
+        )]
+        install: Option<String>,
+        /// Stop and remove the endpoint.
+        #[arg(long, conflicts_with = "http")]
+        uninstall: bool,
+        /// Answer one HTTP request on stdin and stdout (what the endpoint runs).
+        #[arg(long)]
+        http: bool,
     },
     /// Show the apps' logs from the journal, like `pm2 logs`.
     ///

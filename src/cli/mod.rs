@@ -6,9 +6,12 @@ pub mod args;
 mod check;
 mod control;
 mod deploy;
+mod describe;
+mod effective;
 mod import;
 mod init;
 mod logs;
+mod metrics;
 mod monit;
 mod reload;
 mod render;
@@ -58,6 +61,18 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
         } => reload::run(&target, &compile, manager),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
+        Command::Describe {
+            app,
+            manager,
+            json,
+            show_env,
+        } => describe::run(&app, manager, json, show_env),
+        Command::Metrics {
+            manager,
+            install,
+            uninstall,
+            http,
+        } => metrics::run(manager, install.as_deref(), uninstall, http),
         Command::Logs {
             app,
             manager,

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 
@@ -12,7 +12,9 @@ use super::apply::{connect, lock_apps, target};
 use super::args::{CompileArgs, ManagerArgs};
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
-use crate::systemd::rolling::{roll_app, seconds};
+use crate::systemd::lock::lock_dir;
+use crate::systemd::reload_record::ReloadRecord;
+use crate::systemd::rolling::{roll_app, seconds, RolloutError};
 use crate::systemd::{Scope, UnitDir};
 
 /// What the argument of `nodeunits reload` names.
@@ -168,7 +170,7 @@ pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::
 fn one(systemd: &Systemd, app: &AppName) -> anyhow::Result<ExitCode> {
     let instances = instances_of(systemd, app)?;
     let _lock = lock_apps(systemd.scope(), [app])?;
-    roll_app(systemd, app, &instances, |line| println!("{line}"))?;
+    roll_recorded(systemd, app, &instances, |line| println!("{line}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -187,6 +189,27 @@ fn all(systemd: &Systemd, units: &UnitDir) -> anyhow::Result<ExitCode> {
     }
     rollout(systemd, &steps)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// [`roll_app`], its duration and outcome recorded for `describe` and
+/// `metrics` (see [`ReloadRecord`]).
+fn roll_recorded(
+    systemd: &Systemd,
+    app: &AppName,
+    instances: &[String],
+    report: impl FnMut(&str),
+) -> Result<(), RolloutError> {
+    let started = SystemTime::now();
+    let result = roll_app(systemd, app, instances, report);
+    let record = ReloadRecord::ended(started, instances.len() as u32, result.is_ok());
+    let dir = lock_dir(systemd.scope());
+    if let Err(err) = record.save(&dir, app) {
+        eprintln!(
+            "{app}: note: this reload is not recorded for `nodeunits metrics`: writing {}: {err}",
+            dir.join(app.units().reload_record_file()).display()
+        );
+    }
+    result
 }
 
 /// What a rollout of several apps does with one of them.
@@ -216,7 +239,7 @@ pub(super) fn rollout(systemd: &Systemd, steps: &[(AppName, Step)]) -> anyhow::R
             continue;
         }
         let started = Instant::now();
-        roll_app(systemd, app, instances, |line| println!("{app}: {line}")).map_err(
+        roll_recorded(systemd, app, instances, |line| println!("{app}: {line}")).map_err(
             |mut err| {
                 err.not_reached = steps[index + 1..]
                     .iter()

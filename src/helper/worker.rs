@@ -18,7 +18,7 @@ use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
-use crate::model::defaults::EXIT_MEMORY_RESTART;
+use crate::model::defaults::memory_restart_line;
 
 /// Why the worker is going away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,9 +250,7 @@ fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
         )]);
         return false;
     }
-    tracing::warn!(
-        "resident memory of the app's processes is {figures}: restarting it gracefully (exit status {EXIT_MEMORY_RESTART})"
-    );
+    tracing::warn!("{}", memory_restart_line(&figures));
     notify(&[NotifyState::Status(&format!(
         "over memory: {figures}: draining"
     ))]);

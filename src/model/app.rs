@@ -38,6 +38,8 @@ pub struct AppUnits {
     pub source: PathBuf,
     /// `X-Nodeunits-Namespace=`.
     pub namespace: Option<String>,
+    /// `X-Nodeunits-Profile=`: the `--env` it was compiled with.
+    pub profile: Option<String>,
     /// The manager the units are for.
     pub scope: Scope,
     /// The socket unit's `ListenStream=` values, in order; empty: no socket unit.

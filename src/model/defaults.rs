@@ -15,3 +15,34 @@ pub const KILL_TIMEOUT: Duration = Duration::from_millis(1600);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
 /// The variable holding the instance number, as in PM2.
 pub const INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
+
+const MEMORY_RESTART_START: &str = "resident memory of the app's processes is ";
+const MEMORY_RESTART_END: &str = ": restarting it gracefully (exit status 75)";
+
+/// The helper's journal line when it restarts a worker for memory, with
+/// its figures; `nodeunits describe` reads the figures back with
+/// [`memory_restart_figures`].
+pub fn memory_restart_line(figures: &str) -> String {
+    format!("{MEMORY_RESTART_START}{figures}{MEMORY_RESTART_END}")
+}
+
+/// The figures of a [`memory_restart_line`]; `None` for any other line.
+pub fn memory_restart_figures(line: &str) -> Option<&str> {
+    line.strip_prefix(MEMORY_RESTART_START)?
+        .strip_suffix(MEMORY_RESTART_END)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_restart_line_gives_its_figures_back() {
+        let figures =
+            "150.2 MB (157483008 bytes), over max_memory_restart 143.1 MB (150000000 bytes)";
+        let line = memory_restart_line(figures);
+        assert!(line.ends_with(&format!("(exit status {EXIT_MEMORY_RESTART})")));
+        assert_eq!(memory_restart_figures(&line), Some(figures));
+        assert_eq!(memory_restart_figures("ready"), None);
+    }
+}

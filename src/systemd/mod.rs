@@ -8,6 +8,10 @@ pub mod apply;
 pub mod bus;
 /// What apply restarts, and what a deploy rolls after it.
 pub mod deploy;
+/// One app in full, for `nodeunits describe`.
+pub mod describe;
+/// Why instances restarted, from the journal.
+pub mod history;
 /// `journalctl` invocations.
 pub mod journal;
 /// One rollout per app at a time.
@@ -18,10 +22,14 @@ pub mod log_dirs;
 pub mod log_entry;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
+/// Every app and instance in Prometheus' text format.
+pub mod metrics;
 /// Rendered units vs installed ones.
 pub mod plan;
 /// zbus proxies of org.freedesktop.systemd1.
 pub mod proxies;
+/// The last rolling reload of each app, for `describe` and `metrics`.
+pub mod reload_record;
 /// One instance at a time.
 pub mod rolling;
 /// Properties of apps and instances, for `nodeunits status`.

@@ -87,6 +87,9 @@ pub trait Unit {
     fn active_enter_timestamp(&self) -> zbus::Result<u64>;
     #[zbus(property)]
     fn wants(&self) -> zbus::Result<Vec<String>>;
+    /// `enabled`, `disabled`, `static`, … ; empty for a transient unit.
+    #[zbus(property)]
+    fn unit_file_state(&self) -> zbus::Result<String>;
 }
 
 #[proxy(
@@ -110,6 +113,9 @@ pub trait Service {
     fn result(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn exec_main_status(&self) -> zbus::Result<i32>;
+    /// The `si_code` of the main process's end: 1 exited, 2 killed, 3 dumped; 0 running.
+    #[zbus(property)]
+    fn exec_main_code(&self) -> zbus::Result<i32>;
     /// The last `STATUS=` the service sent; kept until its next start.
     #[zbus(property)]
     fn status_text(&self) -> zbus::Result<String>;
@@ -125,4 +131,13 @@ pub trait Socket {
     /// (type, address) pairs, e.g. ("Stream", "127.0.0.1:3000").
     #[zbus(property)]
     fn listen(&self) -> zbus::Result<Vec<(String, String)>>;
+    /// Connections accepted by systemd itself: with `Accept=yes` only.
+    #[zbus(property, name = "NAccepted")]
+    fn n_accepted(&self) -> zbus::Result<u32>;
+    /// Connections open now, with `Accept=yes` only.
+    #[zbus(property, name = "NConnections")]
+    fn n_connections(&self) -> zbus::Result<u32>;
+    /// Connections refused by the trigger limits (systemd ≥ 246).
+    #[zbus(property, name = "NRefused")]
+    fn n_refused(&self) -> zbus::Result<u32>;
 }

@@ -21,6 +21,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
         name: AppName::new(app).unwrap(),
         source: PathBuf::from(source),
         namespace: None,
+        profile: None,
         scope: Scope::System,
         listen: listen.iter().map(|l| l.to_string()).collect(),
         instances,

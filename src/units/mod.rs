@@ -10,6 +10,8 @@ pub mod escape;
 mod facts;
 /// Durations and sizes as systemd writes and reads them.
 pub mod format;
+/// The units of the socket-activated metrics endpoint.
+pub mod metrics_endpoint;
 /// A validated app → its typed units.
 mod plan;
 /// PM2's port rules: the socket the workers share, and `PORT`.

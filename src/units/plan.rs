@@ -130,6 +130,7 @@ fn plan_app(
         name: app.name.get_ref().clone(),
         source: source.to_owned(),
         namespace: app.namespace.clone(),
+        profile: options.profile.clone(),
         scope: options.mode,
         listen,
         instances: app.instances.resolve(options.facts.cpus).get(),

@@ -201,6 +201,9 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         namespace: app_unit
             .get("Unit", "X-Nodeunits-Namespace")
             .map(|d| d.value.to_owned()),
+        profile: app_unit
+            .get("Unit", "X-Nodeunits-Profile")
+            .map(|d| unescape_specifiers(d.value)),
         scope,
         listen,
         instances: instances.len() as u32,

@@ -44,18 +44,22 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 fn templates() -> &'static Tera {
     static TERA: OnceLock<Tera> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut tera = Tera::default();
-        tera.autoescape_on(Vec::new());
-        // Partials end without a newline so that an include fills one line.
-        tera.add_raw_templates(
-            TEMPLATES
-                .iter()
-                .map(|(name, text)| (*name, text.trim_end())),
-        )
-        .expect("the embedded templates parse");
-        tera
-    })
+    TERA.get_or_init(|| tera(TEMPLATES))
+}
+
+/// Embedded templates, as the unit files want them: nothing escaped (the
+/// values are, before).
+pub(super) fn tera(templates: &[(&str, &str)]) -> Tera {
+    let mut tera = Tera::default();
+    tera.autoescape_on(Vec::new());
+    // Partials end without a newline so that an include fills one line.
+    tera.add_raw_templates(
+        templates
+            .iter()
+            .map(|(name, text)| (*name, text.trim_end())),
+    )
+    .expect("the embedded templates parse");
+    tera
 }
 
 /// What the templates read: every value already escaped.
@@ -128,6 +132,7 @@ struct AppValues {
     wants: String,
     instances: u32,
     scaled: bool,
+    profile: Option<String>,
     exec_reload: String,
     timeout_start: String,
     wanted_by: &'static str,
@@ -197,6 +202,7 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             wants: units.instances(0..instances).join(" "),
             instances,
             scaled: app.scaled,
+            profile: app.profile.as_deref().map(escape::specifiers).transpose()?,
             exec_reload: format!("{nodeunits} reload {} {name}", app.scope.flag()),
             timeout_start: duration(app.app_start_timeout()),
             wanted_by: match app.scope {
