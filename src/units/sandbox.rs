@@ -25,6 +25,8 @@ pub const OLDEST: u32 = 232;
 /// `os.networkInterfaces()` needs; `SystemCallFilter=` keeps `@resources`,
 /// whose `setrlimit` Node calls at start to raise its open file limit;
 /// `SystemCallErrorNumber=` fails a filtered call instead of killing the app.
+/// Not `ProcSubset=pid` (`os.cpus()` would be empty) nor `RemoveIPC=` (it
+/// removes the IPC objects of every process of the user).
 pub const FIXED: &[(&str, u32)] = &[
     ("NoNewPrivileges=yes", 187),
     ("PrivateDevices=yes", 209),
