@@ -52,6 +52,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
             memory_max: None,
             standard_output: None,
             standard_error: None,
+            sandbox: None,
         },
         cron: None,
     }
