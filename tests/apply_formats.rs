@@ -42,6 +42,7 @@ fn a_config_js_and_a_yaml_file_apply_and_serve() {
     host.write(&format!("{DIR}/app.js"), APP_JS);
     host.write(&format!("{DIR}/ecosystem.config.js"), CONFIG_JS);
     host.write(&format!("{DIR}/ecosystem.yaml"), YAML);
+    give_to_deploy(&host, DIR);
 
     let out = nodeunits_ok(
         &host,

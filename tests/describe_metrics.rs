@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use apply_support::{boot_applied, nodeunits, nodeunits_ok, App};
+use apply_support::{boot_applied, give_to_deploy, nodeunits, nodeunits_ok, App};
 use serde_json::Value;
 use testhost::TestHost;
 
@@ -110,6 +110,7 @@ fn describe_and_metrics_after_a_memory_restart() {
     let host = TestHost::boot("describe-memory");
     host.write("/srv/leaky/app.js", LEAKY);
     host.write("/srv/leaky/ecosystem.toml", LEAKY_ECOSYSTEM);
+    give_to_deploy(&host, "/srv/leaky");
     nodeunits_ok(&host, "apply /srv/leaky/ecosystem.toml --env production");
     host.wait_until(
         "test \"$(systemctl show -p NRestarts --value leaky@0.service)\" -ge 1 \

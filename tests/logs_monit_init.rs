@@ -40,6 +40,7 @@ fn logs_show_the_last_15_lines_stderr_apart_merged_and_followed() {
         "/srv/logs/ecosystem.toml",
         logger_ecosystem("api", 3000) + &logger_ecosystem("web", 3001),
     );
+    give_to_deploy(&host, "/srv/logs");
     nodeunits_ok(&host, "apply /srv/logs/ecosystem.toml");
 
     let instance = host.ok("curl -fsS http://127.0.0.1:3000/out");
@@ -130,6 +131,7 @@ fn monit_shows_the_apps_in_a_terminal_and_q_restores_it() {
     let host = TestHost::boot("monit");
     host.write("/srv/logs/logger.js", LOGGER_JS);
     host.write("/srv/logs/ecosystem.toml", logger_ecosystem("api", 3000));
+    give_to_deploy(&host, "/srv/logs");
     nodeunits_ok(&host, "apply /srv/logs/ecosystem.toml");
     host.ok("curl -fsS http://127.0.0.1:3000/out");
 
@@ -190,7 +192,11 @@ fn init_writes_a_file_that_check_accepts_and_apply_runs_and_never_overwrites() {
         "/srv/shop/server.js",
         "require('http').createServer((q, s) => s.end('shop ' + process.env.NODE_APP_INSTANCE)).listen(process.env.PORT);\n",
     );
-    let output = host.sh(&format!("cd /srv/shop && {NODEUNITS} init"));
+    // The deploy user writes the file, as their apps run as its owner.
+    give_to_deploy(&host, "/srv/shop");
+    let output = host.sh(&format!(
+        "cd /srv/shop && runuser -u {DEPLOY} -- {NODEUNITS} init"
+    ));
     assert!(output.status.success(), "{}", describe(&output));
     let written = host.read("/srv/shop/ecosystem.toml");
     assert!(

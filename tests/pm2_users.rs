@@ -11,7 +11,7 @@ mod helper_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use apply_support::{describe, nodeunits, nodeunits_ok, property};
+use apply_support::{describe, give_to_deploy, nodeunits, nodeunits_ok, property};
 use helper_support::{assert_no_failures, stop_wrk, wrk};
 use testhost::TestHost;
 
@@ -162,6 +162,7 @@ fn deploy(name: &str, file: &str, text: &str) -> TestHost {
     host.write(&format!("{DIR}/{file}"), text);
     host.write(&format!("{DIR}/dist/server.js"), server_js("v1"));
     host.write(&format!("{DIR}/dist/worker.js"), WORKER_JS);
+    give_to_deploy(&host, DIR);
     host
 }
 
@@ -286,6 +287,7 @@ fn bad_files_in_every_format_install_nothing() {
     ];
     for (file, text, place) in cases {
         host.write(&format!("{DIR}/{file}"), text);
+        give_to_deploy(&host, DIR);
         let output = nodeunits(&host, &format!("apply {DIR}/{file}"));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(

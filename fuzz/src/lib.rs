@@ -20,7 +20,7 @@ use nodeunits::helper::ipc::{LineBuffer, Message};
 use nodeunits::model::helper_options::{self, Request};
 use nodeunits::model::{AppName, Scope};
 use nodeunits::units::read::{file_owner, read_app};
-use nodeunits::units::{compile_file, CompileOptions, Facts, RenderedApp};
+use nodeunits::units::{compile_file, Account, CompileOptions, Facts, RenderedApp};
 
 /// What a target does with one input.
 pub type Target = fn(&[u8]);
@@ -65,13 +65,46 @@ fn input_dir() -> &'static Path {
     })
 }
 
+/// The owner of the file, as in the golden cases: `deploy`, or `root`.
+fn account(name: &str) -> Account {
+    let uid = if name == "root" { 0 } else { 1000 };
+    Account {
+        uid,
+        name: Some(name.to_owned()),
+    }
+}
+
+/// The options of a golden case without `options.toml`, and the
+/// directories the sandbox treats apart as on this machine.
+fn base_options() -> &'static CompileOptions {
+    static OPTIONS: OnceLock<CompileOptions> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let bin = golden_dir().join("bin");
+        let mut facts = Facts::of_this_process();
+        facts.cpus = NonZeroU32::new(4).expect("4 > 0");
+        facts.path = vec![bin.clone()];
+        facts.environment = BTreeMap::from([
+            ("LANG".to_owned(), "C.UTF-8".to_owned()),
+            ("TZ".to_owned(), "Europe/Paris".to_owned()),
+        ]);
+        facts.owner = Some(account("deploy"));
+        CompileOptions {
+            profile: None,
+            bin_dir: bin,
+            systemd_version: 252,
+            mode: Scope::System,
+            facts,
+        }
+    })
+}
+
 /// An ecosystem file, compiled end to end as `render` and `import` do. The
 /// input's first line is the file's name, which chooses its format, and
-/// `render`'s options (`--cpus`, a fact of the machine, too); the rest is
-/// the file:
+/// `render`'s options, with facts of the machine too (`--cpus`, `--owner`
+/// of the file); the rest is the file:
 ///
 /// ```text
-/// ecosystem.yaml --env production --user --target-systemd 254 --cpus 6
+/// ecosystem.yaml --env production --user --target-systemd 254 --cpus 6 --owner root
 /// apps:
 ///   ...
 /// ```
@@ -89,24 +122,11 @@ pub fn compile(data: &[u8]) {
     if matches!(Format::of(Path::new(name)), Some(Format::JavaScript)) {
         return;
     }
-    let golden = golden_dir();
-    let mut options = CompileOptions {
-        profile: None,
-        bin_dir: golden.join("bin"),
-        systemd_version: 252,
-        mode: Scope::System,
-        facts: Facts {
-            cpus: NonZeroU32::new(4).expect("4 > 0"),
-            path: vec![golden.join("bin")],
-            environment: BTreeMap::from([
-                ("LANG".to_owned(), "C.UTF-8".to_owned()),
-                ("TZ".to_owned(), "Europe/Paris".to_owned()),
-            ]),
-        },
-    };
+    let mut options = base_options().clone();
     while let Some(word) = words.next() {
         match (word, words.clone().next()) {
             ("--user", _) => options.mode = Scope::User,
+            ("--owner", Some(name)) => options.facts.owner = Some(account(name)),
             ("--env", Some(profile)) => options.profile = Some(profile.to_owned()),
             ("--target-systemd", Some(version)) => {
                 options.systemd_version = version.parse().unwrap_or(252);

@@ -90,7 +90,10 @@ pub enum Command {
     /// unchanged), writes the changed unit files atomically, reloads systemd
     /// once, starts new apps, rolls changed workers one at a time, and stops
     /// and removes the apps gone from the file. Applying the same file twice
-    /// does nothing. On any failure the previous unit files come back.
+    /// does nothing. On any failure the previous unit files come back; on
+    /// SIGINT, SIGTERM or SIGHUP too, after the step under way, with exit
+    /// status 130, 143 or 129. An apply that was killed is finished by the
+    /// next one (see the apply journal in FILES).
     Apply {
         /// The ecosystem file, in the format its name says: *.toml, *.yaml,
         /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).

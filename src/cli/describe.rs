@@ -192,12 +192,12 @@ fn text(d: &Description) -> String {
             None => "none this boot".to_owned(),
         };
         let _ = writeln!(out, "    last restart: {last}");
-        if instance.result != "success" {
+        if instance.status.result != "success" {
             let how = instance.exec_main_code.unwrap_or("ended");
             let _ = writeln!(
                 out,
                 "    last run: Result={}, {how} with status {}",
-                instance.result, instance.exec_main_status
+                instance.status.result, instance.exec_main_status
             );
         }
     }

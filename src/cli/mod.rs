@@ -1,8 +1,10 @@
 //! The `nodeunits` command line: parses arguments and dispatches to one
-//! module per command. Exit status: 0 ok, 1 invalid input or failure, 2 usage.
+//! module per command. Exit status: 0 ok, 1 invalid input or failure, 2 usage,
+//! 128 + N when signal N stopped a change (129 SIGHUP, 130 SIGINT, 143 SIGTERM).
 
 mod apply;
 pub mod args;
+mod changes;
 mod check;
 mod control;
 mod deploy;
@@ -24,7 +26,10 @@ use clap::Parser;
 pub use args::Cli;
 use args::Command;
 
+use crate::systemd::apply::ApplyError;
+use crate::systemd::interrupt::Interrupted;
 use crate::systemd::journal::LogsRequest;
+use crate::systemd::rolling::RolloutError;
 
 /// Entry point of the `nodeunits` binary.
 pub fn main() -> ExitCode {
@@ -33,9 +38,23 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("nodeunits: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit_status(&err))
         }
     }
+}
+
+/// 1, or after SIGINT, SIGTERM or SIGHUP stopped a change, 128 + the
+/// signal's number, as a shell reports it.
+fn exit_status(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|cause| {
+            cause
+                .downcast_ref::<Interrupted>()
+                .copied()
+                .or_else(|| cause.downcast_ref::<ApplyError>()?.interrupted())
+                .or_else(|| cause.downcast_ref::<RolloutError>()?.interrupted())
+        })
+        .map_or(1, Interrupted::exit_status)
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {

@@ -213,6 +213,8 @@ pub const APP_OPTIONS: &[Known] = &[
     read("listen", &[]),
     read("env_file", &[]),
     read("inherit_env", &[]),
+    read("hardening", &[]),
+    read("read_write_paths", &[]),
     // Keys of older PM2 versions.
     ignored(
         "autodump",

@@ -113,9 +113,15 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         .filter(|_| options.exp_backoff.is_some())
         .map(|dir| backoff::RestartCount::new(dir, instance));
     let previous_restarts = restarts.as_ref().map_or(0, backoff::RestartCount::read);
+    // A start the delay has passed for already (the unit failed, then was
+    // started by hand) does not wait.
+    let waited = restarts
+        .as_ref()
+        .and_then(backoff::RestartCount::since_last_end);
     if let Some(base) = options.exp_backoff {
         let delay = backoff::delay(base, previous_restarts);
-        if !delay.is_zero() && wait_or_stop(&signals, delay, previous_restarts) {
+        let due = waited.is_some_and(|waited| waited >= delay);
+        if !delay.is_zero() && !due && wait_or_stop(&signals, delay, previous_restarts) {
             if let Some(count) = &restarts {
                 count.write(0);
             }
@@ -199,7 +205,8 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Some(count) = &restarts {
         let healthy = started.elapsed() >= backoff::HEALTHY_AFTER;
         count.write(match outcome.stop {
-            Some(StopReason::Signal(_)) => 0,
+            // A stop, or a restart for memory, is no crash to back off from.
+            Some(StopReason::Signal(_) | StopReason::Memory) => 0,
             _ if healthy => 1,
             _ => previous_restarts.saturating_add(1),
         });
@@ -243,7 +250,7 @@ fn wait_or_stop(signals: &SignalFd, delay: Duration, restarts: u32) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let status = format!(
-        "waiting {} ms before restart {} (exp_backoff_restart_delay)",
+        "waiting {} ms before restart {}: quick restarts back off",
         delay.as_millis(),
         restarts
     );

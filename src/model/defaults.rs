@@ -19,6 +19,27 @@ pub const MAX_INSTANCES: u32 = 1024;
 /// The variable holding the instance number, as in PM2.
 pub const INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
 
+/// The delay before the start that follows `restarts` quick restarts:
+/// none for the first start, then `base`, then ×1.5 each time up to
+/// `MAX_BACKOFF`, as PM2 does.
+pub fn backoff_delay(base: Duration, restarts: u32) -> Duration {
+    // In whole milliseconds: PM2 floors at each step.
+    let (base_ms, max_ms) = (base.as_millis() as u64, MAX_BACKOFF.as_millis() as u64);
+    let mut delay_ms = 0u64;
+    for restart in 0..restarts {
+        delay_ms = if restart == 0 {
+            base_ms
+        } else {
+            delay_ms.saturating_mul(3) / 2
+        };
+        if delay_ms >= max_ms {
+            delay_ms = max_ms;
+            break;
+        }
+    }
+    Duration::from_millis(delay_ms.min(max_ms))
+}
+
 const MEMORY_RESTART_START: &str = "resident memory of the app's processes is ";
 const MEMORY_RESTART_END: &str = ": restarting it gracefully (exit status 75)";
 
@@ -38,6 +59,16 @@ pub fn memory_restart_figures(line: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_delay_grows_by_half_and_stops_at_fifteen_seconds() {
+        let ms = |restarts| backoff_delay(Duration::from_millis(100), restarts).as_millis();
+        assert_eq!([ms(0), ms(1), ms(2), ms(3), ms(4)], [0, 100, 150, 225, 337]);
+        assert_eq!(ms(12), 8_614, "floored at each step, as PM2 does");
+        assert_eq!(ms(14), 15_000);
+        assert_eq!(ms(1000), 15_000);
+        assert_eq!(backoff_delay(Duration::from_secs(60), 1), MAX_BACKOFF);
+    }
 
     #[test]
     fn the_memory_restart_line_gives_its_figures_back() {

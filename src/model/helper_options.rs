@@ -73,7 +73,7 @@ Options:
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
   --shutdown-with-message  send the IPC message 'shutdown' instead of SIGINT
   --increment-var NAME     set NAME to its value in the environment plus the instance
-  --exp-backoff MS         delay restarts exponentially from MS (systemd < 254)
+  --exp-backoff MS         back off quick restarts exponentially from MS
   -h, --help               print this help
   -V, --version            print the version
 ",

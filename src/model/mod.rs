@@ -13,7 +13,7 @@ pub mod helper_options;
 /// `AppName`, and `UnitNames`: the one speller of unit names.
 pub mod name;
 
-pub use app::{AppUnits, Bytes, Cron, LogTarget, RestartSteps, Worker};
+pub use app::{AppUnits, Bytes, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Worker};
 pub use helper_options::HelperOptions;
 pub use name::{AppName, InvalidName, UnitNames};
 

@@ -225,6 +225,11 @@ impl<'a> UnitNames<'a> {
         format!("{}.lock", self.app)
     }
 
+    /// The app's entry in the apply journal, while an apply of it is unfinished.
+    pub fn journal_entry(&self) -> String {
+        format!("{}.json", self.app)
+    }
+
     /// `APP.reload.json`: the last rolling reload's record, beside the lock.
     pub fn reload_record_file(&self) -> String {
         format!("{}.reload.json", self.app)

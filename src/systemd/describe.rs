@@ -53,8 +53,6 @@ pub struct LastRestart {
 pub struct InstanceDescription {
     #[serde(flatten)]
     pub status: InstanceStatus,
-    /// systemd's `Result` of the last run: `success`, `exit-code`, `signal`, …
-    pub result: String,
     /// `ExecMainCode` in words (`exited`, `killed`, `dumped`); `null` while
     /// the process runs.
     pub exec_main_code: Option<&'static str>,
@@ -130,7 +128,6 @@ pub fn live_state(systemd: &Systemd, units: &AppUnits) -> Result<LiveState, Syst
             .last_end(&status.unit)
             .map(|end| last_restart(end, reload.as_ref()));
         instances.push(InstanceDescription {
-            result: service.result()?,
             exec_main_code: exec_main_code(service.exec_main_code()?),
             exec_main_status: service.exec_main_status()?,
             last_restart,

@@ -12,6 +12,8 @@ pub mod deploy;
 pub mod describe;
 /// Why instances restarted, from the journal.
 pub mod history;
+/// SIGINT, SIGTERM and SIGHUP during a change.
+pub mod interrupt;
 /// `journalctl` invocations.
 pub mod journal;
 /// One rollout per app at a time.
@@ -32,8 +34,14 @@ pub mod proxies;
 pub mod reload_record;
 /// One instance at a time.
 pub mod rolling;
+/// Starting an app in the order systemd needs.
+pub mod starting;
 /// Properties of apps and instances, for `nodeunits status`.
 pub mod status;
+/// What undoes each step of an apply.
+mod undo;
+/// The apply journal: applies that did not finish.
+pub mod unfinished;
 /// Reading and writing the unit directory.
 pub mod unit_dir;
 
@@ -41,6 +49,8 @@ pub mod unit_dir;
 mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_unfinished;
 
 pub use manager::{ServiceManager, SystemdError};
 pub use unit_dir::UnitDir;

@@ -37,6 +37,8 @@ pub trait Manager {
     fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn restart_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+    /// Clears the unit's `failed` state and its start limit's count.
+    fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
     fn enable_unit_files(
         &self,
         files: &[&str],
@@ -111,6 +113,7 @@ pub trait Service {
     /// `success`, `exit-code`, `signal`, `timeout`, `core-dump`, `start-limit-hit`, …
     #[zbus(property)]
     fn result(&self) -> zbus::Result<String>;
+    /// Its exit status, or the signal that ended it.
     #[zbus(property)]
     fn exec_main_status(&self) -> zbus::Result<i32>;
     /// The `si_code` of the main process's end: 1 exited, 2 killed, 3 dumped; 0 running.

@@ -22,12 +22,16 @@ mod program;
 pub mod read;
 /// The typed model → unit files, through the templates.
 pub mod render;
+/// The worker's sandbox: systemd's hardening directives.
+pub mod sandbox;
 
 use std::path::{Path, PathBuf};
 
 use crate::ecosystem::{self, Diagnostics, Severity};
 pub use crate::model::AppUnits;
-pub use facts::{installed_systemd_version, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION};
+pub use facts::{
+    installed_systemd_version, Account, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION,
+};
 
 /// One generated unit file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +100,11 @@ pub struct Compiled {
 /// JavaScript with the `node` of `PATH`), validates it and renders its
 /// units, recording every finding on the way.
 pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
+    if options.facts.owner.is_none() {
+        let mut options = options.clone();
+        options.facts.owner = facts::Account::owner_of(file);
+        return compile_file(file, &options);
+    }
     let mut diagnostics = Diagnostics::default();
     let evaluator = ecosystem::Evaluator {
         node: options.facts.which("node"),

@@ -11,7 +11,7 @@ use tera::{Context, Tera};
 use super::escape::{self, Unrepresentable};
 use super::format::{duration, size};
 use super::{UnitFile, GENERATED_MARKER};
-use crate::model::{AppUnits, LogTarget, Scope};
+use crate::model::{AppUnits, LogTarget, ProtectHome, Sandbox, Scope};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("header", include_str!("../../templates/header.tera")),
@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app.socket",
         include_str!("../../templates/app.socket.tera"),
     ),
+    ("sandbox", include_str!("../../templates/sandbox.tera")),
     (
         "worker.service",
         include_str!("../../templates/worker.service.tera"),
@@ -112,6 +113,16 @@ struct WorkerValues {
     memory_max: Option<String>,
     standard_output: Option<String>,
     standard_error: Option<String>,
+    sandbox: Option<SandboxValues>,
+}
+
+#[derive(Serialize)]
+struct SandboxValues {
+    read_write_paths: String,
+    protect_home: &'static str,
+    private_tmp: bool,
+    private_users: bool,
+    fixed: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -262,7 +273,42 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
         memory_max: worker.memory_max.map(size),
         standard_output: log(&worker.standard_output)?,
         standard_error: log(&worker.standard_error)?,
+        sandbox: worker
+            .sandbox
+            .as_ref()
+            .map(|sandbox| sandbox_values(sandbox, app.scope))
+            .transpose()?,
     })
+}
+
+fn sandbox_values(sandbox: &Sandbox, scope: Scope) -> Result<SandboxValues, Unrepresentable> {
+    let paths: Vec<String> = sandbox
+        .read_write_paths
+        .iter()
+        .map(|path| escape::path_word(path))
+        .collect::<Result<_, _>>()?;
+    Ok(SandboxValues {
+        read_write_paths: paths.join(" "),
+        protect_home: match sandbox.protect_home {
+            ProtectHome::Hidden => "yes",
+            ProtectHome::ReadOnly => "read-only",
+        },
+        private_tmp: sandbox.private_tmp,
+        private_users: scope == Scope::User,
+        fixed: super::sandbox::fixed(sandbox.systemd).collect(),
+    })
+}
+
+/// The directives of `sandbox` alone, as a worker of `scope` holds them,
+/// for units written by hand (the helper's tests).
+pub fn sandbox_directives(sandbox: &Sandbox, scope: Scope) -> Result<String, Unrepresentable> {
+    let values = serde_json::json!({ "worker": { "sandbox": sandbox_values(sandbox, scope)? } });
+    let context = Context::from_serialize(values).expect("the values serialize");
+    let mut text = templates()
+        .render("sandbox", &context)
+        .unwrap_or_else(|err| panic!("template sandbox: {err:?}"));
+    text.push('\n');
+    Ok(text.trim_start().to_owned())
 }
 
 /// A binary's path as the first word of a command line.

@@ -151,6 +151,7 @@ fn javascript_exports_in_every_shape() {
     ];
     for (index, (file, text)) in files.iter().enumerate() {
         std::fs::write(dir.join(file), text).expect("write");
+        super::unprivileged(&dir);
         let output = run_in(&dir, &["render", "--system", file]);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(
