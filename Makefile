@@ -54,28 +54,33 @@ FUZZ_RUNS ?= -1
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZER ?= none
 FUZZ_WORK ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz-work
-FUZZ := TMPDIR=$(FUZZ_WORK) RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer $(FUZZ_SANITIZER) \
-	--target-dir $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz
+FUZZ_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+FUZZ := TMPDIR=$(FUZZ_WORK) RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer $(FUZZ_SANITIZER)
 
 fuzz:
 	fuzz/seed $(FUZZ_WORK)/seeds
 	for target in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_WORK)/corpus/$$target && \
-	  $(FUZZ) $$target $(FUZZ_WORK)/corpus/$$target fuzz/corpus/$$target $(FUZZ_WORK)/seeds/$$target -- \
+	  $(FUZZ) --target-dir $(FUZZ_TARGET_DIR)/fuzz $$target \
+	    $(FUZZ_WORK)/corpus/$$target fuzz/corpus/$$target $(FUZZ_WORK)/seeds/$$target -- \
 	    -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 || exit 1; \
 	done
 
-# What `make fuzz` found, folded into fuzz/corpus/ and minimised (as
-# `cargo fuzz cmin` does). Inputs with a name (seed-*, regression-*, edge-*)
-# stay; the fuzzer's, named by their hash, are kept if they add coverage.
+# What `make fuzz` found, folded into fuzz/corpus/ and minimised, as
+# `cargo fuzz cmin` does but by a greedy set cover, and for the coverage of
+# nodeunits' own code only (see fuzz/nodeunits-coverage-only): a few hundred
+# inputs per target. Inputs with a name (seed-*, regression-*, edge-*) stay;
+# the fuzzer's, named by their hash, stay if they add coverage.
 fuzz-cmin:
 	fuzz/seed $(FUZZ_WORK)/seeds
 	for target in $(FUZZ_TARGETS); do \
 	  rm -rf $(FUZZ_WORK)/min/$$target && mkdir -p $(FUZZ_WORK)/min/$$target && \
 	  cp fuzz/corpus/$$target/*-* $(FUZZ_WORK)/min/$$target/ 2>/dev/null; \
-	  $(FUZZ) $$target $(FUZZ_WORK)/min/$$target fuzz/corpus/$$target $(FUZZ_WORK)/corpus/$$target \
-	    $(FUZZ_WORK)/seeds/$$target -- -merge=1 -use_counters=0 -timeout=10 || exit 1; \
+	  RUSTC_WRAPPER=$(CURDIR)/fuzz/nodeunits-coverage-only \
+	  $(FUZZ) --target-dir $(FUZZ_TARGET_DIR)/fuzz-cmin $$target $(FUZZ_WORK)/min/$$target \
+	    fuzz/corpus/$$target $(FUZZ_WORK)/corpus/$$target $(FUZZ_WORK)/seeds/$$target -- \
+	    -set_cover_merge=1 -use_counters=0 -timeout=10 || exit 1; \
 	  rm -rf fuzz/corpus/$$target && mv $(FUZZ_WORK)/min/$$target fuzz/corpus/$$target; \
 	done
 
