@@ -23,7 +23,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use sd_notify::NotifyState;
 
 use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
-use crate::model::helper_options::{self, Instance, Request};
+use crate::model::helper_options::{self, Instance, Request, Runtime};
 use crate::model::HelperOptions;
 use worker::{Ending, MemoryWatch, ReadyWhen, StopReason, Worker};
 
@@ -131,13 +131,14 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         );
     }
     let mut argv = options.command.clone();
-    let ready_when = match (options.node, options.wait_ready) {
+    let runs_node = options.runtime == Runtime::Node;
+    let ready_when = match (runs_node, options.wait_ready) {
         (true, true) => ReadyWhen::AppSendsReady,
         (false, true) => ReadyWhen::AppNotifies,
         (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
         _ => ReadyWhen::AtOnce,
     };
-    let (parent_end, child_end) = if options.node {
+    let (parent_end, child_end) = if runs_node {
         let channel = node::prepare(
             options,
             runtime_dir.as_deref(),
@@ -197,7 +198,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
             _ => previous_restarts.saturating_add(1),
         });
     }
-    if runtime_dir.is_none() && options.node {
+    if runtime_dir.is_none() && runs_node {
         let _ = std::fs::remove_file(
             std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
         );

@@ -27,12 +27,35 @@ impl fmt::Display for Instance {
     }
 }
 
+/// What PROGRAM is, which decides how the preload and the IPC channel reach
+/// the Node process that serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Runtime {
+    /// Not Node, nor a program known to start it: run as it is.
+    #[default]
+    Other,
+    /// Node itself (`--node`): the preload by `--require`, Node's own IPC
+    /// channel.
+    Node,
+    /// A Node program that starts the Node process that serves, such as
+    /// npm, npx, yarn, pnpm or tsx (`--launcher`): the preload through
+    /// `NODE_OPTIONS`, a channel of nodeunits' own, the whole tree signalled.
+    Launcher,
+}
+
+impl Runtime {
+    /// Whether the app's code runs in Node, with the preload.
+    pub fn runs_node(self) -> bool {
+        self != Runtime::Other
+    }
+}
+
 /// The helper's options; see [`usage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelperOptions {
     pub app: String,
     pub instance: Instance,
-    pub node: bool,
+    pub runtime: Runtime,
     pub wait_ready: bool,
     pub listen: Vec<String>,
     /// Written and read in whole milliseconds.
@@ -67,6 +90,8 @@ Options:
   --app NAME               the app's name: log identity and lock directory
   --instance N             the instance number (%i)
   --node                   PROGRAM is Node: inject the preload, give it an IPC channel
+  --launcher               PROGRAM starts Node (npm, npx, yarn...): the same for the Node
+                           process that serves, through NODE_OPTIONS
   --wait-ready             READY=1 when the app sends 'ready' (a non-Node app: READY=1 itself)
   --listen ADDR            an address of the socket unit, in order: the Nth is fd 3+N-1
   --kill-timeout MS        how long the drain may take [default: {}]
@@ -88,7 +113,7 @@ impl HelperOptions {
         HelperOptions {
             app,
             instance,
-            node: false,
+            runtime: Runtime::Other,
             wait_ready: false,
             listen: Vec::new(),
             kill_timeout: defaults::KILL_TIMEOUT,
@@ -121,8 +146,10 @@ impl HelperOptions {
             words.extend(value);
         };
         let millis = |duration: Duration| Some(duration.as_millis().to_string());
-        if self.node {
-            option("--node", None);
+        match self.runtime {
+            Runtime::Node => option("--node", None),
+            Runtime::Launcher => option("--launcher", None),
+            Runtime::Other => {}
         }
         if self.wait_ready {
             option("--wait-ready", None);
@@ -175,7 +202,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
                     })?),
                 })
             }
-            Long("node") => options.node = true,
+            Long("node") => runtime(&mut options, Runtime::Node)?,
+            Long("launcher") => runtime(&mut options, Runtime::Launcher)?,
             Long("wait-ready") => options.wait_ready = true,
             Long("listen") => options.listen.push(text(&mut parser, "--listen")?),
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
@@ -215,6 +243,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
     Ok(Request::Run(options))
 }
 
+fn runtime(options: &mut HelperOptions, runtime: Runtime) -> Result<(), String> {
+    if options.runtime.runs_node() && options.runtime != runtime {
+        return Err(
+            "--node and --launcher exclude each other: --node when PROGRAM is node, \
+             --launcher when it is a program that starts Node (npm, npx, yarn...)"
+                .into(),
+        );
+    }
+    options.runtime = runtime;
+    Ok(())
+}
+
 fn text(parser: &mut lexopt::Parser, option: &str) -> Result<String, String> {
     let value = parser.value().map_err(|e| e.to_string())?;
     value
@@ -252,7 +292,7 @@ mod tests {
         HelperOptions {
             app: "api".into(),
             instance: Instance::Number(2),
-            node: true,
+            runtime: Runtime::Node,
             wait_ready: true,
             listen: vec!["127.0.0.1:3000".into(), "/run/api.sock".into()],
             kill_timeout: Duration::from_millis(5000),
@@ -311,6 +351,7 @@ mod tests {
         assert!(error("--app a --instance 0 --max-memory 1G -- x").contains("it takes bytes"));
         assert!(error("--app a --instance 0 --kill-timeout 2s -- x").contains("milliseconds"));
         assert!(error("--app a --instance 0 --bogus -- x").contains("--bogus"));
+        assert!(error("--app a --instance 0 --node --launcher -- x").contains("exclude each other"));
         assert_eq!(parse_words("--help"), Ok(Request::Help));
         assert_eq!(parse_words("-V"), Ok(Request::Version));
     }
@@ -328,7 +369,7 @@ mod tests {
         let alone: [&dyn Fn(&mut HelperOptions); 11] = [
             &|o| o.app = all.app.clone(),
             &|o| o.instance = all.instance,
-            &|o| o.node = all.node,
+            &|o| o.runtime = all.runtime,
             &|o| o.wait_ready = all.wait_ready,
             &|o| o.listen = all.listen.clone(),
             &|o| o.kill_timeout = all.kill_timeout,
@@ -344,6 +385,17 @@ mod tests {
             assert_ne!(options, none_set());
             assert_eq!(round_trip(&options), Ok(Request::Run(options)));
         }
+    }
+
+    #[test]
+    fn a_launcher_is_read_and_written() {
+        let mut options = none_set();
+        options.runtime = Runtime::Launcher;
+        assert_eq!(
+            options.words().join(" "),
+            "--app web --instance 0 --launcher --kill-timeout 1600 -- ./server"
+        );
+        assert_eq!(round_trip(&options), Ok(Request::Run(options)));
     }
 
     /// In a unit the instance is `%i`, left to systemd: what the helper

@@ -63,7 +63,7 @@ pub fn helper_options(
     HelperOptions {
         app: app.name.get_ref().to_string(),
         instance: Instance::Specifier,
-        node: program.is_node,
+        runtime: program.runtime,
         wait_ready: app.wait_ready,
         listen: listen.to_vec(),
         kill_timeout: app.kill_timeout,
