@@ -13,6 +13,9 @@ pub enum Message {
         fd: Option<i64>,
         address: Option<String>,
     },
+    /// The preload under a launcher: this process serves the app and
+    /// reads the channel.
+    Attached { pid: i32 },
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -33,6 +36,14 @@ impl Message {
                         .get("address")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
+                }
+            }
+            Ok(Value::Object(map))
+                if map.get(PRELOAD_KEY).and_then(Value::as_str) == Some("attached") =>
+            {
+                match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
+                    Some(Ok(pid)) if pid > 1 => Message::Attached { pid },
+                    _ => Message::Other,
                 }
             }
             _ => Message::Other,
@@ -98,6 +109,17 @@ mod tests {
             Message::parse(br#"{"cmd":"NODE_HANDLE_ACK"}"#),
             Message::Other
         );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"attached","pid":4242}"#),
+            Message::Attached { pid: 4242 }
+        );
+        for bad in [
+            &br#"{"nodeunits":"attached"}"#[..],
+            br#"{"nodeunits":"attached","pid":1}"#,
+            br#"{"nodeunits":"attached","pid":-5}"#,
+        ] {
+            assert_eq!(Message::parse(bad), Message::Other);
+        }
         assert_eq!(Message::parse(br#""readyish""#), Message::Other);
         assert_eq!(Message::parse(b"not json"), Message::Other);
     }

@@ -131,7 +131,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         );
     }
     let mut argv = options.command.clone();
-    let runs_node = options.runtime == Runtime::Node;
+    let runs_node = options.runtime.runs_node();
     let ready_when = match (runs_node, options.wait_ready) {
         (true, true) => ReadyWhen::AppSendsReady,
         (false, true) => ReadyWhen::AppNotifies,
@@ -178,6 +178,8 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     };
     let worker = Worker {
         app,
+        launcher: options.runtime == Runtime::Launcher,
+        serving: Vec::new(),
         channel: parent_end,
         ready_when,
         shutdown_with_message: options.shutdown_with_message,

@@ -62,6 +62,12 @@ pub struct MemoryWatch {
 
 pub struct Worker {
     pub app: Pid,
+    /// The app runs under a launcher (npm, npx…): a stop signals the whole
+    /// tree, as PM2's treekill, and waits for all of it.
+    pub launcher: bool,
+    /// Under a launcher: the processes whose preload took the channel, the
+    /// ones that serve.
+    pub serving: Vec<Pid>,
     pub channel: Option<UnixStream>,
     pub ready_when: ReadyWhen,
     pub shutdown_with_message: bool,
@@ -146,7 +152,11 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                             ending = Some(end);
                         }
                     }
-                    Signal::SIGHUP => forward(worker.app, Signal::SIGHUP),
+                    Signal::SIGHUP => {
+                        for pid in serving_or_app(&worker) {
+                            forward(pid, Signal::SIGHUP);
+                        }
+                    }
                     stop_signal => {
                         tracing::info!("{stop_signal} received: draining the app");
                         if stop.is_none() {
@@ -163,7 +173,9 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
         if channel_ready {
             for message in read_channel(&mut worker, &mut lines) {
-                if !ready && on_message(worker.ready_when, message) {
+                if let Message::Attached { pid } = message {
+                    attached(&mut worker, pid);
+                } else if !ready && on_message(worker.ready_when, message) {
                     become_ready(&mut worker, &mut ready);
                 }
             }
@@ -189,6 +201,17 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
     }
     let ending = ending.expect("the loop ends with the app");
+    if let (true, Some((_, deadline)), false) = (worker.launcher, stop, killed) {
+        // The launcher may end before the server it started has drained.
+        if !wait_for_tree(signals, deadline) {
+            tracing::warn!(
+                "the app's processes did not finish within kill_timeout ({} ms): killing them",
+                worker.kill_timeout.as_millis()
+            );
+            kill_tree(Signal::SIGKILL);
+            killed = true;
+        }
+    }
     finish_leftovers(signals);
     Outcome {
         ending,
@@ -287,15 +310,43 @@ fn forward(app: Pid, signal: Signal) {
     }
 }
 
+/// A process of the app's tree says it serves; a pid from elsewhere is
+/// not the helper's to signal.
+fn attached(worker: &mut Worker, pid: i32) {
+    if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).contains(&pid) {
+        tracing::info!("pid {pid} serves the app");
+        worker.serving.push(Pid::from_raw(pid));
+    } else {
+        tracing::warn!("the IPC channel names pid {pid}, which is not one of the app's processes");
+    }
+}
+
+/// Where SIGHUP goes: a launcher has no use for it, the server may.
+fn serving_or_app(worker: &Worker) -> Vec<Pid> {
+    if worker.serving.is_empty() {
+        vec![worker.app]
+    } else {
+        worker.serving.clone()
+    }
+}
+
 fn deliver_stop(worker: &mut Worker, signal: Signal) {
-    if worker.shutdown_with_message {
+    // Under a launcher, only a process that took the channel reads it.
+    let read = !worker.launcher || !worker.serving.is_empty();
+    if worker.shutdown_with_message && read {
         if let Some(channel) = &mut worker.channel {
             if channel.write_all(&ipc::encode("shutdown")).is_ok() {
                 return;
             }
         }
     }
-    forward(worker.app, signal);
+    if worker.launcher {
+        // npm forwards a stop signal to its `sh -c`, which does not pass it
+        // on: each process gets it, the server once from the helper.
+        kill_tree(signal);
+    } else {
+        forward(worker.app, signal);
+    }
 }
 
 fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
@@ -344,6 +395,23 @@ fn kill_tree(signal: Signal) {
     }
 }
 
+/// Reaps the processes below the helper until none is left (true) or the
+/// deadline passes (false).
+fn wait_for_tree(signals: &SignalFd, deadline: Instant) -> bool {
+    loop {
+        reap(Pid::from_raw(0));
+        if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(100u16));
+        while let Ok(Some(_)) = signals.read_signal() {}
+    }
+}
+
 /// The app is gone: its leftover processes, reparented to the helper, get
 /// SIGTERM, then SIGKILL, and are reaped.
 fn finish_leftovers(signals: &SignalFd) {
@@ -352,15 +420,8 @@ fn finish_leftovers(signals: &SignalFd) {
     }
     tracing::info!("stopping the processes the app left behind");
     kill_tree(Signal::SIGTERM);
-    let deadline = Instant::now() + LEFTOVER_GRACE;
-    while Instant::now() < deadline {
-        reap(Pid::from_raw(0));
-        if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
-            return;
-        }
-        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(&mut fds, PollTimeout::from(100u16));
-        while let Ok(Some(_)) = signals.read_signal() {}
+    if wait_for_tree(signals, Instant::now() + LEFTOVER_GRACE) {
+        return;
     }
     kill_tree(Signal::SIGKILL);
     std::thread::sleep(Duration::from_millis(50));
