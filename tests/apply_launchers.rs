@@ -4,6 +4,7 @@
 //! systemd holds, from every instance; it is ready when it listens, or when
 //! it sends 'ready' with wait_ready; a reload under keep-alive load fails no
 //! request; a stop lets the request in flight finish and leaves no process.
+//! A port no rule knows fails the apply with the fix, as for a Node app.
 
 mod apply_support;
 mod helper_support;
@@ -11,7 +12,9 @@ mod helper_support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use apply_support::{active_states, nodeunits_ok, property, wait_serving};
+use apply_support::{
+    active_states, describe, get, nodeunits, nodeunits_ok, property, unit_files, wait_serving,
+};
 use helper_support::{assert_no_failures, stop_wrk, synced_journal, wrk};
 use testhost::TestHost;
 
@@ -239,5 +242,65 @@ fn with_wait_ready_the_served_app_says_ready_and_npx_runs_a_command() {
         left_running(&host, tree),
         "",
         "processes left after the stop"
+    );
+}
+
+/// Without `port` or `listen`, no rule knows the port a server binds itself:
+/// the second worker finds it taken and the apply fails with the fix, as
+/// for a Node app. A worker that listens on nothing is ready after a moment.
+#[test]
+fn under_npm_a_port_no_rule_knows_fails_the_apply_and_a_worker_is_ready() {
+    let host = TestHost::boot("launcher-ports");
+    host.write(
+        "/srv/jobs/package.json",
+        r#"{"name": "jobs", "version": "1.0.0", "private": true,
+            "scripts": {"fixed": "node fixed.js", "worker": "node worker.js"}}"#,
+    );
+    host.write(
+        "/srv/jobs/fixed.js",
+        "require('http').createServer((req, res) => res.end('fixed\\n')).listen(3300);\n",
+    );
+    host.write(
+        "/srv/jobs/worker.js",
+        "setInterval(() => console.log('working'), 500);\n",
+    );
+    host.write(
+        "/srv/jobs/worker.toml",
+        "[[apps]]\nname = \"jobs\"\nscript = \"npm\"\nargs = \"run worker\"\ninstances = 2\n",
+    );
+    nodeunits_ok(&host, "apply /srv/jobs/worker.toml");
+    let units = ["jobs@0.service".to_owned(), "jobs@1.service".to_owned()];
+    assert_eq!(active_states(&host, &units), ["active"; 2]);
+    let journal = synced_journal(&host, "jobs@1.service");
+    assert!(
+        journal.contains("has not listened on any port"),
+        "{journal}"
+    );
+
+    host.write(
+        "/srv/jobs/fixed.toml",
+        "[[apps]]\nname = \"fixed\"\nscript = \"npm\"\nargs = \"run fixed\"\ninstances = 2\n",
+    );
+    let output = nodeunits(&host, "apply /srv/jobs/fixed.toml");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    // Both start at once: either may be the one that finds the port taken.
+    let sentence = |loser: u32, holder: u32| {
+        format!(
+            "fixed@{loser}.service: the app listens on port 3300 itself, which \
+             fixed@{holder}.service holds; declare it with `port = 3300` or \
+             `listen = [3300]` so the workers share one socket"
+        )
+    };
+    assert!(
+        stderr.contains(&sentence(1, 0)) || stderr.contains(&sentence(0, 1)),
+        "{stderr}"
+    );
+    assert_eq!(unit_files(&host, "fixed"), Vec::<String>::new());
+    assert_eq!(get(&host, 3300), None);
+    assert_eq!(
+        active_states(&host, &units),
+        ["active"; 2],
+        "the worker app runs on"
     );
 }

@@ -20,7 +20,8 @@ fn the_helper_keeps_the_process_tree_clean() {
     let host = TestHost::boot("helper-hygiene");
     let once = "Restart=no\n";
 
-    // Exit status and death by signal pass through.
+    // Exit status and death by signal pass through; ending before the app
+    // is ready (an app that listens on nothing is after a second) fails the start.
     host.write(
         "/srv/exits/app.js",
         "setTimeout(() => process.exit(3), 300);\n",
@@ -29,7 +30,8 @@ fn the_helper_keeps_the_process_tree_clean() {
         service: once,
         ..node_app("exits", &[], "--node", "/usr/bin/node app.js")
     }
-    .start(&host, 1);
+    .install(&host);
+    assert!(!host.sh("systemctl start exits@0.service").status.success());
     host.wait_until(
         "systemctl is-failed exits@0.service",
         Duration::from_secs(10),
@@ -43,7 +45,8 @@ fn the_helper_keeps_the_process_tree_clean() {
         service: once,
         ..node_app("killed", &[], "--node", "/usr/bin/node app.js")
     }
-    .start(&host, 1);
+    .install(&host);
+    assert!(!host.sh("systemctl start killed@0.service").status.success());
     host.wait_until(
         "systemctl is-failed killed@0.service",
         Duration::from_secs(10),
@@ -57,7 +60,7 @@ fn the_helper_keeps_the_process_tree_clean() {
 
     // An app whose work is done exits by itself: the IPC channel and the
     // preload's signal handlers keep nothing alive.
-    host.write("/srv/done/app.js", "setTimeout(() => {}, 300);\n");
+    host.write("/srv/done/app.js", "setTimeout(() => {}, 1500);\n");
     App {
         service: once,
         ..node_app("done", &[], "--node", "/usr/bin/node app.js")
@@ -226,7 +229,8 @@ fn exp_backoff_delays_each_quick_restart_more() {
         "--node --exp-backoff 400",
         "/usr/bin/node app.js",
     )
-    .start(&host, 1);
+    .install(&host);
+    assert!(!host.sh("systemctl start flaky@0.service").status.success());
     host.wait_until(
         "journalctl -u flaky@0 -o cat | grep -q 'waiting 900 ms before restart 3'",
         Duration::from_secs(20),

@@ -1,7 +1,8 @@
 //! The helper tells systemd the worker is ready when it is: on
 //! `process.send('ready')` with wait_ready, when the app listens without
-//! it, at once for an app that listens on nothing; never ready → the start
-//! fails at listen_timeout. And the PM2 environment conventions.
+//! it, a second after the start for an app that listens on nothing; never
+//! ready → the start fails at listen_timeout; a port another process holds
+//! → the start fails naming it. And the PM2 environment conventions.
 
 mod helper_support;
 
@@ -132,7 +133,7 @@ fn readiness_follows_the_app() {
     );
     host.ok("systemctl stop misport@0.service");
 
-    // Listening on nothing: ready at once.
+    // Listening on nothing: ready a second after the start.
     host.write("/srv/quiet/app.js", "setInterval(() => {}, 1000);\n");
     node_app("quiet", &[], "--node", "/usr/bin/node app.js").install(&host);
     let (output, took) = timed(&host, "systemctl start quiet@0.service");
@@ -142,10 +143,52 @@ fn readiness_follows_the_app() {
         synced_journal(&host, "quiet@0")
     );
     assert!(
-        took < Duration::from_secs(3),
+        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
         "an app listening on nothing took {took:?} to be ready"
     );
     assert_eq!(active_state(&host, "quiet@0.service"), "active");
+    assert!(synced_journal(&host, "quiet@0")
+        .contains("has not listened on any port 1000 ms after its start"));
+
+    // No socket unit, a port of its own: ready when it listens there.
+    host.write(
+        "/srv/own/app.js",
+        "setTimeout(() => require('http').createServer((req, res) => res.end('own\\n')).listen(8086), 200);\n",
+    );
+    node_app("own", &[], "--node", "/usr/bin/node app.js").install(&host);
+    host.ok("systemctl start own@0.service");
+    assert_eq!(host.ok("curl -sS http://127.0.0.1:8086/"), "own\n");
+    let journal = synced_journal(&host, "own@0");
+    assert!(journal.contains("ready"), "{journal}");
+    assert!(!journal.contains("has not listened"), "{journal}");
+
+    // A port another program holds: the start fails, naming it.
+    host.ok(
+        "systemd-run --unit=holder /usr/bin/node -e \"require('net').createServer().listen(8087)\"",
+    );
+    host.wait_until(
+        "ss -Htln 'sport = 8087' | grep -q .",
+        Duration::from_secs(10),
+    );
+    let holder = host.ok("systemctl show -P MainPID holder.service");
+    host.write(
+        "/srv/taken/app.js",
+        "require('http').createServer((req, res) => res.end('x')).listen(8087);\n",
+    );
+    node_app("taken", &[], "--node", "/usr/bin/node app.js").install(&host);
+    assert!(!host.sh("systemctl start taken@0.service").status.success());
+    assert_eq!(
+        host.ok("systemctl show -P ExecMainStatus taken@0.service")
+            .trim(),
+        "78"
+    );
+    let journal = synced_journal(&host, "taken@0");
+    let sentence = format!(
+        "taken@0.service: the app listens on port 8087 itself, which holder.service (node, pid {}) \
+         holds; stop that, or have the app listen on a port that is free",
+        holder.trim()
+    );
+    assert!(journal.contains(&sentence), "{journal}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use nodeunits::cli::Cli;
+use nodeunits::ecosystem::keys::{Handling, APP_OPTIONS, TOP_LEVEL};
 
 const BLESS_VAR: &str = "NODEUNITS_BLESS";
 
@@ -186,11 +187,10 @@ fn bold_words(page: &str) -> Vec<&str> {
 
 #[test]
 fn ecosystem_page_documents_every_option_the_compiler_knows() {
-    let read = |path: &str| fs::read_to_string(repo_root().join(path)).unwrap();
-    let page = read("man/ecosystem.toml.5");
+    let page = fs::read_to_string(repo_root().join("man/ecosystem.toml.5")).unwrap();
     let documented = bold_words(&page);
     let options = nodeunits::ecosystem::keys::every_option();
-    assert!(options.len() > 40, "too few options: {options:?}");
+    assert!(options.len() > 80, "too few options: {options:?}");
     let missing: Vec<&&str> = options
         .iter()
         .filter(|name| !documented.contains(name))
@@ -198,8 +198,43 @@ fn ecosystem_page_documents_every_option_the_compiler_knows() {
     assert!(
         missing.is_empty(),
         "man/ecosystem.toml.5 does not document {missing:?}: add each, with its default \
-         and the directive it becomes (as in the README's \"The ecosystem file\")"
+         and the directive it becomes, or what happens instead (as in the README's \
+         \"The ecosystem file\")"
     );
+}
+
+/// The README's tables of options: every option PM2 accepts, each alias in
+/// its row, and for an option nodeunits ignores, the warning's own text.
+#[test]
+fn readme_lists_every_option_and_what_happens_instead() {
+    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+    let row_of = |name: &str| {
+        rows.iter()
+            .find(|row| row.contains(&format!("| `{name}`")))
+            .copied()
+    };
+    for known in APP_OPTIONS
+        .iter()
+        .chain(TOP_LEVEL.iter().filter(|k| k.name != "apps"))
+    {
+        let row = row_of(known.name)
+            .unwrap_or_else(|| panic!("README.md has no row for `{}` in \"Options\"", known.name));
+        for alias in known.aliases {
+            assert!(
+                row.contains(&format!("`{alias}`")),
+                "README.md: `{alias}` is not in the row of `{}`",
+                known.name
+            );
+        }
+        if let Handling::Ignored(instead) = known.handling {
+            assert!(
+                row.ends_with(&format!("| {instead} |")),
+                "README.md: the row of `{}` must say what its warning says: {instead}",
+                known.name
+            );
+        }
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Typed access to the keys of one TOML table, with every mistake recorded
-//! at the place it was made. Keys never read are reported at the end: as a
-//! warning for PM2 options that mean nothing under systemd, else as an error.
+//! Typed access to the keys of one table, with every mistake recorded at the
+//! place it was made. An option is read under whichever of its spellings is
+//! set (the table of `keys`); keys never read are reported at the end.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::document::{Node, Table, Value as V};
+use super::document::{Key, Node, Table, Value as V};
 
 use super::diagnostic::Diagnostics;
-use super::values::{parse_bytes, parse_duration};
+use super::keys::{self, Handling, Known};
+use super::values::{json, parse_bytes, parse_duration, split_args};
 use crate::model::Bytes;
 
 pub type Value = Node;
@@ -22,30 +23,131 @@ pub enum Unread {
     Error(String, String),
 }
 
+type Entry<'t> = (&'t Key, &'t Value);
+
 pub struct Fields<'t> {
     table: &'t Table,
+    /// The keys the table may hold.
+    known: &'static [Known],
     read: Vec<&'t str>,
+    /// Each option looked up so far, and the entry that sets it.
+    resolved: Vec<(String, Option<Entry<'t>>)>,
     pub diagnostics: &'t mut Diagnostics,
 }
 
 impl<'t> Fields<'t> {
-    pub fn new(table: &'t Table, diagnostics: &'t mut Diagnostics) -> Self {
+    pub fn new(
+        table: &'t Table,
+        known: &'static [Known],
+        diagnostics: &'t mut Diagnostics,
+    ) -> Self {
         Fields {
             table,
+            known,
             read: Vec::new(),
+            resolved: Vec::new(),
             diagnostics,
         }
     }
 
-    /// The key and its value, marked as read.
-    pub fn entry(&mut self, key: &str) -> Option<(Range<usize>, &'t Value)> {
-        let (k, v) = self.table.get_key_value(key)?;
-        self.read.push(k.get_ref());
-        Some((k.span(), v))
+    /// The key and the value of `option` (its canonical name, or an
+    /// `env_<profile>` key), marked as read with every other spelling of it.
+    pub fn entry(&mut self, option: &str) -> Option<(Range<usize>, &'t Value)> {
+        if let Some((_, entry)) = self.resolved.iter().find(|(o, _)| o == option) {
+            return entry.map(|(k, v)| (k.span(), v));
+        }
+        let entry = self.resolve(option);
+        self.resolved.push((option.to_owned(), entry));
+        entry.map(|(k, v)| (k.span(), v))
     }
 
-    pub fn get(&mut self, key: &str) -> Option<&'t Value> {
-        self.entry(key).map(|(_, v)| v)
+    /// The spelling of `option` that is set. When several are, the first in
+    /// PM2's order that is not false, 0 or empty wins, as in PM2, and each
+    /// other one is a warning. `null` is not set.
+    fn resolve(&mut self, option: &str) -> Option<Entry<'t>> {
+        let Some(known) = keys::find(self.known, option) else {
+            debug_assert!(option.starts_with("env_"), "`{option}` is not in the table");
+            let (key, value) = self.table.get_key_value(option)?;
+            self.read.push(key.get_ref());
+            return Some((key, value));
+        };
+        debug_assert_eq!(known.name, option, "an option is read by its name");
+        let set: Vec<Entry<'t>> = known
+            .spellings()
+            .iter()
+            .filter_map(|spelling| self.table.get_key_value(spelling))
+            .collect();
+        self.read.extend(set.iter().map(|(key, _)| key.get_ref()));
+        let set: Vec<Entry<'t>> = set
+            .into_iter()
+            .filter(|(_, value)| *value.get_ref() != V::Null)
+            .collect();
+        let (key, value) = set
+            .iter()
+            .find(|(_, value)| !falsy(value))
+            .or(set.first())
+            .copied()?;
+        for (other, _) in set.iter().filter(|(other, _)| other.span != key.span) {
+            self.spelling_ignored(known, other, key);
+        }
+        let empty =
+            matches!(value.get_ref(), V::Integer(0)) || value.get_ref().as_str() == Some("");
+        if known.handling == Handling::ReadUnlessEmpty && empty {
+            let what = if value.get_ref().as_str().is_some() {
+                "empty"
+            } else {
+                "0"
+            };
+            self.diagnostics.warning(
+                Some(value.span()),
+                format!("`{}` is {what}, which PM2 takes as not set", key.get_ref()),
+                "so does nodeunits: the default applies (see \"The ecosystem file\" in the README); remove it or give a value",
+            );
+            return None;
+        }
+        Some((key, value))
+    }
+
+    fn spelling_ignored(&mut self, known: &Known, ignored: &Key, winner: &Key) {
+        let span = ignored.span();
+        let (ignored, winner, name) = (ignored.get_ref(), winner.get_ref(), known.name);
+        let (message, why) = if winner == name {
+            (
+                format!(
+                    "`{ignored}` is ignored: it is another name for `{winner}`, which is set too"
+                ),
+                format!("PM2 takes `{winner}` when both are set"),
+            )
+        } else {
+            let order: Vec<String> = known.spellings().iter().map(|s| format!("`{s}`")).collect();
+            (
+                format!(
+                    "`{ignored}` is ignored: `{winner}` is set too, and both are names of `{name}`"
+                ),
+                format!(
+                    "PM2 takes the first of {} that is set and not false, 0 or empty",
+                    order.join(", ")
+                ),
+            )
+        };
+        let help = format!("{why}, and so does nodeunits; remove one");
+        self.diagnostics.warning(Some(span), message, help);
+    }
+
+    pub fn get(&mut self, option: &str) -> Option<&'t Value> {
+        self.entry(option).map(|(_, v)| v)
+    }
+
+    /// How the file spells `option`: the key that set it.
+    pub fn spelling<'a>(&self, option: &'a str) -> &'a str
+    where
+        't: 'a,
+    {
+        self.resolved
+            .iter()
+            .find(|(o, _)| o == option)
+            .and_then(|(_, entry)| *entry)
+            .map_or(option, |(key, _)| key.get_ref())
     }
 
     /// The keys not read yet, with their spans.
@@ -54,6 +156,11 @@ impl<'t> Fields<'t> {
             .iter()
             .filter(|(k, _)| !self.read.contains(&k.get_ref()))
             .map(|(k, v)| (k.get_ref(), k.span(), v))
+    }
+
+    /// Whether `key` is a spelling of an option of this table.
+    pub fn is_option(&self, key: &str) -> bool {
+        keys::find(self.known, key).is_some()
     }
 
     /// Says what `judge` makes of each key not read yet, at the key.
@@ -76,7 +183,8 @@ impl<'t> Fields<'t> {
         self.read.push(key);
     }
 
-    pub fn wrong(&mut self, key: &str, value: &Value, allowed: &str) {
+    pub fn wrong(&mut self, option: &str, value: &Value, allowed: &str) {
+        let key = self.spelling(option).to_owned();
         self.diagnostics.error(
             Some(value.span()),
             format!("invalid value for `{key}`"),
@@ -158,11 +266,11 @@ impl<'t> Fields<'t> {
         }
     }
 
-    /// A list of strings; a single string is split at whitespace, as PM2 does.
+    /// A list of strings; a single string is split as PM2 splits it.
     pub fn words(&mut self, key: &str) -> Option<Vec<String>> {
         let value = self.get(key)?;
         match value.get_ref() {
-            V::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+            V::String(s) => Some(split_args(s)),
             V::Array(items) => {
                 let words: Option<Vec<String>> = items
                     .iter()
@@ -184,7 +292,8 @@ impl<'t> Fields<'t> {
         }
     }
 
-    /// A table of environment variables: values are strings, numbers or booleans.
+    /// A table of environment variables: values are strings, numbers or
+    /// booleans; an array or a table becomes its JSON text, as in PM2.
     pub fn environment(&mut self, key: &str) -> Option<BTreeMap<String, String>> {
         let value = self.get(key)?;
         let Some(table) = value.get_ref().as_table() else {
@@ -209,17 +318,8 @@ impl<'t> Fields<'t> {
                 V::Integer(n) => n.to_string(),
                 V::Float(f) => f.clone(),
                 V::Boolean(b) => b.to_string(),
-                _ => {
-                    self.diagnostics.error(
-                        Some(value.span()),
-                        format!(
-                            "invalid value for the environment variable `{}`",
-                            name.get_ref()
-                        ),
-                        "allowed: a string, a number or a boolean",
-                    );
-                    continue;
-                }
+                V::Datetime(d) => d.clone(),
+                V::Array(_) | V::Table(_) | V::Null => json(value),
             };
             if text.contains('\0') {
                 self.diagnostics.error(
@@ -235,12 +335,22 @@ impl<'t> Fields<'t> {
     }
 }
 
-/// The value as a whole number.
+/// The value as a whole number. PM2, whose numbers are JavaScript's, also
+/// takes `5000.0` and a string holding a number.
 pub fn integer(value: &Value) -> Option<i64> {
+    let whole = |f: f64| (f.fract() == 0.0 && f.abs() < 2f64.powi(53)).then_some(f as i64);
     match value.get_ref() {
         V::Integer(n) => Some(*n),
+        V::Float(f) => f.parse().ok().and_then(whole),
+        V::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// False, 0 and `""`, which PM2 takes for a missing value.
+fn falsy(value: &Value) -> bool {
+    matches!(value.get_ref(), V::Boolean(false) | V::Integer(0))
+        || value.get_ref().as_str() == Some("")
 }
 
 pub fn is_variable_name(name: &str) -> bool {

@@ -13,19 +13,17 @@ pub mod document;
 mod fields;
 /// Each format read into a document.
 mod formats;
-/// The keys an app may have; what is said of the others.
+/// Every key a file may hold, in one table; what is said of the others.
 pub mod keys;
 /// Options whose values are places: sockets, paths, accounts.
 mod places;
-/// PM2 options that mean nothing under systemd.
-mod pm2;
 /// The validated, typed form of the file.
 pub mod settings;
 /// Options whose values take more than one check.
 mod typed;
 /// One `[[apps]]` table → a validated app.
 mod validate;
-/// Durations, sizes and instance counts with PM2's conventions.
+/// Durations, sizes, instance counts, arguments with PM2's conventions.
 pub mod values;
 
 use std::path::Path;
@@ -60,7 +58,7 @@ pub fn validate_document(
         return None;
     };
     let apps_value = top_table.get("apps");
-    let mut top = Fields::new(top_table, diagnostics);
+    let mut top = Fields::new(top_table, keys::TOP_LEVEL, diagnostics);
     top.mark_read("apps");
     keys::unknown_top_level_keys(&mut top);
     let tables: Vec<&fields::Value> = match apps_value.map(|v| (v, v.get_ref())) {
@@ -89,11 +87,9 @@ pub fn validate_document(
         let Some(entries) = table.get_ref().as_table() else {
             continue;
         };
-        if let Some(name) = entries.get("name") {
-            names.extend(name.get_ref().as_str().map(|n| (n.to_owned(), name.span())));
-        }
-        let mut fields = Fields::new(entries, diagnostics);
-        let app = validate::app(&mut fields, table.span(), dir);
+        let mut fields = Fields::new(entries, keys::APP_OPTIONS, diagnostics);
+        let (name, app) = validate::app(&mut fields, table.span(), dir);
+        names.extend(name.map(|name| (name.get_ref().clone(), name.span())));
         keys::unknown_keys(&mut fields);
         apps.extend(app);
     }

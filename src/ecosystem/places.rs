@@ -101,14 +101,16 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
 
 pub fn log_target(fields: &mut Fields, key: &str, dir: &Path) -> Option<LogTarget> {
     let path = fields.string(key)?;
-    if path.get_ref() == "/dev/null" {
+    // PM2 discards a stream sent to either.
+    if path.get_ref() == "/dev/null" || path.get_ref() == "NULL" {
         return Some(LogTarget::Null);
     }
-    if path.get_ref().is_empty() || path.get_ref().chars().any(char::is_control) {
+    if path.get_ref().chars().any(char::is_control) {
+        let key = fields.spelling(key).to_owned();
         fields.diagnostics.error(
             Some(path.span()),
             format!("invalid path for `{key}`"),
-            "allowed: a file path, or \"/dev/null\" to discard the stream",
+            "allowed: a file path, or \"/dev/null\" or \"NULL\" to discard the stream",
         );
         return None;
     }

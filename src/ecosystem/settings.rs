@@ -36,6 +36,7 @@ pub struct App {
     /// The working directory, absolute.
     pub cwd: PathBuf,
     pub instances: Instances,
+    pub exec_mode: ExecMode,
     /// `env`.
     pub env: BTreeMap<String, String>,
     /// `env_<profile>`, by profile.
@@ -74,6 +75,16 @@ pub enum Interpreter {
     None,
     /// A command looked up in `PATH`, or an absolute path.
     Program(Spanned<String>),
+}
+
+/// `exec_mode`, or PM2's choice when it is not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecMode {
+    Fork,
+    Cluster,
+    /// Not written, but `instances` is: PM2 runs a Node app in cluster
+    /// mode, anything else in fork mode.
+    ClusterIfNode,
 }
 
 /// One socket systemd holds for the workers.

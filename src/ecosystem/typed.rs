@@ -1,10 +1,13 @@
-//! The options whose values take more than one check: aliases, instance
-//! counts, profiles, variable names, exit statuses, timeouts.
+//! The options whose values take more than one check: instance counts,
+//! profiles, variable names, exit statuses, timeouts, restart delays.
 
-use super::document::Value as V;
+use std::time::Duration;
+
 use toml::Spanned;
 
+use super::document::Value as V;
 use super::fields::{integer, is_variable_name, Fields, Value};
+use super::settings::defaults;
 use super::values::Instances;
 
 /// A namespace is written as is into `X-Nodeunits-Namespace=`, which
@@ -22,29 +25,6 @@ pub(super) fn namespace(fields: &mut Fields) -> Option<String> {
             );
             None
         }
-    }
-}
-
-/// Which of two spellings of one option is set; an error if both are.
-pub(super) fn aliased(
-    fields: &mut Fields,
-    key: &'static str,
-    alias: &'static str,
-) -> Option<&'static str> {
-    let first = fields.entry(key);
-    let second = fields.entry(alias);
-    match (first, second) {
-        (Some(_), Some((span, _))) => {
-            fields.diagnostics.error(
-                Some(span),
-                format!("`{alias}` repeats `{key}`"),
-                format!("`{alias}` is another name for `{key}`: set only one"),
-            );
-            None
-        }
-        (Some(_), None) => Some(key),
-        (None, Some(_)) => Some(alias),
-        (None, None) => None,
     }
 }
 
@@ -67,7 +47,7 @@ pub(super) fn profiles(
 ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
     let keys: Vec<(&str, std::ops::Range<usize>)> = fields
         .unread()
-        .filter(|(k, _, _)| k.starts_with("env_") && *k != "env_file")
+        .filter(|(k, _, _)| k.starts_with("env_") && !fields.is_option(k))
         .map(|(k, span, _)| (k, span))
         .collect();
     let mut profiles = std::collections::BTreeMap::new();
@@ -145,9 +125,10 @@ pub(super) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
     codes
 }
 
-pub(super) fn positive(fields: &mut Fields, key: &str) -> Option<std::time::Duration> {
+pub(super) fn positive(fields: &mut Fields, key: &str) -> Option<Duration> {
     let duration = fields.duration(key)?;
     if duration.get_ref().is_zero() {
+        let key = fields.spelling(key).to_owned();
         fields.diagnostics.error(
             Some(duration.span()),
             format!("`{key}` cannot be 0"),
@@ -172,4 +153,31 @@ pub(super) fn variable(fields: &mut Fields, key: &str) -> Option<String> {
         return None;
     }
     Some(name.into_inner())
+}
+
+/// `restart_delay` and `exp_backoff_restart_delay`. With both, the backoff
+/// wins, as in PM2, whose `God.handleExit` overwrites the fixed delay.
+pub(super) fn restart_delays(fields: &mut Fields) -> (Option<Duration>, Option<Duration>) {
+    let fixed = fields.duration("restart_delay");
+    let backoff = fields.duration("exp_backoff_restart_delay");
+    if let (Some(fixed), Some(backoff)) = (&fixed, &backoff) {
+        let (fixed_key, backoff_key) = (
+            fields.spelling("restart_delay").to_owned(),
+            fields.spelling("exp_backoff_restart_delay").to_owned(),
+        );
+        fields.diagnostics.warning(
+            Some(fixed.span()),
+            format!("`{fixed_key}` is ignored: `{backoff_key}` is set"),
+            format!(
+                "PM2 ignores the fixed delay when both are set, and so does nodeunits: a restart waits {} ms, then 1.5 times longer each time, up to {} s",
+                backoff.get_ref().as_millis(),
+                defaults::MAX_BACKOFF.as_secs()
+            ),
+        );
+    }
+    let backoff = backoff.map(Spanned::into_inner);
+    (
+        fixed.map(Spanned::into_inner).filter(|_| backoff.is_none()),
+        backoff,
+    )
 }

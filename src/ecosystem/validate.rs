@@ -1,49 +1,48 @@
 //! One `[[apps]]` table → a validated [`App`].
 
 use std::num::NonZeroU32;
+use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
 
 use super::cron;
+use super::diagnostic::Severity;
 use super::fields::{integer, Fields};
 use super::places::{account, listen, log_target, normalize};
-use super::settings::{defaults, App, Interpreter, LogTarget};
+use super::settings::{defaults, App, ExecMode, Interpreter, LogTarget};
 use super::typed::{
-    aliased, inherit_env, instances, namespace, positive, profiles, stop_exit_codes, variable,
+    inherit_env, instances, namespace, positive, profiles, restart_delays, stop_exit_codes,
+    variable,
 };
 use super::values::Instances;
 use crate::model::AppName;
 
-/// Validates one app; `None` when it has errors (they are recorded).
-pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) -> Option<App> {
-    let errors_before = fields.diagnostics.count(super::diagnostic::Severity::Error);
-    let name = fields
-        .string("name")
-        .and_then(|name| match AppName::new(name.get_ref()) {
-            Ok(valid) => Some(Spanned::new(name.span(), valid)),
-            Err(why) => {
-                fields.diagnostics.error(
-                    Some(name.span()),
-                    format!("`{}` cannot name units", name.get_ref().escape_debug()),
-                    format!("allowed: {why}"),
-                );
-                None
-            }
-        });
-    if name.is_none() && fields.get("name").is_none() {
-        fields.diagnostics.error(
-            Some(table_span.clone()),
-            "this app has no `name`",
-            "every app needs a name, such as `name = \"api\"`: it names the app's units",
-        );
-    }
+/// Validates one app: its name, written or taken from `script` as PM2 does
+/// (for the check that no two apps share one), and the app, `None` when it
+/// has errors (they are recorded).
+pub fn app(
+    fields: &mut Fields,
+    table_span: Range<usize>,
+    dir: &Path,
+) -> (Option<Spanned<String>>, Option<App>) {
+    let errors_before = fields.diagnostics.count(Severity::Error);
+    let script = script(fields, table_span.clone());
+    let (name_text, name) = name(fields, table_span, script.as_ref());
+    let app = options(fields, dir, name, script);
+    let errors_after = fields.diagnostics.count(Severity::Error);
+    (name_text, app.filter(|_| errors_after == errors_before))
+}
+
+/// `script` (or `cmd`, `command`, `exec`), required.
+fn script(fields: &mut Fields, table_span: Range<usize>) -> Option<Spanned<String>> {
     let script = fields.string("script").filter(|s| {
         let valid = !s.get_ref().is_empty() && !s.get_ref().chars().any(char::is_control);
         if !valid {
+            let key = fields.spelling("script").to_owned();
             fields.diagnostics.error(
                 Some(s.span()),
-                "invalid value for `script`",
+                format!("invalid value for `{key}`"),
                 "allowed: a path to the program, or a command found in PATH",
             );
         }
@@ -56,40 +55,94 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
             "set the program to run, such as `script = \"dist/server.js\"`",
         );
     }
+    script
+}
+
+/// The name as written, or as PM2 makes it when there is none: the file name
+/// of `script` without its extension; and the name, valid.
+fn name(
+    fields: &mut Fields,
+    table_span: Range<usize>,
+    script: Option<&Spanned<String>>,
+) -> (Option<Spanned<String>>, Option<Spanned<AppName>>) {
+    let written = fields.get("name").is_some();
+    let text = match script {
+        _ if written => fields.string("name"),
+        Some(script) => Some(Spanned::new(script.span(), name_from(script.get_ref()))),
+        None => {
+            fields.diagnostics.error(
+                Some(table_span),
+                "this app has no `name`",
+                "every app needs a name, such as `name = \"api\"`: it names the app's units",
+            );
+            None
+        }
+    };
+    let name = text.as_ref().and_then(|name| match AppName::new(name.get_ref()) {
+        Ok(valid) => Some(Spanned::new(name.span(), valid)),
+        Err(why) => {
+            let shown = name.get_ref().escape_debug();
+            let (message, help) = if written {
+                (format!("`{shown}` cannot name units"), format!("allowed: {why}"))
+            } else {
+                (
+                    format!("this app has no `name`, and `{shown}`, which PM2 would take from `script`, cannot name units"),
+                    format!("set `name`, such as `name = \"api\"`; {why}"),
+                )
+            };
+            fields.diagnostics.error(Some(name.span()), message, help);
+            None
+        }
+    });
+    (text, name)
+}
+
+/// PM2's name for an app without one (`Common.renderApplicationName`).
+fn name_from(script: &str) -> String {
+    let file = script.rsplit('/').next().unwrap_or(script);
+    match file.rfind('.') {
+        Some(dot) if dot > 0 => file[..dot].to_owned(),
+        _ => file.to_owned(),
+    }
+}
+
+fn options(
+    fields: &mut Fields,
+    dir: &Path,
+    name: Option<Spanned<AppName>>,
+    script: Option<Spanned<String>>,
+) -> Option<App> {
     let cwd = match fields.string("cwd") {
         Some(cwd) => normalize(&dir.join(cwd.get_ref())),
         None => dir.to_path_buf(),
     };
-    let interpreter = match aliased(fields, "interpreter", "exec_interpreter") {
+    let interpreter = match fields.string("exec_interpreter") {
+        Some(s) if s.get_ref() == "none" => Interpreter::None,
+        Some(s) if s.get_ref().contains('/') => {
+            let path = normalize(&dir.join(s.get_ref()));
+            Interpreter::Program(Spanned::new(s.span(), path.to_string_lossy().into_owned()))
+        }
+        Some(s) => Interpreter::Program(s),
         None => Interpreter::ByExtension,
-        Some(key) => match fields.string(key) {
-            Some(s) if s.get_ref() == "none" => Interpreter::None,
-            Some(s) if s.get_ref().contains('/') => {
-                let path = normalize(&dir.join(s.get_ref()));
-                Interpreter::Program(Spanned::new(s.span(), path.to_string_lossy().into_owned()))
-            }
-            Some(s) if !s.get_ref().is_empty() => Interpreter::Program(s),
-            _ => Interpreter::ByExtension,
-        },
     };
-    let interpreter_args = aliased(fields, "interpreter_args", "node_args")
-        .and_then(|key| fields.words(key))
-        .unwrap_or_default();
+    let interpreter_args = fields.words("node_args").unwrap_or_default();
     let source_map_span = fields.get("source_map_support").map(|v| v.span());
     let source_map_support = fields
         .bool("source_map_support")
         .zip(source_map_span)
         .map(|(b, span)| Spanned::new(span, b));
-    let exec_mode = fields.string("exec_mode");
-    if let Some(mode) = &exec_mode {
-        if !["fork", "cluster", "fork_mode", "cluster_mode"].contains(&mode.get_ref().as_str()) {
-            fields.diagnostics.error(
-                Some(mode.span()),
-                "invalid value for `exec_mode`",
-                "allowed: \"fork\" or \"cluster\"",
-            );
-        }
-    }
+    let exec_mode = match fields.get("exec_mode") {
+        Some(mode) => match mode.get_ref().as_str() {
+            Some("cluster" | "cluster_mode") => ExecMode::Cluster,
+            Some("fork" | "fork_mode") => ExecMode::Fork,
+            _ => {
+                fields.wrong("exec_mode", mode, "\"fork\" or \"cluster\"");
+                ExecMode::Fork
+            }
+        },
+        None if fields.get("instances").is_some() => ExecMode::ClusterIfNode,
+        None => ExecMode::Fork,
+    };
     let instances = instances(fields).unwrap_or(Instances::Count(NonZeroU32::MIN));
     let env = fields.environment("env").unwrap_or_default();
     let profiles = profiles(fields);
@@ -107,38 +160,30 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
         port.map(|p| Spanned::new(value.span(), p))
     });
     let listen = listen(fields, dir);
-    let user = aliased(fields, "user", "uid").and_then(|key| account(fields, key));
-    let group = aliased(fields, "group", "gid").and_then(|key| account(fields, key));
+    let user = account(fields, "uid");
+    let group = account(fields, "gid");
     let stop_exit_codes = stop_exit_codes(fields);
-    let restart_delay = fields.duration("restart_delay").map(|d| d.into_inner());
-    let exp_backoff = fields.duration("exp_backoff_restart_delay");
-    if let (Some(_), Some(backoff)) = (restart_delay, &exp_backoff) {
-        fields.diagnostics.error(
-            Some(backoff.span()),
-            "`exp_backoff_restart_delay` and `restart_delay` are both set",
-            "set one: a fixed delay between restarts, or one that grows after each crash",
-        );
-    }
+    let (restart_delay, exp_backoff) = restart_delays(fields);
     let kill_timeout = positive(fields, "kill_timeout").unwrap_or(defaults::KILL_TIMEOUT);
     let listen_timeout = positive(fields, "listen_timeout").unwrap_or(defaults::LISTEN_TIMEOUT);
     let instance_var =
         variable(fields, "instance_var").unwrap_or_else(|| defaults::INSTANCE_VAR.to_owned());
     let increment_var = variable(fields, "increment_var");
     let cron_restart = fields.string("cron_restart").and_then(|expr| {
+        // PM2's way to say "no cron restart".
+        if expr.get_ref() == "0" {
+            return None;
+        }
         cron::to_on_calendar(expr.get_ref())
             .map_err(|why| {
-                fields.diagnostics.error(
-                    Some(expr.span()),
-                    "`cron_restart` cannot become a timer",
-                    why,
-                )
+                let key = fields.spelling("cron_restart").to_owned();
+                let message = format!("`{key}` cannot become a timer");
+                fields.diagnostics.error(Some(expr.span()), message, why)
             })
             .ok()
     });
-    let out_file =
-        aliased(fields, "out_file", "output").and_then(|key| log_target(fields, key, dir));
-    let error_file =
-        aliased(fields, "error_file", "error").and_then(|key| log_target(fields, key, dir));
+    let out_file = log_target(fields, "out_file", dir);
+    let error_file = log_target(fields, "error_file", dir);
     let (out_file, error_file) = match fields.bool("disable_logs") {
         Some(true) => (Some(LogTarget::Null), Some(LogTarget::Null)),
         _ => (out_file, error_file),
@@ -157,6 +202,7 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
         args: fields.words("args").unwrap_or_default(),
         source_map_support,
         instances,
+        exec_mode,
         env,
         profiles,
         env_file,
@@ -175,7 +221,7 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
             .and_then(|n| NonZeroU32::new(n as u32))
             .unwrap_or(NonZeroU32::new(defaults::MAX_RESTARTS).expect("non-zero")),
         restart_delay,
-        exp_backoff_restart_delay: exp_backoff.map(Spanned::into_inner),
+        exp_backoff_restart_delay: exp_backoff,
         max_memory_restart: fields.bytes("max_memory_restart"),
         kill_timeout,
         listen_timeout,
@@ -192,6 +238,8 @@ pub fn app(fields: &mut Fields, table_span: std::ops::Range<usize>, dir: &Path) 
         name: name?,
         script: script?,
     };
-    let errors_after = fields.diagnostics.count(super::diagnostic::Severity::Error);
-    (errors_after == errors_before).then_some(app)
+    Some(app)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,12 @@
 //! The value types of the ecosystem file: durations, memory sizes and
 //! instance counts, with PM2's conventions (bare integers are milliseconds
-//! and bytes). How systemd writes them is the compiler's business
-//! (`units::format`).
+//! and bytes), and PM2's ways of turning values into words and text. How
+//! systemd writes them is the compiler's business (`units::format`).
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use super::document::{Node, Value as V};
 use crate::model::Bytes;
 
 /// Parses a duration: a bare number is milliseconds (PM2); a string takes
@@ -57,6 +58,73 @@ pub fn parse_bytes(text: &str) -> Option<Bytes> {
         _ => return None,
     };
     number.checked_mul(1 << shift).map(Bytes)
+}
+
+/// Splits `args` or `node_args` written as one string, as PM2 does
+/// (`Config._valid`, whose pattern is, in order of preference:
+/// `name="a b"`, `name='a b'`, `"a b"`, `'a b'`, a run of non-blanks): a
+/// quoted part stays whole and loses its quotes when it is the whole word,
+/// and empty words are dropped.
+pub fn split_args(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut rest = text.trim_start();
+    while let Some(first) = rest.chars().next() {
+        let len = quoted_assignment(rest)
+            .or_else(|| quoted(rest))
+            .unwrap_or_else(|| rest.find(char::is_whitespace).unwrap_or(rest.len()));
+        let word = &rest[..len];
+        let unquoted = if matches!(first, '"' | '\'') && word.ends_with(first) {
+            word.get(1..word.len() - 1).unwrap_or_default()
+        } else {
+            word
+        };
+        if !unquoted.trim().is_empty() {
+            words.push(unquoted.to_owned());
+        }
+        rest = rest[len..].trim_start();
+    }
+    words
+}
+
+/// The length of `name="..."` or `name='...'` at the start of `text`.
+fn quoted_assignment(text: &str) -> Option<usize> {
+    let name = text
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '='))
+        .unwrap_or(text.len());
+    if name == 0 || !text[name..].starts_with('=') {
+        return None;
+    }
+    quoted(&text[name + 1..]).map(|len| name + 1 + len)
+}
+
+/// The length of `"..."` or `'...'` at the start of `text`.
+fn quoted(text: &str) -> Option<usize> {
+    let quote = text.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    text[1..].find(quote).map(|end| end + 2)
+}
+
+/// A value as `JSON.stringify` writes it (keys in the file's order): what
+/// PM2 makes of an environment variable set to an array or an object.
+pub fn json(node: &Node) -> String {
+    let quoted = |s: &str| serde_json::Value::from(s).to_string();
+    match node.get_ref() {
+        V::String(s) | V::Datetime(s) => quoted(s),
+        V::Integer(n) => n.to_string(),
+        V::Float(f) => f.clone(),
+        V::Boolean(b) => b.to_string(),
+        V::Null => "null".to_owned(),
+        V::Array(items) => {
+            let items: Vec<String> = items.iter().map(json).collect();
+            format!("[{}]", items.join(","))
+        }
+        V::Table(table) => {
+            let entries: Vec<String> = table
+                .iter()
+                .map(|(key, value)| format!("{}:{}", quoted(key.get_ref()), json(value)))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+    }
 }
 
 /// `instances` as written: a count, or relative to the CPUs of the machine
@@ -127,6 +195,27 @@ mod tests {
         for bad in ["", "M", "1.5G", "12 apples", "-1M", "99999999999T"] {
             assert_eq!(parse_bytes(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn arguments_split_as_pm2_splits_them() {
+        let split = |s: &str| split_args(s);
+        assert_eq!(split("--port 3000  -v"), ["--port", "3000", "-v"]);
+        assert_eq!(split("--title 'Shop front'"), ["--title", "Shop front"]);
+        assert_eq!(split("\"a b\" 'c d'"), ["a b", "c d"]);
+        // Quotes stay when they are not the whole word, as in PM2.
+        assert_eq!(split("--name=\"a b\" x"), ["--name=\"a b\"", "x"]);
+        assert_eq!(split("--name='a b'"), ["--name='a b'"]);
+        assert_eq!(split("\"a b\"c"), ["a b", "c"]);
+        assert_eq!(split("it's"), ["it's"]);
+        assert_eq!(split("\"open"), ["\"open"]);
+        assert_eq!(split("a \" b"), ["a", "b"]);
+        assert_eq!(split("\"\" '' \" \" x"), ["x"]);
+        assert_eq!(split("  "), Vec::<String>::new());
+        assert_eq!(
+            split("--max-old-space-size=400 --no-warnings"),
+            ["--max-old-space-size=400", "--no-warnings"]
+        );
     }
 
     #[test]

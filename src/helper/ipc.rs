@@ -13,9 +13,14 @@ pub enum Message {
         fd: Option<i64>,
         address: Option<String>,
     },
+    /// The preload: a `listen()` on a TCP port no socket of the unit holds
+    /// failed with EADDRINUSE; `address` as Node reports it (`::`, `127.0.0.1`).
+    AddressInUse { port: u16, address: Option<String> },
     /// The preload under a launcher: this process serves the app and
     /// reads the channel.
     Attached { pid: i32 },
+    /// The preload under a launcher: a Node process of the tree has started.
+    Started,
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -25,27 +30,33 @@ pub const PRELOAD_KEY: &str = "nodeunits";
 
 impl Message {
     pub fn parse(line: &[u8]) -> Message {
-        match serde_json::from_slice::<Value>(line) {
-            Ok(Value::String(s)) if s == "ready" => Message::Ready,
-            Ok(Value::Object(map))
-                if map.get(PRELOAD_KEY).and_then(Value::as_str) == Some("listening") =>
+        let map = match serde_json::from_slice::<Value>(line) {
+            Ok(Value::String(s)) if s == "ready" => return Message::Ready,
+            Ok(Value::Object(map)) => map,
+            _ => return Message::Other,
+        };
+        let address = map
+            .get("address")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match map.get(PRELOAD_KEY).and_then(Value::as_str) {
+            Some("listening") => Message::Listening {
+                fd: map.get("fd").and_then(Value::as_i64),
+                address,
+            },
+            Some("address-in-use") => match map
+                .get("port")
+                .and_then(Value::as_u64)
+                .and_then(|port| u16::try_from(port).ok())
             {
-                Message::Listening {
-                    fd: map.get("fd").and_then(Value::as_i64),
-                    address: map
-                        .get("address")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                }
-            }
-            Ok(Value::Object(map))
-                if map.get(PRELOAD_KEY).and_then(Value::as_str) == Some("attached") =>
-            {
-                match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
-                    Some(Ok(pid)) if pid > 1 => Message::Attached { pid },
-                    _ => Message::Other,
-                }
-            }
+                Some(port) => Message::AddressInUse { port, address },
+                None => Message::Other,
+            },
+            Some("started") => Message::Started,
+            Some("attached") => match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
+                Some(Ok(pid)) if pid > 1 => Message::Attached { pid },
+                _ => Message::Other,
+            },
             _ => Message::Other,
         }
     }
@@ -108,6 +119,21 @@ mod tests {
         assert_eq!(
             Message::parse(br#"{"cmd":"NODE_HANDLE_ACK"}"#),
             Message::Other
+        );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"address-in-use","port":3000,"address":"::"}"#),
+            Message::AddressInUse {
+                port: 3000,
+                address: Some("::".into())
+            }
+        );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"address-in-use","port":70000}"#),
+            Message::Other
+        );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"started"}"#),
+            Message::Started
         );
         assert_eq!(
             Message::parse(br#"{"nodeunits":"attached","pid":4242}"#),

@@ -9,8 +9,10 @@ mod ipc;
 mod log;
 mod memory_lock;
 mod node;
+mod port_conflict;
 mod preload;
 mod proc_tree;
+mod readiness;
 mod spawn;
 mod worker;
 
@@ -24,8 +26,9 @@ use sd_notify::NotifyState;
 
 use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
 use crate::model::helper_options::{self, Instance, Request, Runtime};
-use crate::model::HelperOptions;
-use worker::{Ending, MemoryWatch, ReadyWhen, StopReason, Worker};
+use crate::model::{AppName, HelperOptions};
+use readiness::ReadyWhen;
+use worker::{Ending, MemoryWatch, StopReason, Worker};
 
 /// Entry point of the `nodeunits-helper` binary.
 pub fn main() -> ExitCode {
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Ok(Ending::Killed(signal)) => die_like(signal),
         Err(message) => {
             tracing::error!("{message}");
+            notify(&message);
             ExitCode::from(EXIT_CONFIG)
         }
     }
@@ -136,7 +140,8 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         (true, true) => ReadyWhen::AppSendsReady,
         (false, true) => ReadyWhen::AppNotifies,
         (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
-        _ => ReadyWhen::AtOnce,
+        (true, false) => ReadyWhen::ListeningOrSettled,
+        (false, false) => ReadyWhen::AtOnce,
     };
     let (parent_end, child_end) = if runs_node {
         let channel = node::prepare(
@@ -204,6 +209,16 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         let _ = std::fs::remove_file(
             std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
         );
+    }
+    if let (Some(taken), None) = (&outcome.port_taken, outcome.stop) {
+        let why = port_conflict::explain(&options.app, &options.listen, taken);
+        let unit = AppName::new(&options.app).map_or_else(
+            |_| options.app.clone(),
+            |name| name.units().instance(instance),
+        );
+        tracing::error!("{unit}: {why}");
+        notify(&why);
+        return Ok(Ending::Exited(EXIT_CONFIG.into()));
     }
     Ok(match outcome.stop {
         Some(StopReason::Memory) => Ending::Exited(EXIT_MEMORY_RESTART.into()),

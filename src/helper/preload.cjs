@@ -4,7 +4,8 @@
 // tree when it runs a launcher (npm, npx, yarn, tsx...).
 // 1. The app's listen() on a port or path the socket unit holds uses the
 //    socket systemd passed down (an inherited fd) instead of binding it.
-// 2. The helper hears when the app listens there (readiness).
+// 2. The helper hears when the app listens (readiness), and when a listen()
+//    on a port the socket unit does not hold finds it taken (EADDRINUSE).
 // 3. Closing an HTTP server drains it: requests in flight finish, further
 //    requests on keep-alive connections are answered with `Connection: close`,
 //    idle connections are closed after a grace, never while a client may be
@@ -33,7 +34,6 @@ const listenMap = mapOfThisProcess();
 const drainMs = Number(env.NODEUNITS_DRAIN_MS) || 1200;
 // This process runs the app: Node run by the helper, or the one that serves.
 let serving = false;
-let channelSocket = null;
 
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
@@ -41,6 +41,7 @@ const IDLE_GRACE_MS = 1000;
 const kState = Symbol('nodeunits.server');
 const kIdleSince = Symbol('nodeunits.idleSince');
 const kAcceptors = Symbol('nodeunits.acceptors');
+const kWatched = Symbol('nodeunits.addressInUse');
 const servers = new Set();
 
 function parseJson(text) {
@@ -106,12 +107,11 @@ function describeAddress(address) {
 
 function tellHelper(message) {
   if (channel) {
-    const line = `${JSON.stringify(message)}\n`;
-    if (channelSocket) return channelSocket.write(line);
+    // Synchronous, so that a process about to die of an error has said so.
     try {
-      fs.writeSync(channel.fd, line);
+      fs.writeSync(channel.fd, `${JSON.stringify(message)}\n`);
     } catch {
-      // The helper is gone: there is no one to tell.
+      // The helper is gone, or not reading: there is no one to tell.
     }
   } else if (serving && !underLauncher && typeof process.send === 'function' && process.connected) {
     process.send(message, undefined, { swallowErrors: true }, () => {});
@@ -125,6 +125,7 @@ net.Server.prototype.listen = function listen(...args) {
   const [fd, ...moreFds] = inheritedFds(options);
   if (channel && !serving && (fd !== undefined || listenMap.length === 0)) attach();
   if (fd === undefined) {
+    watchAddressInUse(this);
     this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
     return originalListen.apply(this, args);
   }
@@ -135,6 +136,20 @@ net.Server.prototype.listen = function listen(...args) {
   const fdOptions = { fd };
   return callback ? originalListen.call(this, fdOptions, callback) : originalListen.call(this, fdOptions);
 };
+
+// The error is told before the app sees it: with no handler, the app dies
+// of it, and the helper then says which port and what to declare.
+function watchAddressInUse(server) {
+  if (server[kWatched]) return;
+  server[kWatched] = true;
+  const emit = server.emit;
+  server.emit = function emitWatched(event, error, ...rest) {
+    if (event === 'error' && error && error.code === 'EADDRINUSE' && typeof error.port === 'number') {
+      tellHelper({ nodeunits: 'address-in-use', port: error.port, address: error.address });
+    }
+    return emit.call(this, event, error, ...rest);
+  };
+}
 
 // A server holds one listening handle: connections on a further inherited
 // socket are accepted by a hidden server and handed over, counted as the
@@ -276,12 +291,14 @@ function serve() {
 function attach() {
   for (const name of ['NODEUNITS_LISTEN', 'NODEUNITS_DRAIN_MS', 'NODEUNITS_CHANNEL']) delete env[name];
   withoutPreload();
-  channelSocket = new net.Socket({ fd: channel.fd, readable: true, writable: true });
-  channelSocket.unref();
-  channelSocket.on('error', () => {});
-  channelSocket.setEncoding('utf8');
+  // Read only: tellHelper writes. Not ended either: that would shut the
+  // socket down for the launcher too.
+  const incoming = new net.Socket({ fd: channel.fd, readable: true, writable: true });
+  incoming.unref();
+  incoming.on('error', () => {});
+  incoming.setEncoding('utf8');
   let pending = '';
-  channelSocket.on('data', (text) => {
+  incoming.on('data', (text) => {
     pending += text;
     for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
       const message = parseJson(pending.slice(0, end));
@@ -363,6 +380,9 @@ if (!underLauncher) {
   delete env.NODEUNITS_DRAIN_MS;
   if (listenMap) serve();
 } else if (channel) {
+  // For an app with no socket unit, the helper waits a moment after the
+  // last Node process starts before it takes the app as one that never listens.
+  tellHelper({ nodeunits: 'started' });
   const { ChildProcess } = require('child_process');
   const originalSpawn = ChildProcess.prototype.spawn;
   ChildProcess.prototype.spawn = function spawn(options) {

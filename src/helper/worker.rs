@@ -17,19 +17,8 @@ use sd_notify::NotifyState;
 use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
+use super::readiness::{PortTaken, Readiness, ReadyWhen};
 use crate::model::defaults::EXIT_MEMORY_RESTART;
-
-/// When the helper tells systemd the worker is ready.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadyWhen {
-    AtOnce,
-    /// The app calls `process.send('ready')`.
-    AppSendsReady,
-    /// The preload reports a server listening on an inherited socket.
-    Listening,
-    /// A non-Node app sends READY=1 itself; the helper cannot see it.
-    AppNotifies,
-}
 
 /// Why the worker is going away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +29,14 @@ pub enum StopReason {
 }
 
 /// How the worker ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub ending: Ending,
     pub stop: Option<StopReason>,
     /// The app outlived kill_timeout and was killed.
     pub killed: bool,
+    /// A port the app found taken and did not listen on after.
+    pub port_taken: Option<PortTaken>,
 }
 
 /// How the app ended.
@@ -98,14 +89,14 @@ fn megabytes(bytes: u64) -> String {
 /// the worker stopped, if it was asked to.
 pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
     let mut lines = LineBuffer::default();
-    let mut ready = false;
+    let mut readiness = Readiness::new(worker.ready_when, Instant::now());
     let mut stop: Option<(StopReason, Instant)> = None;
     let mut next_memory_check = Instant::now();
     let mut over_memory_logged = false;
     let mut ending = None;
     let mut killed = false;
     if worker.ready_when == ReadyWhen::AtOnce {
-        become_ready(&mut worker, &mut ready);
+        become_ready(&mut worker, &mut readiness);
     } else if worker.ready_when == ReadyWhen::AppNotifies {
         release_restart_lock(&mut worker);
     }
@@ -116,6 +107,9 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
             wake = Some(deadline);
         } else if worker.memory.is_some() {
             wake = Some(next_memory_check);
+        }
+        if stop.is_none() {
+            wake = [wake, readiness.deadline()].into_iter().flatten().min();
         }
         let timeout = match wake {
             Some(at) => {
@@ -173,14 +167,25 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
         if channel_ready {
             for message in read_channel(&mut worker, &mut lines) {
-                if let Message::Attached { pid } = message {
-                    attached(&mut worker, pid);
-                } else if !ready && on_message(worker.ready_when, message) {
-                    become_ready(&mut worker, &mut ready);
+                match message {
+                    Message::Attached { pid } => attached(&mut worker, pid),
+                    Message::Started => readiness.node_started(Instant::now()),
+                    message => {
+                        if readiness.on_message(message) {
+                            become_ready(&mut worker, &mut readiness);
+                        }
+                    }
                 }
             }
         }
         let now = Instant::now();
+        if stop.is_none() && ending.is_none() && readiness.deadline().is_some_and(|at| now >= at) {
+            tracing::info!(
+                "the app has not listened on any port {} ms after its start: taking it as an app that listens on nothing",
+                super::readiness::SETTLE.as_millis()
+            );
+            become_ready(&mut worker, &mut readiness);
+        }
         if let Some((_, deadline)) = stop {
             if now >= deadline && ending.is_none() {
                 tracing::warn!(
@@ -201,6 +206,19 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
     }
     let ending = ending.expect("the loop ends with the app");
+    // What the app said just before it ended is still in the channel.
+    if let Some(channel) = &worker.channel {
+        let _ = channel.set_nonblocking(true);
+    }
+    while worker.channel.is_some() {
+        let messages = read_channel(&mut worker, &mut lines);
+        if messages.is_empty() {
+            break;
+        }
+        for message in messages {
+            readiness.on_message(message);
+        }
+    }
     if let (true, Some((_, deadline)), false) = (worker.launcher, stop, killed) {
         // The launcher may end before the server it started has drained.
         if !wait_for_tree(signals, deadline) {
@@ -217,6 +235,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         ending,
         stop: stop.map(|(reason, _)| reason),
         killed,
+        port_taken: readiness.port_taken().cloned(),
     }
 }
 
@@ -225,28 +244,6 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
 /// stop ends cleanly.
 pub fn drain_time(kill_timeout: Duration) -> Duration {
     kill_timeout - (kill_timeout / 4).min(Duration::from_millis(500))
-}
-
-/// Whether this message from the app makes the worker ready.
-fn on_message(ready_when: ReadyWhen, message: Message) -> bool {
-    match (ready_when, message) {
-        (ReadyWhen::AppSendsReady, Message::Ready) => true,
-        (ReadyWhen::Listening, Message::Listening { fd: Some(_), .. }) => true,
-        (
-            ReadyWhen::Listening,
-            Message::Listening {
-                fd: None,
-                address: Some(address),
-            },
-        ) => {
-            tracing::warn!(
-                "the app listens on {address} by itself, not on the socket unit's addresses: \
-                 it is ready only once it listens on one of those (the ecosystem's `listen`)"
-            );
-            false
-        }
-        _ => false,
-    }
 }
 
 /// Sums the tree's memory; true when it is over the limit and this
@@ -291,8 +288,8 @@ fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
     true
 }
 
-fn become_ready(worker: &mut Worker, ready: &mut bool) {
-    *ready = true;
+fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
+    readiness.set_ready();
     tracing::info!("ready");
     notify(&[NotifyState::Ready, NotifyState::Status("ready")]);
     release_restart_lock(worker);

@@ -4,6 +4,7 @@
 use std::io;
 
 use super::deploy::{restart, Restart};
+use super::log_dirs::{self, LogDirError};
 use super::manager::{ServiceManager, SystemdError};
 use super::plan::{AppPlan, Change, Plan};
 use super::rolling;
@@ -26,6 +27,8 @@ pub enum ApplyCause {
     Systemd(#[from] SystemdError),
     #[error("writing the unit files: {0}")]
     Io(#[from] io::Error),
+    #[error("{0}")]
+    LogDirectory(#[from] LogDirError),
 }
 
 fn rollback_note(problems: &[String]) -> String {
@@ -168,6 +171,13 @@ impl Applier<'_> {
             .daemon_reload()
             .map_err(|err| (plan.apps[0].app.to_string(), err.into()))?;
         for app in &plan.apps {
+            if let (Change::Created | Change::Changed, Some(units)) = (app.change, &app.after) {
+                let created =
+                    log_dirs::create(units).map_err(|err| (app.app.to_string(), err.into()))?;
+                for line in created {
+                    self.say(&line);
+                }
+            }
             match app.change {
                 Change::Created => self.create(app)?,
                 Change::Changed => self.change(app)?,

@@ -11,6 +11,7 @@ use super::journal;
 use super::manager::{ServiceManager, SystemdError};
 use super::proxies::{ManagerProxy, ServiceProxy, SocketProxy, UnitProxy};
 use super::Scope;
+use crate::model::defaults::EXIT_CONFIG;
 
 /// A connection to the system or the user's service manager.
 pub struct Systemd {
@@ -168,6 +169,11 @@ impl Systemd {
             if result != "success" {
                 let status = service.exec_main_status()?;
                 why += &format!(", its last run ended with {result} (status {status})");
+                // The helper's status 78 comes with the reason, also sent as STATUS=.
+                let text = service.status_text().unwrap_or_default();
+                if status == i32::from(EXIT_CONFIG) && !text.is_empty() {
+                    why += &format!(": {text}");
+                }
             }
         }
         Ok(why)

@@ -56,20 +56,39 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
         .arg("--sync")
         .stderr(std::process::Stdio::null())
         .status();
+    // With --since, journalctl (before 256) shows the first lines after it,
+    // not the last: read backwards from the end, then put them in order.
     let output = Command::new("journalctl")
         .arg(format!("{}={unit}", unit_flag(scope)))
-        .args(["--no-pager", "--quiet", "--output=short-iso"])
+        .args(["--no-pager", "--quiet", "--output=short-iso", "--reverse"])
         .arg(format!("--lines={lines}"))
         .arg(format!("--since=@{since}"))
         .output();
     match output {
-        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).into(),
+        Ok(output) if output.status.success() => in_order(&String::from_utf8_lossy(&output.stdout)),
         Ok(output) => format!(
             "(journalctl failed: {})",
             String::from_utf8_lossy(&output.stderr).trim()
         ),
         Err(err) => format!("(could not run journalctl: {err})"),
     }
+}
+
+/// Entries listed newest first, oldest first; an entry's further lines
+/// (indented by journalctl) stay under it.
+fn in_order(newest_first: &str) -> String {
+    let mut entries: Vec<String> = Vec::new();
+    for line in newest_first.lines() {
+        match entries.last_mut() {
+            Some(entry) if line.starts_with(char::is_whitespace) => {
+                entry.push_str(line);
+                entry.push('\n');
+            }
+            _ => entries.push(format!("{line}\n")),
+        }
+    }
+    entries.reverse();
+    entries.concat()
 }
 
 #[cfg(test)]
@@ -98,6 +117,16 @@ mod tests {
                 "--follow"
             ]
         );
+    }
+
+    #[test]
+    fn the_tail_reads_oldest_first() {
+        let newest_first = "t3 api: failed\nt2 api: two\n    lines\nt1 api: started\n";
+        assert_eq!(
+            in_order(newest_first),
+            "t1 api: started\nt2 api: two\n    lines\nt3 api: failed\n"
+        );
+        assert_eq!(in_order(""), "");
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod deploy;
 pub mod journal;
 /// One rollout per app at a time.
 pub mod lock;
+/// The directories of the apps' log files, created before they start.
+pub mod log_dirs;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
 /// Rendered units vs installed ones.

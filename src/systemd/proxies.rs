@@ -110,6 +110,9 @@ pub trait Service {
     fn result(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn exec_main_status(&self) -> zbus::Result<i32>;
+    /// The last `STATUS=` the service sent; kept until its next start.
+    #[zbus(property)]
+    fn status_text(&self) -> zbus::Result<String>;
 }
 
 #[proxy(

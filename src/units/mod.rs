@@ -12,6 +12,8 @@ mod facts;
 pub mod format;
 /// A validated app → its typed units.
 mod plan;
+/// PM2's port rules: the socket the workers share, and `PORT`.
+mod ports;
 /// What a worker runs: interpreter, script, arguments.
 mod program;
 /// Installed unit files → the typed model.

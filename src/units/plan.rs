@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use super::command::{helper_options, Backoff};
 use super::escape;
 use super::facts::CompileOptions;
+use super::ports;
 use super::program::program;
-use crate::ecosystem::settings::{App, Listen, LogTarget};
+use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::{Diagnostics, Ecosystem};
 use crate::model::{defaults, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
 
@@ -74,7 +75,6 @@ fn plan_app(
     diagnostics: &mut Diagnostics,
 ) -> Option<AppUnits> {
     let errors_before = diagnostics.count(crate::ecosystem::Severity::Error);
-    let listen = listen_values(app);
     let environment = environment(app, options, diagnostics);
     let program = program(app, options, diagnostics);
     let (user, group) = accounts(app, options.mode, diagnostics);
@@ -83,7 +83,13 @@ fn plan_app(
     if diagnostics.count(crate::ecosystem::Severity::Error) > errors_before {
         return None;
     }
-    let (program, environment) = (program?, environment?);
+    let (program, mut environment) = (program?, environment?);
+    let listen = ports::shared_sockets(
+        app,
+        program.runtime.runs_node(),
+        &mut environment,
+        diagnostics,
+    );
     let worker = Worker {
         helper: options.bin_dir.join("nodeunits-helper"),
         options: helper_options(app, &listen, &program, &backoff),
@@ -136,21 +142,6 @@ fn plan_app(
             systemctl,
         }),
     })
-}
-
-fn listen_values(app: &App) -> Vec<String> {
-    let mut listen: Vec<String> = app
-        .listen
-        .iter()
-        .map(|entry| match entry {
-            Listen::Tcp(addr) => addr.clone(),
-            Listen::Unix(path) => path.to_string_lossy().into_owned(),
-        })
-        .collect();
-    if let (true, Some(port)) = (listen.is_empty(), &app.port) {
-        listen.push(port.get_ref().to_string());
-    }
-    listen
 }
 
 /// The declared environment, by name, without the instance variable. Later

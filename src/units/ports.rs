@@ -1,0 +1,126 @@
+//! PM2's port rules: the addresses of the socket the workers share, and
+//! the `PORT` the app sees. In order:
+//!
+//! - `listen`: those sockets. When its TCP entries all have one port, `PORT`
+//!   is set to it unless the environment sets it, so that an app doing
+//!   `listen(process.env.PORT || 3000)` binds the socket's port.
+//! - `port`: a socket on that port, all addresses (`port` sets `PORT`).
+//! - Neither, a Node app in cluster mode: under PM2 the cluster primary
+//!   shares every port a worker listens on. The one port known before the
+//!   app runs is the selected environment's `PORT` (`env` under
+//!   `env_<profile>`), so it becomes the socket, whatever the instance count
+//!   (`"max"` varies by machine, and `nodeunits scale` adds workers). Not
+//!   with `increment_var = "PORT"`: then each worker has a port of its own.
+//!
+//! Anything else binds its ports itself, as under PM2's fork mode.
+
+use std::collections::BTreeMap;
+
+use crate::ecosystem::settings::{App, ExecMode, Listen};
+use crate::ecosystem::Diagnostics;
+
+const PORT: &str = "PORT";
+
+/// The socket unit's `ListenStream=` values, in order (none: no socket
+/// unit); sets `PORT` in `env` when `listen` decides it.
+pub fn shared_sockets(
+    app: &App,
+    is_node: bool,
+    env: &mut BTreeMap<String, String>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<String> {
+    if !app.listen.is_empty() {
+        let listen: Vec<String> = app
+            .listen
+            .iter()
+            .map(|entry| match entry {
+                Listen::Tcp(addr) => addr.clone(),
+                Listen::Unix(path) => path.to_string_lossy().into_owned(),
+            })
+            .collect();
+        port_from_listen(app, env, diagnostics);
+        return listen;
+    }
+    if let Some(port) = &app.port {
+        return vec![port.get_ref().to_string()];
+    }
+    let cluster = matches!(app.exec_mode, ExecMode::Cluster | ExecMode::ClusterIfNode);
+    if !(is_node && cluster) || app.increment_var.as_deref() == Some(PORT) {
+        return Vec::new();
+    }
+    let Some(value) = env.get(PORT) else {
+        return Vec::new();
+    };
+    match parse_port(value) {
+        Some(port) => vec![port.to_string()],
+        None => {
+            diagnostics.warning(
+                Some(app.name.span()),
+                format!("this app runs in cluster mode, whose workers share the port in PORT, but PORT is {value:?}, not a port number"),
+                "the workers get no shared socket; set PORT to a port from 1 to 65535, or declare the socket with `port` or `listen`",
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// `PORT` = the one TCP port of `listen`, unless the environment sets it.
+fn port_from_listen(app: &App, env: &mut BTreeMap<String, String>, diagnostics: &mut Diagnostics) {
+    let mut ports = app.listen.iter().filter_map(|entry| match entry {
+        Listen::Tcp(addr) => tcp_port(addr),
+        Listen::Unix(_) => None,
+    });
+    let Some(port) = ports.next() else {
+        return;
+    };
+    if ports.any(|other| other != port) || app.instance_var == PORT {
+        return;
+    }
+    match env.get(PORT) {
+        None => {
+            env.insert(PORT.to_owned(), port.to_string());
+        }
+        Some(declared) if parse_port(declared) != Some(port) => diagnostics.warning(
+            Some(app.name.span()),
+            format!("`listen` holds port {port}, but the environment sets PORT to {declared:?}"),
+            format!("an app that listens on process.env.PORT binds {declared} itself and never serves the socket; remove PORT from the environment (`listen` sets it) or make the two agree"),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// The port of a `ListenStream=` TCP value: `3000`, `127.0.0.1:3000`, `[::1]:3000`.
+fn tcp_port(address: &str) -> Option<u16> {
+    let port = address.rsplit_once(':').map_or(address, |(_, port)| port);
+    parse_port(port)
+}
+
+/// A port as Node's `listen()` takes it from a string of digits.
+fn parse_port(text: &str) -> Option<u16> {
+    let valid = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    valid
+        .then(|| text.parse().ok())
+        .flatten()
+        .filter(|&port| port > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_of_listen_values() {
+        assert_eq!(tcp_port("3000"), Some(3000));
+        assert_eq!(tcp_port("127.0.0.1:3100"), Some(3100));
+        assert_eq!(tcp_port("[::1]:8443"), Some(8443));
+        assert_eq!(tcp_port("[::]:0"), None);
+    }
+
+    #[test]
+    fn port_numbers_only() {
+        assert_eq!(parse_port("3000"), Some(3000));
+        for bad in ["", "0", "65536", "3000abc", " 3000", "-1", "/run/api.sock"] {
+            assert_eq!(parse_port(bad), None, "{bad:?}");
+        }
+    }
+}
