@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::defaults;
+pub use super::runtime::Runtime;
 
 /// Which worker: in a template unit the specifier `%i`, which systemd
 /// expands to the number the helper then reads.
@@ -24,29 +25,6 @@ impl fmt::Display for Instance {
             Instance::Specifier => f.write_str("%i"),
             Instance::Number(number) => write!(f, "{number}"),
         }
-    }
-}
-
-/// What PROGRAM is, which decides how the preload and the IPC channel reach
-/// the Node process that serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Runtime {
-    /// Not Node, nor a program known to start it: run as it is.
-    #[default]
-    Other,
-    /// Node itself (`--node`): the preload by `--require`, Node's own IPC
-    /// channel.
-    Node,
-    /// A Node program that starts the Node process that serves, such as
-    /// npm, npx, yarn, pnpm or tsx (`--launcher`): the preload through
-    /// `NODE_OPTIONS`, a channel of nodeunits' own, the whole tree signalled.
-    Launcher,
-}
-
-impl Runtime {
-    /// Whether the app's code runs in Node, with the preload.
-    pub fn runs_node(self) -> bool {
-        self != Runtime::Other
     }
 }
 

@@ -12,6 +12,8 @@ pub mod defaults;
 pub mod helper_options;
 /// `AppName`, and `UnitNames`: the one speller of unit names.
 pub mod name;
+/// What the helper runs: Node, a launcher of Node, another program.
+pub mod runtime;
 
 pub use app::{AppUnits, Bytes, Cron, LogTarget, RestartSteps, Worker};
 pub use helper_options::HelperOptions;
