@@ -20,7 +20,7 @@ pub enum Message {
     /// reads the channel.
     Attached { pid: i32 },
     /// The preload under a launcher: a Node process of the tree has started.
-    Started,
+    Started { pid: i32 },
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -52,11 +52,13 @@ impl Message {
                 Some(port) => Message::AddressInUse { port, address },
                 None => Message::Other,
             },
-            Some("started") => Message::Started,
-            Some("attached") => match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
-                Some(Ok(pid)) if pid > 1 => Message::Attached { pid },
-                _ => Message::Other,
-            },
+            Some(event @ ("started" | "attached")) => {
+                match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
+                    Some(Ok(pid)) if pid > 1 && event == "started" => Message::Started { pid },
+                    Some(Ok(pid)) if pid > 1 => Message::Attached { pid },
+                    _ => Message::Other,
+                }
+            }
             _ => Message::Other,
         }
     }
@@ -132,8 +134,8 @@ mod tests {
             Message::Other
         );
         assert_eq!(
-            Message::parse(br#"{"nodeunits":"started"}"#),
-            Message::Started
+            Message::parse(br#"{"nodeunits":"started","pid":4241}"#),
+            Message::Started { pid: 4241 }
         );
         assert_eq!(
             Message::parse(br#"{"nodeunits":"attached","pid":4242}"#),

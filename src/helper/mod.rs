@@ -4,6 +4,7 @@
 //! the units that run it.
 
 mod backoff;
+mod children;
 mod environment;
 mod ipc;
 mod log;

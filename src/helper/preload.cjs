@@ -66,8 +66,11 @@ function inheritedFd(entry) {
 
 function mapOfThisProcess() {
   const entries = parseJson(env.NODEUNITS_LISTEN);
-  if (!isMainThread || !Array.isArray(entries) || (underLauncher && !channel)) return null;
-  return entries.filter((entry) => inheritedFd(entry) && typeof entry.address === 'string');
+  if (!isMainThread || !Array.isArray(entries)) return null;
+  const inherited = entries.filter((entry) => typeof entry.address === 'string' && inheritedFd(entry));
+  // Under a launcher, an fd missing means they did not reach this process: it stays out.
+  if (underLauncher && (!channel || inherited.length !== entries.length)) return null;
+  return inherited;
 }
 
 function portOf(address) {
@@ -123,7 +126,7 @@ net.Server.prototype.listen = function listen(...args) {
   track(this);
   const [options, callback] = normalize(args);
   const [fd, ...moreFds] = inheritedFds(options);
-  if (channel && !serving && (fd !== undefined || listenMap.length === 0)) attach();
+  if (underLauncher && listenMap && !serving && (fd !== undefined || listenMap.length === 0)) attach();
   if (fd === undefined) {
     watchAddressInUse(this);
     this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
@@ -379,10 +382,10 @@ if (!underLauncher) {
   delete env.NODEUNITS_LISTEN;
   delete env.NODEUNITS_DRAIN_MS;
   if (listenMap) serve();
-} else if (channel) {
+} else if (listenMap) {
   // For an app with no socket unit, the helper waits a moment after the
   // last Node process starts before it takes the app as one that never listens.
-  tellHelper({ nodeunits: 'started' });
+  tellHelper({ nodeunits: 'started', pid: process.pid });
   const { ChildProcess } = require('child_process');
   const originalSpawn = ChildProcess.prototype.spawn;
   ChildProcess.prototype.spawn = function spawn(options) {

@@ -26,6 +26,11 @@ pub enum ReadyWhen {
 /// a worker that finds its port taken say so before it counts as ready.
 pub const SETTLE: Duration = Duration::from_secs(1);
 
+/// Under a launcher, the settle time while no Node process but the
+/// launcher's own has started: npm takes a while before it starts the
+/// server, and a Node script run directly may be the app itself.
+pub const LAUNCHER_SETTLE: Duration = Duration::from_secs(5);
+
 /// A TCP port the app tried to listen on itself and found taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortTaken {
@@ -38,6 +43,7 @@ pub struct PortTaken {
 pub struct Readiness {
     when: ReadyWhen,
     started: Instant,
+    settle: Duration,
     ready: bool,
     port_taken: Option<PortTaken>,
 }
@@ -47,9 +53,23 @@ impl Readiness {
         Readiness {
             when,
             started,
+            settle: SETTLE,
             ready: false,
             port_taken: None,
         }
+    }
+
+    /// The app runs under a launcher: see [`LAUNCHER_SETTLE`].
+    pub fn under_launcher(self) -> Readiness {
+        Readiness {
+            settle: LAUNCHER_SETTLE,
+            ..self
+        }
+    }
+
+    /// How long, from the start, an app with no socket unit has to listen.
+    pub fn settle(&self) -> Duration {
+        self.settle
     }
 
     pub fn set_ready(&mut self) {
@@ -58,15 +78,17 @@ impl Readiness {
 
     /// When the worker is ready if nothing else happens first.
     pub fn deadline(&self) -> Option<Instant> {
-        (!self.ready && self.when == ReadyWhen::ListeningOrSettled).then(|| self.started + SETTLE)
+        (!self.ready && self.when == ReadyWhen::ListeningOrSettled)
+            .then(|| self.started + self.settle)
     }
 
-    /// A Node process of the app's tree has just started (under a launcher,
-    /// npm, then the server it starts): an app without a socket unit is
-    /// given the settle time from then, so that a server started late still
-    /// says that its port is taken before the worker counts as ready.
+    /// Under a launcher, a Node process it started (npm's server) has just
+    /// loaded the preload: an app without a socket unit is given the settle
+    /// time from then, so that a server started late still says that its
+    /// port is taken before the worker counts as ready.
     pub fn node_started(&mut self, now: Instant) {
         self.started = now;
+        self.settle = SETTLE;
     }
 
     /// The last port the app found taken and has not listened on since.
@@ -89,7 +111,7 @@ impl Readiness {
                 !self.ready && self.listening_makes_ready(fd, address.as_deref())
             }
             Message::Ready => !self.ready && self.when == ReadyWhen::AppSendsReady,
-            Message::Started | Message::Attached { .. } | Message::Other => false,
+            Message::Started { .. } | Message::Attached { .. } | Message::Other => false,
         }
     }
 
@@ -140,8 +162,9 @@ mod tests {
     #[test]
     fn under_a_launcher_the_settle_time_runs_from_the_last_node_process() {
         let start = Instant::now();
-        let mut readiness = Readiness::new(ReadyWhen::ListeningOrSettled, start);
-        let server = start + Duration::from_millis(700);
+        let mut readiness = Readiness::new(ReadyWhen::ListeningOrSettled, start).under_launcher();
+        assert_eq!(readiness.deadline(), Some(start + LAUNCHER_SETTLE));
+        let server = start + Duration::from_millis(2700);
         readiness.node_started(server);
         assert_eq!(readiness.deadline(), Some(server + SETTLE));
         let mut with_socket = Readiness::new(ReadyWhen::Listening, start);

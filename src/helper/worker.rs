@@ -10,10 +10,10 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::SignalFd;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use sd_notify::NotifyState;
 
+use super::children::{finish_leftovers, kill_tree, reap, wait_for_tree};
 use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
@@ -72,8 +72,6 @@ pub struct Worker {
 
 /// How often the memory of the tree is summed.
 const MEMORY_EVERY: Duration = Duration::from_millis(400);
-/// How long the app's leftover processes get between SIGTERM and SIGKILL.
-const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 
 pub fn notify(states: &[NotifyState]) {
     if let Err(error) = sd_notify::notify(states) {
@@ -90,6 +88,9 @@ fn megabytes(bytes: u64) -> String {
 pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
     let mut lines = LineBuffer::default();
     let mut readiness = Readiness::new(worker.ready_when, Instant::now());
+    if worker.launcher {
+        readiness = readiness.under_launcher();
+    }
     let mut stop: Option<(StopReason, Instant)> = None;
     let mut next_memory_check = Instant::now();
     let mut over_memory_logged = false;
@@ -169,7 +170,10 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
             for message in read_channel(&mut worker, &mut lines) {
                 match message {
                     Message::Attached { pid } => attached(&mut worker, pid),
-                    Message::Started => readiness.node_started(Instant::now()),
+                    // The launcher's own start says nothing of the app's.
+                    Message::Started { pid } if pid != worker.app.as_raw() => {
+                        readiness.node_started(Instant::now())
+                    }
                     message => {
                         if readiness.on_message(message) {
                             become_ready(&mut worker, &mut readiness);
@@ -182,7 +186,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         if stop.is_none() && ending.is_none() && readiness.deadline().is_some_and(|at| now >= at) {
             tracing::info!(
                 "the app has not listened on any port {} ms after its start: taking it as an app that listens on nothing",
-                super::readiness::SETTLE.as_millis()
+                readiness.settle().as_millis()
             );
             become_ready(&mut worker, &mut readiness);
         }
@@ -333,6 +337,7 @@ fn deliver_stop(worker: &mut Worker, signal: Signal) {
     if worker.shutdown_with_message && read {
         if let Some(channel) = &mut worker.channel {
             if channel.write_all(&ipc::encode("shutdown")).is_ok() {
+                tracing::info!("sent the app the message 'shutdown'");
                 return;
             }
         }
@@ -368,61 +373,6 @@ fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
             Vec::new()
         }
     }
-}
-
-/// Reaps every exited child (the helper is their subreaper); returns how
-/// the app ended if it did.
-fn reap(app: Pid) -> Option<Ending> {
-    let mut ending = None;
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) if pid == app => ending = Some(Ending::Exited(code)),
-            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == app => {
-                ending = Some(Ending::Killed(signal))
-            }
-            Ok(WaitStatus::StillAlive) | Err(_) => return ending,
-            Ok(_) => {}
-        }
-    }
-}
-
-fn kill_tree(signal: Signal) {
-    for pid in proc_tree::descendants_of(nix::unistd::getpid().as_raw()) {
-        let _ = kill(Pid::from_raw(pid), signal);
-    }
-}
-
-/// Reaps the processes below the helper until none is left (true) or the
-/// deadline passes (false).
-fn wait_for_tree(signals: &SignalFd, deadline: Instant) -> bool {
-    loop {
-        reap(Pid::from_raw(0));
-        if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(&mut fds, PollTimeout::from(100u16));
-        while let Ok(Some(_)) = signals.read_signal() {}
-    }
-}
-
-/// The app is gone: its leftover processes, reparented to the helper, get
-/// SIGTERM, then SIGKILL, and are reaped.
-fn finish_leftovers(signals: &SignalFd) {
-    if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
-        return;
-    }
-    tracing::info!("stopping the processes the app left behind");
-    kill_tree(Signal::SIGTERM);
-    if wait_for_tree(signals, Instant::now() + LEFTOVER_GRACE) {
-        return;
-    }
-    kill_tree(Signal::SIGKILL);
-    std::thread::sleep(Duration::from_millis(50));
-    reap(Pid::from_raw(0));
 }
 
 #[cfg(test)]
