@@ -109,6 +109,53 @@ fn left_running(host: &TestHost, pattern: &str) -> String {
     host.ok(&format!("ps -e -o args= | grep -E '^({pattern})' || true"))
 }
 
+/// Stops `app` (its socket and its app unit) while `requests` slow requests
+/// are in flight on `port`, with `processes` processes of `tree` running
+/// (an extended regex of command lines); asserts that each request is
+/// answered, that the instances end well and that no process is left.
+/// Returns how long the stop took.
+fn stop_while_serving(
+    host: &TestHost,
+    app: &str,
+    port: u16,
+    requests: usize,
+    tree: &str,
+    processes: usize,
+) -> Duration {
+    let slow: Vec<_> = (0..requests)
+        .map(|_| {
+            host.spawn(&format!(
+                "curl -fsS --max-time 20 'http://127.0.0.1:{port}/?delay=2500'"
+            ))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        left_running(host, tree).lines().count(),
+        processes,
+        "{app}: the trees run"
+    );
+    let stopping = Instant::now();
+    host.ok(&format!("systemctl stop {app}.socket {app}.service"));
+    let took = stopping.elapsed();
+    for request in slow {
+        let answer = request.wait_with_output().expect("curl");
+        assert!(
+            answer.status.success() && answer.stdout.starts_with(format!("{app} ").as_bytes()),
+            "{app}: a request in flight when the stop began was cut: {answer:?}"
+        );
+    }
+    let units = [format!("{app}@0.service"), format!("{app}@1.service")];
+    assert_eq!(property(host, "ActiveState", &units), ["inactive"; 2]);
+    assert_eq!(property(host, "Result", &units), ["success"; 2]);
+    assert_eq!(
+        left_running(host, tree),
+        "",
+        "{app}: processes left after the stop"
+    );
+    took
+}
+
 #[test]
 fn npm_start_serves_from_every_instance_reloads_under_load_and_drains_on_stop() {
     let host = boot_with("launcher-npm", &app("web", "npm", "start", 8300, ""));
@@ -143,37 +190,18 @@ fn npm_start_serves_from_every_instance_reloads_under_load_and_drains_on_stop() 
     let (report, output) = stop_wrk(&host, load);
     assert_no_failures(&report, &output, "npm start, 2 instances, reloaded twice");
 
-    // Both workers take connections: a slow request lands on one of them.
-    let slow: Vec<_> = (0..4)
-        .map(|_| host.spawn("curl -fsS --max-time 20 'http://127.0.0.1:8300/?delay=2500'"))
-        .collect();
-    std::thread::sleep(Duration::from_millis(800));
-    let tree = "npm start|sh -c node|node server.js";
-    assert_eq!(
-        left_running(&host, tree).lines().count(),
+    // Both workers take connections: the slow requests land on both.
+    let took = stop_while_serving(
+        &host,
+        "web",
+        8300,
+        4,
+        "npm start|sh -c node|node server.js",
         6,
-        "two trees run"
     );
-    let stopping = Instant::now();
-    host.ok("systemctl stop web.socket web.service");
-    let took = stopping.elapsed();
-    for request in slow {
-        let answer = request.wait_with_output().expect("curl");
-        assert!(
-            answer.status.success() && answer.stdout.starts_with(b"web "),
-            "a request in flight when the stop began was cut: {answer:?}"
-        );
-    }
     assert!(
         took >= Duration::from_millis(1200) && took < Duration::from_secs(6),
         "the stop took {took:?}: it should wait for the requests in flight, not for kill_timeout"
-    );
-    assert_eq!(property(&host, "ActiveState", &units), ["inactive"; 2]);
-    assert_eq!(property(&host, "Result", &units), ["success"; 2]);
-    assert_eq!(
-        left_running(&host, tree),
-        "",
-        "processes left after the stop"
     );
 }
 
@@ -223,26 +251,7 @@ fn with_wait_ready_the_served_app_says_ready_and_npx_runs_a_command() {
     );
     // bash, as npm's script shell, execs the command: the server is npm's
     // own child, and npm forwards the helper's SIGINT to it. The app sees one.
-    let tree = "npm exec|node .*shop-server";
-    assert_eq!(
-        left_running(&host, tree).lines().count(),
-        4,
-        "two trees run"
-    );
-    let slow = host.spawn("curl -fsS --max-time 20 'http://127.0.0.1:8311/?delay=2000'");
-    std::thread::sleep(Duration::from_millis(800));
-    host.ok("systemctl stop tool.socket tool.service");
-    let answer = slow.wait_with_output().expect("curl");
-    assert!(
-        answer.status.success() && answer.stdout.starts_with(b"tool "),
-        "a request in flight when the stop began was cut: {answer:?}"
-    );
-    assert_eq!(property(&host, "Result", &tool), ["success"; 2]);
-    assert_eq!(
-        left_running(&host, tree),
-        "",
-        "processes left after the stop"
-    );
+    stop_while_serving(&host, "tool", 8311, 1, "npm exec|node .*shop-server", 4);
 }
 
 /// Without `port` or `listen`, no rule knows the port a server binds itself:
@@ -282,8 +291,6 @@ fn under_npm_a_port_no_rule_knows_fails_the_apply_and_a_worker_is_ready() {
         "[[apps]]\nname = \"fixed\"\nscript = \"npm\"\nargs = \"run fixed\"\ninstances = 2\n",
     );
     let output = nodeunits(&host, "apply /srv/jobs/fixed.toml");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     // Both start at once: either may be the one that finds the port taken.
     let sentence = |loser: u32, holder: u32| {
         format!(
@@ -292,12 +299,25 @@ fn under_npm_a_port_no_rule_knows_fails_the_apply_and_a_worker_is_ready() {
              `listen = [3300]` so the workers share one socket"
         )
     };
-    assert!(
-        stderr.contains(&sentence(1, 0)) || stderr.contains(&sentence(0, 1)),
-        "{stderr}"
-    );
-    assert_eq!(unit_files(&host, "fixed"), Vec::<String>::new());
-    assert_eq!(get(&host, 3300), None);
+    let said = |text: &str| text.contains(&sentence(1, 0)) || text.contains(&sentence(0, 1));
+    if output.status.success() {
+        // A machine so loaded that npm's server found its port taken more
+        // than a second after it started: the worker counted as ready, and
+        // fails after the apply (README, "A port taken").
+        let journals = "journalctl -o cat -u fixed@0.service -u fixed@1.service";
+        host.wait_until(
+            &format!("{journals} | grep -q 'listens on port 3300 itself'"),
+            Duration::from_secs(20),
+        );
+        let journal = host.ok(journals);
+        assert!(said(&journal), "{journal}");
+    } else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+        assert!(said(&stderr), "{stderr}");
+        assert_eq!(unit_files(&host, "fixed"), Vec::<String>::new());
+        assert_eq!(get(&host, 3300), None);
+    }
     assert_eq!(
         active_states(&host, &units),
         ["active"; 2],
