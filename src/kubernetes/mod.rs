@@ -157,6 +157,27 @@ impl Object<'_> {
     }
 }
 
+/// A container's `securityContext`, as the worker's sandbox has it: no
+/// privilege, no capability, and a read-only root filesystem when `read_only`.
+fn container_security(read_only: bool) -> Value {
+    serde_json::json!({
+        "allowPrivilegeEscalation": false,
+        "privileged": false,
+        "capabilities": { "drop": ["ALL"] },
+        "readOnlyRootFilesystem": read_only,
+    })
+}
+
+/// An emptyDir on `/tmp`: a writable `/tmp` under a read-only root, as
+/// `PrivateTmp=` gives the worker. The container's `volumeMounts` and the
+/// pod's `volumes`.
+fn tmp_volume() -> (Value, Value) {
+    (
+        serde_json::json!([{ "name": "tmp", "mountPath": "/tmp" }]),
+        serde_json::json!([{ "name": "tmp", "emptyDir": {} }]),
+    )
+}
+
 /// An app name as a Kubernetes object name (an RFC 1035 label, as a
 /// Service's must be): lowercase, `-` for any other character, starting
 /// with a letter, ending with a letter or digit.

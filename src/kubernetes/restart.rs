@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::Object;
+use super::{container_security, tmp_volume, Object};
 
 /// The image of the CronJob's kubectl.
 pub const KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl:v1.34.1";
@@ -30,6 +30,7 @@ pub(super) fn objects(
     }
     warn("cron_restart: the CronJob runs in the time zone of the cluster's controller manager (often UTC), the timer in this machine's; set `spec.timeZone` if they differ".into());
     let deployment = format!("deployment/{}", object.name);
+    let (mounts, volumes) = tmp_volume();
     vec![
         json!({
             "apiVersion": "v1",
@@ -75,14 +76,10 @@ pub(super) fn objects(
                         "command": ["kubectl", "rollout", "restart", deployment],
                         // kubectl keeps its discovery cache under HOME.
                         "env": [{ "name": "HOME", "value": "/tmp" }],
-                        "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
-                        "securityContext": {
-                            "allowPrivilegeEscalation": false,
-                            "capabilities": { "drop": ["ALL"] },
-                            "readOnlyRootFilesystem": true,
-                        },
+                        "volumeMounts": mounts,
+                        "securityContext": container_security(true),
                     }],
-                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
+                    "volumes": volumes,
                 } } } },
             },
         }),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{Object, PRE_STOP_PAUSE_SECONDS, STOP_SLACK_SECONDS};
+use super::{container_security, tmp_volume, Object, PRE_STOP_PAUSE_SECONDS, STOP_SLACK_SECONDS};
 use crate::model::helper_options::Instance;
 use crate::model::AppUnits;
 
@@ -45,12 +45,7 @@ pub(super) fn deployment(
         },
         "startupProbe": { "exec": probe, "periodSeconds": 1, "failureThreshold": start_seconds },
         "lifecycle": { "preStop": { "sleep": { "seconds": PRE_STOP_PAUSE_SECONDS } } },
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "privileged": false,
-            "capabilities": { "drop": ["ALL"] },
-            "readOnlyRootFilesystem": worker.sandbox.is_some(),
-        },
+        "securityContext": container_security(worker.sandbox.is_some()),
     });
     let ports = tcp_ports(app, warn);
     if !ports.is_empty() {
@@ -77,8 +72,9 @@ pub(super) fn deployment(
         "containers": [container],
     });
     if worker.sandbox.is_some() {
-        pod["containers"][0]["volumeMounts"] = json!([{ "name": "tmp", "mountPath": "/tmp" }]);
-        pod["volumes"] = json!([{ "name": "tmp", "emptyDir": {} }]);
+        let (mounts, volumes) = tmp_volume();
+        pod["containers"][0]["volumeMounts"] = mounts;
+        pod["volumes"] = volumes;
     }
     json!({
         "apiVersion": "apps/v1",
