@@ -318,3 +318,15 @@ fn profiles_select_the_environment_and_a_numeric_user_runs_the_pod() {
     assert_eq!(security["runAsGroup"], 1000);
     assert_eq!(security["runAsNonRoot"], true);
 }
+
+#[test]
+fn a_file_that_does_not_exist_is_said_not_a_crash() {
+    let output = Command::new(env!("CARGO_BIN_EXE_nodeunits"))
+        .args(["export", "kubernetes", "/nonexistent/ecosystem.toml"])
+        .output()
+        .expect("run nodeunits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(stderr.contains("/nonexistent/ecosystem.toml"), "{stderr}");
+}
