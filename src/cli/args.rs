@@ -313,7 +313,7 @@ pub enum ExportTarget {
         #[arg(long, value_name = "IMAGE")]
         image: Option<String>,
         /// The namespace of every manifest [default: kubectl's current one].
-        #[arg(long, value_name = "NS")]
+        #[arg(long, value_name = "NS", value_parser = crate::kubernetes::namespace)]
         namespace: Option<String>,
     },
 }

@@ -26,7 +26,13 @@ pub fn run(target: ExportTarget) -> anyhow::Result<ExitCode> {
     };
     print_warnings(&rendered);
     let apps: Vec<_> = rendered.apps.into_iter().map(|app| app.units).collect();
-    let export = kubernetes::export(&apps, &ExportOptions { image, namespace });
+    let export = match kubernetes::export(&apps, &ExportOptions { image, namespace }) {
+        Ok(export) => export,
+        Err(err) => {
+            eprintln!("error: {err}; no manifests were generated");
+            return Ok(ExitCode::from(1));
+        }
+    };
     for warning in &export.warnings {
         eprint!("{warning}");
     }

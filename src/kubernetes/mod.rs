@@ -46,10 +46,19 @@ pub const STOP_SLACK_SECONDS: u64 = 2;
 /// characters, and the restart objects add `-restart`.
 const MAX_NAME: usize = 44;
 
-/// The manifests of every app.
-pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Export {
+/// The manifests of every app; an error when two apps would have the same
+/// name in Kubernetes.
+pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Result<Export, String> {
     let mut export = Export::default();
+    let mut names = std::collections::BTreeMap::new();
     for app in apps {
+        if let Some(other) = names.insert(object_name(app.name.as_str()), &app.name) {
+            return Err(format!(
+                "apps `{other}` and `{}` would both be named `{}` in Kubernetes, where names are lowercase letters, digits and `-`: rename one of them",
+                app.name,
+                object_name(app.name.as_str())
+            ));
+        }
         let mut warn = |text: String| {
             export
                 .warnings
@@ -85,7 +94,23 @@ pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Export {
                 .extend(restart::objects(&cron.on_calendar, &object, &mut warn));
         }
     }
-    export
+    Ok(export)
+}
+
+/// `--namespace`: a Kubernetes namespace name, an RFC 1123 label.
+pub fn namespace(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.starts_with('-')
+        && !text.ends_with('-');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("a namespace has 1 to 63 lowercase letters, digits and `-`, and starts and ends with a letter or digit".into())
+    }
 }
 
 /// The documents as one YAML stream, each starting with `---`.
@@ -208,6 +233,14 @@ mod tests {
         assert_eq!(object_name("2fa"), "app-2fa");
         assert_eq!(object_name("_Api_"), "app--api");
         assert_eq!(object_name(&"a".repeat(60)).len(), MAX_NAME);
+    }
+
+    #[test]
+    fn namespaces_follow_kubernetes_rules() {
+        assert_eq!(namespace("shop-1").as_deref(), Ok("shop-1"));
+        for bad in ["", "Shop", "-shop", "shop_1", &"a".repeat(64)] {
+            assert!(namespace(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use nodeunits::kubernetes::{self, Export, ExportOptions};
-use nodeunits::model::AppUnits;
+use nodeunits::model::{AppName, AppUnits};
 use serde_json::{json, Value};
 
 use super::{compiled_cases, normalize};
@@ -67,7 +67,8 @@ fn exports() -> Vec<(String, Vec<AppUnits>, Export)> {
         .into_iter()
         .map(|(name, _, rendered)| {
             let apps: Vec<AppUnits> = rendered.apps.into_iter().map(|app| app.units).collect();
-            let export = kubernetes::export(&apps, &options());
+            let export = kubernetes::export(&apps, &options())
+                .unwrap_or_else(|err| panic!("case {name}: {err}"));
             (name, apps, export)
         })
         .collect()
@@ -310,9 +311,17 @@ fn profiles_select_the_environment_and_a_numeric_user_runs_the_pod() {
         "{env:?}"
     );
 
+    let mut twin = apps[0].clone();
+    twin.name = AppName::new("WEB").expect("a name");
+    let err = kubernetes::export(&[apps[0].clone(), twin], &options()).unwrap_err();
+    assert!(
+        err.contains("apps `web` and `WEB` would both be named `web`"),
+        "{err}"
+    );
+
     apps[0].worker.user = Some("1000".into());
     apps[0].worker.group = Some("1000".into());
-    let export = kubernetes::export(&apps[..1], &options());
+    let export = kubernetes::export(&apps[..1], &options()).expect("one app");
     let security = &export.documents[0]["spec"]["template"]["spec"]["securityContext"];
     assert_eq!(security["runAsUser"], 1000);
     assert_eq!(security["runAsGroup"], 1000);
