@@ -80,8 +80,12 @@ impl StateFile {
     }
 
     fn path(&self) -> PathBuf {
-        self.dir.join(format!("state.{}", self.instance))
+        path(&self.dir, self.instance)
     }
+}
+
+fn path(dir: &Path, instance: u32) -> PathBuf {
+    dir.join(format!("state.{instance}"))
 }
 
 /// The helper is gone, or about to be: no state left for a probe to trust.
@@ -99,7 +103,7 @@ pub fn probe(options: &ProbeOptions) -> Result<(), String> {
 
 fn probe_in(dir: &Path, options: &ProbeOptions) -> Result<(), String> {
     let files: Vec<(u32, PathBuf)> = match options.instance {
-        Some(instance) => vec![(instance, StateFile::new(dir, instance).path())],
+        Some(instance) => vec![(instance, path(dir, instance))],
         None => instances(dir),
     };
     if files.is_empty() {
@@ -170,29 +174,29 @@ mod tests {
             app: "api".into(),
             instance,
         };
-        let probe = |options| probe_in(&dir, &options);
-        let none = probe(&options(None)).unwrap_err();
+        let probe = |options: ProbeOptions| probe_in(&dir, &options);
+        let none = probe(options(None)).unwrap_err();
         assert!(none.starts_with("no worker of api runs"), "{none}");
         let zero = StateFile::new(&dir, 0);
         zero.write(State::Starting);
         assert_eq!(
-            probe(&options(Some(0))),
+            probe(options(Some(0))),
             Err("instance 0 of api is starting".into())
         );
         zero.write(State::Ready);
-        assert_eq!(probe(&options(None)), Ok(()));
+        assert_eq!(probe(options(None)), Ok(()));
         let one = StateFile::new(&dir, 1);
         one.write(State::Draining);
-        assert_eq!(probe(&options(Some(0))), Ok(()), "one instance alone");
+        assert_eq!(probe(options(Some(0))), Ok(()), "one instance alone");
         assert_eq!(
-            probe(&options(None)),
+            probe(options(None)),
             Err("instance 1 of api is draining".into())
         );
         fs::write(dir.join("state.1"), "ready 0\n").unwrap();
-        let gone = probe(&options(None)).unwrap_err();
+        let gone = probe(options(None)).unwrap_err();
         assert!(gone.contains("its helper (pid 0) is gone"), "{gone}");
         drop((one, zero));
-        let missing = probe(&options(Some(0))).unwrap_err();
+        let missing = probe(options(Some(0))).unwrap_err();
         assert!(missing.contains("state.0 is missing"), "{missing}");
         fs::remove_dir(&dir).unwrap();
     }
