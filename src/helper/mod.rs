@@ -1,7 +1,8 @@
 //! The runtime of one worker: runs the app, tells systemd when it is ready,
-//! drains it on stop, restarts it gracefully over its memory limit. Its
-//! command line is `model::HelperOptions`; docs/contract.md describes it and
-//! the units that run it.
+//! drains it on stop, restarts it gracefully over its memory limit. Outside
+//! systemd (a container's entrypoint) the same, with its state recorded for
+//! `nodeunits-helper probe`. Its command line is `model::HelperOptions`;
+//! docs/contract.md describes it and the units that run it.
 
 mod backoff;
 mod environment;

@@ -66,7 +66,7 @@ pub fn usage() -> String {
 Runs one worker of a nodeunits app under systemd, or as a container's entrypoint.
 
 Usage: nodeunits-helper --app NAME --instance N [OPTIONS] -- PROGRAM [ARGS...]
-       nodeunits-helper probe --app NAME [--instance N]   (see probe --help)
+       nodeunits-helper probe --app NAME [--instance N]
 
 Options:
   --app NAME               the app's name: log identity and lock directory
