@@ -177,6 +177,8 @@ fn pid_1_of_a_container_probes_serves_and_drains_under_sigterm() {
     wait_for("the probe to pass", Duration::from_secs(10), || {
         container.probe().0.then_some(())
     });
+    let one = container.run(&[HELPER, "probe", "--app", "api", "--instance", "0"]);
+    assert!(one.status.success(), "{one:?}");
     assert_eq!(container.probe(), (true, String::new()));
 
     // The orphan left at the start has exited and been reaped by PID 1.
