@@ -18,6 +18,7 @@ use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
+use super::state::{State, StateFile};
 use crate::model::defaults::memory_restart_line;
 
 /// Why the worker is going away.
@@ -62,6 +63,10 @@ pub struct Worker {
     pub memory: Option<MemoryWatch>,
     /// The lock a memory restart of this instance took, released once ready.
     pub restart_lock: Option<MemoryLock>,
+    /// What `nodeunits-helper probe` reads.
+    pub state: Option<StateFile>,
+    /// Every stop signal reaches the app as this one, when set.
+    pub drain_signal: Option<Signal>,
 }
 
 /// How often the memory of the tree is summed.
@@ -144,7 +149,8 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                     stop_signal => {
                         tracing::info!("{stop_signal} received: draining the app");
                         if stop.is_none() {
-                            deliver_stop(&mut worker, stop_signal);
+                            let signal = worker.drain_signal.unwrap_or(stop_signal);
+                            deliver_stop(&mut worker, signal);
                         }
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
@@ -263,7 +269,14 @@ fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     readiness.set_ready();
     tracing::info!("ready");
     notify(&[NotifyState::Ready, NotifyState::Status("ready")]);
+    record(worker, State::Ready);
     release_restart_lock(worker);
+}
+
+fn record(worker: &Worker, state: State) {
+    if let Some(file) = &worker.state {
+        file.write(state);
+    }
 }
 
 fn release_restart_lock(worker: &mut Worker) {
@@ -279,6 +292,7 @@ fn forward(app: Pid, signal: Signal) {
 }
 
 fn deliver_stop(worker: &mut Worker, signal: Signal) {
+    record(worker, State::Draining);
     if worker.shutdown_with_message {
         if let Some(channel) = &mut worker.channel {
             if channel.write_all(&ipc::encode("shutdown")).is_ok() {
