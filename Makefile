@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all build test lint example install man completions deb rpm package-check bench bench-smoke
+.PHONY: all build test test-deps lint example install man completions deb rpm package-check bench bench-smoke
 
 all: build
 
@@ -31,12 +31,16 @@ lint:
 # The whole test suite: lint; both packages, linted, with their file lists;
 # unit and golden tests; the integration tests on real systemd (they boot test
 # hosts, so they need root); the benchmark's smoke run against PM2.
-test: lint package-check
+test: test-deps lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 	$(MAKE) bench-smoke
 
 example:
 	examples/run
+
+# The Debian packages the tests need, installed when missing (as root).
+test-deps:
+	tools/install-deps test
 
 # --- Installing and packaging (see packaging/README.md) ----------------------
 # `make install` is the one place that says where each file goes; the .deb and

@@ -56,6 +56,7 @@ fn write_app(host: &TestHost, script: &str, code: &str, ecosystem: &str) -> Stri
     host.write(&format!("{DIR}/{script}"), code);
     let file = format!("{DIR}/ecosystem.toml");
     host.write(&file, ecosystem);
+    give_to_deploy(host, DIR);
     file
 }
 
@@ -79,7 +80,7 @@ fn the_canonical_cluster_app_shares_port_3000_across_its_workers() {
     let file = write_app(&host, "server.js", SERVER_JS, CANONICAL);
     let out = nodeunits_ok(&host, &format!("apply {file} --env production"));
     assert!(
-        out.contains("api: created /var/log/pm2 for its log files (mode 0755)"),
+        out.contains("api: created /var/log/pm2 for its log files (mode 0755, owner deploy)"),
         "{out}"
     );
     let units: Vec<String> = (0..3).map(|i| format!("api@{i}.service")).collect();
@@ -101,7 +102,11 @@ fn the_canonical_cluster_app_shares_port_3000_across_its_workers() {
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(property(&host, "NRestarts", &units), ["0"; 3]);
     assert_eq!(active_states(&host, &units), ["active"; 3]);
-    assert_eq!(host.ok("stat -c %a /var/log/pm2").trim(), "755");
+    assert_eq!(
+        host.ok("stat -c '%a %U' /var/log/pm2").trim(),
+        "755 deploy",
+        "owned by the owner of the file, who runs the app"
+    );
     let log = host.read("/var/log/pm2/api-out.log");
     assert_eq!(
         log.matches("listening on port 3000").count(),

@@ -6,7 +6,7 @@
 mod apply_support;
 mod helper_support;
 
-use apply_support::{nodeunits_ok, wait_serving};
+use apply_support::{give_to_deploy, nodeunits_ok, wait_serving};
 use helper_support::{assert_no_failures, node_modules, stop_wrk, wrk};
 use testhost::TestHost;
 
@@ -53,6 +53,7 @@ fn express_fastify_and_koa_reload_under_load_without_a_failed_request() {
         );
     }
     host.write("/srv/web/ecosystem.toml", ecosystem);
+    give_to_deploy(&host, "/srv/web");
     nodeunits_ok(&host, "apply /srv/web/ecosystem.toml");
     for (name, _, _, port) in apps {
         wait_serving(&host, port, &format!("{name} "));

@@ -243,9 +243,9 @@ fn exp_backoff_delays_each_quick_restart_more() {
     assert_eq!(
         waits[..3],
         [
-            "waiting 400 ms before restart 1 (exp_backoff_restart_delay)",
-            "waiting 600 ms before restart 2 (exp_backoff_restart_delay)",
-            "waiting 900 ms before restart 3 (exp_backoff_restart_delay)",
+            "waiting 400 ms before restart 1: quick restarts back off",
+            "waiting 600 ms before restart 2: quick restarts back off",
+            "waiting 900 ms before restart 3: quick restarts back off",
         ],
         "{journal}"
     );

@@ -2,7 +2,8 @@
 //! `process.send('ready')` with wait_ready, when the app listens without
 //! it, a second after the start for an app that listens on nothing; never
 //! ready → the start fails at listen_timeout; a port another process holds
-//! → the start fails naming it. And the PM2 environment conventions.
+//! → the start fails, naming it when the sandbox lets the helper see it.
+//! And the PM2 environment conventions.
 
 mod helper_support;
 
@@ -162,33 +163,59 @@ fn readiness_follows_the_app() {
     assert!(journal.contains("ready"), "{journal}");
     assert!(!journal.contains("has not listened"), "{journal}");
 
-    // A port another program holds: the start fails, naming it.
-    host.ok(
-        "systemd-run --unit=holder /usr/bin/node -e \"require('net').createServer().listen(8087)\"",
-    );
-    host.wait_until(
-        "ss -Htln 'sport = 8087' | grep -q .",
-        Duration::from_secs(10),
-    );
-    let holder = host.ok("systemctl show -P MainPID holder.service");
-    host.write(
-        "/srv/taken/app.js",
-        "require('http').createServer((req, res) => res.end('x')).listen(8087);\n",
-    );
-    node_app("taken", &[], "--node", "/usr/bin/node app.js").install(&host);
-    assert!(!host.sh("systemctl start taken@0.service").status.success());
-    assert_eq!(
-        host.ok("systemctl show -P ExecMainStatus taken@0.service")
+    // A port another program of the same user holds: the start fails,
+    // naming it.
+    let taken = |port: u16, user: &str, holder: &str| -> String {
+        host.ok(&format!(
+            "systemd-run --unit={holder} -p User={user} /usr/bin/node -e \"require('net').createServer().listen({port})\""
+        ));
+        host.wait_until(
+            &format!("ss -Htln 'sport = {port}' | grep -q ."),
+            Duration::from_secs(10),
+        );
+        let name = format!("taken{port}");
+        host.write(
+            &format!("/srv/{name}/app.js"),
+            format!("require('http').createServer((req, res) => res.end('x')).listen({port});\n"),
+        );
+        let service = format!("User={user}\n");
+        App {
+            service: &service,
+            ..node_app(&name, &[], "--node", "/usr/bin/node app.js")
+        }
+        .install(&host);
+        assert!(!host
+            .sh(&format!("systemctl start {name}@0.service"))
+            .status
+            .success());
+        assert_eq!(
+            host.ok(&format!(
+                "systemctl show -P ExecMainStatus {name}@0.service"
+            ))
             .trim(),
-        "78"
-    );
-    let journal = synced_journal(&host, "taken@0");
+            "78"
+        );
+        synced_journal(&host, &format!("{name}@0"))
+    };
+    let journal = taken(8087, "nobody", "holder");
+    let holder = host.ok("systemctl show -P MainPID holder.service");
     let sentence = format!(
-        "taken@0.service: the app listens on port 8087 itself, which holder.service (node, pid {}) \
+        "taken8087@0.service: the app listens on port 8087 itself, which holder.service (node, pid {}) \
          holds; stop that, or have the app listen on a port that is free",
         holder.trim()
     );
     assert!(journal.contains(&sentence), "{journal}");
+    // A service of root's keeps its capabilities, and the kernel lets no
+    // process without them, as in the sandbox, read its file descriptors.
+    let journal = taken(8088, "root", "rooted");
+    assert!(
+        journal.contains(
+            "taken8088@0.service: the app listens on port 8088 itself, which another process holds; \
+             if that is another worker of taken8088, declare it with `port = 8088` or `listen = [8088]` \
+             so the workers share one socket"
+        ),
+        "{journal}"
+    );
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! The hostile golden case, applied on a real systemd: the app must receive
 //! every argument and variable exactly as the ecosystem file wrote it, so no
 //! quote, newline, `%` specifier, `$` or backslash was lost or turned into
-//! anything else on the way through the unit files.
+//! anything else on the way through the unit files; the app writes its
+//! report into the hostile path of its `read_write_paths`.
+
+mod apply_support;
 
 use std::time::Duration;
 
@@ -17,7 +20,7 @@ const fs = require('fs');
 const names = ['NEWLINE', 'QUOTES', 'SPECIFIERS', 'DOLLARS', 'BACKSLASH', 'TAB', 'EMPTY', 'FROM_FILE', 'NODE_APP_INSTANCE'];
 const env = Object.fromEntries(names.map((name) => [name, process.env[name] ?? null]));
 const report = { argv: process.argv.slice(2), env, cwd: process.cwd(), title: process.title };
-fs.writeFileSync('/run/hostile-report.json', JSON.stringify(report));
+fs.writeFileSync('/srv/hostile/reports/%i "q" \\x/report.json', JSON.stringify(report));
 setInterval(() => {}, 60000);
 "#;
 
@@ -35,10 +38,16 @@ fn hostile_values_reach_the_app_exactly_as_written() {
         REPORTER,
     );
     host.write(&format!("{DIR}/env files/%u.env"), "FROM_FILE=yes\n");
-    host.ok(&format!("mkdir -p '{DIR}/logs'"));
+    host.ok(&format!(
+        "mkdir -p '{DIR}/logs' '{DIR}/reports/%i \"q\" \\x'"
+    ));
+    apply_support::give_to_deploy(&host, DIR);
 
     host.ok(&format!("{NODEUNITS} apply --system {DIR}/ecosystem.toml"));
-    let report = host.wait_until("cat /run/hostile-report.json", Duration::from_secs(20));
+    let report = host.wait_until(
+        &format!("cat {DIR}/reports/*/report.json"),
+        Duration::from_secs(20),
+    );
     let report: Value = serde_json::from_str(&report).expect("the app's report is JSON");
 
     assert_eq!(

@@ -15,6 +15,8 @@ pub struct App {
     pub max_memory_mb: Option<u32>,
     pub leak_mb_per_s: Option<u32>,
     pub port: u16,
+    /// Under nodeunits, the workers run in systemd's sandbox (the default).
+    pub sandbox: bool,
 }
 
 impl App {
@@ -29,6 +31,15 @@ impl App {
             max_memory_mb: None,
             leak_mb_per_s: None,
             port: 3000,
+            sandbox: true,
+        }
+    }
+
+    /// The same app with `hardening = "off"` under nodeunits.
+    pub fn without_sandbox(self) -> App {
+        App {
+            sandbox: false,
+            ..self
         }
     }
 

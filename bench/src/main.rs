@@ -125,9 +125,11 @@ fn run() -> Result<()> {
     let scratch = PathBuf::from("/var/tmp/nodeunits-bench");
 
     let mut results = Results::new(if plan.smoke { "smoke" } else { "full" }, plan.runs);
+    // Apps live in /srv: the sandbox gives a worker a /tmp and /var/tmp of
+    // its own, so one living there keeps the machine's instead.
     let nodeunits = nodeunits::Nodeunits::new(
         Box::new(TestHost::boot("bench-nodeunits")),
-        scratch.clone(),
+        PathBuf::from("/srv/nodeunits-bench"),
         bin_dir,
     )?;
     let driver = nodeunits.driver();

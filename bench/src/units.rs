@@ -1,5 +1,7 @@
 //! The ecosystem file `nodeunits apply` reads for one benchmark app: the
-//! same options PM2 gets.
+//! same options PM2 gets. The apps run as root, as PM2's do in its box (PM2
+//! runs them as the user who starts it), in nodeunits' sandbox unless the
+//! measure is of the sandbox's cost.
 
 use crate::apps::App;
 
@@ -7,7 +9,8 @@ use crate::apps::App;
 pub fn ecosystem(app: &App) -> String {
     let mut toml = format!(
         "[[apps]]\nname = \"{}\"\nscript = \"{}\"\ninstances = {}\nexec_mode = \"cluster\"\n\
-         listen = [\"127.0.0.1:{}\"]\nwait_ready = {}\nkill_timeout = {}\nlisten_timeout = {}\n",
+         listen = [\"127.0.0.1:{}\"]\nwait_ready = {}\nkill_timeout = {}\nlisten_timeout = {}\n\
+         user = \"root\"\n",
         app.name,
         app.script_path().display(),
         app.instances,
@@ -16,6 +19,9 @@ pub fn ecosystem(app: &App) -> String {
         app.kill_timeout_ms,
         app.listen_timeout_ms,
     );
+    if !app.sandbox {
+        toml.push_str("hardening = \"off\"\n");
+    }
     if let Some(mb) = app.max_memory_mb {
         toml.push_str(&format!("max_memory_restart = \"{mb}M\"\n"));
     }
@@ -42,11 +48,15 @@ mod tests {
             "listen_timeout = 3000",
             "max_memory_restart = \"150M\"",
             "LEAK_MB_PER_S = \"25\"",
+            "user = \"root\"",
         ] {
             assert!(
                 toml.lines().any(|l| l == line),
                 "{line:?} missing from:\n{toml}"
             );
         }
+        assert!(!toml.contains("hardening"), "{toml}");
+        let toml = ecosystem(&App::hello().without_sandbox());
+        assert!(toml.lines().any(|l| l == "hardening = \"off\""), "{toml}");
     }
 }

@@ -6,11 +6,19 @@ set -eu
 nodeunits=${NODEUNITS:-nodeunits}
 here=$(cd "$(dirname "$0")" && pwd)
 
+# An app runs as the owner of its ecosystem file, as PM2 runs apps as the
+# user who starts it, and never as root by accident: the example runs from a
+# copy that belongs to the unprivileged user `nobody`, in the place apps live.
+app_dir=/srv/nodeunits-example
+mkdir -p "$app_dir"
+cp "$here/app.js" "$here/ecosystem.toml" "$app_dir/"
+chown -R nobody "$app_dir"
+
 if [ -t 1 ]; then bold='\033[1m' plain='\033[0m'; else bold='' plain=''; fi
 step() { printf "\n${bold}== %s${plain}\n" "$*"; }
 
-step "nodeunits apply ecosystem.toml"
-"$nodeunits" apply "$here/ecosystem.toml"
+step "nodeunits apply ecosystem.toml (the app runs as nobody, in systemd's sandbox)"
+"$nodeunits" apply "$app_dir/ecosystem.toml"
 
 step "the app serves on port 3000, through the socket systemd holds"
 for _ in 1 2 3 4; do curl -fsS http://127.0.0.1:3000/; done
@@ -30,7 +38,7 @@ load_log=$(mktemp)
 ) &
 load=$!
 sleep 1
-"$nodeunits" reload "$here/ecosystem.toml" --env production
+"$nodeunits" reload "$app_dir/ecosystem.toml" --env production
 wait "$load"
 read -r ok failed < "$load_log"
 rm -f "$load_log"

@@ -25,11 +25,29 @@ _nodeunits() {
             nodeunits,delete)
                 cmd="nodeunits__subcmd__delete"
                 ;;
+            nodeunits,describe)
+                cmd="nodeunits__subcmd__describe"
+                ;;
+            nodeunits,export)
+                cmd="nodeunits__subcmd__export"
+                ;;
             nodeunits,help)
                 cmd="nodeunits__subcmd__help"
                 ;;
+            nodeunits,import)
+                cmd="nodeunits__subcmd__import"
+                ;;
+            nodeunits,init)
+                cmd="nodeunits__subcmd__init"
+                ;;
             nodeunits,logs)
                 cmd="nodeunits__subcmd__logs"
+                ;;
+            nodeunits,metrics)
+                cmd="nodeunits__subcmd__metrics"
+                ;;
+            nodeunits,monit)
+                cmd="nodeunits__subcmd__monit"
                 ;;
             nodeunits,reload)
                 cmd="nodeunits__subcmd__reload"
@@ -52,6 +70,18 @@ _nodeunits() {
             nodeunits,stop)
                 cmd="nodeunits__subcmd__stop"
                 ;;
+            nodeunits__subcmd__export,help)
+                cmd="nodeunits__subcmd__export__subcmd__help"
+                ;;
+            nodeunits__subcmd__export,kubernetes)
+                cmd="nodeunits__subcmd__export__subcmd__kubernetes"
+                ;;
+            nodeunits__subcmd__export__subcmd__help,help)
+                cmd="nodeunits__subcmd__export__subcmd__help__subcmd__help"
+                ;;
+            nodeunits__subcmd__export__subcmd__help,kubernetes)
+                cmd="nodeunits__subcmd__export__subcmd__help__subcmd__kubernetes"
+                ;;
             nodeunits__subcmd__help,apply)
                 cmd="nodeunits__subcmd__help__subcmd__apply"
                 ;;
@@ -61,11 +91,29 @@ _nodeunits() {
             nodeunits__subcmd__help,delete)
                 cmd="nodeunits__subcmd__help__subcmd__delete"
                 ;;
+            nodeunits__subcmd__help,describe)
+                cmd="nodeunits__subcmd__help__subcmd__describe"
+                ;;
+            nodeunits__subcmd__help,export)
+                cmd="nodeunits__subcmd__help__subcmd__export"
+                ;;
             nodeunits__subcmd__help,help)
                 cmd="nodeunits__subcmd__help__subcmd__help"
                 ;;
+            nodeunits__subcmd__help,import)
+                cmd="nodeunits__subcmd__help__subcmd__import"
+                ;;
+            nodeunits__subcmd__help,init)
+                cmd="nodeunits__subcmd__help__subcmd__init"
+                ;;
             nodeunits__subcmd__help,logs)
                 cmd="nodeunits__subcmd__help__subcmd__logs"
+                ;;
+            nodeunits__subcmd__help,metrics)
+                cmd="nodeunits__subcmd__help__subcmd__metrics"
+                ;;
+            nodeunits__subcmd__help,monit)
+                cmd="nodeunits__subcmd__help__subcmd__monit"
                 ;;
             nodeunits__subcmd__help,reload)
                 cmd="nodeunits__subcmd__help__subcmd__reload"
@@ -88,6 +136,9 @@ _nodeunits() {
             nodeunits__subcmd__help,stop)
                 cmd="nodeunits__subcmd__help__subcmd__stop"
                 ;;
+            nodeunits__subcmd__help__subcmd__export,kubernetes)
+                cmd="nodeunits__subcmd__help__subcmd__export__subcmd__kubernetes"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +146,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check apply reload status logs start stop restart delete scale help"
+            opts="-h -V --help --version render check import export apply reload status describe metrics logs monit init start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,8 +229,104 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__describe)
+            opts="-h --user --system --json --show-env --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export)
+            opts="-h --help kubernetes help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__help)
+            opts="kubernetes help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__help__subcmd__kubernetes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__kubernetes)
+            opts="-h --env --image --namespace --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help)
-            opts="render check apply reload status logs start stop restart delete scale help"
+            opts="render check import export apply reload status describe metrics logs monit init start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,6 +381,48 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__help__subcmd__describe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__export)
+            opts="kubernetes"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__export__subcmd__kubernetes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -248,7 +437,63 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__monit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -360,8 +605,40 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__import)
+            opts="-h --env --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__init)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__logs)
-            opts="-f -n -h --user --system --follow --lines --instance --help"
+            opts="-f -n -h --user --system --follow --lines --instance --err --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,6 +656,38 @@ _nodeunits() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__metrics)
+            opts="-h --user --system --install --uninstall --http --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --install)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__monit)
+            opts="-h --user --system --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

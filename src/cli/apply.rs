@@ -5,11 +5,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::args::{CompileArgs, ManagerArgs};
+use super::changes::Changes;
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
-use crate::systemd::lock::{lock_dir, AppLock};
-use crate::systemd::plan::{plan, Change, Plan};
-use crate::systemd::{apply, unit_dir_of, Scope, UnitDir};
+use crate::systemd::interrupt::Interrupt;
+use crate::systemd::lock::{lock_dir, AppLock, LockError};
+use crate::systemd::{unit_dir_of, Scope, UnitDir};
 use crate::units::Rendered;
 
 /// The manager the flags select and its unit directory.
@@ -29,10 +30,12 @@ pub(super) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
     Systemd::connect(scope).with_context(|| format!("connecting to {which}"))
 }
 
-/// Holds the rollout lock of each app, waiting for other rollouts of them.
+/// Holds the rollout lock of each app, waiting for other rollouts of them;
+/// a signal noted by `interrupt` ends the wait.
 pub(super) fn lock_apps<'a>(
     scope: Scope,
     apps: impl IntoIterator<Item = &'a AppName>,
+    interrupt: &Interrupt,
 ) -> anyhow::Result<Vec<AppLock>> {
     let dir = lock_dir(scope);
     let mut apps: Vec<&AppName> = apps.into_iter().collect();
@@ -41,10 +44,16 @@ pub(super) fn lock_apps<'a>(
     apps.dedup();
     apps.into_iter()
         .map(|app| {
-            AppLock::acquire(&dir, app, || {
-                eprintln!("{app}: waiting for another rollout of it to finish");
+            let waiting = || eprintln!("{app}: waiting for another rollout of it to finish");
+            AppLock::acquire(&dir, app, waiting, interrupt).map_err(|err| match err {
+                LockError::Interrupted(signal) => anyhow::Error::new(signal).context(format!(
+                    "stopped waiting for another rollout of `{app}`; nothing was changed"
+                )),
+                LockError::Io(err) => anyhow::Error::new(err).context(format!(
+                    "locking {}",
+                    dir.join(app.units().lock_file()).display()
+                )),
             })
-            .with_context(|| format!("locking {}", dir.join(app.units().lock_file()).display()))
         })
         .collect()
 }
@@ -78,36 +87,6 @@ pub(super) fn compile_file(
     }
 }
 
-/// The plan of `rendered` against the unit files as they are now.
-pub(super) fn plan_now(
-    rendered: &Rendered,
-    units: &UnitDir,
-    only: &[String],
-) -> anyhow::Result<Plan> {
-    let installed = units
-        .read()
-        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
-    Ok(plan(rendered, &installed, only, units.path())?)
-}
-
-/// Applies `first`, the plan printed, once the apps' locks are held: the plan
-/// is made again, as another rollout may have changed the files meanwhile.
-/// Returns the plan carried out.
-pub(super) fn apply_locked(
-    first: Plan,
-    rendered: &Rendered,
-    units: &UnitDir,
-    only: &[String],
-    systemd: &Systemd,
-) -> anyhow::Result<Plan> {
-    let plan = plan_now(rendered, units, only)?;
-    if plan != first {
-        print!("the unit files changed meanwhile; the plan now:\n{plan}");
-    }
-    apply::apply(&plan, units, systemd, &mut |line| println!("{line}"))?;
-    Ok(plan)
-}
-
 /// In user mode, how to have the apps start at boot rather than at login.
 pub(super) fn linger_note(scope: Scope) {
     if scope == Scope::User && !lingering() {
@@ -125,26 +104,21 @@ pub fn run(
     dry_run: bool,
     only: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let (scope, units) = target(manager)?;
+    let changes = Changes::new(manager)?;
     let Some(rendered) = compile_file(file, compile, manager) else {
         return Ok(ExitCode::from(1));
     };
-    let first = plan_now(&rendered, &units, only)?;
+    let first = changes.plan(&rendered, only)?;
     print!("{first}");
     if dry_run {
-        print!("{}", first.diff(units.path()));
+        print!("{}", first.diff(changes.units.path()));
         return Ok(ExitCode::SUCCESS);
     }
     if first.changes_nothing() {
         return Ok(ExitCode::SUCCESS);
     }
-    let systemd = connect(scope)?;
-    let changing = first
-        .apps
-        .iter()
-        .filter(|app| app.change != Change::Unchanged);
-    let _locks = lock_apps(scope, changing.map(|app| &app.app))?;
-    apply_locked(first, &rendered, &units, only, &systemd)?;
-    linger_note(scope);
+    let systemd = connect(changes.scope)?;
+    changes.apply_changing(&first, &rendered, only, &systemd)?;
+    linger_note(changes.scope);
     Ok(ExitCode::SUCCESS)
 }

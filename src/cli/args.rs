@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AppName, Scope};
 
+/// Where `nodeunits metrics --install` listens unless told otherwise.
+pub const DEFAULT_METRICS_ADDRESS: &str = "127.0.0.1:9209";
+
 /// PM2's features, compiled into plain systemd units.
 #[derive(Debug, Parser)]
 #[command(name = "nodeunits", version, about, long_about = None)]
@@ -46,7 +49,8 @@ pub struct CompileArgs {
 pub enum Command {
     /// Write the units an ecosystem file compiles into.
     Render {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         file: PathBuf,
         #[command(flatten)]
         compile: CompileArgs,
@@ -58,10 +62,32 @@ pub enum Command {
     },
     /// Validate an ecosystem file and print its warnings.
     Check {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         file: PathBuf,
         #[command(flatten)]
         compile: CompileArgs,
+    },
+    /// Print an ecosystem file of any format as an equivalent ecosystem.toml.
+    ///
+    /// Reads FILE as `check` does (YAML, JSON, JSON5, or JavaScript evaluated
+    /// by node) and prints it in TOML on stdout: every key in the order of
+    /// the file, values as the file has them (for JavaScript, as it evaluated
+    /// to), each app's tables after its other keys. A key nodeunits ignores or
+    /// rejects is followed by a comment saying what happens instead, or what
+    /// is wrong. Relative paths stay relative: save the result beside FILE.
+    Import {
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
+        file: PathBuf,
+        /// Check the result for `env_NAME`, as `check --env NAME` does.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+    },
+    /// Print an ecosystem file's apps for another platform.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
     },
     /// Install the units of an ecosystem file and bring systemd in line with them.
     ///
@@ -69,9 +95,13 @@ pub enum Command {
     /// unchanged), writes the changed unit files atomically, reloads systemd
     /// once, starts new apps, rolls changed workers one at a time, and stops
     /// and removes the apps gone from the file. Applying the same file twice
-    /// does nothing. On any failure the previous unit files come back.
+    /// does nothing. On any failure the previous unit files come back; on
+    /// SIGINT, SIGTERM or SIGHUP too, after the step under way, with exit
+    /// status 130, 143 or 129. An apply that was killed is finished by the
+    /// next one (see the apply journal in FILES).
     Apply {
-        /// The ecosystem file.
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
         #[arg(default_value = "ecosystem.toml")]
         file: PathBuf,
         #[command(flatten)]
@@ -120,22 +150,107 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show an app's journal.
+    /// Show one app in full, like `pm2 describe`.
     ///
-    /// Files named by out_file or error_file are not in the journal.
-    Logs {
+    /// The ecosystem file and profile it was applied from; its units and
+    /// their states; per instance the PID, uptime, restarts and why it last
+    /// restarted (memory, with the figures; a crash, with the exit status or
+    /// signal; a reload), memory and CPU; the listen addresses; where the
+    /// logs go; the options as the installed units have them (the
+    /// environment's names, values masked unless --show-env); and the
+    /// systemctl and journalctl commands that show more.
+    Describe {
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
-        /// Follow the journal.
+        /// Print one JSON object with the same content.
+        #[arg(long)]
+        json: bool,
+        /// Show the environment's values instead of masking them.
+        #[arg(long)]
+        show_env: bool,
+    },
+    /// Print Prometheus metrics of every app, or install an endpoint serving them.
+    ///
+    /// Without options, prints every installed app and instance in the
+    /// Prometheus text format: state, restarts, memory restarts, memory, CPU
+    /// seconds, uptime, the app sockets' counters and the last reload.
+    ///
+    /// --install puts a socket-activated endpoint in place:
+    /// nodeunits-metrics.socket (Accept=yes) on ADDRESS, and
+    /// nodeunits-metrics@.service, of which each scrape starts one short-lived,
+    /// sandboxed instance that answers one HTTP GET and exits; nothing runs
+    /// between scrapes. --uninstall removes it.
+    Metrics {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Install the endpoint, listening on ADDRESS [default: 127.0.0.1:9209].
+        #[arg(
+            long,
+            value_name = "ADDRESS",
+            num_args = 0..=1,
+            default_missing_value = DEFAULT_METRICS_ADDRESS,
+            conflicts_with_all = ["uninstall", "http"]
+        )]
+        install: Option<String>,
+        /// Stop and remove the endpoint.
+        #[arg(long, conflicts_with = "http")]
+        uninstall: bool,
+        /// Answer one HTTP request on stdin and stdout (what the endpoint runs).
+        #[arg(long)]
+        http: bool,
+    },
+    /// Show the apps' logs from the journal, like `pm2 logs`.
+    ///
+    /// The last lines of every installed app, or of APP, merged in time
+    /// order, each naming its instance: `api@1 | listening`. Lines of
+    /// systemd about the app's units name the unit. What an app writes to
+    /// stderr is logged at priority err (3), its stdout at info (6): `--err`
+    /// shows the former (`journalctl -p err` finds them too). Files named by
+    /// out_file or error_file are not in the journal.
+    Logs {
+        /// An installed app [default: every installed app].
+        app: Option<AppName>,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Follow the journal: print new lines as they are logged.
         #[arg(short, long)]
         follow: bool,
         /// Show the last N lines.
-        #[arg(short = 'n', long, value_name = "N")]
-        lines: Option<u32>,
-        /// Only this instance.
-        #[arg(long, value_name = "I")]
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 15)]
+        lines: u32,
+        /// Only this instance of APP.
+        #[arg(long, value_name = "I", requires = "app")]
         instance: Option<u32>,
+        /// Only what the apps wrote to stderr.
+        #[arg(long)]
+        err: bool,
+        /// Print one JSON object per line: timestamp_usec, app, instance,
+        /// unit, priority, transport, message.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A live view of every app and instance, like `pm2 monit`.
+    ///
+    /// State, CPU, memory, restarts and uptime of each instance, refreshed
+    /// every second, and the last log lines of the selected app. Up and down
+    /// select an instance; q or Esc quits.
+    Monit {
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+    /// Write a starter ecosystem.toml for the app in the current directory.
+    ///
+    /// The app's name comes from package.json's `name` (else the
+    /// directory's), the script from SCRIPT, else package.json's `start`
+    /// script (`node FILE`) or `main`, else index.js, server.js or app.js;
+    /// the port from PORT in .env, package.json's `config.port`, or a
+    /// `listen(PORT)` in the script. An existing ecosystem.toml is never
+    /// overwritten.
+    Init {
+        /// The app's entry point, relative to the current directory.
+        #[arg(value_hint = clap::ValueHint::FilePath)]
+        script: Option<PathBuf>,
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {
@@ -172,6 +287,34 @@ pub enum Command {
         instances: u32,
         #[command(flatten)]
         manager: ManagerArgs,
+    },
+}
+
+/// The platforms `nodeunits export` writes for.
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// Print Kubernetes manifests for every app, for `kubectl apply -f -`.
+    ///
+    /// Per app: a Deployment with one pod per instance, each running
+    /// nodeunits-helper with the worker's options (readiness, drain, memory
+    /// restarts), rolled one pod at a time; a Service for its TCP ports; for
+    /// cron_restart a CronJob running `kubectl rollout restart` with its
+    /// ServiceAccount, Role and RoleBinding. Every setting with no Kubernetes
+    /// meaning is said on stderr with what happens instead.
+    Kubernetes {
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
+        file: PathBuf,
+        /// Select `env_NAME` over `env` for every app that defines it.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+        /// The image the pods run: the app, its interpreter and
+        /// nodeunits-helper [default: APP:latest].
+        #[arg(long, value_name = "IMAGE")]
+        image: Option<String>,
+        /// The namespace of every manifest [default: kubectl's current one].
+        #[arg(long, value_name = "NS", value_parser = crate::kubernetes::namespace)]
+        namespace: Option<String>,
     },
 }
 

@@ -5,29 +5,29 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::apply::{apply_locked, compile_file, linger_note, lock_apps, plan_now};
+use super::apply::{compile_file, linger_note};
 use super::args::{CompileArgs, ManagerArgs};
+use super::changes::Changes;
 use super::reload::{rollout, Step};
 use crate::systemd::bus::Systemd;
 use crate::systemd::deploy::{after_apply, AfterApply};
-use crate::systemd::UnitDir;
 
 pub fn run(
     file: &Path,
     compile: &CompileArgs,
     manager: ManagerArgs,
-    units: &UnitDir,
+    changes: &Changes,
     systemd: &Systemd,
 ) -> anyhow::Result<ExitCode> {
     let Some(rendered) = compile_file(file, compile, manager) else {
         return Ok(ExitCode::from(1));
     };
-    let first = plan_now(&rendered, units, &[])?;
+    let first = changes.plan(&rendered, &[])?;
     print!("{first}");
     // Every app of the file, changed or not, for the apply and the rollout
     // after it: no other rollout of them comes in between.
-    let _locks = lock_apps(systemd.scope(), first.apps.iter().map(|app| &app.app))?;
-    let plan = apply_locked(first, &rendered, units, &[], systemd)?;
+    let _locks = changes.lock(first.apps.iter().map(|app| &app.app))?;
+    let plan = changes.apply_again(&first, &rendered, &[], systemd)?;
     let steps: Vec<_> = plan
         .apps
         .iter()
@@ -40,7 +40,7 @@ pub fn run(
             Some((app.app.clone(), step))
         })
         .collect();
-    rollout(systemd, &steps)?;
+    rollout(systemd, &steps, &changes.interrupt)?;
     linger_note(systemd.scope());
     Ok(ExitCode::SUCCESS)
 }

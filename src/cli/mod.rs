@@ -1,12 +1,21 @@
 //! The `nodeunits` command line: parses arguments and dispatches to one
-//! module per command. Exit status: 0 ok, 1 invalid input or failure, 2 usage.
+//! module per command. Exit status: 0 ok, 1 invalid input or failure, 2 usage,
+//! 128 + N when signal N stopped a change (129 SIGHUP, 130 SIGINT, 143 SIGTERM).
 
 mod apply;
 pub mod args;
+mod changes;
 mod check;
 mod control;
 mod deploy;
+mod describe;
+mod effective;
+mod export;
+mod import;
+mod init;
 mod logs;
+mod metrics;
+mod monit;
 mod reload;
 mod render;
 mod status;
@@ -18,6 +27,11 @@ use clap::Parser;
 pub use args::Cli;
 use args::Command;
 
+use crate::systemd::apply::ApplyError;
+use crate::systemd::interrupt::Interrupted;
+use crate::systemd::journal::LogsRequest;
+use crate::systemd::rolling::RolloutError;
+
 /// Entry point of the `nodeunits` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,9 +39,23 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("nodeunits: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit_status(&err))
         }
     }
+}
+
+/// 1, or after SIGINT, SIGTERM or SIGHUP stopped a change, 128 + the
+/// signal's number, as a shell reports it.
+fn exit_status(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|cause| {
+            cause
+                .downcast_ref::<Interrupted>()
+                .copied()
+                .or_else(|| cause.downcast_ref::<ApplyError>()?.interrupted())
+                .or_else(|| cause.downcast_ref::<RolloutError>()?.interrupted())
+        })
+        .map_or(1, Interrupted::exit_status)
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -39,6 +67,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             out,
         } => render::run(&file, &compile, manager, out.as_deref()),
         Command::Check { file, compile } => check::run(&file, &compile),
+        Command::Import { file, env } => import::run(&file, env),
+        Command::Export { target } => export::run(target),
         Command::Apply {
             file,
             compile,
@@ -52,13 +82,37 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
         } => reload::run(&target, &compile, manager),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
+        Command::Describe {
+            app,
+            manager,
+            json,
+            show_env,
+        } => describe::run(&app, manager, json, show_env),
+        Command::Metrics {
+            manager,
+            install,
+            uninstall,
+            http,
+        } => metrics::run(manager, install.as_deref(), uninstall, http),
         Command::Logs {
             app,
             manager,
             follow,
             lines,
             instance,
-        } => logs::run(&app, manager, follow, lines, instance),
+            err,
+            json,
+        } => {
+            let request = LogsRequest {
+                follow,
+                lines: Some(lines),
+                instance,
+                stderr_only: err,
+            };
+            logs::run(app.as_ref(), manager, request, json)
+        }
+        Command::Monit { manager } => monit::run(manager),
+        Command::Init { script } => init::run(script.as_deref()),
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Stop { app, manager } => control::stop(&app, manager),
         Command::Restart { app, manager } => control::restart(&app, manager),

@@ -4,15 +4,19 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 
-use super::apply::{connect, lock_apps, target};
+use super::apply::connect;
 use super::args::{CompileArgs, ManagerArgs};
+use super::changes::Changes;
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
-use crate::systemd::rolling::{roll_app, seconds};
+use crate::systemd::interrupt::Interrupt;
+use crate::systemd::lock::lock_dir;
+use crate::systemd::reload_record::ReloadRecord;
+use crate::systemd::rolling::{roll_app, seconds, RolloutError};
 use crate::systemd::{Scope, UnitDir};
 
 /// What the argument of `nodeunits reload` names.
@@ -128,13 +132,14 @@ pub(super) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
 }
 
 pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
-    let (scope, units) = target(manager)?;
+    let changes = Changes::new(manager)?;
+    let (scope, units) = (changes.scope, &changes.units);
     let systemd = connect(scope)?;
     let is_file = |path: &Path| std::fs::metadata(path).map(|meta| meta.is_file());
     let (target, note) = match read_target(arg, |app| loaded(&systemd, app), is_file)? {
         Ok(read) => read,
         Err(neither) => {
-            let installed = installed_apps(&units).unwrap_or_default();
+            let installed = installed_apps(units).unwrap_or_default();
             anyhow::bail!(neither.message(arg, scope, &installed));
         }
     };
@@ -142,7 +147,7 @@ pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::
         eprintln!("{note}");
     }
     if let Target::File(file) = &target {
-        return super::deploy::run(file, compile, manager, &units, &systemd);
+        return super::deploy::run(file, compile, manager, &changes, &systemd);
     }
     let flags = compile.given();
     anyhow::ensure!(
@@ -158,35 +163,60 @@ pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::
         },
     );
     match target {
-        Target::App(app) => one(&systemd, &app),
-        _ => all(&systemd, &units),
+        Target::App(app) => one(&systemd, &app, &changes),
+        _ => all(&systemd, &changes),
     }
 }
 
 /// `nodeunits reload APP`: every instance the app unit wants, whatever its
 /// state, with a line per instance.
-fn one(systemd: &Systemd, app: &AppName) -> anyhow::Result<ExitCode> {
+fn one(systemd: &Systemd, app: &AppName, changes: &Changes) -> anyhow::Result<ExitCode> {
     let instances = instances_of(systemd, app)?;
-    let _lock = lock_apps(systemd.scope(), [app])?;
-    roll_app(systemd, app, &instances, |line| println!("{line}"))?;
+    let _lock = changes.lock([app])?;
+    roll_recorded(systemd, app, &instances, &changes.interrupt, |line| {
+        println!("{line}")
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `nodeunits reload all`: every app installed in the unit directory.
-fn all(systemd: &Systemd, units: &UnitDir) -> anyhow::Result<ExitCode> {
+fn all(systemd: &Systemd, changes: &Changes) -> anyhow::Result<ExitCode> {
+    let units = &changes.units;
     let apps = installed_apps(units)?;
     if apps.is_empty() {
         println!("no app is installed in {}", units.path().display());
         return Ok(ExitCode::SUCCESS);
     }
-    let _locks = lock_apps(systemd.scope(), &apps)?;
+    let _locks = changes.lock(&apps)?;
     let mut steps = Vec::new();
     for app in apps {
         let instances = instances_of(systemd, &app)?;
         steps.push((app, Step::Roll(instances)));
     }
-    rollout(systemd, &steps)?;
+    rollout(systemd, &steps, &changes.interrupt)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// [`roll_app`], its duration and outcome recorded for `describe` and
+/// `metrics` (see [`ReloadRecord`]).
+fn roll_recorded(
+    systemd: &Systemd,
+    app: &AppName,
+    instances: &[String],
+    interrupt: &Interrupt,
+    report: impl FnMut(&str),
+) -> Result<(), RolloutError> {
+    let started = SystemTime::now();
+    let result = roll_app(systemd, app, instances, interrupt, report);
+    let record = ReloadRecord::ended(started, instances.len() as u32, result.is_ok());
+    let dir = lock_dir(systemd.scope());
+    if let Err(err) = record.save(&dir, app) {
+        eprintln!(
+            "{app}: note: this reload is not recorded for `nodeunits metrics`: writing {}: {err}",
+            dir.join(app.units().reload_record_file()).display()
+        );
+    }
+    result
 }
 
 /// What a rollout of several apps does with one of them.
@@ -199,8 +229,13 @@ pub(super) enum Step {
 
 /// Rolls each app in turn, a line per instance and one per app, while its
 /// lock is held. An app whose app unit is stopped stays stopped. Stops at
-/// the first instance that does not come back, naming the apps not reached.
-pub(super) fn rollout(systemd: &Systemd, steps: &[(AppName, Step)]) -> anyhow::Result<()> {
+/// the first instance that does not come back, or before the next one on a
+/// signal noted by `interrupt`, naming the apps not reached.
+pub(super) fn rollout(
+    systemd: &Systemd,
+    steps: &[(AppName, Step)],
+    interrupt: &Interrupt,
+) -> anyhow::Result<()> {
     for (index, (app, step)) in steps.iter().enumerate() {
         let instances = match step {
             Step::Say(what) => {
@@ -216,16 +251,15 @@ pub(super) fn rollout(systemd: &Systemd, steps: &[(AppName, Step)]) -> anyhow::R
             continue;
         }
         let started = Instant::now();
-        roll_app(systemd, app, instances, |line| println!("{app}: {line}")).map_err(
-            |mut err| {
-                err.not_reached = steps[index + 1..]
-                    .iter()
-                    .filter(|(_, step)| matches!(step, Step::Roll(_)))
-                    .map(|(app, _)| app.clone())
-                    .collect();
-                err
-            },
-        )?;
+        let report = |line: &str| println!("{app}: {line}");
+        roll_recorded(systemd, app, instances, interrupt, report).map_err(|mut err| {
+            err.not_reached = steps[index + 1..]
+                .iter()
+                .filter(|(_, step)| matches!(step, Step::Roll(_)))
+                .map(|(app, _)| app.clone())
+                .collect();
+            err
+        })?;
         let count = instances.len();
         let plural = if count == 1 { "" } else { "s" };
         println!(

@@ -6,6 +6,7 @@ use super::args::ManagerArgs;
 use super::reload::{installed_apps, loaded};
 use crate::model::AppName;
 use crate::systemd::status::{app_status, table};
+use crate::systemd::unfinished::Journal;
 
 pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
@@ -26,6 +27,15 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print!("{}", table(&rows));
+    }
+    let journal = Journal::of(scope).and_then(|journal| journal.read().ok());
+    for (app, entry) in journal.unwrap_or_default() {
+        if apps.contains(&app) {
+            eprintln!(
+                "note: an apply of `{app}` is under way, or was killed: `nodeunits apply {}` finishes it",
+                entry.source.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

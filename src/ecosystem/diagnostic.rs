@@ -1,9 +1,13 @@
 //! Errors and warnings about an ecosystem file, shown as the file's line
-//! with a caret under the offending value, then what is allowed.
+//! with a caret under the offending value, then what is allowed. A file
+//! evaluated by Node has no text of its own to show: its findings are placed
+//! by the path of the key instead (`apps[0].instances`).
 
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use super::formats::Format;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -73,14 +77,51 @@ impl Diagnostics {
 
     /// All findings of `severity`, each rendered with its place in `source`.
     /// In the order of the file; findings about the whole file last.
-    pub fn render(&self, severity: Severity, path: &Path, source: &str) -> Vec<String> {
+    pub fn render(&self, severity: Severity, source: &Source) -> Vec<String> {
         let mut items: Vec<&Diagnostic> = self
             .items
             .iter()
             .filter(|d| d.severity == severity)
             .collect();
         items.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
-        items.into_iter().map(|d| render(d, path, source)).collect()
+        items.into_iter().map(|d| render(d, source)).collect()
+    }
+}
+
+/// What the spans of the diagnostics point into.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The file, as the user named it.
+    pub path: PathBuf,
+    pub format: Format,
+    /// The file's text; for JavaScript, the JSON of what it evaluated to.
+    pub text: String,
+    /// For JavaScript: the path of the key or value starting at each offset
+    /// of `text`, shown instead of a line of text the file does not have.
+    key_paths: Vec<(usize, String)>,
+}
+
+impl Source {
+    pub fn new(path: &Path, format: Format, text: String) -> Source {
+        Source {
+            path: path.to_path_buf(),
+            format,
+            text,
+            key_paths: Vec::new(),
+        }
+    }
+
+    pub fn set_key_paths(&mut self, key_paths: Vec<(usize, String)>) {
+        self.key_paths = key_paths;
+    }
+
+    /// The path of what starts at `offset`, or of what holds it.
+    fn key_path(&self, offset: usize) -> Option<&str> {
+        let index = self
+            .key_paths
+            .partition_point(|(start, _)| *start <= offset);
+        let (_, path) = self.key_paths.get(index.checked_sub(1)?)?;
+        (!path.is_empty()).then_some(path.as_str())
     }
 }
 
@@ -92,45 +133,64 @@ impl Diagnostics {
 ///    |             ^^^^^^
 ///    = help: a whole number, "max", ...
 /// ```
-pub fn render(diagnostic: &Diagnostic, path: &Path, source: &str) -> String {
+pub fn render(diagnostic: &Diagnostic, source: &Source) -> String {
     let label = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     let mut out = format!("{label}: {}\n", diagnostic.message);
-    match &diagnostic.span {
-        Some(span) => {
-            let start = span.start.min(source.len());
-            let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = source[start..]
-                .find('\n')
-                .map_or(source.len(), |i| start + i);
-            let line = source[line_start..line_end].trim_end_matches('\r');
-            let line_no = source[..line_start].matches('\n').count() + 1;
-            let column = source[line_start..start].chars().count() + 1;
-            let end = span.end.clamp(start, line_start + line.len());
-            let width = source[start..end].chars().count().max(1);
-            let gutter = " ".repeat(line_no.to_string().len());
-            let pad: String = source[line_start..start]
-                .chars()
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            let _ = writeln!(out, "{gutter}--> {}:{line_no}:{column}", path.display());
-            let _ = writeln!(out, "{gutter} |");
-            let _ = writeln!(out, "{line_no} | {line}");
-            let _ = writeln!(out, "{gutter} | {pad}{}", "^".repeat(width));
-            if let Some(help) = &diagnostic.help {
-                let _ = writeln!(out, "{gutter} = {help}");
-            }
+    let gutter = match &diagnostic.span {
+        Some(span) if source.format != Format::JavaScript => show_line(&mut out, span, source),
+        span => {
+            let key = span.as_ref().and_then(|span| source.key_path(span.start));
+            let place = key.map(|key| format!(": {key}")).unwrap_or_default();
+            let _ = writeln!(out, "  --> {}{place}", source.path.display());
+            " ".to_owned()
         }
-        None => {
-            let _ = writeln!(out, "  --> {}", path.display());
-            if let Some(help) = &diagnostic.help {
-                let _ = writeln!(out, "  = {help}");
-            }
-        }
+    };
+    if let Some(help) = &diagnostic.help {
+        let _ = writeln!(out, "{gutter} = {}", indent_lines(help));
     }
     out
+}
+
+/// `file:line:column`, the line and a caret under the span; returns the
+/// gutter the lines were written with.
+fn show_line(out: &mut String, span: &Range<usize>, source: &Source) -> String {
+    let path = source.path.display();
+    let source = source.text.as_str();
+    let start = span.start.min(source.len());
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
+    let line = source[line_start..line_end].trim_end_matches('\r');
+    let line_no = source[..line_start].matches('\n').count() + 1;
+    let column = source[line_start..start].chars().count() + 1;
+    let end = span.end.clamp(start, line_start + line.len());
+    let width = source[start..end].chars().count().max(1);
+    let gutter = " ".repeat(line_no.to_string().len());
+    let pad: String = source[line_start..start]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let _ = writeln!(out, "{gutter}--> {path}:{line_no}:{column}");
+    let _ = writeln!(out, "{gutter} |");
+    let _ = writeln!(out, "{line_no} | {line}");
+    let _ = writeln!(out, "{gutter} | {pad}{}", "^".repeat(width));
+    gutter
+}
+
+/// A help of several lines (Node's message) goes on indented under its `=`.
+fn indent_lines(help: &str) -> String {
+    help.lines()
+        .enumerate()
+        .map(|(i, line)| match (i, line.is_empty()) {
+            (0, _) | (_, true) => line.to_owned(),
+            _ => format!("    {line}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -147,9 +207,35 @@ mod tests {
             message: "bad".into(),
             help: Some("allowed: numbers".into()),
         };
+        let source = Source::new(Path::new("eco.toml"), Format::Toml, source.to_owned());
         assert_eq!(
-            render(&diagnostic, Path::new("eco.toml"), source),
+            render(&diagnostic, &source),
             "error: bad\n --> eco.toml:3:13\n  |\n3 | instances = \"lots\"\n  |             ^^^^^^\n  = allowed: numbers\n"
+        );
+    }
+
+    #[test]
+    fn javascript_is_placed_by_key_path() {
+        let text = "{\n  \"apps\": [\n    {\n      \"instances\": \"lots\"\n    }\n  ]\n}\n";
+        let mut diagnostics = Diagnostics::default();
+        let document =
+            super::super::formats::read(Format::JavaScript, text, &mut diagnostics).expect("JSON");
+        let mut source = Source::new(
+            Path::new("ecosystem.config.js"),
+            Format::JavaScript,
+            text.to_owned(),
+        );
+        source.set_key_paths(super::super::document::key_paths(&document));
+        let start = text.find("\"lots\"").unwrap();
+        let diagnostic = Diagnostic {
+            severity: Severity::Error,
+            span: Some(start..start + 6),
+            message: "bad".into(),
+            help: Some("node says:\nline one\n\nline two".into()),
+        };
+        assert_eq!(
+            render(&diagnostic, &source),
+            "error: bad\n  --> ecosystem.config.js: apps[0].instances\n  = node says:\n    line one\n\n    line two\n"
         );
     }
 }

@@ -118,9 +118,9 @@ impl Table {
     }
 }
 
-/// The tree of a parsed TOML document.
+/// The tree of a parsed TOML document, its keys in the file's order.
 pub fn from_toml(table: &DeTable, span: Range<usize>) -> Node {
-    let entries = table
+    let mut entries: Vec<(Key, Node)> = table
         .iter()
         .map(|(key, value)| {
             let key = Key {
@@ -130,6 +130,8 @@ pub fn from_toml(table: &DeTable, span: Range<usize>) -> Node {
             (key, from_toml_value(value.get_ref(), value.span()))
         })
         .collect();
+    // The parser's tables are sorted by name.
+    entries.sort_by_key(|(key, _)| key.span.start);
     Node::new(span, Value::Table(Table { entries }))
 }
 
@@ -153,4 +155,40 @@ fn from_toml_value(value: &DeValue, span: Range<usize>) -> Node {
         DeValue::Table(table) => return from_toml(table, span),
     };
     Node::new(span, value)
+}
+
+/// Where each key and value of `root` stands, as the path a JavaScript
+/// programmer would write to it (`apps[0].env.PORT`), by the offset where
+/// it starts: for a document with no text of its own to show.
+pub fn key_paths(root: &Node) -> Vec<(usize, String)> {
+    let mut paths = Vec::new();
+    collect_paths(root, String::new(), &mut paths);
+    paths.sort_by_key(|(start, _)| *start);
+    paths
+}
+
+fn collect_paths(node: &Node, path: String, paths: &mut Vec<(usize, String)>) {
+    match &node.value {
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_paths(item, format!("{path}[{index}]"), paths);
+            }
+        }
+        Value::Table(table) => {
+            for (key, value) in table.iter() {
+                let identifier = key.name.chars().enumerate().all(|(i, c)| {
+                    c == '_' || c == '$' || c.is_ascii_alphabetic() || i > 0 && c.is_ascii_digit()
+                }) && !key.name.is_empty();
+                let child = match (identifier, path.is_empty()) {
+                    (true, true) => key.name.clone(),
+                    (true, false) => format!("{path}.{}", key.name),
+                    (false, _) => format!("{path}[{:?}]", key.name),
+                };
+                paths.push((key.span.start, child.clone()));
+                collect_paths(value, child, paths);
+            }
+        }
+        _ => {}
+    }
+    paths.push((node.span.start, path));
 }

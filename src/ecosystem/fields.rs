@@ -138,6 +138,18 @@ impl<'t> Fields<'t> {
         self.entry(option).map(|(_, v)| v)
     }
 
+    /// The values of an option that takes one value or an array of them;
+    /// none when it is not set.
+    pub fn one_or_many(&mut self, option: &str) -> Vec<&'t Value> {
+        match self.get(option) {
+            None => Vec::new(),
+            Some(value) => match value.get_ref() {
+                V::Array(items) => items.iter().collect(),
+                _ => vec![value],
+            },
+        }
+    }
+
     /// How the file spells `option`: the key that set it.
     pub fn spelling<'a>(&self, option: &'a str) -> &'a str
     where

@@ -213,6 +213,8 @@ pub const APP_OPTIONS: &[Known] = &[
     read("listen", &[]),
     read("env_file", &[]),
     read("inherit_env", &[]),
+    read("hardening", &[]),
+    read("read_write_paths", &[]),
     // Keys of older PM2 versions.
     ignored(
         "autodump",
@@ -226,13 +228,19 @@ pub const APP_OPTIONS: &[Known] = &[
     ),
 ];
 
-/// The keys at the top of the file.
+/// The keys at the top of the file. `pm2` is PM2's other name for `apps`,
+/// for a `package.json`.
 pub const TOP_LEVEL: &[Known] = &[
-    read("apps", &[]),
+    read("apps", &["pm2"]),
     ignored(
         "deploy",
         &[],
         "deployment is not part of nodeunits; the section is ignored",
+    ),
+    ignored(
+        "static",
+        &[],
+        "`pm2 serve` is not part of nodeunits: serve static files from an app or a web server; the section is ignored",
     ),
 ];
 
@@ -293,8 +301,10 @@ pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
                 format!("unknown top-level key `{key}`"),
                 match closest(key, TOP_LEVEL) {
                     Some(known) => format!("did you mean `{known}`?"),
-                    None => "an ecosystem file holds `[[apps]]` tables; put app options inside one"
-                        .to_owned(),
+                    None => {
+                        "an ecosystem file holds its apps under `apps`; put app options inside an app"
+                            .to_owned()
+                    }
                 },
             ),
         },

@@ -1,7 +1,8 @@
-//! `ecosystem.toml`: PM2's ecosystem file in TOML. In stages: the raw TOML
-//! tables with the span of every key and value, then validated, typed
-//! [`settings`]. Every mistake is recorded as a [`Diagnostic`] with its place,
-//! so a file's errors are all reported at once.
+//! The ecosystem file: PM2's, in TOML, YAML, JSON or JavaScript. In stages:
+//! the file read in its format into a [`document`], a tree with the span of
+//! every key and value; the apps found in it in any of PM2's [`shape`]s;
+//! then validated, typed [`settings`]. Every mistake is recorded as a
+//! [`Diagnostic`] with its place, so a file's errors are all reported at once.
 
 /// `cron_restart` → `OnCalendar=`.
 pub mod cron;
@@ -13,12 +14,16 @@ pub mod document;
 mod fields;
 /// Each format read into a document.
 mod formats;
+/// Any ecosystem file → an equivalent, commented `ecosystem.toml`.
+pub mod import;
 /// Every key a file may hold, in one table; what is said of the others.
 pub mod keys;
 /// Options whose values are places: sockets, paths, accounts.
 mod places;
 /// The validated, typed form of the file.
 pub mod settings;
+/// Where the apps of a file are: the shapes PM2 accepts.
+mod shape;
 /// Options whose values take more than one check.
 mod typed;
 /// One `[[apps]]` table → a validated app.
@@ -28,66 +33,59 @@ pub mod values;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
 use fields::Fields;
+pub use formats::{Evaluator, Format};
 pub use settings::{App, Ecosystem};
 
-/// Parses and validates `source`, the text of the ecosystem file at `path`
-/// (absolute). Relative paths in it resolve against its directory.
-/// Apps with errors are left out, and the errors recorded in `diagnostics`;
-/// `None` when the file has no apps to go on with.
+/// Reads the ecosystem file `path` (as the user named it) in its format,
+/// and validates it. Relative paths in it resolve against its directory.
+/// Apps with errors are left out, and the errors recorded in `diagnostics`,
+/// beside the source they are shown against; `None` when the file has no
+/// apps to go on with.
+pub fn read(
+    path: &Path,
+    evaluator: &Evaluator,
+    diagnostics: &mut Diagnostics,
+) -> (Source, Option<document::Node>, Option<Ecosystem>) {
+    let absolute = absolute(path);
+    let (source, document) = formats::load(path, &absolute, evaluator, diagnostics);
+    let ecosystem = document
+        .as_ref()
+        .and_then(|document| validate_document(&absolute, document, source.format, diagnostics));
+    (source, document, ecosystem)
+}
+
+/// Parses and validates `source`, the text of a TOML ecosystem file at
+/// `path` (absolute), as [`read`] does a file of any format.
 pub fn parse(path: &Path, source: &str, diagnostics: &mut Diagnostics) -> Option<Ecosystem> {
-    let document = formats::toml(source, diagnostics)?;
-    validate_document(path, &document, diagnostics)
+    let document = formats::read(Format::Toml, source, diagnostics)?;
+    validate_document(path, &document, Format::Toml, diagnostics)
 }
 
 /// Validates a document read from the ecosystem file at `path`, whatever
-/// its format.
+/// its format; `format` words the messages.
 pub fn validate_document(
     path: &Path,
     document: &document::Node,
+    format: Format,
     diagnostics: &mut Diagnostics,
 ) -> Option<Ecosystem> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    let Some(top_table) = document.get_ref().as_table() else {
-        diagnostics.error(
-            Some(document.span()),
-            "an ecosystem file holds a table with `apps`",
-            "add an `[[apps]]` table with at least `name` and `script`",
-        );
-        return None;
-    };
-    let apps_value = top_table.get("apps");
-    let mut top = Fields::new(top_table, keys::TOP_LEVEL, diagnostics);
-    top.mark_read("apps");
-    keys::unknown_top_level_keys(&mut top);
-    let tables: Vec<&fields::Value> = match apps_value.map(|v| (v, v.get_ref())) {
-        Some((_, document::Value::Array(items)))
-            if items.iter().all(|i| i.get_ref().is_table()) && !items.is_empty() =>
-        {
-            items.iter().collect()
-        }
-        Some((value, _)) => {
-            top.wrong("apps", value, "one `[[apps]]` table per app");
-            drop(top);
-            return None;
-        }
-        None => {
-            diagnostics.error(
-                None,
-                "this file defines no apps",
-                "add an `[[apps]]` table with at least `name` and `script`",
-            );
-            return None;
-        }
-    };
+    let shape = shape::shape(document, format, diagnostics)?;
     let mut apps = Vec::new();
     let mut names = Vec::new();
-    for table in tables {
+    for table in shape.apps {
         let Some(entries) = table.get_ref().as_table() else {
             continue;
         };
         let mut fields = Fields::new(entries, keys::APP_OPTIONS, diagnostics);
+        if std::ptr::eq(table, document) {
+            // A file that is one app: its top-level sections are not options.
+            for (key, _) in &shape.top_level {
+                fields.mark_read(&key.name);
+            }
+        }
         let (name, app) = validate::app(&mut fields, table.span(), dir);
         names.extend(name.map(|name| (name.get_ref().clone(), name.span())));
         keys::unknown_keys(&mut fields);

@@ -10,15 +10,8 @@ use super::fields::{integer, Fields, Value};
 use super::settings::{Listen, LogTarget};
 
 pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
-    let Some(value) = fields.get("listen") else {
-        return Vec::new();
-    };
-    let items: Vec<&Value> = match value.get_ref() {
-        V::Array(items) => items.iter().collect(),
-        _ => vec![value],
-    };
     let mut listen = Vec::new();
-    for item in items {
+    for item in fields.one_or_many("listen") {
         match listen_entry(item, dir) {
             Some(entry) if listen.contains(&entry) => {
                 fields.diagnostics.error(Some(item.span()), "this socket is listed twice in `listen`", "list each address once");
@@ -95,6 +88,43 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
                 "a user or group name (letters, digits, `_`, `-`, `.`), or a numeric id",
             );
             None
+        }
+    }
+}
+
+/// `read_write_paths`: a path or an array of paths, relative to the file's directory.
+pub fn read_write_paths(fields: &mut Fields, dir: &Path) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for item in fields.one_or_many("read_write_paths") {
+        match item.get_ref().as_str() {
+            Some(path) if !path.is_empty() && !path.chars().any(char::is_control) => {
+                paths.push(normalize(&dir.join(path)));
+            }
+            _ => fields.wrong(
+                "read_write_paths",
+                item,
+                "directories or files the app writes besides its own directory, as an array of paths: [\"/var/lib/api\", \"../uploads\"]",
+            ),
+        }
+    }
+    paths
+}
+
+/// `hardening`: `"on"` (the default) or `"off"`.
+pub fn hardening(fields: &mut Fields) -> bool {
+    let Some(value) = fields.get("hardening") else {
+        return true;
+    };
+    match value.get_ref().as_str() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            fields.wrong(
+                "hardening",
+                value,
+                "\"on\" (the default: the workers run in systemd's sandbox) or \"off\" (no sandbox directive at all)",
+            );
+            true
         }
     }
 }

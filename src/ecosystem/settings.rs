@@ -64,6 +64,10 @@ pub struct App {
     pub cron_restart: Option<String>,
     pub out_file: Option<LogTarget>,
     pub error_file: Option<LogTarget>,
+    /// `hardening`: the workers run in systemd's sandbox unless it is `"off"`.
+    pub hardening: bool,
+    /// `read_write_paths`, absolute: more the sandbox lets the app write.
+    pub read_write_paths: Vec<PathBuf>,
 }
 
 /// What runs the script.

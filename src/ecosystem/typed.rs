@@ -6,7 +6,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::document::Value as V;
-use super::fields::{integer, is_variable_name, Fields, Value};
+use super::fields::{integer, is_variable_name, Fields};
 use super::settings::defaults;
 use super::values::Instances;
 
@@ -102,15 +102,8 @@ pub(super) fn inherit_env(fields: &mut Fields) -> Vec<Spanned<String>> {
 }
 
 pub(super) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
-    let Some(value) = fields.get("stop_exit_codes") else {
-        return Vec::new();
-    };
-    let items: Vec<&Value> = match value.get_ref() {
-        V::Array(items) => items.iter().collect(),
-        _ => vec![value],
-    };
     let mut codes = Vec::new();
-    for item in items {
+    for item in fields.one_or_many("stop_exit_codes") {
         match integer(item).and_then(|n| u8::try_from(n).ok()) {
             Some(code) => codes.push(code),
             None => fields.wrong(

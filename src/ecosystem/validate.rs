@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::cron;
 use super::diagnostic::Severity;
 use super::fields::{integer, Fields};
-use super::places::{account, listen, log_target, normalize};
+use super::places::{account, hardening, listen, log_target, normalize, read_write_paths};
 use super::settings::{defaults, App, ExecMode, Interpreter, LogTarget};
 use super::typed::{
     inherit_env, instances, namespace, positive, profiles, restart_delays, stop_exit_codes,
@@ -188,6 +188,15 @@ fn options(
         Some(true) => (Some(LogTarget::Null), Some(LogTarget::Null)),
         _ => (out_file, error_file),
     };
+    let hardening = hardening(fields);
+    let read_write_paths = read_write_paths(fields, dir);
+    if let (false, Some((_, value))) = (hardening, fields.entry("read_write_paths")) {
+        fields.diagnostics.warning(
+            Some(value.span()),
+            "`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may",
+            "remove one of them",
+        );
+    }
     if let Some((_, value)) = fields.entry("autostart") {
         if value.get_ref().as_bool() == Some(false) {
             fields.diagnostics.warning(
@@ -232,6 +241,8 @@ fn options(
         cron_restart,
         out_file,
         error_file,
+        hardening,
+        read_write_paths,
         interpreter,
         interpreter_args,
         cwd,

@@ -1,35 +1,15 @@
-//! `exp_backoff_restart_delay` for systemd < 254, which lacks RestartSteps=:
-//! the restart count of an instance is kept in the app's runtime directory.
+//! Restarts that back off: `exp_backoff_restart_delay` for systemd < 254,
+//! which lacks RestartSteps=, and every app's quick failures otherwise. The
+//! restart count of an instance is kept in the app's runtime directory.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::model::defaults::MAX_BACKOFF;
-
 /// PM2 forgets past restarts once the app has run this long.
 pub const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
-/// The delay before the start that follows `restarts` quick restarts:
-/// none for the first start, then `base`, then ×1.5 each time up to
-/// `MAX_BACKOFF`, as PM2 does.
-pub fn delay(base: Duration, restarts: u32) -> Duration {
-    // In whole milliseconds: PM2 floors at each step.
-    let (base_ms, max_ms) = (base.as_millis() as u64, MAX_BACKOFF.as_millis() as u64);
-    let mut delay_ms = 0u64;
-    for restart in 0..restarts {
-        delay_ms = if restart == 0 {
-            base_ms
-        } else {
-            delay_ms.saturating_mul(3) / 2
-        };
-        if delay_ms >= max_ms {
-            delay_ms = max_ms;
-            break;
-        }
-    }
-    Duration::from_millis(delay_ms.min(max_ms))
-}
+pub use crate::model::defaults::backoff_delay as delay;
 
 /// The restart count of one instance, in a file of the runtime directory.
 #[derive(Debug)]
@@ -45,10 +25,24 @@ impl RestartCount {
     }
 
     pub fn read(&self) -> u32 {
-        fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
+        self.fields()
+            .next()
+            .and_then(|n| n.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// How long ago the app last ended, when the count says (a count
+    /// records when the app ended, on the monotonic clock: /run does not
+    /// outlive a boot).
+    pub fn since_last_end(&self) -> Option<Duration> {
+        let ended = Duration::from_millis(self.fields().nth(1)?.parse().ok()?);
+        now().checked_sub(ended)
+    }
+
+    fn fields(&self) -> std::vec::IntoIter<String> {
+        let text = fs::read_to_string(&self.path).unwrap_or_default();
+        let fields: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        fields.into_iter()
     }
 
     pub fn write(&self, count: u32) {
@@ -61,7 +55,7 @@ impl RestartCount {
                 }
             })
         } else {
-            fs::write(&self.path, format!("{count}\n"))
+            fs::write(&self.path, format!("{count} {}\n", now().as_millis()))
         };
         if let Err(error) = result {
             tracing::warn!(
@@ -72,19 +66,15 @@ impl RestartCount {
     }
 }
 
+/// The monotonic clock.
+fn now() -> Duration {
+    use nix::time::{clock_gettime, ClockId};
+    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(Duration::ZERO, Duration::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_delay_grows_by_half_and_stops_at_fifteen_seconds() {
-        let ms = |restarts| delay(Duration::from_millis(100), restarts).as_millis();
-        assert_eq!([ms(0), ms(1), ms(2), ms(3), ms(4)], [0, 100, 150, 225, 337]);
-        assert_eq!(ms(12), 8_614, "floored at each step, as PM2 does");
-        assert_eq!(ms(14), 15_000);
-        assert_eq!(ms(1000), 15_000);
-        assert_eq!(delay(Duration::from_secs(60), 1), MAX_BACKOFF);
-    }
 
     #[test]
     fn the_count_survives_in_the_runtime_directory() {
@@ -92,9 +82,12 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let count = RestartCount::new(&dir, 2);
         assert_eq!(count.read(), 0);
+        assert_eq!(count.since_last_end(), None);
         count.write(3);
-        assert_eq!(fs::read_to_string(dir.join("restarts.2")).unwrap(), "3\n");
+        let text = fs::read_to_string(dir.join("restarts.2")).unwrap();
+        assert!(text.starts_with("3 ") && text.ends_with('\n'), "{text}");
         assert_eq!(RestartCount::new(&dir, 2).read(), 3);
+        assert!(count.since_last_end().unwrap() < Duration::from_secs(5));
         count.write(0);
         assert_eq!(count.read(), 0);
         count.write(0);

@@ -1,7 +1,8 @@
 //! The runtime of one worker: runs the app, tells systemd when it is ready,
-//! drains it on stop, restarts it gracefully over its memory limit. Its
-//! command line is `model::HelperOptions`; docs/contract.md describes it and
-//! the units that run it.
+//! drains it on stop, restarts it gracefully over its memory limit. Outside
+//! systemd (a container's entrypoint) the same, with its state recorded for
+//! `nodeunits-helper probe`. Its command line is `model::HelperOptions`;
+//! docs/contract.md describes it and the units that run it.
 
 mod backoff;
 mod children;
@@ -15,6 +16,7 @@ mod preload;
 mod proc_tree;
 mod readiness;
 mod spawn;
+mod state;
 mod worker;
 
 use std::path::PathBuf;
@@ -27,7 +29,7 @@ use sd_notify::NotifyState;
 
 use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
 use crate::model::helper_options::{self, Instance, Request, Runtime};
-use crate::model::{AppName, HelperOptions};
+use crate::model::{probe_options, AppName, HelperOptions, ProbeOptions};
 use readiness::ReadyWhen;
 use worker::{Ending, MemoryWatch, StopReason, Worker};
 
@@ -43,6 +45,11 @@ pub fn main() -> ExitCode {
             println!("nodeunits-helper {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Ok(Request::ProbeHelp) => {
+            print!("{}", probe_options::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Probe(options)) => return probe(&options),
         Err(message) => {
             eprintln!("nodeunits-helper: {message}");
             return ExitCode::from(EXIT_CONFIG);
@@ -79,10 +86,25 @@ fn die_like(signal: Signal) -> ExitCode {
     ExitCode::from(128 + signal as u8)
 }
 
-fn runtime_dir() -> Option<PathBuf> {
-    let dirs = std::env::var_os("RUNTIME_DIRECTORY")?;
-    let first = dirs.to_str()?.split(':').next()?.to_owned();
-    Some(PathBuf::from(first))
+fn probe(options: &ProbeOptions) -> ExitCode {
+    match state::probe(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("nodeunits-helper probe: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// systemd's RuntimeDirectory=, or outside systemd one the helper creates.
+fn runtime_dir(app: &str) -> Option<PathBuf> {
+    let dir = state::runtime_dir(app)
+        .and_then(|dir| match state::create_dir(&dir) {
+            Ok(()) => Ok(dir),
+            Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
+        })
+        .map_err(|why| tracing::warn!("{why}: no state for `probe`, no memory lock"));
+    dir.ok()
 }
 
 fn run(options: &HelperOptions) -> Result<Ending, String> {
@@ -107,15 +129,27 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
         tracing::warn!("cannot become the subreaper of the app's processes: {error}");
     }
-    let runtime_dir = runtime_dir();
+    let runtime_dir = runtime_dir(&options.app);
+    let state = runtime_dir
+        .as_deref()
+        .map(|dir| state::StateFile::new(dir, instance));
+    if let Some(state) = &state {
+        state.write(state::State::Starting);
+    }
     let restarts = runtime_dir
         .as_deref()
         .filter(|_| options.exp_backoff.is_some())
         .map(|dir| backoff::RestartCount::new(dir, instance));
     let previous_restarts = restarts.as_ref().map_or(0, backoff::RestartCount::read);
+    // A start the delay has passed for already (the unit failed, then was
+    // started by hand) does not wait.
+    let waited = restarts
+        .as_ref()
+        .and_then(backoff::RestartCount::since_last_end);
     if let Some(base) = options.exp_backoff {
         let delay = backoff::delay(base, previous_restarts);
-        if !delay.is_zero() && wait_or_stop(&signals, delay, previous_restarts) {
+        let due = waited.is_some_and(|waited| waited >= delay);
+        if !delay.is_zero() && !due && wait_or_stop(&signals, delay, previous_restarts) {
             if let Some(count) = &restarts {
                 count.write(0);
             }
@@ -129,7 +163,9 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Some(name) = &options.increment_var {
         environment::increment(&mut vars, name, instance)?;
     }
-    if listen_fds != options.listen.len() && !options.listen.is_empty() {
+    if listen_fds == 0 && !options.listen.is_empty() {
+        tracing::info!("no sockets passed (no socket unit, as in a container): the app binds its addresses itself");
+    } else if listen_fds != options.listen.len() && !options.listen.is_empty() {
         tracing::warn!(
             "{} --listen addresses but systemd passed {listen_fds} sockets",
             options.listen.len()
@@ -141,6 +177,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         (true, true) => ReadyWhen::AppSendsReady,
         (false, true) => ReadyWhen::AppNotifies,
         (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
+        (true, false) if !options.listen.is_empty() => ReadyWhen::ListeningItself,
         (true, false) => ReadyWhen::ListeningOrSettled,
         (false, false) => ReadyWhen::AtOnce,
     };
@@ -161,6 +198,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         vars,
         listen_fds: listen_fds > 0,
         channel: child_end,
+        stderr: log::app_stderr(&options.app),
     };
     notify(&format!(
         "starting {}",
@@ -195,13 +233,19 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
             lock: lock(),
         }),
         restart_lock: lock(),
+        state,
+        // A container's stop is SIGTERM: the app drains as on systemd's SIGINT.
+        drain_signal: std::env::var_os("NOTIFY_SOCKET")
+            .is_none()
+            .then_some(Signal::SIGINT),
     };
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));
     if let Some(count) = &restarts {
         let healthy = started.elapsed() >= backoff::HEALTHY_AFTER;
         count.write(match outcome.stop {
-            Some(StopReason::Signal(_)) => 0,
+            // A stop, or a restart for memory, is no crash to back off from.
+            Some(StopReason::Signal(_) | StopReason::Memory) => 0,
             _ if healthy => 1,
             _ => previous_restarts.saturating_add(1),
         });
@@ -245,7 +289,7 @@ fn wait_or_stop(signals: &SignalFd, delay: Duration, restarts: u32) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let status = format!(
-        "waiting {} ms before restart {} (exp_backoff_restart_delay)",
+        "waiting {} ms before restart {}: quick restarts back off",
         delay.as_millis(),
         restarts
     );

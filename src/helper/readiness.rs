@@ -16,6 +16,9 @@ pub enum ReadyWhen {
     /// A Node app with no socket unit: when any of its servers listens, or
     /// [`SETTLE`] after the start if none has by then (a queue worker).
     ListeningOrSettled,
+    /// A Node app with addresses but no sockets passed (a container's): when
+    /// it binds any itself.
+    ListeningItself,
     /// A non-Node app sends READY=1 itself; the helper cannot see it.
     AppNotifies,
 }
@@ -117,7 +120,7 @@ impl Readiness {
 
     fn listening_makes_ready(&self, fd: Option<i64>, address: Option<&str>) -> bool {
         match (self.when, fd, address) {
-            (ReadyWhen::ListeningOrSettled, _, _) => true,
+            (ReadyWhen::ListeningOrSettled | ReadyWhen::ListeningItself, _, _) => true,
             (ReadyWhen::Listening, Some(_), _) => true,
             (ReadyWhen::Listening, None, Some(address)) => {
                 tracing::warn!(
@@ -182,6 +185,13 @@ mod tests {
             address: None,
         };
         assert!(readiness.on_message(inherited));
+    }
+
+    #[test]
+    fn without_sockets_passed_the_apps_own_listen_makes_ready() {
+        let mut readiness = Readiness::new(ReadyWhen::ListeningItself, Instant::now());
+        assert_eq!(readiness.deadline(), None, "no settle time: it must listen");
+        assert!(readiness.on_message(listening("[::]:8080")));
     }
 
     #[test]

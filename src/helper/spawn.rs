@@ -20,6 +20,8 @@ pub struct Launch {
     pub listen_fds: bool,
     /// The child's end of the IPC channel and the fd it must have.
     pub channel: Option<(OwnedFd, RawFd)>,
+    /// The app's stderr, instead of the helper's.
+    pub stderr: Option<OwnedFd>,
 }
 
 fn c_string(bytes: &[u8]) -> CString {
@@ -50,6 +52,10 @@ pub fn spawn(launch: &Launch) -> nix::Result<Pid> {
                     // close-on-exec fd of the helper's; dup2 replaces it.
                     unsafe { nix::libc::dup2(fd.as_raw_fd(), *target) };
                 }
+            }
+            if let Some(stderr) = &launch.stderr {
+                // SAFETY: dup2 onto fd 2 replaces the helper's stderr in the child only.
+                unsafe { nix::libc::dup2(stderr.as_raw_fd(), 2) };
             }
             if launch.listen_fds {
                 env.push(c_string(format!("LISTEN_PID={}", getpid()).as_bytes()));

@@ -18,7 +18,8 @@ use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
-use crate::model::defaults::EXIT_MEMORY_RESTART;
+use super::state::{State, StateFile};
+use crate::model::defaults::memory_restart_line;
 
 /// Why the worker is going away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,10 @@ pub struct Worker {
     pub memory: Option<MemoryWatch>,
     /// The lock a memory restart of this instance took, released once ready.
     pub restart_lock: Option<MemoryLock>,
+    /// What `nodeunits-helper probe` reads.
+    pub state: Option<StateFile>,
+    /// Every stop signal reaches the app as this one, when set.
+    pub drain_signal: Option<Signal>,
 }
 
 /// How often the memory of the tree is summed.
@@ -155,7 +160,8 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                     stop_signal => {
                         tracing::info!("{stop_signal} received: draining the app");
                         if stop.is_none() {
-                            deliver_stop(&mut worker, stop_signal);
+                            let signal = worker.drain_signal.unwrap_or(stop_signal);
+                            deliver_stop(&mut worker, signal);
                         }
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
@@ -266,7 +272,7 @@ fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
         megabytes(memory.limit),
         memory.limit
     );
-    if !memory.lock.as_ref().map_or(true, MemoryLock::try_take) {
+    if !memory.lock.as_ref().is_none_or(MemoryLock::try_take) {
         if !*logged {
             let holder = memory.lock.as_ref().and_then(MemoryLock::holder);
             let holder = holder.map_or_else(
@@ -281,9 +287,7 @@ fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
         )]);
         return false;
     }
-    tracing::warn!(
-        "resident memory of the app's processes is {figures}: restarting it gracefully (exit status {EXIT_MEMORY_RESTART})"
-    );
+    tracing::warn!("{}", memory_restart_line(&figures));
     notify(&[NotifyState::Status(&format!(
         "over memory: {figures}: draining"
     ))]);
@@ -296,7 +300,14 @@ fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     readiness.set_ready();
     tracing::info!("ready");
     notify(&[NotifyState::Ready, NotifyState::Status("ready")]);
+    record(worker, State::Ready);
     release_restart_lock(worker);
+}
+
+fn record(worker: &Worker, state: State) {
+    if let Some(file) = &worker.state {
+        file.write(state);
+    }
 }
 
 fn release_restart_lock(worker: &mut Worker) {
@@ -332,6 +343,7 @@ fn serving_or_app(worker: &Worker) -> Vec<Pid> {
 }
 
 fn deliver_stop(worker: &mut Worker, signal: Signal) {
+    record(worker, State::Draining);
     // Under a launcher, only a process that took the channel reads it.
     let read = !worker.launcher || !worker.serving.is_empty();
     if worker.shutdown_with_message && read {

@@ -38,6 +38,8 @@ pub struct AppUnits {
     pub source: PathBuf,
     /// `X-Nodeunits-Namespace=`.
     pub namespace: Option<String>,
+    /// `X-Nodeunits-Profile=`: the `--env` it was compiled with.
+    pub profile: Option<String>,
     /// The manager the units are for.
     pub scope: Scope,
     /// The socket unit's `ListenStream=` values, in order; empty: no socket unit.
@@ -87,6 +89,35 @@ pub struct Worker {
     pub memory_max: Option<Bytes>,
     pub standard_output: Option<LogTarget>,
     pub standard_error: Option<LogTarget>,
+    /// systemd's hardening; `None` with `hardening = "off"`.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// The worker's sandbox (systemd.exec(5)): what varies from app to app. The
+/// directives that never vary are written by the compiler (`units::sandbox`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    /// `ReadWritePaths=`, under `ProtectSystem=strict`: the app's directory,
+    /// its log files' directories and its `read_write_paths`.
+    pub read_write_paths: Vec<PathBuf>,
+    /// `ProtectHome=`.
+    pub protect_home: ProtectHome,
+    /// `PrivateTmp=yes`: a `/tmp` and `/var/tmp` of the worker's own; not
+    /// for an app that lives, or runs a program, in one of them.
+    pub private_tmp: bool,
+    /// The systemd release the directives are for: the newest release that
+    /// added one of them and is not newer than the target systemd. The
+    /// directives newer than it are left out.
+    pub systemd: u32,
+}
+
+/// `ProtectHome=`: the home directories (`/home`, `/root`, `/run/user`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtectHome {
+    /// `yes`: hidden.
+    Hidden,
+    /// `read-only`: for an app that lives, or runs a program, in one.
+    ReadOnly,
 }
 
 /// An exponential restart delay done by systemd.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::defaults;
 pub use super::runtime::Runtime;
+use super::probe_options::{self, ProbeOptions};
 
 /// Which worker: in a template unit the specifier `%i`, which systemd
 /// expands to the number the helper then reads.
@@ -54,15 +55,19 @@ pub enum Request {
     Run(HelperOptions),
     Help,
     Version,
+    /// `probe`: is the running worker ready?
+    Probe(ProbeOptions),
+    ProbeHelp,
 }
 
 /// The text of `--help`.
 pub fn usage() -> String {
     format!(
         "\
-Runs one worker of a nodeunits app under systemd.
+Runs one worker of a nodeunits app under systemd, or as a container's entrypoint.
 
 Usage: nodeunits-helper --app NAME --instance N [OPTIONS] -- PROGRAM [ARGS...]
+       nodeunits-helper probe --app NAME [--instance N]
 
 Options:
   --app NAME               the app's name: log identity and lock directory
@@ -76,7 +81,7 @@ Options:
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
   --shutdown-with-message  send the IPC message 'shutdown' instead of SIGINT
   --increment-var NAME     set NAME to its value in the environment plus the instance
-  --exp-backoff MS         delay restarts exponentially from MS (systemd < 254)
+  --exp-backoff MS         back off quick restarts exponentially from MS
   -h, --help               print this help
   -V, --version            print the version
 ",
@@ -162,6 +167,10 @@ impl HelperOptions {
 /// Reads the helper's command line, without the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
     use lexopt::prelude::*;
+    let mut args = args.into_iter().peekable();
+    if args.next_if(|first| first == "probe").is_some() {
+        return probe_options::parse(args);
+    }
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = HelperOptions::new(String::new(), Instance::Number(0), Vec::new());
     let (mut app, mut instance) = (None, None);
@@ -233,14 +242,14 @@ fn runtime(options: &mut HelperOptions, runtime: Runtime) -> Result<(), String> 
     Ok(())
 }
 
-fn text(parser: &mut lexopt::Parser, option: &str) -> Result<String, String> {
+pub(super) fn text(parser: &mut lexopt::Parser, option: &str) -> Result<String, String> {
     let value = parser.value().map_err(|e| e.to_string())?;
     value
         .into_string()
         .map_err(|value| format!("{option}: {value:?} is not valid UTF-8"))
 }
 
-fn number<T: std::str::FromStr>(
+pub(super) fn number<T: std::str::FromStr>(
     parser: &mut lexopt::Parser,
     option: &str,
     what: &str,

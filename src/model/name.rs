@@ -20,6 +20,10 @@ pub enum InvalidName {
     BadStart,
     #[error("an app name is made of ASCII letters, digits, `_`, `.` and `-`, as unit names are")]
     BadCharacter,
+    #[error(
+        "an app name other than `nodeunits-metrics`, the units of nodeunits' metrics endpoint"
+    )]
+    Reserved,
 }
 
 impl InvalidName {
@@ -40,6 +44,9 @@ pub struct AppName(String);
 impl AppName {
     pub fn new(name: &str) -> Result<AppName, InvalidName> {
         check(name)?;
+        if name == metrics_endpoint::RESERVED_APP {
+            return Err(InvalidName::Reserved);
+        }
         Ok(AppName(name.to_owned()))
     }
 
@@ -217,6 +224,33 @@ impl<'a> UnitNames<'a> {
     pub fn lock_file(&self) -> String {
         format!("{}.lock", self.app)
     }
+
+    /// The app's entry in the apply journal, while an apply of it is unfinished.
+    pub fn journal_entry(&self) -> String {
+        format!("{}.json", self.app)
+    }
+
+    /// `APP.reload.json`: the last rolling reload's record, beside the lock.
+    pub fn reload_record_file(&self) -> String {
+        format!("{}.reload.json", self.app)
+    }
+}
+
+/// The units of `nodeunits metrics --install`, one endpoint per service
+/// manager: a socket with `Accept=yes` and the service each scrape starts.
+pub mod metrics_endpoint {
+    /// The name an app must not take, as its units would be these.
+    pub const RESERVED_APP: &str = "nodeunits-metrics";
+    /// `nodeunits-metrics.socket`.
+    pub const SOCKET: &str = "nodeunits-metrics.socket";
+    /// `nodeunits-metrics@.service`: one instance per connection.
+    pub const TEMPLATE: &str = "nodeunits-metrics@.service";
+    /// Every instance, as systemctl and journalctl match them.
+    pub const INSTANCES: &str = "nodeunits-metrics@*.service";
+    /// The system user the system manager's endpoint runs as.
+    pub const USER: &str = "nodeunits-metrics";
+    /// Where that user is declared, for systemd-sysusers.
+    pub const SYSUSERS_FILE: &str = "/etc/sysusers.d/nodeunits-metrics.conf";
 }
 
 #[cfg(test)]
@@ -238,6 +272,10 @@ mod tests {
             assert!(AppName::new(name).is_err(), "{name:?}");
         }
         assert!(AppName::new(&"a".repeat(201)).is_err());
+        assert_eq!(
+            AppName::new("nodeunits-metrics"),
+            Err(InvalidName::Reserved)
+        );
         assert_eq!(
             InvalidName::Empty.said_of("a namespace"),
             "a namespace cannot be empty"

@@ -92,6 +92,12 @@ impl Systemd {
         let mut removed = self.manager.receive_job_removed()?;
         let mut pending: HashMap<OwnedObjectPath, &str> = HashMap::new();
         for unit in units {
+            // A start asked for starts a unit that gave up after its
+            // restarts, with its budget anew, as `systemctl reset-failed`
+            // would; a unit systemd does not know fails the job below.
+            if !matches!(kind, JobKind::Stop) {
+                let _ = self.manager.reset_failed_unit(unit);
+            }
             let job = match kind {
                 JobKind::Start => self.manager.start_unit(unit, "replace"),
                 JobKind::Stop => self.manager.stop_unit(unit, "replace"),
@@ -224,6 +230,10 @@ impl ServiceManager for Systemd {
     fn restart(&self, unit: &str) -> Result<(), SystemdError> {
         let results = self.run_jobs(&[unit.to_owned()], JobKind::Restart)?;
         self.expect_active(results, "restart")
+    }
+
+    fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
+        Ok(self.unit(unit)?.active_state()?)
     }
 
     fn journal_tail(&self, unit: &str) -> String {

@@ -1,7 +1,11 @@
 //! A [`ServiceManager`] that records calls, for unit tests of the plan logic.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
+use nix::sys::signal::Signal;
+
+use super::interrupt::Interrupt;
 use super::manager::{ServiceManager, SystemdError};
 
 #[derive(Default)]
@@ -9,6 +13,12 @@ pub struct FakeSystemd {
     calls: RefCell<Vec<String>>,
     /// The call that fails, e.g. `restart api@1.service`.
     failing: Option<String>,
+    /// The call at which the process dies (a panic, which skips any rollback).
+    dying: Option<String>,
+    /// The call during which SIGTERM arrives.
+    interrupting: Option<(String, Interrupt)>,
+    /// Units not `active`, with their state.
+    states: BTreeMap<String, String>,
 }
 
 impl FakeSystemd {
@@ -19,13 +29,41 @@ impl FakeSystemd {
         }
     }
 
+    /// The process dies (SIGKILL, say) just as it asks for `call`.
+    pub fn dying(call: &str) -> Self {
+        FakeSystemd {
+            dying: Some(call.to_owned()),
+            ..FakeSystemd::default()
+        }
+    }
+
+    /// SIGTERM arrives while systemd carries out `call`.
+    pub fn interrupting(self, call: &str, interrupt: &Interrupt) -> Self {
+        FakeSystemd {
+            interrupting: Some((call.to_owned(), interrupt.clone())),
+            ..self
+        }
+    }
+
+    /// `unit` is in `state`, not active.
+    pub fn with_state(mut self, unit: &str, state: &str) -> Self {
+        self.states.insert(unit.to_owned(), state.to_owned());
+        self
+    }
+
     pub fn calls(&self) -> Vec<String> {
         self.calls.borrow().clone()
     }
 
     fn call(&self, verb: &str, units: &[String]) -> Result<(), SystemdError> {
         let call = format!("{verb} {}", units.join(" ")).trim_end().to_owned();
+        if self.dying.as_ref() == Some(&call) {
+            panic!("killed at {call}");
+        }
         self.calls.borrow_mut().push(call.clone());
+        if let Some((_, interrupt)) = self.interrupting.as_ref().filter(|(c, _)| *c == call) {
+            interrupt.note(Signal::SIGTERM);
+        }
         if self.failing.as_ref() == Some(&call) {
             let unit = units.first().map_or("systemd", String::as_str);
             return Err(SystemdError::unit(unit, "did not start", "boom".into()));
@@ -55,6 +93,13 @@ impl ServiceManager for FakeSystemd {
     }
     fn restart(&self, unit: &str) -> Result<(), SystemdError> {
         self.call("restart", &[unit.to_owned()])
+    }
+    fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
+        Ok(self
+            .states
+            .get(unit)
+            .map_or("active", String::as_str)
+            .to_owned())
     }
     fn journal_tail(&self, _unit: &str) -> String {
         String::new()

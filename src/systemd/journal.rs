@@ -6,14 +6,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::Scope;
 use crate::model::AppName;
 
-/// What `nodeunits logs` shows.
+/// What `nodeunits logs` and `monit` read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogsRequest {
     pub follow: bool,
     pub lines: Option<u32>,
     /// One instance; `None`: the app unit, its socket and every instance.
     pub instance: Option<u32>,
+    /// Only what the apps wrote to stderr (see [`STDERR_PRIORITIES`]).
+    pub stderr_only: bool,
 }
+
+/// The priorities of the apps' stderr lines: the helper connects an app's
+/// stderr to the journal as a stream of its own at priority 3 (err), while
+/// stdout keeps systemd's stream at 6 (info). Both have `_TRANSPORT=stdout`;
+/// the helper's own lines have `_TRANSPORT=journal`.
+pub const STDERR_PRIORITIES: &str = "0..3";
 
 fn unit_flag(scope: Scope) -> &'static str {
     match scope {
@@ -22,22 +30,31 @@ fn unit_flag(scope: Scope) -> &'static str {
     }
 }
 
-/// The `journalctl` arguments showing an app's journal.
-pub fn logs_args(scope: Scope, app: &AppName, request: &LogsRequest) -> Vec<String> {
+/// The `journalctl` arguments reading the journal of `apps`, merged in time
+/// order, one JSON object per entry.
+pub fn logs_args(scope: Scope, apps: &[AppName], request: &LogsRequest) -> Vec<String> {
     let flag = unit_flag(scope);
-    let names = app.units();
-    let units = match request.instance {
-        Some(instance) => vec![names.instance(instance)],
-        // A glob: journalctl matches every instance ever logged, running or not.
-        None => vec![names.instance_glob(), names.app(), names.socket()],
-    };
+    let mut units = Vec::new();
+    for app in apps {
+        let names = app.units();
+        match request.instance {
+            Some(instance) => units.push(names.instance(instance)),
+            // A glob: journalctl matches every instance ever logged, running or not.
+            None if request.stderr_only => units.push(names.instance_glob()),
+            None => units.extend([names.instance_glob(), names.app(), names.socket()]),
+        }
+    }
     let mut args: Vec<String> = units.into_iter().map(|u| format!("{flag}={u}")).collect();
-    args.push("--no-pager".into());
+    args.extend(["--no-pager", "--output=json", "--all"].map(String::from));
     if let Some(lines) = request.lines {
         args.push(format!("--lines={lines}"));
     }
     if request.follow {
         args.push("--follow".into());
+    }
+    if request.stderr_only {
+        args.push(format!("--priority={STDERR_PRIORITIES}"));
+        args.push("_TRANSPORT=stdout".into());
     }
     args
 }
@@ -96,23 +113,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_instances_of_a_system_app() {
-        let args = logs_args(
-            Scope::System,
-            &AppName::new("api").unwrap(),
-            &LogsRequest {
-                follow: true,
-                lines: Some(20),
-                instance: None,
-            },
-        );
+    fn all_instances_of_two_system_apps() {
+        let apps = [AppName::new("api").unwrap(), AppName::new("web").unwrap()];
+        let request = LogsRequest {
+            follow: true,
+            lines: Some(20),
+            ..LogsRequest::default()
+        };
         assert_eq!(
-            args,
+            logs_args(Scope::System, &apps, &request),
             [
                 "--unit=api@*.service",
                 "--unit=api.service",
                 "--unit=api.socket",
+                "--unit=web@*.service",
+                "--unit=web.service",
+                "--unit=web.socket",
                 "--no-pager",
+                "--output=json",
+                "--all",
                 "--lines=20",
                 "--follow"
             ]
@@ -130,14 +149,22 @@ mod tests {
     }
 
     #[test]
-    fn one_instance_of_a_user_app() {
+    fn the_stderr_of_one_instance_of_a_user_app() {
         let request = LogsRequest {
             instance: Some(2),
+            stderr_only: true,
             ..LogsRequest::default()
         };
         assert_eq!(
-            logs_args(Scope::User, &AppName::new("api").unwrap(), &request),
-            ["--user-unit=api@2.service", "--no-pager"]
+            logs_args(Scope::User, &[AppName::new("api").unwrap()], &request),
+            [
+                "--user-unit=api@2.service",
+                "--no-pager",
+                "--output=json",
+                "--all",
+                "--priority=0..3",
+                "_TRANSPORT=stdout"
+            ]
         );
     }
 }

@@ -8,22 +8,40 @@ pub mod apply;
 pub mod bus;
 /// What apply restarts, and what a deploy rolls after it.
 pub mod deploy;
+/// One app in full, for `nodeunits describe`.
+pub mod describe;
+/// Why instances restarted, from the journal.
+pub mod history;
+/// SIGINT, SIGTERM and SIGHUP during a change.
+pub mod interrupt;
 /// `journalctl` invocations.
 pub mod journal;
 /// One rollout per app at a time.
 pub mod lock;
 /// The directories of the apps' log files, created before they start.
 pub mod log_dirs;
+/// Journal entries as `logs` and `monit` show them.
+pub mod log_entry;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
+/// Every app and instance in Prometheus' text format.
+pub mod metrics;
 /// Rendered units vs installed ones.
 pub mod plan;
 /// zbus proxies of org.freedesktop.systemd1.
 pub mod proxies;
+/// The last rolling reload of each app, for `describe` and `metrics`.
+pub mod reload_record;
 /// One instance at a time.
 pub mod rolling;
+/// Starting an app in the order systemd needs.
+pub mod starting;
 /// Properties of apps and instances, for `nodeunits status`.
 pub mod status;
+/// What undoes each step of an apply.
+mod undo;
+/// The apply journal: applies that did not finish.
+pub mod unfinished;
 /// Reading and writing the unit directory.
 pub mod unit_dir;
 
@@ -31,6 +49,8 @@ pub mod unit_dir;
 mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_unfinished;
 
 pub use manager::{ServiceManager, SystemdError};
 pub use unit_dir::UnitDir;

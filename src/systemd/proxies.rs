@@ -37,6 +37,8 @@ pub trait Manager {
     fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn restart_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+    /// Clears the unit's `failed` state and its start limit's count.
+    fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
     fn enable_unit_files(
         &self,
         files: &[&str],
@@ -87,6 +89,9 @@ pub trait Unit {
     fn active_enter_timestamp(&self) -> zbus::Result<u64>;
     #[zbus(property)]
     fn wants(&self) -> zbus::Result<Vec<String>>;
+    /// `enabled`, `disabled`, `static`, … ; empty for a transient unit.
+    #[zbus(property)]
+    fn unit_file_state(&self) -> zbus::Result<String>;
 }
 
 #[proxy(
@@ -108,8 +113,12 @@ pub trait Service {
     /// `success`, `exit-code`, `signal`, `timeout`, `core-dump`, `start-limit-hit`, …
     #[zbus(property)]
     fn result(&self) -> zbus::Result<String>;
+    /// Its exit status, or the signal that ended it.
     #[zbus(property)]
     fn exec_main_status(&self) -> zbus::Result<i32>;
+    /// The `si_code` of the main process's end: 1 exited, 2 killed, 3 dumped; 0 running.
+    #[zbus(property)]
+    fn exec_main_code(&self) -> zbus::Result<i32>;
     /// The last `STATUS=` the service sent; kept until its next start.
     #[zbus(property)]
     fn status_text(&self) -> zbus::Result<String>;
@@ -125,4 +134,13 @@ pub trait Socket {
     /// (type, address) pairs, e.g. ("Stream", "127.0.0.1:3000").
     #[zbus(property)]
     fn listen(&self) -> zbus::Result<Vec<(String, String)>>;
+    /// Connections accepted by systemd itself: with `Accept=yes` only.
+    #[zbus(property, name = "NAccepted")]
+    fn n_accepted(&self) -> zbus::Result<u32>;
+    /// Connections open now, with `Accept=yes` only.
+    #[zbus(property, name = "NConnections")]
+    fn n_connections(&self) -> zbus::Result<u32>;
+    /// Connections refused by the trigger limits (systemd ≥ 246).
+    #[zbus(property, name = "NRefused")]
+    fn n_refused(&self) -> zbus::Result<u32>;
 }

@@ -3,21 +3,22 @@
 
 use std::time::{Duration, Instant};
 
+use super::interrupt::{Interrupt, Interrupted};
 use super::manager::{ServiceManager, SystemdError};
 use crate::model::AppName;
 
 /// Restarts `instances` in order, each after the previous one is ready.
-/// `before` hears of each unit before it restarts; `report` gets a line per
-/// instance with how long it took. Stops at the first failure, leaving the
-/// instances after it alone.
-pub fn roll(
+/// `before` hears of each unit before it restarts, and may stop the
+/// rollout there; `report` gets a line per instance with how long it took.
+/// Stops at the first failure, leaving the instances after it alone.
+pub fn roll<E: From<SystemdError>>(
     systemd: &dyn ServiceManager,
     instances: &[String],
-    mut before: impl FnMut(&str),
+    mut before: impl FnMut(&str) -> Result<(), E>,
     mut report: impl FnMut(&str),
-) -> Result<(), SystemdError> {
+) -> Result<(), E> {
     for unit in instances {
-        before(unit);
+        before(unit)?;
         let started = Instant::now();
         systemd.restart(unit)?;
         report(&format!(
@@ -28,17 +29,58 @@ pub fn roll(
     Ok(())
 }
 
-/// A rolling reload that stopped at an instance that did not come back.
+/// Why a rollout stopped.
 #[derive(Debug, thiserror::Error)]
-#[error("reload of `{app}` stopped at {failed}{}{}: {cause}", listed("left alone", .left_alone), listed("not reloaded", .not_reached))]
+pub enum Stopped {
+    #[error("{0}")]
+    Failed(#[from] SystemdError),
+    #[error("{0}")]
+    Interrupted(#[from] Interrupted),
+}
+
+/// A rolling reload that stopped at an instance that did not come back, or
+/// before one, on SIGINT, SIGTERM or SIGHUP.
+#[derive(Debug)]
 pub struct RolloutError {
     pub app: AppName,
-    pub failed: String,
-    /// The app's instances after it, still running as they were.
+    /// The instance that did not come back, or the first not restarted.
+    pub at: String,
+    /// The app's instances not restarted, still running as they were.
     pub left_alone: Vec<String>,
     /// Apps a rollout of several did not get to.
     pub not_reached: Vec<AppName>,
-    pub cause: SystemdError,
+    pub cause: Stopped,
+}
+
+impl std::error::Error for RolloutError {}
+
+impl std::fmt::Display for RolloutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (app, at) = (&self.app, &self.at);
+        match &self.cause {
+            Stopped::Failed(_) => write!(f, "reload of `{app}` stopped at {at}")?,
+            Stopped::Interrupted(signal) => write!(f, "reload of `{app}` {signal}")?,
+        }
+        write!(
+            f,
+            "{}{}",
+            listed("left alone", &self.left_alone),
+            listed("not reloaded", &self.not_reached)
+        )?;
+        match &self.cause {
+            Stopped::Failed(cause) => write!(f, ": {cause}"),
+            Stopped::Interrupted(_) => Ok(()),
+        }
+    }
+}
+
+impl RolloutError {
+    pub fn interrupted(&self) -> Option<Interrupted> {
+        match self.cause {
+            Stopped::Interrupted(signal) => Some(signal),
+            Stopped::Failed(_) => None,
+        }
+    }
 }
 
 fn listed(what: &str, items: &[impl std::fmt::Display]) -> String {
@@ -49,20 +91,33 @@ fn listed(what: &str, items: &[impl std::fmt::Display]) -> String {
     format!("; {what}: {}", items.join(" "))
 }
 
-/// [`roll`] of one app's instances, saying where it stopped if it did.
+/// [`roll`] of one app's instances, saying where it stopped if it did; a
+/// signal noted by `interrupt` stops it before the next instance.
 pub fn roll_app(
     systemd: &dyn ServiceManager,
     app: &AppName,
     instances: &[String],
+    interrupt: &Interrupt,
     report: impl FnMut(&str),
 ) -> Result<(), RolloutError> {
     let mut begun = 0;
-    roll(systemd, instances, |_| begun += 1, report).map_err(|cause| RolloutError {
-        app: app.clone(),
-        failed: instances[begun - 1].clone(),
-        left_alone: instances[begun..].to_vec(),
-        not_reached: Vec::new(),
-        cause,
+    let before = |_: &str| {
+        interrupt.check()?;
+        begun += 1;
+        Ok::<(), Stopped>(())
+    };
+    roll(systemd, instances, before, report).map_err(|cause| {
+        let (at, left_alone) = match cause {
+            Stopped::Failed(_) => (begun - 1, begun),
+            Stopped::Interrupted(_) => (begun, begun),
+        };
+        RolloutError {
+            app: app.clone(),
+            at: instances[at].clone(),
+            left_alone: instances[left_alone..].to_vec(),
+            not_reached: Vec::new(),
+            cause,
+        }
     })
 }
 
@@ -80,7 +135,8 @@ mod tests {
         let systemd = FakeSystemd::failing("restart api@1.service");
         let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
         let mut lines = Vec::new();
-        let err = roll(&systemd, &units, |_| {}, |l| lines.push(l.to_owned())).unwrap_err();
+        let no_stop = |_: &str| Ok::<(), SystemdError>(());
+        let err = roll(&systemd, &units, no_stop, |l| lines.push(l.to_owned())).unwrap_err();
         assert_eq!(err.failed_unit(), Some("api@1.service"));
         assert_eq!(
             systemd.calls(),
@@ -95,18 +151,34 @@ mod tests {
         let systemd = FakeSystemd::failing("restart api@1.service");
         let api = AppName::new("api").unwrap();
         let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
-        let err = roll_app(&systemd, &api, &units, |_| {}).unwrap_err();
+        let interrupt = Interrupt::default();
+        let err = roll_app(&systemd, &api, &units, &interrupt, |_| {}).unwrap_err();
         assert_eq!(
             err.to_string(),
             "reload of `api` stopped at api@1.service; left alone: api@2.service: \
              api@1.service did not start\nits last journal lines:\nboom"
         );
         let last = FakeSystemd::failing("restart api@2.service");
-        let mut err = roll_app(&last, &api, &units, |_| {}).unwrap_err();
+        let mut err = roll_app(&last, &api, &units, &interrupt, |_| {}).unwrap_err();
         assert!(err.left_alone.is_empty());
         err.not_reached = vec![AppName::new("web").unwrap()];
         assert!(err
             .to_string()
             .starts_with("reload of `api` stopped at api@2.service; not reloaded: web: api@2.service did not start"));
+    }
+
+    #[test]
+    fn a_signal_stops_a_rollout_before_the_next_instance() {
+        let interrupt = Interrupt::default();
+        let systemd = FakeSystemd::default().interrupting("restart api@0.service", &interrupt);
+        let api = AppName::new("api").unwrap();
+        let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
+        let err = roll_app(&systemd, &api, &units, &interrupt, |_| {}).unwrap_err();
+        assert_eq!(systemd.calls(), ["restart api@0.service"]);
+        assert_eq!(
+            err.to_string(),
+            "reload of `api` interrupted by SIGTERM; left alone: api@1.service api@2.service"
+        );
+        assert_eq!(err.interrupted().map(|i| i.exit_status()), Some(143));
     }
 }

@@ -2,6 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nix::sys::signal::Signal;
 use serde::Serialize;
 
 use super::bus::Systemd;
@@ -21,10 +22,22 @@ pub struct InstanceStatus {
     /// Seconds since it became active; `None` when not active.
     pub uptime_secs: Option<u64>,
     pub restarts: u32,
+    /// systemd's `Result`: `success`, `exit-code`, `signal`,
+    /// `start-limit-hit` (a crash loop stopped at `max_restarts`), …
+    pub result: String,
+    /// The exit status of the app's last run, when it exited.
+    pub exit_status: Option<i32>,
+    /// The signal that ended its last run, when one did (`SIGKILL`).
+    pub exit_signal: Option<String>,
     pub cpu_nsec: Option<u64>,
     pub memory_bytes: Option<u64>,
     pub listen: Vec<String>,
 }
+
+/// How a process ended, in `ExecMainCode` (waitid(2)).
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
 
 /// systemd's "not available" for counters is `u64::MAX`.
 fn known(value: u64) -> Option<u64> {
@@ -54,6 +67,7 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
         let service = systemd.service(&unit)?;
         let state = properties.active_state()?;
         let entered = properties.active_enter_timestamp()?;
+        let (code, status) = (service.exec_main_code()?, service.exec_main_status()?);
         rows.push(InstanceStatus {
             app: app.to_string(),
             instance: number.to_string(),
@@ -63,6 +77,11 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
                 .then(|| now.saturating_sub(entered) / 1_000_000),
             state,
             restarts: service.n_restarts()?,
+            result: service.result()?,
+            exit_status: (code == CLD_EXITED).then_some(status),
+            exit_signal: (code == CLD_KILLED || code == CLD_DUMPED).then(|| {
+                Signal::try_from(status).map_or(status.to_string(), |s| s.as_str().into())
+            }),
             cpu_nsec: known(service.cpu_usage_nsec()?),
             memory_bytes: known(service.memory_current()?),
             listen: listen.clone(),
@@ -72,7 +91,7 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
     Ok(rows)
 }
 
-fn uptime(seconds: u64) -> String {
+pub fn uptime(seconds: u64) -> String {
     match seconds {
         s if s < 60 => format!("{s}s"),
         s if s < 3600 => format!("{}m", s / 60),
@@ -81,17 +100,45 @@ fn uptime(seconds: u64) -> String {
     }
 }
 
-fn memory(bytes: u64) -> String {
+pub fn memory(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
     format!("{:.1}M", bytes as f64 / MIB)
+}
+
+/// `active (running)`; a failed instance says why: `failed (start-limit-hit)`.
+fn state(row: &InstanceStatus) -> String {
+    let detail = if row.state == "failed" {
+        &row.result
+    } else {
+        &row.sub_state
+    };
+    format!("{} ({detail})", row.state)
+}
+
+/// How the app's last run ended: `status 3`, `SIGKILL`, or `-`.
+fn last_exit(row: &InstanceStatus) -> String {
+    match (&row.exit_status, &row.exit_signal) {
+        (Some(status), _) => format!("status {status}"),
+        (None, Some(signal)) => signal.clone(),
+        (None, None) => "-".into(),
+    }
 }
 
 /// A `pm2 ls`-like table.
 pub fn table(rows: &[InstanceStatus]) -> String {
     let header = [
-        "app", "id", "pid", "state", "uptime", "restarts", "cpu", "memory", "listen",
+        "app",
+        "id",
+        "pid",
+        "state",
+        "uptime",
+        "restarts",
+        "last exit",
+        "cpu",
+        "memory",
+        "listen",
     ];
-    let cells: Vec<[String; 9]> = rows
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|r| {
             [
@@ -102,9 +149,10 @@ pub fn table(rows: &[InstanceStatus]) -> String {
                 } else {
                     r.pid.to_string()
                 },
-                format!("{} ({})", r.state, r.sub_state),
+                state(r),
                 r.uptime_secs.map_or("-".into(), uptime),
                 r.restarts.to_string(),
+                last_exit(r),
                 r.cpu_nsec
                     .map_or("-".into(), |ns| format!("{:.1}s", ns as f64 / 1e9)),
                 r.memory_bytes.map_or("-".into(), memory),
@@ -148,14 +196,29 @@ mod tests {
             sub_state: "running".into(),
             uptime_secs: Some(125),
             restarts: 1,
+            result: "success".into(),
+            exit_status: None,
+            exit_signal: None,
             cpu_nsec: Some(1_500_000_000),
             memory_bytes: None,
             listen: vec!["127.0.0.1:3000".into()],
         };
+        let failed = InstanceStatus {
+            instance: "1".into(),
+            pid: 0,
+            state: "failed".into(),
+            sub_state: "failed".into(),
+            uptime_secs: None,
+            restarts: 16,
+            result: "start-limit-hit".into(),
+            exit_status: Some(3),
+            ..row.clone()
+        };
         assert_eq!(
-            table(&[row]),
-            "app  id  pid   state             uptime  restarts  cpu   memory  listen\n\
-             api  0   4242  active (running)  2m      1         1.5s  -       127.0.0.1:3000\n"
+            table(&[row, failed]),
+            "app  id  pid   state                     uptime  restarts  last exit  cpu   memory  listen\n\
+             api  0   4242  active (running)          2m      1         -          1.5s  -       127.0.0.1:3000\n\
+             api  1   -     failed (start-limit-hit)  -       16        status 3   1.5s  -       127.0.0.1:3000\n"
         );
     }
 }

@@ -3,10 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::apply::apply;
+use super::apply::{apply, ApplyError, Context};
 use super::deploy::{after_apply, restart, AfterApply, Restart};
 use super::fake::FakeSystemd;
+use super::interrupt::Interrupt;
+use super::manager::ServiceManager;
 use super::plan::{plan, Change, Plan, PlanError};
+use super::unfinished::Journal;
+use super::unit_dir::Installed;
 use super::unit_dir::UnitDir;
 use crate::model::helper_options::Instance;
 use crate::model::{AppName, AppUnits, HelperOptions, Scope, Worker};
@@ -21,6 +25,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
         name: AppName::new(app).unwrap(),
         source: PathBuf::from(source),
         namespace: None,
+        profile: None,
         scope: Scope::System,
         listen: listen.iter().map(|l| l.to_string()).collect(),
         instances,
@@ -47,12 +52,13 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
             memory_max: None,
             standard_output: None,
             standard_error: None,
+            sandbox: None,
         },
         cron: None,
     }
 }
 
-fn app_from(
+pub fn app_from(
     source: &str,
     app: &str,
     instances: u32,
@@ -62,11 +68,11 @@ fn app_from(
     RenderedApp::new(model(source, app, instances, listen, version)).unwrap()
 }
 
-fn app(name: &str, instances: u32, listen: &[&str], version: &str) -> RenderedApp {
+pub fn app(name: &str, instances: u32, listen: &[&str], version: &str) -> RenderedApp {
     app_from(SOURCE, name, instances, listen, version)
 }
 
-fn rendered(apps: Vec<RenderedApp>) -> Rendered {
+pub fn rendered(apps: Vec<RenderedApp>) -> Rendered {
     Rendered {
         source: PathBuf::from(SOURCE),
         apps,
@@ -74,31 +80,59 @@ fn rendered(apps: Vec<RenderedApp>) -> Rendered {
     }
 }
 
-struct Dir(UnitDir);
+/// A unit directory, with the apply journal beside it.
+pub struct Dir(pub UnitDir, pub Journal);
 
 impl Dir {
-    fn new(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         let path =
             std::env::temp_dir().join(format!("nodeunits-systemd-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
-        Dir(UnitDir::new(path))
+        Dir(
+            UnitDir::new(path.join("units")),
+            Journal::new(path.join("journal")),
+        )
     }
 
-    fn plan(&self, rendered: &Rendered) -> Plan {
-        plan(rendered, &self.0.read().unwrap(), &[], self.0.path()).unwrap()
+    pub fn installed(&self) -> Installed {
+        let mut installed = self.0.read().unwrap();
+        installed.unfinished = self.1.read().unwrap();
+        installed
+    }
+
+    pub fn plan(&self, rendered: &Rendered) -> Plan {
+        plan(rendered, &self.installed(), &[], self.0.path()).unwrap()
+    }
+
+    /// Applies `plan` with `systemd`; a signal noted by `interrupt` stops it.
+    pub fn apply_with(
+        &self,
+        plan: &Plan,
+        systemd: &dyn ServiceManager,
+        interrupt: &Interrupt,
+    ) -> Result<(), ApplyError> {
+        let context = Context {
+            units: &self.0,
+            systemd,
+            journal: &self.1,
+            interrupt,
+            signal_at_step: None,
+        };
+        apply(plan, &context, &mut |_| {})
     }
 
     /// Applies with a fake systemd; returns its calls.
-    fn apply(&self, rendered: &Rendered) -> Vec<String> {
+    pub fn apply(&self, rendered: &Rendered) -> Vec<String> {
         let systemd = FakeSystemd::default();
-        apply(&self.plan(rendered), &self.0, &systemd, &mut |_| {}).unwrap();
+        self.apply_with(&self.plan(rendered), &systemd, &Interrupt::default())
+            .unwrap();
         systemd.calls()
     }
 }
 
 impl Drop for Dir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.0.path());
+        let _ = std::fs::remove_dir_all(self.0.path().parent().unwrap());
     }
 }
 
@@ -252,13 +286,13 @@ fn a_failed_rollout_puts_back_the_previous_files_and_restarts_what_it_rolled() {
     dir.apply(&v1);
     let before = dir.0.read().unwrap();
     let systemd = FakeSystemd::failing("restart api@1.service");
-    let err = apply(
-        &dir.plan(&rendered(vec![app("api", 3, &[], "v2")])),
-        &dir.0,
-        &systemd,
-        &mut |_| {},
-    )
-    .unwrap_err();
+    let err = dir
+        .apply_with(
+            &dir.plan(&rendered(vec![app("api", 3, &[], "v2")])),
+            &systemd,
+            &Interrupt::default(),
+        )
+        .unwrap_err();
     assert_eq!(err.app, "api");
     assert!(
         err.to_string()
@@ -284,7 +318,8 @@ fn a_new_app_that_fails_to_start_is_stopped_disabled_and_its_files_removed() {
     let dir = Dir::new("failed-start");
     let systemd = FakeSystemd::failing("start api@0.service");
     let plan = dir.plan(&rendered(vec![app("api", 1, &[], "v1")]));
-    apply(&plan, &dir.0, &systemd, &mut |_| {}).unwrap_err();
+    dir.apply_with(&plan, &systemd, &Interrupt::default())
+        .unwrap_err();
     assert!(dir.0.read().unwrap().generated.is_empty());
     assert_eq!(
         systemd.calls(),

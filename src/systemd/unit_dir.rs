@@ -7,6 +7,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::unfinished::Unfinished;
 use crate::model::{AppName, AppUnits};
 use crate::units::read::{file_owner, read_app, ReadError};
 
@@ -27,9 +28,28 @@ pub struct Installed {
     pub generated: BTreeMap<String, InstalledFile>,
     /// Every other file name: written by someone else, never touched.
     pub foreign: BTreeSet<String>,
+    /// The apps whose last apply did not finish (from the apply journal).
+    pub unfinished: BTreeMap<AppName, Unfinished>,
 }
 
 impl Installed {
+    /// The files as they were before the unfinished applies began.
+    pub fn before_unfinished(&self) -> Installed {
+        let mut before = Installed {
+            generated: self.generated.clone(),
+            foreign: self.foreign.clone(),
+            unfinished: BTreeMap::new(),
+        };
+        let previous = self.unfinished.values().flat_map(|entry| &entry.previous);
+        for (name, contents) in previous {
+            match contents.clone().and_then(parse_installed) {
+                Some(file) => before.generated.insert(name.clone(), file),
+                None => before.generated.remove(name),
+            };
+        }
+        before
+    }
+
     /// Files of one app, by name.
     pub fn app_files(&self, app: &AppName) -> BTreeMap<&str, &InstalledFile> {
         self.generated
@@ -69,6 +89,29 @@ pub fn parse_installed(contents: String) -> Option<InstalledFile> {
         source: owner.source,
         contents,
     })
+}
+
+/// Writes a temporary file, syncs it, renames it over `dir/name`, syncs
+/// the directory: a reader sees the old file or the new one, never a part,
+/// also after a crash.
+pub fn write_durably(dir: &Path, name: &str, contents: &str) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.nodeunits-tmp"));
+    let mut file = fs::File::create(&tmp)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&tmp, dir.join(name))?;
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Removes `dir/name`, if it exists, and syncs the directory.
+pub fn remove_durably(dir: &Path, name: &str) -> io::Result<()> {
+    match fs::remove_file(dir.join(name)) {
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+        Ok(()) => fs::File::open(dir)?.sync_all(),
+    }
 }
 
 /// A directory of unit files: `/etc/systemd/system`, `~/.config/systemd/user`,
@@ -129,24 +172,13 @@ impl UnitDir {
         }
     }
 
-    /// Writes a temporary file, syncs it, renames it over `name`, syncs the
-    /// directory: a reader sees the old file or the new one, never a part.
+    /// Writes `name` with [`write_durably`].
     pub fn write(&self, name: &str, contents: &str) -> io::Result<()> {
-        fs::create_dir_all(&self.path)?;
-        let tmp = self.path.join(format!(".{name}.nodeunits-tmp"));
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, self.path.join(name))?;
-        fs::File::open(&self.path)?.sync_all()
+        write_durably(&self.path, name, contents)
     }
 
     pub fn remove(&self, name: &str) -> io::Result<()> {
-        match fs::remove_file(self.path.join(name)) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-            _ => fs::File::open(&self.path)?.sync_all(),
-        }
+        remove_durably(&self.path, name)
     }
 
     /// Puts a file back as it was: its old contents, or no file.

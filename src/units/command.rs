@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::escape;
 use super::program::Program;
 use crate::ecosystem::settings::{defaults, App};
+use crate::model::defaults::backoff_delay;
 use crate::model::helper_options::{parse, HelperOptions, Instance, Request};
 use crate::model::Bytes;
 
@@ -32,7 +33,17 @@ impl Backoff {
             emulated_max: Duration::ZERO,
         };
         let Some(initial) = app.exp_backoff_restart_delay else {
-            return fixed;
+            // Quick failures back off all the same, from `restart_delay`:
+            // a crash loop stays cheap. The helper counts them, as it
+            // forgets them once the app runs well (RestartSteps= does not).
+            if fixed.restart_sec.is_zero() {
+                return fixed;
+            }
+            return Backoff {
+                emulated: Some(fixed.restart_sec),
+                emulated_max: defaults::MAX_BACKOFF.max(fixed.restart_sec),
+                ..fixed
+            };
         };
         if systemd_version >= RESTART_STEPS_SINCE {
             let ratio = defaults::MAX_BACKOFF.as_secs_f64() / initial.as_secs_f64().max(0.001);
@@ -49,6 +60,24 @@ impl Backoff {
                 ..fixed
             }
         }
+    }
+}
+
+impl Backoff {
+    /// `StartLimitIntervalSec=`: long enough for `max_restarts` quick
+    /// failures, each up to `min_uptime` and its delay, so that a crash
+    /// loop ends failed at `max_restarts` (`StartLimitBurst=`).
+    pub fn start_limit_interval(&self, min_uptime: Duration, max_restarts: u32) -> Duration {
+        let delay = |restart| match (self.emulated, self.steps) {
+            // systemd waits RestartSec=, then the helper its delay.
+            (Some(base), _) => self.restart_sec + backoff_delay(base, restart),
+            // RestartSec= grows by about 1.5 a step, as the helper's delay.
+            (None, Some(_)) => backoff_delay(self.restart_sec, restart),
+            (None, None) => self.restart_sec,
+        };
+        (1..=max_restarts)
+            .map(|restart| min_uptime + delay(restart))
+            .sum()
     }
 }
 
@@ -84,6 +113,6 @@ pub fn exec_words(options: &HelperOptions) -> Vec<String> {
 pub fn parse_helper_options(words: &[String]) -> Result<HelperOptions, String> {
     match parse(words.iter().map(OsString::from))? {
         Request::Run(options) => Ok(options),
-        Request::Help | Request::Version => Err("no options to run a worker".into()),
+        _ => Err("no options to run a worker".into()),
     }
 }

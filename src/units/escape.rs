@@ -28,6 +28,23 @@ pub fn path(value: &std::path::Path) -> Result<String, Unrepresentable> {
     specifiers(text)
 }
 
+/// One path of a list (`ReadWritePaths=`): a plain path stays bare, any
+/// other is double-quoted with C escapes, which systemd undoes; `%` doubled.
+pub fn path_word(value: &std::path::Path) -> Result<String, Unrepresentable> {
+    let text = path(value)?;
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !b"\"'\\".contains(&b))
+    {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    push_c_escaped(&mut out, &text);
+    out.push('"');
+    Ok(out)
+}
+
 /// One `Environment=` assignment, quoted: `"NAME=value"`. Inside the quotes
 /// systemd undoes C escapes, so `\`, `"` and control characters are escaped,
 /// and `%` is doubled. `$` needs nothing: `Environment=` does not expand variables.
@@ -77,7 +94,16 @@ pub fn unescape_environment(text: &str) -> Option<(String, String)> {
 /// The inverse of [`exec_word`] over a whole command line: its words, each
 /// unquoted and unescaped. `None` when the line is not one `exec_word` writes.
 pub fn unescape_exec_words(line: &str) -> Option<Vec<String>> {
-    let line = unescape_specifiers(line).replace("$$", "$");
+    split_words(&unescape_specifiers(line).replace("$$", "$"))
+}
+
+/// The inverse of [`path_word`] over a list of paths.
+pub fn unescape_path_words(line: &str) -> Option<Vec<String>> {
+    split_words(&unescape_specifiers(line))
+}
+
+/// Words separated by spaces, each bare or double-quoted with C escapes.
+fn split_words(line: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut rest = line.trim_start();
     while !rest.is_empty() {
@@ -225,6 +251,21 @@ mod tests {
                 "{value:?}"
             );
         }
+        let paths = [
+            "/srv/a b",
+            "/srv/it's \"x\"\\",
+            "/srv/50%",
+            "/plain/path",
+            "/é",
+        ];
+        let line: Vec<String> = paths
+            .iter()
+            .map(|p| path_word(p.as_ref()).unwrap())
+            .collect();
+        assert_eq!(
+            unescape_path_words(&line.join(" ")),
+            Some(paths.map(str::to_owned).to_vec())
+        );
         let line: Vec<String> = values.iter().map(|v| exec_word(v)).collect();
         assert_eq!(
             unescape_exec_words(&line.join(" ")),

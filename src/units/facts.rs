@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::model::Scope;
@@ -32,6 +32,49 @@ pub struct Facts {
     pub path: Vec<PathBuf>,
     /// The environment, for `inherit_env`.
     pub environment: BTreeMap<String, String>,
+    /// The owner of the ecosystem file: in system mode, an app without
+    /// `user` runs as this account. `None`: read from the file when it is
+    /// compiled; one that cannot be read refuses such an app.
+    pub owner: Option<Account>,
+    /// The directories `ProtectHome=` hides: an app using a path in one
+    /// gets them read-only instead ([`HOME_DIRECTORIES`]).
+    pub homes: Vec<PathBuf>,
+    /// The directories `PrivateTmp=` replaces: an app using a path in one
+    /// keeps the machine's ([`TEMPORARY_DIRECTORIES`]).
+    pub temporary: Vec<PathBuf>,
+}
+
+/// Where systemd's `ProtectHome=` acts (systemd.exec(5)).
+pub const HOME_DIRECTORIES: &[&str] = &["/home", "/root", "/run/user"];
+/// Where systemd's `PrivateTmp=` acts.
+pub const TEMPORARY_DIRECTORIES: &[&str] = &["/tmp", "/var/tmp"];
+
+/// A user account, by id and, when it has one, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub uid: u32,
+    pub name: Option<String>,
+}
+
+impl Account {
+    /// The owner of `file`, `None` when it cannot be read.
+    pub fn owner_of(file: &Path) -> Option<Account> {
+        let uid = file.metadata().ok()?.uid();
+        let name = nix::unistd::User::from_uid(uid.into())
+            .ok()
+            .flatten()
+            .map(|user| user.name);
+        Some(Account { uid, name })
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.uid == 0
+    }
+
+    /// As `User=` takes it: the name, else the number.
+    pub fn user(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.uid.to_string())
+    }
 }
 
 /// The oldest systemd supported (Debian 12, RHEL 9 ship 252).
@@ -87,7 +130,15 @@ impl Facts {
             path: std::env::var_os("PATH")
                 .map(|p| std::env::split_paths(&p).collect())
                 .unwrap_or_default(),
-            environment: std::env::vars().collect(),
+            // A variable that is not UTF-8 cannot be written into a unit: left out.
+            environment: std::env::vars_os()
+                .filter_map(|(name, value)| {
+                    Some((name.into_string().ok()?, value.into_string().ok()?))
+                })
+                .collect(),
+            owner: None,
+            homes: HOME_DIRECTORIES.iter().map(PathBuf::from).collect(),
+            temporary: TEMPORARY_DIRECTORIES.iter().map(PathBuf::from).collect(),
         }
     }
 

@@ -10,6 +10,7 @@ use super::escape;
 use super::facts::CompileOptions;
 use super::ports;
 use super::program::program;
+use super::sandbox;
 use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::{Diagnostics, Ecosystem};
 use crate::model::{defaults, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
@@ -77,7 +78,7 @@ fn plan_app(
     let errors_before = diagnostics.count(crate::ecosystem::Severity::Error);
     let environment = environment(app, options, diagnostics);
     let program = program(app, options, diagnostics);
-    let (user, group) = accounts(app, options.mode, diagnostics);
+    let (user, group) = accounts(app, source, options, diagnostics);
     let backoff = Backoff::new(app, options.systemd_version);
     check_paths(app, diagnostics);
     if diagnostics.count(crate::ecosystem::Severity::Error) > errors_before {
@@ -90,8 +91,10 @@ fn plan_app(
         &mut environment,
         diagnostics,
     );
+    let helper = options.bin_dir.join("nodeunits-helper");
+    let sandbox = sandbox::plan(app, &program.argv, &helper, options, diagnostics);
     let worker = Worker {
-        helper: options.bin_dir.join("nodeunits-helper"),
+        helper,
         options: helper_options(app, &listen, &program, &backoff),
         working_directory: app.cwd.clone(),
         instance_var: app.instance_var.clone(),
@@ -99,7 +102,7 @@ fn plan_app(
         environment_file: app.env_file.clone(),
         user,
         group,
-        start_limit_interval: (app.min_uptime + backoff.restart_sec) * app.max_restarts.get(),
+        start_limit_interval: backoff.start_limit_interval(app.min_uptime, app.max_restarts.get()),
         start_limit_burst: app.max_restarts.get(),
         stop_timeout: app.kill_timeout,
         start_timeout: app.listen_timeout + backoff.emulated_max,
@@ -122,6 +125,7 @@ fn plan_app(
             .map(|Bytes(limit)| Bytes(limit + limit / 2)),
         standard_output: app.out_file.clone(),
         standard_error: app.error_file.clone(),
+        sandbox,
     };
     let systemctl = options
         .facts
@@ -131,6 +135,7 @@ fn plan_app(
         name: app.name.get_ref().clone(),
         source: source.to_owned(),
         namespace: app.namespace.clone(),
+        profile: options.profile.clone(),
         scope: options.mode,
         listen,
         instances: app.instances.resolve(options.facts.cpus).get(),
@@ -191,12 +196,17 @@ fn environment(
     Some(env)
 }
 
+/// `User=` and `Group=`. In system mode an app without `user` runs as the
+/// owner of the ecosystem file, as PM2 runs apps as the user who runs it;
+/// never as root by accident: a file of root's must say `user = "root"`.
 fn accounts(
     app: &App,
-    mode: Scope,
+    source: &Path,
+    options: &CompileOptions,
     diagnostics: &mut Diagnostics,
 ) -> (Option<String>, Option<String>) {
-    if mode == Scope::User {
+    let group = app.group.as_ref().map(|g| g.get_ref().clone());
+    if options.mode == Scope::User {
         for (key, account) in [("user", &app.user), ("group", &app.group)] {
             if let Some(account) = account {
                 diagnostics.error(
@@ -206,11 +216,29 @@ fn accounts(
                 );
             }
         }
+        return (None, group);
     }
-    (
-        app.user.as_ref().map(|u| u.get_ref().clone()),
-        app.group.as_ref().map(|g| g.get_ref().clone()),
-    )
+    if let Some(user) = &app.user {
+        return (Some(user.get_ref().clone()), group);
+    }
+    match &options.facts.owner {
+        Some(owner) if !owner.is_root() => (Some(owner.user()), group),
+        owner => {
+            let whose = match owner {
+                Some(_) => "belongs to root",
+                None => "has no owner nodeunits could read",
+            };
+            diagnostics.error(
+                Some(app.name.span()),
+                format!("this app would run as root: it sets no `user`, and its ecosystem file {whose}"),
+                format!(
+                    "an app without `user` runs as the owner of its file, as PM2 runs apps as the user who starts PM2; allowed: `user = \"deploy\"` (the account to run it as), the file given to that account (`chown deploy {}`), or `user = \"root\"` to run it as root on purpose",
+                    source.display()
+                ),
+            );
+            (None, group)
+        }
+    }
 }
 
 /// Reports the paths of the app that no unit can hold.
@@ -226,7 +254,13 @@ fn check_paths(app: &App, diagnostics: &mut Diagnostics) {
         ("env_file", app.env_file.as_deref()),
         ("log file", log(&app.out_file)),
         ("log file", log(&app.error_file)),
-    ];
+    ]
+    .into_iter()
+    .chain(
+        app.read_write_paths
+            .iter()
+            .map(|path| ("`read_write_paths`", Some(path.as_path()))),
+    );
     for (what, path) in paths {
         if let Some(Err(why)) = path.map(escape::path) {
             diagnostics.error(

@@ -6,10 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::escape::{unescape_environment, unescape_exec_words, unescape_specifiers};
+use super::escape::{
+    unescape_environment, unescape_exec_words, unescape_path_words, unescape_specifiers,
+};
 use super::format::{parse_duration, parse_size};
 use crate::model::name::UnitKind;
-use crate::model::{AppName, AppUnits, Cron, LogTarget, RestartSteps, Scope, Worker};
+use crate::model::{
+    AppName, AppUnits, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Scope, Worker,
+};
 
 /// Why an installed file cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -197,6 +201,9 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         namespace: app_unit
             .get("Unit", "X-Nodeunits-Namespace")
             .map(|d| d.value.to_owned()),
+        profile: app_unit
+            .get("Unit", "X-Nodeunits-Profile")
+            .map(|d| unescape_specifiers(d.value)),
         scope,
         listen,
         instances: instances.len() as u32,
@@ -287,5 +294,35 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
         memory_max: unit.value("Service", "MemoryMax", parse_size)?,
         standard_output: unit.value("Service", "StandardOutput", log_target)?,
         standard_error: unit.value("Service", "StandardError", log_target)?,
+        sandbox: sandbox(unit)?,
     })
+}
+
+/// The sandbox, when the unit has one: it is written with `ProtectSystem=`.
+fn sandbox(unit: &UnitText) -> Result<Option<Sandbox>, ReadError> {
+    if unit.get("Service", "ProtectSystem").is_none() {
+        return Ok(None);
+    }
+    let read_write_paths = unit.required("Service", "ReadWritePaths", |line| {
+        let words = unescape_path_words(line)?;
+        let paths = words.into_iter().map(PathBuf::from);
+        paths.map(|p| Some(p).filter(|p| p.is_absolute())).collect()
+    })?;
+    let protect_home = unit.required("Service", "ProtectHome", |value| match value {
+        "yes" => Some(ProtectHome::Hidden),
+        "read-only" => Some(ProtectHome::ReadOnly),
+        _ => None,
+    })?;
+    let lines: Vec<String> = unit
+        .directives
+        .iter()
+        .filter(|d| d.section == "Service")
+        .map(|d| format!("{}={}", d.key, d.value))
+        .collect();
+    Ok(Some(Sandbox {
+        read_write_paths,
+        protect_home,
+        private_tmp: unit.get("Service", "PrivateTmp").is_some(),
+        systemd: super::sandbox::level_of(lines.iter().map(String::as_str)),
+    }))
 }

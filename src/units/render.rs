@@ -11,7 +11,7 @@ use tera::{Context, Tera};
 use super::escape::{self, Unrepresentable};
 use super::format::{duration, size};
 use super::{UnitFile, GENERATED_MARKER};
-use crate::model::{AppUnits, LogTarget, Scope};
+use crate::model::{AppUnits, LogTarget, ProtectHome, Sandbox, Scope};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("header", include_str!("../../templates/header.tera")),
@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app.socket",
         include_str!("../../templates/app.socket.tera"),
     ),
+    ("sandbox", include_str!("../../templates/sandbox.tera")),
     (
         "worker.service",
         include_str!("../../templates/worker.service.tera"),
@@ -43,18 +44,22 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 fn templates() -> &'static Tera {
     static TERA: OnceLock<Tera> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut tera = Tera::default();
-        tera.autoescape_on(Vec::new());
-        // Partials end without a newline so that an include fills one line.
-        tera.add_raw_templates(
-            TEMPLATES
-                .iter()
-                .map(|(name, text)| (*name, text.trim_end())),
-        )
-        .expect("the embedded templates parse");
-        tera
-    })
+    TERA.get_or_init(|| tera(TEMPLATES))
+}
+
+/// Embedded templates, as the unit files want them: nothing escaped (the
+/// values are, before).
+pub(super) fn tera(templates: &[(&str, &str)]) -> Tera {
+    let mut tera = Tera::default();
+    tera.autoescape_on(Vec::new());
+    // Partials end without a newline so that an include fills one line.
+    tera.add_raw_templates(
+        templates
+            .iter()
+            .map(|(name, text)| (*name, text.trim_end())),
+    )
+    .expect("the embedded templates parse");
+    tera
 }
 
 /// What the templates read: every value already escaped.
@@ -108,6 +113,16 @@ struct WorkerValues {
     memory_max: Option<String>,
     standard_output: Option<String>,
     standard_error: Option<String>,
+    sandbox: Option<SandboxValues>,
+}
+
+#[derive(Serialize)]
+struct SandboxValues {
+    read_write_paths: String,
+    protect_home: &'static str,
+    private_tmp: bool,
+    private_users: bool,
+    fixed: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -117,6 +132,7 @@ struct AppValues {
     wants: String,
     instances: u32,
     scaled: bool,
+    profile: Option<String>,
     exec_reload: String,
     timeout_start: String,
     wanted_by: &'static str,
@@ -186,6 +202,7 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             wants: units.instances(0..instances).join(" "),
             instances,
             scaled: app.scaled,
+            profile: app.profile.as_deref().map(escape::specifiers).transpose()?,
             exec_reload: format!("{nodeunits} reload {} {name}", app.scope.flag()),
             timeout_start: duration(app.app_start_timeout()),
             wanted_by: match app.scope {
@@ -256,7 +273,42 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
         memory_max: worker.memory_max.map(size),
         standard_output: log(&worker.standard_output)?,
         standard_error: log(&worker.standard_error)?,
+        sandbox: worker
+            .sandbox
+            .as_ref()
+            .map(|sandbox| sandbox_values(sandbox, app.scope))
+            .transpose()?,
     })
+}
+
+fn sandbox_values(sandbox: &Sandbox, scope: Scope) -> Result<SandboxValues, Unrepresentable> {
+    let paths: Vec<String> = sandbox
+        .read_write_paths
+        .iter()
+        .map(|path| escape::path_word(path))
+        .collect::<Result<_, _>>()?;
+    Ok(SandboxValues {
+        read_write_paths: paths.join(" "),
+        protect_home: match sandbox.protect_home {
+            ProtectHome::Hidden => "yes",
+            ProtectHome::ReadOnly => "read-only",
+        },
+        private_tmp: sandbox.private_tmp,
+        private_users: scope == Scope::User,
+        fixed: super::sandbox::fixed(sandbox.systemd).collect(),
+    })
+}
+
+/// The directives of `sandbox` alone, as a worker of `scope` holds them,
+/// for units written by hand (the helper's tests).
+pub fn sandbox_directives(sandbox: &Sandbox, scope: Scope) -> Result<String, Unrepresentable> {
+    let values = serde_json::json!({ "worker": { "sandbox": sandbox_values(sandbox, scope)? } });
+    let context = Context::from_serialize(values).expect("the values serialize");
+    let mut text = templates()
+        .render("sandbox", &context)
+        .unwrap_or_else(|err| panic!("template sandbox: {err:?}"));
+    text.push('\n');
+    Ok(text.trim_start().to_owned())
 }
 
 /// A binary's path as the first word of a command line.

@@ -78,11 +78,26 @@ pub fn ecosystem(apps: &[App]) -> String {
         .collect()
 }
 
-/// Writes the app and `DIR/ecosystem.toml` inside; returns the file's path.
+/// The unprivileged account the tests' apps belong to, as a deploy user's
+/// do: an app without `user` runs as the owner of its ecosystem file, and
+/// one in a file of root's is refused.
+pub const DEPLOY: &str = "deploy";
+
+/// Creates the account [`DEPLOY`] unless it exists, and gives it `dir`.
+/// Files written over later keep their owner.
+pub fn give_to_deploy(host: &TestHost, dir: &str) {
+    host.ok(&format!(
+        "id -u {DEPLOY} >/dev/null 2>&1 || useradd --create-home {DEPLOY}; chown -R {DEPLOY}: '{dir}'"
+    ));
+}
+
+/// Writes the app and `DIR/ecosystem.toml` inside, owned by [`DEPLOY`];
+/// returns the file's path.
 pub fn write_ecosystem(host: &TestHost, dir: &str, apps: &[App]) -> String {
     host.write(&format!("{dir}/app.js"), APP_JS);
     let file = format!("{dir}/ecosystem.toml");
     host.write(&file, ecosystem(apps));
+    give_to_deploy(host, dir);
     file
 }
 

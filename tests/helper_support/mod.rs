@@ -1,5 +1,6 @@
 //! What the helper's integration tests share: units written by hand as
-//! docs/contract.md specifies them, apps, and wrk under load.
+//! docs/contract.md specifies them, in the sandbox the compiler writes, apps,
+//! and wrk under load.
 
 #![allow(dead_code)]
 
@@ -7,6 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use nodeunits::model::{ProtectHome, Sandbox, Scope};
+use nodeunits::units::{installed_systemd_version, render};
 use testhost::wrk::{self, Report};
 use testhost::TestHost;
 
@@ -25,6 +28,21 @@ pub struct App<'a> {
     pub service: &'a str,
     pub listen_timeout_s: u32,
     pub kill_timeout_s: u32,
+    /// The compiler's sandbox, writable `/srv/NAME`; on unless a test
+    /// is about something the sandbox forbids.
+    pub sandbox: bool,
+}
+
+/// The sandbox directives of a worker in `/srv/NAME`, as the compiler
+/// writes them for the installed systemd.
+fn sandbox(name: &str) -> String {
+    let sandbox = Sandbox {
+        read_write_paths: vec![PathBuf::from(format!("/srv/{name}"))],
+        protect_home: ProtectHome::Hidden,
+        private_tmp: true,
+        systemd: nodeunits::units::sandbox::level(installed_systemd_version()),
+    };
+    render::sandbox_directives(&sandbox, Scope::System).expect("a plain path")
 }
 
 impl App<'_> {
@@ -65,12 +83,13 @@ impl App<'_> {
              WorkingDirectory=/srv/{name}\nEnvironment=\"NODE_APP_INSTANCE=%i\"\n\
              KillMode=mixed\nKillSignal=SIGINT\nTimeoutStopSec={kill}\nTimeoutStartSec={listen_timeout}\n\
              Restart=always\nRestartForceExitStatus=75\nRestartSec=100ms\nSyslogIdentifier={name}\n\
-             RuntimeDirectory=nodeunits/{name}\nRuntimeDirectoryPreserve=yes\n{service}",
+             RuntimeDirectory=nodeunits/{name}\nRuntimeDirectoryPreserve=yes\n{sandbox}{service}",
             kill_ms = self.kill_timeout_s * 1000,
             kill = self.kill_timeout_s,
             listen_timeout = self.listen_timeout_s,
             options = self.helper_options,
             command = self.command,
+            sandbox = if self.sandbox { sandbox(name) } else { String::new() },
             service = self.service,
         )
     }
@@ -126,6 +145,7 @@ pub fn node_app<'a>(
         service: "",
         listen_timeout_s: 10,
         kill_timeout_s: 10,
+        sandbox: true,
     }
 }
 

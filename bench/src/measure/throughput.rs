@@ -1,5 +1,7 @@
 //! Throughput of hello-world, 2 instances: one connection per request and
-//! keep-alive; bare node on a shared socket is the ceiling.
+//! keep-alive; bare node on a shared socket is the ceiling. nodeunits is
+//! measured in its sandbox, and again without (`hardening = "off"`): the
+//! sandbox's cost.
 
 use anyhow::Result;
 
@@ -11,27 +13,39 @@ use crate::load;
 use crate::report::{Better, Results, Who};
 use crate::supervisor::Supervisor;
 
-fn measure_name(keep_alive: bool) -> &'static str {
-    if keep_alive {
-        "Throughput, hello-world ×2, keep-alive"
+fn measure_name(app: &App, keep_alive: bool) -> String {
+    let connections = if keep_alive {
+        "keep-alive"
     } else {
-        "Throughput, hello-world ×2, connection per request"
-    }
+        "connection per request"
+    };
+    let sandbox = if app.sandbox {
+        ""
+    } else {
+        ", nodeunits without its sandbox"
+    };
+    format!("Throughput, hello-world ×2, {connections}{sandbox}")
 }
 
 pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Results) -> Result<()> {
-    let app = App::hello();
-    supervisor.start(&app)?;
-    let dir = supervisor.work_dir().join("throughput");
-    run_loads(
-        supervisor.host(),
-        &app,
-        &dir,
-        plan,
-        who(supervisor),
-        results,
-    )?;
-    supervisor.stop(&app)
+    let mut apps = vec![App::hello()];
+    if who(supervisor) == Who::Nodeunits {
+        apps.push(App::hello().without_sandbox());
+    }
+    for app in apps {
+        supervisor.start(&app)?;
+        let dir = supervisor.work_dir().join("throughput");
+        run_loads(
+            supervisor.host(),
+            &app,
+            &dir,
+            plan,
+            who(supervisor),
+            results,
+        )?;
+        supervisor.stop(&app)?;
+    }
+    Ok(())
 }
 
 pub fn ceiling(
@@ -70,7 +84,7 @@ fn run_loads(
             dir,
         )?;
         results.add(
-            measure_name(keep_alive),
+            &measure_name(app, keep_alive),
             "req/s",
             Better::Higher,
             who,

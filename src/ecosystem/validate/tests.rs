@@ -200,3 +200,46 @@ fn two_apps_taking_one_name_from_their_scripts_collide() {
     let errors: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(errors, ["the app `server` is defined twice"]);
 }
+
+#[test]
+fn the_sandbox_is_on_unless_hardening_is_off() {
+    assert!(valid("").hardening);
+    assert!(valid("hardening = \"on\"").hardening);
+    assert!(!valid("hardening = \"off\"").hardening);
+    for wrong in ["hardening = false", "hardening = \"no\""] {
+        let (_, diagnostics) = app(wrong);
+        assert_eq!(diagnostics.len(), 1, "{wrong}: {diagnostics:#?}");
+        assert_eq!(diagnostics[0].message, "invalid value for `hardening`");
+    }
+}
+
+#[test]
+fn read_write_paths_are_absolute() {
+    let paths = valid("read_write_paths = [\"/var/lib/api\", \"uploads\", \"../shared/\"]");
+    assert_eq!(
+        paths.read_write_paths,
+        [
+            PathBuf::from("/var/lib/api"),
+            PathBuf::from("/srv/uploads"),
+            PathBuf::from("/shared")
+        ]
+    );
+    assert_eq!(
+        valid("read_write_paths = \"/var/lib/api\"").read_write_paths,
+        [PathBuf::from("/var/lib/api")]
+    );
+    for wrong in ["[\"\"]", "[3]", "[\"a\\nb\"]", "{ a = 1 }"] {
+        let (_, diagnostics) = app(&format!("read_write_paths = {wrong}"));
+        assert_eq!(diagnostics.len(), 1, "{wrong}: {diagnostics:#?}");
+        assert_eq!(
+            diagnostics[0].message,
+            "invalid value for `read_write_paths`"
+        );
+    }
+    let (off, warnings) = warned("hardening = \"off\"\nread_write_paths = [\"/x\"]");
+    assert!(!off.hardening);
+    assert_eq!(
+        warnings,
+        ["`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may"]
+    );
+}

@@ -1,16 +1,18 @@
 //! The plan of an apply: what differs between the rendered units and the
 //! installed ones, per app. Pure: no systemd, no file system.
 
-use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::model::name::UnitKind;
 use crate::model::{AppName, AppUnits, UnitNames};
 use crate::units::read::ReadError;
-use crate::units::{Rendered, RenderedApp};
 
-use super::unit_dir::Installed;
+use super::unfinished::Unfinished;
+
+/// Making plans.
+mod make;
+pub use make::{plan, removal, scaling};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -40,6 +42,8 @@ pub struct AppPlan {
     pub before: Option<AppUnits>,
     /// The units after apply; `None` for a removed app.
     pub after: Option<AppUnits>,
+    /// An earlier apply of the app that did not finish: this one finishes it.
+    pub unfinished: Option<Unfinished>,
 }
 
 /// The plan for one ecosystem file.
@@ -81,10 +85,16 @@ impl AppPlan {
         self.after.as_ref().map_or(0, |units| units.instances)
     }
 
-    /// The socket's addresses differ (or the socket comes or goes).
+    /// The socket's addresses differ (or the socket comes or goes), or an
+    /// unfinished apply wrote the socket: it may listen elsewhere now.
     pub fn listen_changed(&self) -> bool {
         let listen = |units: &Option<AppUnits>| units.as_ref().map(|u| u.listen.clone());
+        let socket = self.units().socket();
         listen(&self.before).unwrap_or_default() != listen(&self.after).unwrap_or_default()
+            || self
+                .unfinished
+                .as_ref()
+                .is_some_and(|u| u.previous.contains_key(&socket))
     }
 
     /// The installed count was set by `nodeunits scale` and apply restores the file's.
@@ -106,13 +116,19 @@ impl AppPlan {
             .collect()
     }
 
-    /// The files apply deletes, as (name, old contents).
-    pub fn deleted(&self) -> Vec<(&str, &str)> {
+    /// The names of the files apply deletes.
+    pub fn deleted(&self) -> Vec<&str> {
         self.files
             .iter()
             .filter(|f| f.contents.is_none())
-            .filter_map(|f| Some((f.name.as_str(), f.previous.as_deref()?)))
+            .map(|f| f.name.as_str())
             .collect()
+    }
+
+    /// Whether the file existed before apply (or before an unfinished one).
+    pub fn existed(&self, name: &str) -> bool {
+        self.file(name)
+            .map_or(self.before.is_some(), |file| file.previous.is_some())
     }
 
     /// Instances kept across the apply, in order.
@@ -124,8 +140,12 @@ impl AppPlan {
         self.instances_before().min(self.instances_after())..self.instances_after()
     }
 
+    /// Instances to stop: those the app drops, and any an unfinished apply
+    /// may have started beyond the count wanted now.
     pub fn dropped_instances(&self) -> std::ops::Range<u32> {
-        self.instances_after().min(self.instances_before())..self.instances_before()
+        let most = self.unfinished.as_ref().map_or(0, |u| u.instances);
+        let before = self.instances_before().max(most);
+        self.instances_after().min(before)..before
     }
 
     /// The worker template changes: running instances must restart.
@@ -140,193 +160,11 @@ impl AppPlan {
     }
 }
 
-/// The installed units of `app`, read back.
-fn read_installed(app: &AppName, installed: &Installed) -> Result<Option<AppUnits>, PlanError> {
-    installed
-        .app(app)
-        .map_err(|err| PlanError::Unreadable(app.clone(), err))
-}
-
-fn plan_app(
-    rendered: &RenderedApp,
-    installed: &Installed,
-    dir: &Path,
-) -> Result<AppPlan, PlanError> {
-    let app = &rendered.units.name;
-    let before = installed.app_files(app);
-    let mut files = Vec::new();
-    for file in &rendered.files {
-        if installed.foreign.contains(&file.name) {
-            return Err(PlanError::Foreign {
-                app: app.clone(),
-                path: dir.join(&file.name),
-            });
-        }
-        let previous = before.get(file.name.as_str()).map(|f| f.contents.clone());
-        if previous.as_deref() != Some(&file.contents) {
-            files.push(FileChange {
-                name: file.name.clone(),
-                contents: Some(file.contents.clone()),
-                previous,
-            });
-        }
-    }
-    let names: BTreeSet<&str> = rendered.files.iter().map(|f| f.name.as_str()).collect();
-    for (name, file) in &before {
-        if !names.contains(name) {
-            files.push(FileChange {
-                name: (*name).to_owned(),
-                contents: None,
-                previous: Some(file.contents.clone()),
-            });
-        }
-    }
-    let change = match (before.is_empty(), files.is_empty()) {
-        (true, _) => Change::Created,
-        (false, true) => Change::Unchanged,
-        (false, false) => Change::Changed,
-    };
-    let before = match change {
-        Change::Changed => read_installed(app, installed)?,
-        _ => (!before.is_empty()).then(|| rendered.units.clone()),
-    };
-    Ok(AppPlan {
-        app: app.clone(),
-        change,
-        files,
-        before,
-        after: Some(rendered.units.clone()),
-    })
-}
-
-/// Removing an app needs nothing of its files but their names: an app
-/// whose files cannot be read back is still removed.
-fn plan_removal(app: &AppName, installed: &Installed) -> AppPlan {
-    let files = installed.app_files(app);
-    AppPlan {
-        app: app.clone(),
-        change: Change::Removed,
-        before: installed.app(app).ok().flatten(),
-        after: None,
-        files: files
-            .into_iter()
-            .map(|(name, file)| FileChange {
-                name: name.to_owned(),
-                contents: None,
-                previous: Some(file.contents.clone()),
-            })
-            .collect(),
-    }
-}
-
-/// The plan that deletes one installed app (`nodeunits delete`), or `None`
-/// when no generated file belongs to it.
-pub fn removal(app: &AppName, installed: &Installed) -> Option<Plan> {
-    let any = installed.app_files(app).into_values().next()?;
-    Some(Plan {
-        source: any.source.clone().unwrap_or_default(),
-        apps: vec![plan_removal(app, installed)],
-    })
-}
-
-/// The plan of `nodeunits scale`: the installed app unit rendered again
-/// from its model, wanting `count` instances; `None` when the app is not
-/// installed. Only the app unit changes, whatever else differs.
-pub fn scaling(
-    app: &AppName,
-    installed: &Installed,
-    count: u32,
-    dir: &Path,
-) -> Result<Option<Plan>, PlanError> {
-    let Some(mut units) = read_installed(app, installed)? else {
-        return Ok(None);
-    };
-    units.instances = count;
-    units.scaled = true;
-    let source = units.source.clone();
-    let rendered = RenderedApp::new(units).map_err(|why| {
-        let what = format!("it holds {}", why.0);
-        let file = app.units().app();
-        PlanError::Unreadable(
-            app.clone(),
-            ReadError {
-                file,
-                line: None,
-                what,
-            },
-        )
-    })?;
-    let mut plan = plan_app(&rendered, installed, dir)?;
-    let app_unit = app.units().app();
-    plan.files.retain(|file| file.name == app_unit);
-    if plan.files.is_empty() {
-        plan.change = Change::Unchanged;
-    }
-    Ok(Some(Plan {
-        source,
-        apps: vec![plan],
-    }))
-}
-
-/// Compares the rendered units with the installed ones. `only`, when not
-/// empty, limits the plan to these apps. `dir` only names paths in errors.
-pub fn plan(
-    rendered: &Rendered,
-    installed: &Installed,
-    only: &[String],
-    dir: &Path,
-) -> Result<Plan, PlanError> {
-    let source = rendered.source.as_path();
-    let installed_apps = installed.apps();
-    let ours: BTreeSet<&AppName> = installed_apps
-        .iter()
-        .filter(|(_, from)| **from == Some(source))
-        .map(|(app, _)| *app)
-        .collect();
-    let known: BTreeSet<&str> = rendered
-        .apps
-        .iter()
-        .map(|a| a.units.name.as_str())
-        .chain(ours.iter().map(|a| a.as_str()))
-        .collect();
-    if let Some(unknown) = only.iter().find(|name| !known.contains(name.as_str())) {
-        let allowed = known.iter().copied().collect::<Vec<_>>().join(", ");
-        return Err(PlanError::UnknownOnly(
-            unknown.clone(),
-            source.to_owned(),
-            allowed,
-        ));
-    }
-    let selected = |app: &AppName| only.is_empty() || only.iter().any(|o| o == app.as_str());
-    let mut apps = Vec::new();
-    for app in rendered.apps.iter().filter(|a| selected(&a.units.name)) {
-        if let Some(Some(other)) = installed_apps.get(&app.units.name) {
-            if *other != source {
-                return Err(PlanError::OtherSource {
-                    app: app.units.name.clone(),
-                    other: other.to_path_buf(),
-                    file: source.to_owned(),
-                });
-            }
-        }
-        apps.push(plan_app(app, installed, dir)?);
-    }
-    let rendered_names: BTreeSet<&AppName> = rendered.apps.iter().map(|a| &a.units.name).collect();
-    for app in ours
-        .iter()
-        .filter(|app| !rendered_names.contains(*app) && selected(app))
-    {
-        apps.push(plan_removal(app, installed));
-    }
-    Ok(Plan {
-        source: source.to_owned(),
-        apps,
-    })
-}
-
 impl Plan {
     pub fn changes_nothing(&self) -> bool {
-        self.apps.iter().all(|app| app.change == Change::Unchanged)
+        self.apps
+            .iter()
+            .all(|app| app.change == Change::Unchanged && app.unfinished.is_none())
     }
 
     /// Unified diffs of every file apply writes or deletes.
@@ -356,6 +194,16 @@ impl Plan {
 
 impl fmt::Display for AppPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_change(f)?;
+        if self.unfinished.is_some() {
+            write!(f, "; finishing an earlier apply of it that did not end")?;
+        }
+        Ok(())
+    }
+}
+
+impl AppPlan {
+    fn fmt_change(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let files = |changed: &[FileChange]| {
             changed
                 .iter()
@@ -364,12 +212,11 @@ impl fmt::Display for AppPlan {
                 .join(", ")
         };
         match self.change {
-            Change::Created => write!(
-                f,
-                "{}: created ({} instances)",
-                self.app,
-                self.instances_after()
-            ),
+            Change::Created => {
+                let count = self.instances_after();
+                let plural = if count == 1 { "" } else { "s" };
+                write!(f, "{}: created ({count} instance{plural})", self.app)
+            }
             Change::Unchanged => write!(f, "{}: unchanged", self.app),
             Change::Removed => write!(f, "{}: removed ({})", self.app, files(&self.files)),
             Change::Changed => {

@@ -1,11 +1,10 @@
-//! Each format an ecosystem file may be written in, read into a
-//! [`Node`] tree whose spans point into the file.
+//! TOML, through the `toml` crate's spanned tables.
 
-use super::diagnostic::Diagnostics;
-use super::document::{self, Node};
+use crate::ecosystem::diagnostic::Diagnostics;
+use crate::ecosystem::document::{self, Node};
 
 /// Reads TOML; its syntax errors are recorded with their places.
-pub fn toml(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
+pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
     let (table, syntax_errors) = toml::de::DeTable::parse_recoverable(source);
     for error in &syntax_errors {
         diagnostics.error(

@@ -1,0 +1,291 @@
+//! The steps of an apply, each undone on rollback: stopping what goes,
+//! writing the files, creating, changing and starting apps.
+
+use std::collections::BTreeSet;
+
+use super::{at, step, Applier, ApplyCause, StepResult};
+use crate::model::name::UnitKind;
+use crate::systemd::deploy::{restart, Restart};
+use crate::systemd::manager::SystemdError;
+use crate::systemd::plan::{AppPlan, Change, Plan};
+use crate::systemd::undo::Undo;
+use crate::systemd::{rolling, starting};
+
+/// The units of an app's files that are started on their own, in order: its
+/// socket, app unit and timer (not the template, not the service a timer
+/// triggers). They are also the ones with an `[Install]` section.
+fn startable(app: &AppPlan, names: &[&str]) -> Vec<String> {
+    let mut order: Vec<(UnitKind, String)> = names
+        .iter()
+        .filter_map(|name| Some((app.kind(name)?, (*name).to_owned())))
+        .filter(|(kind, _)| matches!(kind, UnitKind::Socket | UnitKind::App | UnitKind::CronTimer))
+        .collect();
+    order.sort();
+    order.dedup();
+    order.into_iter().map(|(_, name)| name).collect()
+}
+
+/// Sockets first, then instances, then the app unit and timers: systemd
+/// refuses to start a socket whose service (the app unit) is already active.
+fn start_order(app: &AppPlan, units: &[String]) -> Vec<Vec<String>> {
+    let units_of_app = app.units();
+    let rank = |unit: &String| {
+        if units_of_app.kind(unit) == Some(UnitKind::Socket) {
+            0
+        } else if units_of_app.instance_number(unit).is_some() {
+            1
+        } else {
+            2
+        }
+    };
+    (0..3)
+        .map(|r| {
+            units
+                .iter()
+                .filter(|u| rank(u) == r)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|batch| !batch.is_empty())
+        .collect()
+}
+
+/// An app that ran before an unfinished apply, which that apply changed
+/// and did not remove: this apply makes sure it runs.
+fn resumes(app: &AppPlan) -> bool {
+    app.unfinished.as_ref().is_some_and(|u| u.running)
+        && matches!(app.change, Change::Changed | Change::Unchanged)
+}
+
+/// The instances a changed app restarts: those it keeps, or after an
+/// unfinished apply all it wants, as some may run what that apply wrote.
+fn restarted(app: &AppPlan) -> Vec<String> {
+    match app.unfinished {
+        Some(_) => app.units().instances(0..app.instances_after()),
+        None => app.units().instances(app.kept_instances()),
+    }
+}
+
+/// Why a rolling reload within apply stopped.
+enum RollStop {
+    Step((String, ApplyCause)),
+    Failed(SystemdError),
+}
+
+impl From<SystemdError> for RollStop {
+    fn from(err: SystemdError) -> Self {
+        RollStop::Failed(err)
+    }
+}
+
+impl Applier<'_> {
+    /// A rollback starts an app that ran before an unfinished apply as it
+    /// was then: the apply may have stopped it.
+    pub(super) fn run_again_on_rollback(&mut self, app: &AppPlan) {
+        if let (true, Some(before)) = (resumes(app), &app.before) {
+            self.undo.push(Undo::StartApp {
+                app: app.app.clone(),
+                listens: !before.listen.is_empty(),
+                instances: app.units().instances(0..before.instances),
+            });
+        }
+    }
+
+    /// Removed apps, removed files and dropped instances: stopped and
+    /// disabled while their files still exist. A new app that an unfinished
+    /// apply may have started from other files stops first.
+    pub(super) fn stop_what_goes(&mut self, app: &AppPlan) -> StepResult {
+        let mut stop = app.units().instances(app.dropped_instances());
+        let mut disable = startable(app, &app.deleted());
+        stop.extend(disable.iter().cloned());
+        if let (Change::Created, Some(earlier)) = (app.change, &app.unfinished) {
+            stop.extend(app.units().instances(0..earlier.instances));
+            let names: Vec<&str> = earlier.previous.keys().map(String::as_str).collect();
+            stop.extend(startable(app, &names));
+        }
+        let mut seen = BTreeSet::new();
+        stop.retain(|unit| seen.insert(unit.clone()));
+        disable.sort();
+        // Only what ran before the apply (or before an unfinished one) comes back.
+        let ran_before = |unit: &String| match app.units().instance_number(unit) {
+            Some(number) => number < app.instances_before(),
+            None => app.existed(unit),
+        };
+        if !stop.is_empty() {
+            let back: Vec<String> = stop.iter().filter(|u| ran_before(u)).cloned().collect();
+            if !back.is_empty() {
+                self.undo.push(Undo::Start(start_order(app, &back)));
+            }
+            self.say(&format!("{}: stopping {}", app.app, stop.join(" ")));
+            self.call(app, |systemd| systemd.stop(&stop))?;
+        }
+        if !disable.is_empty() {
+            let back: Vec<String> = disable.iter().filter(|u| ran_before(u)).cloned().collect();
+            if !back.is_empty() {
+                self.undo.push(Undo::Enable(back));
+            }
+            self.call(app, |systemd| systemd.disable(&disable))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_files(&mut self, plan: &Plan) -> StepResult {
+        for app in &plan.apps {
+            for file in &app.files {
+                self.step(&app.app)?;
+                self.touched
+                    .push((file.name.clone(), file.previous.clone()));
+                let written = match &file.contents {
+                    Some(contents) => self.context.units.write(&file.name, contents),
+                    None => self.context.units.remove(&file.name),
+                };
+                written.map_err(|err| (app.app.to_string(), err.into()))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn create(&mut self, app: &AppPlan) -> StepResult {
+        let files = app.written();
+        let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+        let mut units = app.units().instances(0..app.instances_after());
+        let enable = startable(app, &names);
+        units.extend(enable.iter().cloned());
+        self.undo.push(Undo::Stop(units.clone()));
+        self.call(app, |systemd| systemd.check_loaded(&units))?;
+        self.undo.push(Undo::Disable(enable.clone()));
+        self.call(app, |systemd| systemd.enable(&enable))?;
+        self.say(&format!(
+            "{}: starting {} instances",
+            app.app,
+            app.instances_after()
+        ));
+        for batch in start_order(app, &units) {
+            self.call(app, |systemd| systemd.start(&batch))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn change(&mut self, app: &AppPlan) -> StepResult {
+        let written = app.written();
+        let names: Vec<&str> = written.iter().map(|(name, _)| *name).collect();
+        let mut loaded = app.units().instances(0..app.instances_after());
+        loaded.extend(startable(app, &names));
+        self.call(app, |systemd| systemd.check_loaded(&loaded))?;
+        // An [Install] section depends on the kind of unit and the manager:
+        // only new files, or all of them for another manager (or after an
+        // unfinished apply), need enabling.
+        let scope_changed =
+            app.before.as_ref().map(|b| b.scope) != app.after.as_ref().map(|a| a.scope);
+        let new_files: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|name| scope_changed || app.unfinished.is_some() || !app.existed(name))
+            .collect();
+        let enable = startable(app, &new_files);
+        if !enable.is_empty() {
+            self.call(app, |systemd| systemd.enable(&enable))?;
+        }
+        let instances = restarted(app);
+        match restart(app) {
+            Restart::WholeApp => self.restart_on_new_addresses(app, &instances)?,
+            Restart::Rolling => self.roll(app, &instances)?,
+            Restart::Nothing => {}
+        }
+        self.start_added(app)
+    }
+
+    fn roll(&mut self, app: &AppPlan, instances: &[String]) -> StepResult {
+        let Applier {
+            context,
+            report,
+            undo,
+            steps,
+            ..
+        } = self;
+        let before = |unit: &str| {
+            step(context, steps, &app.app).map_err(RollStop::Step)?;
+            undo.push(Undo::Restart(unit.to_owned()));
+            Ok(())
+        };
+        let name = &app.app;
+        let report = |line: &str| report(&format!("{name}: {line}"));
+        rolling::roll(context.systemd, instances, before, report).map_err(|stop| match stop {
+            RollStop::Step(stopped) => stopped,
+            RollStop::Failed(err) => at(app)(err),
+        })
+    }
+
+    /// systemd starts a socket only while its service, the app unit, is
+    /// inactive: the whole app stops and starts again on the new addresses.
+    fn restart_on_new_addresses(&mut self, app: &AppPlan, kept: &[String]) -> StepResult {
+        let (socket, app_unit) = (app.units().socket(), app.units().app());
+        let mut units = vec![socket.clone()];
+        units.extend(kept.iter().cloned());
+        units.push(app_unit.clone());
+        self.say(&format!(
+            "{}: listen addresses changed, restarting the app",
+            app.app
+        ));
+        self.undo.push(Undo::Start(start_order(app, &units)));
+        self.undo
+            .push(Undo::Stop(vec![app_unit.clone(), socket.clone()]));
+        self.call(app, |systemd| systemd.stop(&[app_unit, socket]))?;
+        for batch in start_order(app, &units) {
+            self.call(app, |systemd| systemd.start(&batch))?;
+        }
+        Ok(())
+    }
+
+    /// Added instances, and the timers (or a socket, unless restarted above)
+    /// of files the app did not have before. After an unfinished apply, the
+    /// instances restarted above are left out, and every written file counts.
+    fn start_added(&mut self, app: &AppPlan) -> StepResult {
+        let new_files: Vec<&str> = app
+            .files
+            .iter()
+            .filter(|f| f.contents.is_some() && (app.unfinished.is_some() || f.previous.is_none()))
+            .map(|f| f.name.as_str())
+            .collect();
+        let mut start = match (&app.unfinished, restart(app)) {
+            (Some(_), Restart::Rolling | Restart::WholeApp) => Vec::new(),
+            _ => app.units().instances(app.added_instances()),
+        };
+        let socket = app.units().socket();
+        start.extend(
+            startable(app, &new_files)
+                .into_iter()
+                .filter(|unit| !(app.listen_changed() && *unit == socket))
+                .filter(|unit| *unit != app.units().app()),
+        );
+        if !start.is_empty() {
+            self.say(&format!("{}: starting {}", app.app, start.join(" ")));
+            self.undo.push(Undo::Stop(start.clone()));
+            self.call(app, |systemd| systemd.start(&start))?;
+        }
+        Ok(())
+    }
+
+    /// After an unfinished apply, an app that ran before it runs again,
+    /// whatever that apply had stopped.
+    pub(super) fn resume(&mut self, app: &AppPlan) -> StepResult {
+        let Some(units) = app.after.as_ref() else {
+            return Ok(());
+        };
+        if !resumes(app) {
+            return Ok(());
+        }
+        let instances = app.units().instances(0..units.instances);
+        let steps = starting::steps(
+            self.context.systemd,
+            &app.app,
+            !units.listen.is_empty(),
+            instances,
+        )
+        .map_err(at(app))?;
+        for step in steps {
+            self.call(app, |systemd| step.run(systemd))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,273 @@
+//! `nodeunits metrics`: every installed app and instance in the Prometheus
+//! text exposition format (version 0.0.4), read from systemd's properties,
+//! the journal (memory restarts) and the reload records. The README maps
+//! pm2-prometheus-exporter's names onto these.
+
+use std::fmt::Write;
+
+use super::bus::Systemd;
+use super::history::History;
+use super::lock::lock_dir;
+use super::manager::SystemdError;
+use super::reload_record::ReloadRecord;
+use super::status::{app_status, InstanceStatus};
+use crate::model::AppName;
+
+/// The media type of the text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// systemd's active states, one series each in `nodeunits_instance_state`.
+const STATES: [&str; 6] = [
+    "active",
+    "reloading",
+    "inactive",
+    "failed",
+    "activating",
+    "deactivating",
+];
+
+/// What one app's series are made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppSample {
+    pub app: AppName,
+    /// One per instance the app unit wants, with its memory restarts.
+    pub instances: Vec<(InstanceStatus, u64)>,
+    /// `NAccepted`, `NConnections`, `NRefused` of its socket unit.
+    pub socket: Option<(u32, u32, Option<u32>)>,
+    pub reload: Option<ReloadRecord>,
+}
+
+/// Reads every app's sample: the properties over D-Bus, the journal once.
+pub fn gather(systemd: &Systemd, apps: &[AppName]) -> Result<Vec<AppSample>, SystemdError> {
+    let mut statuses = Vec::new();
+    for app in apps {
+        statuses.push(app_status(systemd, app)?);
+    }
+    let units: Vec<String> = statuses.iter().flatten().map(|s| s.unit.clone()).collect();
+    // Without the journal (not readable by this user) memory restarts read 0;
+    // the other series still hold.
+    let history = History::read(systemd.scope(), &units).unwrap_or_default();
+    let dir = lock_dir(systemd.scope());
+    let mut samples = Vec::new();
+    for (app, status) in apps.iter().zip(statuses) {
+        let socket_unit = app.units().socket();
+        let socket = if systemd.unit(&socket_unit)?.load_state()? == "loaded" {
+            let socket = systemd.socket(&socket_unit)?;
+            Some((
+                socket.n_accepted()?,
+                socket.n_connections()?,
+                socket.n_refused().ok(),
+            ))
+        } else {
+            None
+        };
+        samples.push(AppSample {
+            app: app.clone(),
+            instances: status
+                .into_iter()
+                .map(|s| {
+                    let memory = history.memory_restarts(&s.unit);
+                    (s, memory)
+                })
+                .collect(),
+            socket,
+            reload: ReloadRecord::load(&dir, app),
+        });
+    }
+    Ok(samples)
+}
+
+/// One metric family being written.
+struct Family<'a> {
+    out: &'a mut String,
+    name: &'static str,
+}
+
+impl Family<'_> {
+    fn sample(&mut self, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+        let labels: Vec<String> = labels
+            .iter()
+            .map(|(name, value)| format!("{name}=\"{}\"", label_value(value)))
+            .collect();
+        let _ = writeln!(self.out, "{}{{{}}} {value}", self.name, labels.join(","));
+    }
+}
+
+fn family<'a>(out: &'a mut String, name: &'static str, kind: &str, help: &str) -> Family<'a> {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    Family { out, name }
+}
+
+/// `\`, `"` and newlines escaped, as the format wants in label values.
+fn label_value(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The samples in the text format, one family after the other.
+pub fn exposition(samples: &[AppSample]) -> String {
+    let mut out = String::new();
+    let instances = || {
+        samples.iter().flat_map(|s| {
+            s.instances
+                .iter()
+                .map(move |(status, memory)| (s.app.as_str(), status, *memory))
+        })
+    };
+    // (name, type, help, value of an instance)
+    type Value = fn(&InstanceStatus, u64) -> Option<f64>;
+    let per_instance: [(&'static str, &str, &str, Value); 6] = [
+        ("nodeunits_instance_up", "gauge", "1 when the instance's unit is active, else 0.", |s, _| {
+            Some(f64::from(u8::from(s.state == "active")))
+        }),
+        ("nodeunits_instance_restarts_total", "counter", "Automatic restarts by systemd since the instance was last started on request (NRestarts).", |s, _| {
+            Some(f64::from(s.restarts))
+        }),
+        ("nodeunits_instance_memory_restarts_total", "counter", "Restarts for max_memory_restart (the helper's exit status 75) since boot, from the journal.", |_, memory| {
+            Some(memory as f64)
+        }),
+        ("nodeunits_instance_memory_bytes", "gauge", "Memory of the instance's cgroup (MemoryCurrent).", |s, _| {
+            s.memory_bytes.map(|b| b as f64)
+        }),
+        ("nodeunits_instance_cpu_seconds_total", "counter", "CPU time of the instance's cgroup (CPUUsageNSec).", |s, _| {
+            s.cpu_nsec.map(|ns| ns as f64 / 1e9)
+        }),
+        ("nodeunits_instance_uptime_seconds", "gauge", "Seconds since the instance became active.", |s, _| {
+            s.uptime_secs.map(|u| u as f64)
+        }),
+    ];
+    for (name, kind, help, value) in per_instance {
+        let mut f = family(&mut out, name, kind, help);
+        for (app, status, memory) in instances() {
+            if let Some(v) = value(status, memory) {
+                f.sample(&[("app", app), ("instance", &status.instance)], v);
+            }
+        }
+    }
+    let mut f = family(
+        &mut out,
+        "nodeunits_instance_state",
+        "gauge",
+        "The instance's ActiveState: 1 for the series of its state, 0 for the others.",
+    );
+    for (app, status, _) in instances() {
+        for state in STATES {
+            let labels = [
+                ("app", app),
+                ("instance", &status.instance),
+                ("state", state),
+            ];
+            f.sample(&labels, u8::from(status.state == state));
+        }
+    }
+    let mut f = family(
+        &mut out,
+        "nodeunits_app_instances",
+        "gauge",
+        "Instances the app unit wants.",
+    );
+    for s in samples {
+        f.sample(&[("app", s.app.as_str())], s.instances.len());
+    }
+    type SocketValue = fn((u32, u32, Option<u32>)) -> Option<u32>;
+    let per_socket: [(&'static str, &str, &str, SocketValue); 3] = [
+        ("nodeunits_socket_accepted_connections_total", "counter", "Connections accepted by systemd on the app's socket (NAccepted; only with Accept=yes: the workers accept on the apps' sockets).", |s| Some(s.0)),
+        ("nodeunits_socket_connections", "gauge", "Connections open on the app's socket now (NConnections; only with Accept=yes).", |s| Some(s.1)),
+        ("nodeunits_socket_refused_connections_total", "counter", "Connections systemd refused on the app's socket (NRefused).", |s| s.2),
+    ];
+    for (name, kind, help, value) in per_socket {
+        let mut f = family(&mut out, name, kind, help);
+        for s in samples {
+            if let Some(v) = s.socket.and_then(value) {
+                f.sample(&[("app", s.app.as_str())], v);
+            }
+        }
+    }
+    type ReloadValue = fn(&ReloadRecord) -> f64;
+    let per_reload: [(&'static str, &str, ReloadValue); 3] = [
+        (
+            "nodeunits_app_last_reload_duration_seconds",
+            "How long the app's last rolling reload took, since boot.",
+            |r| r.duration_seconds,
+        ),
+        (
+            "nodeunits_app_last_reload_timestamp_seconds",
+            "When the app's last rolling reload began, in seconds since the epoch.",
+            |r| r.started_at,
+        ),
+        (
+            "nodeunits_app_last_reload_success",
+            "1 when every instance of the last rolling reload came back, else 0.",
+            |r| f64::from(u8::from(r.succeeded)),
+        ),
+    ];
+    for (name, help, value) in per_reload {
+        let mut f = family(&mut out, name, "gauge", help);
+        for s in samples {
+            if let Some(record) = &s.reload {
+                f.sample(&[("app", s.app.as_str())], value(record));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(number: &str, state: &str) -> InstanceStatus {
+        InstanceStatus {
+            app: "api".into(),
+            instance: number.into(),
+            unit: format!("api@{number}.service"),
+            pid: 42,
+            state: state.into(),
+            sub_state: "running".into(),
+            uptime_secs: (state == "active").then_some(61),
+            restarts: 2,
+            result: "success".into(),
+            exit_status: None,
+            exit_signal: None,
+            cpu_nsec: Some(1_500_000_000),
+            memory_bytes: Some(4096),
+            listen: vec!["127.0.0.1:3000".into()],
+        }
+    }
+
+    #[test]
+    fn every_instance_in_every_family_with_help_and_type() {
+        let sample = AppSample {
+            app: AppName::new("api").unwrap(),
+            instances: vec![(instance("0", "active"), 1), (instance("1", "failed"), 0)],
+            socket: Some((0, 0, Some(3))),
+            reload: Some(ReloadRecord {
+                started_at: 1700000000.5,
+                duration_seconds: 2.25,
+                instances: 2,
+                succeeded: true,
+            }),
+        };
+        let text = exposition(&[sample]);
+        for line in [
+            "# TYPE nodeunits_instance_up gauge",
+            "nodeunits_instance_up{app=\"api\",instance=\"0\"} 1",
+            "nodeunits_instance_up{app=\"api\",instance=\"1\"} 0",
+            "# TYPE nodeunits_instance_restarts_total counter",
+            "nodeunits_instance_memory_restarts_total{app=\"api\",instance=\"0\"} 1",
+            "nodeunits_instance_cpu_seconds_total{app=\"api\",instance=\"1\"} 1.5",
+            "nodeunits_instance_uptime_seconds{app=\"api\",instance=\"0\"} 61",
+            "nodeunits_instance_state{app=\"api\",instance=\"1\",state=\"failed\"} 1",
+            "nodeunits_instance_state{app=\"api\",instance=\"1\",state=\"active\"} 0",
+            "nodeunits_socket_refused_connections_total{app=\"api\"} 3",
+            "nodeunits_app_last_reload_duration_seconds{app=\"api\"} 2.25",
+            "nodeunits_app_instances{app=\"api\"} 2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+        assert!(!text.contains("nodeunits_instance_uptime_seconds{app=\"api\",instance=\"1\"}"));
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

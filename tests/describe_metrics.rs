@@ -1,0 +1,248 @@
+//! `nodeunits describe` after a memory restart, `nodeunits metrics` read by
+//! a real Prometheus parser (prometheus_client, from PyPI), and the
+//! socket-activated endpoint scraped with curl, on real systemd.
+
+mod apply_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use apply_support::{boot_applied, give_to_deploy, nodeunits, nodeunits_ok, App};
+use serde_json::Value;
+use testhost::TestHost;
+
+/// Instance 0 leaks once, fast, until the helper restarts it for memory;
+/// its replacement (and instance 1) does not.
+const LEAKY: &str = r#"const fs = require('fs');
+const http = require('http');
+const leak = [];
+if (process.env.NODE_APP_INSTANCE === '0' && !fs.existsSync('/srv/leaky/leaked')) {
+  fs.writeFileSync('/srv/leaky/leaked', '');
+  setInterval(() => leak.push(Buffer.alloc(512 * 1024, 1)), 20);
+}
+http.createServer((req, res) => res.end('ok\n')).listen(process.env.PORT);
+"#;
+
+const LEAKY_ECOSYSTEM: &str = r#"[[apps]]
+name = "leaky"
+script = "app.js"
+instances = 2
+listen = ["127.0.0.1:8300"]
+max_memory_restart = "80M"
+kill_timeout = 2000
+
+[apps.env]
+SECRET = "development-secret"
+
+[apps.env_production]
+SECRET = "production-secret"
+"#;
+
+/// The python that has prometheus_client: `$NODEUNITS_PROMETHEUS_PYTHON`,
+/// else the virtual environment `.ci/run` creates in `target/ci-venv`.
+fn prometheus_python() -> PathBuf {
+    let python = std::env::var_os("NODEUNITS_PROMETHEUS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/python3")
+        });
+    let found = Command::new(&python)
+        .args(["-c", "import prometheus_client"])
+        .output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{} with prometheus_client is needed to parse the metrics: run .ci/run, or \
+         `python3 -m venv target/ci-venv && target/ci-venv/bin/pip install prometheus_client`, \
+         or set NODEUNITS_PROMETHEUS_PYTHON to a python that has it",
+        python.display()
+    );
+    python
+}
+
+const PARSE: &str = "
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+print(json.dumps({f.name: {'type': f.type, 'samples': [[s.name, s.labels, s.value] for s in f.samples]}
+                  for f in text_string_to_metric_families(sys.stdin.read())}))
+";
+
+/// The families prometheus_client reads in `text`: name → (type, samples).
+fn parse_metrics(text: &str) -> BTreeMap<String, Value> {
+    let mut child = Command::new(prometheus_python())
+        .args(["-c", PARSE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running python");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "prometheus_client rejects the metrics: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The value of the family's sample with these labels.
+fn value(families: &BTreeMap<String, Value>, family: &str, labels: &[(&str, &str)]) -> f64 {
+    families[family]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|sample| labels.iter().all(|(k, v)| sample[1][k] == *v))
+        .unwrap_or_else(|| panic!("{family} {labels:?} in {:#?}", families[family]))[2]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn describe_and_metrics_after_a_memory_restart() {
+    let host = TestHost::boot("describe-memory");
+    host.write("/srv/leaky/app.js", LEAKY);
+    host.write("/srv/leaky/ecosystem.toml", LEAKY_ECOSYSTEM);
+    give_to_deploy(&host, "/srv/leaky");
+    nodeunits_ok(&host, "apply /srv/leaky/ecosystem.toml --env production");
+    host.wait_until(
+        "test \"$(systemctl show -p NRestarts --value leaky@0.service)\" -ge 1 \
+         && systemctl is-active -q leaky@0.service",
+        Duration::from_secs(60),
+    );
+    host.ok("journalctl --sync");
+
+    let text = nodeunits_ok(&host, "describe leaky");
+    for expected in [
+        "/srv/leaky/ecosystem.toml",
+        "production",
+        "leaky@0.service  active (running)",
+        "last restart: memory: ",
+        "over max_memory_restart 80.0 MB (83886080 bytes), exit status 75",
+        "127.0.0.1:8300",
+        "SECRET=****",
+        "journalctl --unit='leaky@*.service'",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("production-secret"), "{text}");
+    let shown = nodeunits_ok(&host, "describe leaky --show-env");
+    assert!(shown.contains("SECRET=production-secret"), "{shown}");
+
+    let json: Value = serde_json::from_str(&nodeunits_ok(&host, "describe leaky --json")).unwrap();
+    assert_eq!(json["profile"], "production");
+    assert_eq!(json["source"], "/srv/leaky/ecosystem.toml");
+    assert_eq!(json["environment"]["SECRET"], Value::Null);
+    let instances = json["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 2, "{json:#}");
+    let last = &instances[0]["last_restart"];
+    assert_eq!(last["reason"], "memory", "{json:#}");
+    assert!(
+        last["summary"]
+            .as_str()
+            .unwrap()
+            .contains("over max_memory_restart 80.0 MB (83886080 bytes)"),
+        "{json:#}"
+    );
+    assert_eq!(instances[1]["last_restart"], Value::Null, "{json:#}");
+
+    let metrics = parse_metrics(&nodeunits_ok(&host, "metrics"));
+    for instance in ["0", "1"] {
+        let labels = [("app", "leaky"), ("instance", instance)];
+        for family in [
+            "nodeunits_instance_up",
+            "nodeunits_instance_restarts",
+            "nodeunits_instance_memory_restarts",
+            "nodeunits_instance_memory_bytes",
+            "nodeunits_instance_uptime_seconds",
+        ] {
+            value(&metrics, family, &labels);
+        }
+        // Only where the cpu controller is enabled (not in every box).
+        if metrics["nodeunits_instance_cpu_seconds"]["samples"] != Value::Array(Vec::new()) {
+            value(&metrics, "nodeunits_instance_cpu_seconds", &labels);
+        }
+        assert_eq!(value(&metrics, "nodeunits_instance_up", &labels), 1.0);
+    }
+    let zero = [("app", "leaky"), ("instance", "0")];
+    assert!(value(&metrics, "nodeunits_instance_memory_restarts", &zero) >= 1.0);
+    assert!(value(&metrics, "nodeunits_instance_restarts", &zero) >= 1.0);
+    assert_eq!(metrics["nodeunits_instance_restarts"]["type"], "counter");
+    assert_eq!(
+        value(&metrics, "nodeunits_app_instances", &[("app", "leaky")]),
+        2.0
+    );
+}
+
+#[test]
+fn a_scrape_of_the_endpoint_starts_one_process_and_leaves_none() {
+    let app = App::new("shop", 2, 8310);
+    let (host, _) = boot_applied("metrics-endpoint", std::slice::from_ref(&app));
+    nodeunits_ok(&host, "reload shop");
+    let installed = nodeunits_ok(&host, "metrics --install");
+    assert!(installed.contains("127.0.0.1:9209"), "{installed}");
+    host.ok("systemctl is-active -q nodeunits-metrics.socket && systemctl is-enabled -q nodeunits-metrics.socket");
+    assert!(
+        !host.sh("pgrep -f 'metrics [-]-http'").status.success(),
+        "nothing runs before a scrape"
+    );
+
+    let status = host.ok(
+        "curl -sS --max-time 10 -o /tmp/scrape -w '%{http_code}' http://127.0.0.1:9209/metrics",
+    );
+    let body = host.read("/tmp/scrape");
+    assert_eq!(status, "200", "{body}");
+    let scraped = parse_metrics(&body);
+    let printed = parse_metrics(&nodeunits_ok(&host, "metrics"));
+    let names =
+        |families: &BTreeMap<String, Value>| families.keys().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(names(&scraped), names(&printed));
+    for instance in ["0", "1"] {
+        let labels = [("app", "shop"), ("instance", instance)];
+        assert_eq!(value(&scraped, "nodeunits_instance_up", &labels), 1.0);
+    }
+    let took = value(
+        &scraped,
+        "nodeunits_app_last_reload_duration_seconds",
+        &[("app", "shop")],
+    );
+    assert!(took > 0.0, "the reload was recorded: {took}");
+    assert_eq!(
+        value(
+            &scraped,
+            "nodeunits_app_last_reload_success",
+            &[("app", "shop")]
+        ),
+        1.0
+    );
+
+    // Each scrape's instance is gone once it answered, and did not fail.
+    host.wait_until(
+        "! systemctl list-units --all --plain --no-legend 'nodeunits-metrics@*' | grep -q .",
+        Duration::from_secs(10),
+    );
+    assert!(!host.sh("pgrep -f 'metrics [-]-http'").status.success());
+    let accepted = host.ok("systemctl show -p NAccepted --value nodeunits-metrics.socket");
+    assert_eq!(accepted.trim(), "1");
+
+    let removed = nodeunits_ok(&host, "metrics --uninstall");
+    assert!(
+        removed.contains("removed nodeunits-metrics.socket"),
+        "{removed}"
+    );
+    host.ok("test ! -e /etc/systemd/system/nodeunits-metrics.socket && test ! -e /etc/systemd/system/nodeunits-metrics@.service");
+    assert!(!host
+        .sh("curl -fsS --max-time 2 http://127.0.0.1:9209/metrics")
+        .status
+        .success());
+    let bad = nodeunits(&host, "metrics --install localhost:9209");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("allowed: an address and port"));
+}
