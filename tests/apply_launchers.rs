@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use apply_support::{
-    active_states, describe, get, nodeunits, nodeunits_ok, property, unit_files, wait_serving,
+    active_states, describe, get, give_to_deploy, nodeunits, nodeunits_ok, property, unit_files,
+    wait_serving,
 };
 use helper_support::{assert_no_failures, stop_wrk, synced_journal, wrk};
 use testhost::TestHost;
@@ -77,6 +78,7 @@ fn boot_with(name: &str, ecosystem: &str) -> TestHost {
     host.write("/srv/shop/package.json", PACKAGE);
     install_command(&host, "/srv/shop");
     host.write("/srv/shop/ecosystem.toml", ecosystem);
+    give_to_deploy(&host, "/srv/shop");
     host
 }
 
@@ -277,6 +279,7 @@ fn under_npm_a_port_no_rule_knows_fails_the_apply_and_a_worker_is_ready() {
         "/srv/jobs/worker.toml",
         "[[apps]]\nname = \"jobs\"\nscript = \"npm\"\nargs = \"run worker\"\ninstances = 2\n",
     );
+    give_to_deploy(&host, "/srv/jobs");
     nodeunits_ok(&host, "apply /srv/jobs/worker.toml");
     let units = ["jobs@0.service".to_owned(), "jobs@1.service".to_owned()];
     assert_eq!(active_states(&host, &units), ["active"; 2]);
@@ -290,6 +293,7 @@ fn under_npm_a_port_no_rule_knows_fails_the_apply_and_a_worker_is_ready() {
         "/srv/jobs/fixed.toml",
         "[[apps]]\nname = \"fixed\"\nscript = \"npm\"\nargs = \"run fixed\"\ninstances = 2\n",
     );
+    give_to_deploy(&host, "/srv/jobs");
     let output = nodeunits(&host, "apply /srv/jobs/fixed.toml");
     // Both start at once: either may be the one that finds the port taken.
     let sentence = |loser: u32, holder: u32| {

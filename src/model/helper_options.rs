@@ -9,8 +9,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::defaults;
-pub use super::runtime::Runtime;
 use super::probe_options::{self, ProbeOptions};
+pub use super::runtime::Runtime;
 
 /// Which worker: in a template unit the specifier `%i`, which systemd
 /// expands to the number the helper then reads.
