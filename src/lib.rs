@@ -14,6 +14,8 @@ pub mod cli;
 pub mod ecosystem;
 /// The runtime of one worker: `nodeunits-helper`.
 pub mod helper;
+/// The compiled apps as Kubernetes manifests.
+pub mod kubernetes;
 /// The typed model every stage shares.
 pub mod model;
 /// Driving systemd over D-Bus: apply, rolling reload, status.

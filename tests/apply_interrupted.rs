@@ -49,6 +49,7 @@ fn killed_at_step_then_applied_again(step: u32) {
     host.write(&format!("{DIR}/app.js"), APP_JS);
     let file = format!("{DIR}/ecosystem.toml");
     host.write(&file, ecosystem(&shop()));
+    give_to_deploy(&host, DIR);
     let output = host.sh(&format!(
         "NODEUNITS_TEST_SIGNAL_AT_STEP={step} {NODEUNITS} apply {file}"
     ));
@@ -216,6 +217,7 @@ fn sigterm_during_a_rollout_puts_the_previous_version_back_and_exits_143() {
     host.write(&format!("{DIR}/app.js"), SLOW_APP_JS);
     let file = format!("{DIR}/ecosystem.toml");
     host.write(&file, ecosystem(std::slice::from_ref(&api)));
+    give_to_deploy(&host, DIR);
     nodeunits_ok(&host, &format!("apply {file}"));
     let template = host.read(&format!("{UNIT_DIR}/api@.service"));
     let ids = invocation_ids(&host, &api.units());

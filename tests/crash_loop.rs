@@ -51,6 +51,7 @@ fn a_crash_loop_backs_off_ends_failed_within_its_budget_and_costs_little() {
             "[[apps]]\nname = \"crashy\"\nscript = \"app.js\"\nlisten = [\"127.0.0.1:3300\"]\nmax_restarts = {MAX_RESTARTS}\n"
         ),
     );
+    give_to_deploy(&host, "/srv/crash");
     nodeunits_ok(&host, "apply /srv/crash/ecosystem.toml");
     wait_serving(&host, 3300, "ok");
     let unit = ["crashy@0.service".to_owned()];

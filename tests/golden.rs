@@ -21,6 +21,8 @@ mod cli;
 mod import;
 #[path = "golden/javascript.rs"]
 mod javascript;
+#[path = "golden/kubernetes.rs"]
+mod kubernetes;
 #[path = "golden/systemd.rs"]
 mod systemd;
 

@@ -39,9 +39,16 @@ fn man_pages() -> Vec<(PathBuf, Vec<u8>)> {
         TOP_LEVEL_SECTIONS,
         &top_level_see_also(&cli),
     )];
+    let see_also = ".BR nodeunits (1),\n.BR ecosystem.toml (5),\n.BR systemctl (1)\n";
     for sub in cli.get_subcommands().filter(|sub| !sub.is_hide_set()) {
-        let see_also = ".BR nodeunits (1),\n.BR ecosystem.toml (5),\n.BR systemctl (1)\n";
         pages.push(render_page(sub, extra_sections(sub.get_name()), see_also));
+        // A command of its own, such as `nodeunits export kubernetes`, has a page too.
+        for nested in sub
+            .get_subcommands()
+            .filter(|nested| !nested.is_hide_set() && nested.get_name() != "help")
+        {
+            pages.push(render_page(nested, "", see_also));
+        }
     }
     pages
 }

@@ -28,6 +28,9 @@ _nodeunits() {
             nodeunits,describe)
                 cmd="nodeunits__subcmd__describe"
                 ;;
+            nodeunits,export)
+                cmd="nodeunits__subcmd__export"
+                ;;
             nodeunits,help)
                 cmd="nodeunits__subcmd__help"
                 ;;
@@ -67,6 +70,18 @@ _nodeunits() {
             nodeunits,stop)
                 cmd="nodeunits__subcmd__stop"
                 ;;
+            nodeunits__subcmd__export,help)
+                cmd="nodeunits__subcmd__export__subcmd__help"
+                ;;
+            nodeunits__subcmd__export,kubernetes)
+                cmd="nodeunits__subcmd__export__subcmd__kubernetes"
+                ;;
+            nodeunits__subcmd__export__subcmd__help,help)
+                cmd="nodeunits__subcmd__export__subcmd__help__subcmd__help"
+                ;;
+            nodeunits__subcmd__export__subcmd__help,kubernetes)
+                cmd="nodeunits__subcmd__export__subcmd__help__subcmd__kubernetes"
+                ;;
             nodeunits__subcmd__help,apply)
                 cmd="nodeunits__subcmd__help__subcmd__apply"
                 ;;
@@ -78,6 +93,9 @@ _nodeunits() {
                 ;;
             nodeunits__subcmd__help,describe)
                 cmd="nodeunits__subcmd__help__subcmd__describe"
+                ;;
+            nodeunits__subcmd__help,export)
+                cmd="nodeunits__subcmd__help__subcmd__export"
                 ;;
             nodeunits__subcmd__help,help)
                 cmd="nodeunits__subcmd__help__subcmd__help"
@@ -118,6 +136,9 @@ _nodeunits() {
             nodeunits__subcmd__help,stop)
                 cmd="nodeunits__subcmd__help__subcmd__stop"
                 ;;
+            nodeunits__subcmd__help__subcmd__export,kubernetes)
+                cmd="nodeunits__subcmd__help__subcmd__export__subcmd__kubernetes"
+                ;;
             *)
                 ;;
         esac
@@ -125,7 +146,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check import apply reload status describe metrics logs monit init start stop restart delete scale help"
+            opts="-h -V --help --version render check import export apply reload status describe metrics logs monit init start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,8 +243,90 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__export)
+            opts="-h --help kubernetes help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__help)
+            opts="kubernetes help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__help__subcmd__kubernetes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__export__subcmd__kubernetes)
+            opts="-h --env --image --namespace --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help)
-            opts="render check import apply reload status describe metrics logs monit init start stop restart delete scale help"
+            opts="render check import export apply reload status describe metrics logs monit init start stop restart delete scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +384,34 @@ _nodeunits() {
         nodeunits__subcmd__help__subcmd__describe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__export)
+            opts="kubernetes"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__export__subcmd__kubernetes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

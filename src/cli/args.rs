@@ -84,6 +84,11 @@ pub enum Command {
         #[arg(long = "env", value_name = "NAME")]
         env: Option<String>,
     },
+    /// Print an ecosystem file's apps for another platform.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
     /// Install the units of an ecosystem file and bring systemd in line with them.
     ///
     /// Prints the plan, one line per app (created, changed, removed,
@@ -282,6 +287,34 @@ pub enum Command {
         instances: u32,
         #[command(flatten)]
         manager: ManagerArgs,
+    },
+}
+
+/// The platforms `nodeunits export` writes for.
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// Print Kubernetes manifests for every app, for `kubectl apply -f -`.
+    ///
+    /// Per app: a Deployment with one pod per instance, each running
+    /// nodeunits-helper with the worker's options (readiness, drain, memory
+    /// restarts), rolled one pod at a time; a Service for its TCP ports; for
+    /// cron_restart a CronJob running `kubectl rollout restart` with its
+    /// ServiceAccount, Role and RoleBinding. Every setting with no Kubernetes
+    /// meaning is said on stderr with what happens instead.
+    Kubernetes {
+        /// The ecosystem file, in the format its name says: *.toml, *.yaml,
+        /// *.yml, *.json, *.json5, or *.js, *.cjs, *.mjs (evaluated by node).
+        file: PathBuf,
+        /// Select `env_NAME` over `env` for every app that defines it.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+        /// The image the pods run: the app, its interpreter and
+        /// nodeunits-helper [default: APP:latest].
+        #[arg(long, value_name = "IMAGE")]
+        image: Option<String>,
+        /// The namespace of every manifest [default: kubectl's current one].
+        #[arg(long, value_name = "NS", value_parser = crate::kubernetes::namespace)]
+        namespace: Option<String>,
     },
 }
 

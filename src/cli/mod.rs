@@ -10,6 +10,7 @@ mod control;
 mod deploy;
 mod describe;
 mod effective;
+mod export;
 mod import;
 mod init;
 mod logs;
@@ -67,6 +68,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => render::run(&file, &compile, manager, out.as_deref()),
         Command::Check { file, compile } => check::run(&file, &compile),
         Command::Import { file, env } => import::run(&file, env),
+        Command::Export { target } => export::run(target),
         Command::Apply {
             file,
             compile,

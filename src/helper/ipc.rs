@@ -16,6 +16,11 @@ pub enum Message {
     /// The preload: a `listen()` on a TCP port no socket of the unit holds
     /// failed with EADDRINUSE; `address` as Node reports it (`::`, `127.0.0.1`).
     AddressInUse { port: u16, address: Option<String> },
+    /// The preload under a launcher: this process serves the app and
+    /// reads the channel.
+    Attached { pid: i32 },
+    /// The preload under a launcher: a Node process of the tree has started.
+    Started { pid: i32 },
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -47,6 +52,13 @@ impl Message {
                 Some(port) => Message::AddressInUse { port, address },
                 None => Message::Other,
             },
+            Some(event @ ("started" | "attached")) => {
+                match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
+                    Some(Ok(pid)) if pid > 1 && event == "started" => Message::Started { pid },
+                    Some(Ok(pid)) if pid > 1 => Message::Attached { pid },
+                    _ => Message::Other,
+                }
+            }
             _ => Message::Other,
         }
     }
@@ -121,6 +133,21 @@ mod tests {
             Message::parse(br#"{"nodeunits":"address-in-use","port":70000}"#),
             Message::Other
         );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"started","pid":4241}"#),
+            Message::Started { pid: 4241 }
+        );
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"attached","pid":4242}"#),
+            Message::Attached { pid: 4242 }
+        );
+        for bad in [
+            &br#"{"nodeunits":"attached"}"#[..],
+            br#"{"nodeunits":"attached","pid":1}"#,
+            br#"{"nodeunits":"attached","pid":-5}"#,
+        ] {
+            assert_eq!(Message::parse(bad), Message::Other);
+        }
         assert_eq!(Message::parse(br#""readyish""#), Message::Other);
         assert_eq!(Message::parse(b"not json"), Message::Other);
     }

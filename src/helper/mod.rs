@@ -1,9 +1,11 @@
 //! The runtime of one worker: runs the app, tells systemd when it is ready,
-//! drains it on stop, restarts it gracefully over its memory limit. Its
-//! command line is `model::HelperOptions`; docs/contract.md describes it and
-//! the units that run it.
+//! drains it on stop, restarts it gracefully over its memory limit. Outside
+//! systemd (a container's entrypoint) the same, with its state recorded for
+//! `nodeunits-helper probe`. Its command line is `model::HelperOptions`;
+//! docs/contract.md describes it and the units that run it.
 
 mod backoff;
+mod children;
 mod environment;
 /// The IPC channel to a Node app; public for the fuzz target that reads it.
 pub mod ipc;
@@ -15,6 +17,7 @@ mod preload;
 mod proc_tree;
 mod readiness;
 mod spawn;
+mod state;
 mod worker;
 
 use std::path::PathBuf;
@@ -26,8 +29,8 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use sd_notify::NotifyState;
 
 use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
-use crate::model::helper_options::{self, Instance, Request};
-use crate::model::{AppName, HelperOptions};
+use crate::model::helper_options::{self, Instance, Request, Runtime};
+use crate::model::{probe_options, AppName, HelperOptions, ProbeOptions};
 use readiness::ReadyWhen;
 use worker::{Ending, MemoryWatch, StopReason, Worker};
 
@@ -43,6 +46,11 @@ pub fn main() -> ExitCode {
             println!("nodeunits-helper {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Ok(Request::ProbeHelp) => {
+            print!("{}", probe_options::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Probe(options)) => return probe(&options),
         Err(message) => {
             eprintln!("nodeunits-helper: {message}");
             return ExitCode::from(EXIT_CONFIG);
@@ -79,10 +87,25 @@ fn die_like(signal: Signal) -> ExitCode {
     ExitCode::from(128 + signal as u8)
 }
 
-fn runtime_dir() -> Option<PathBuf> {
-    let dirs = std::env::var_os("RUNTIME_DIRECTORY")?;
-    let first = dirs.to_str()?.split(':').next()?.to_owned();
-    Some(PathBuf::from(first))
+fn probe(options: &ProbeOptions) -> ExitCode {
+    match state::probe(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("nodeunits-helper probe: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// systemd's RuntimeDirectory=, or outside systemd one the helper creates.
+fn runtime_dir(app: &str) -> Option<PathBuf> {
+    let dir = state::runtime_dir(app)
+        .and_then(|dir| match state::create_dir(&dir) {
+            Ok(()) => Ok(dir),
+            Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
+        })
+        .map_err(|why| tracing::warn!("{why}: no state for `probe`, no memory lock"));
+    dir.ok()
 }
 
 fn run(options: &HelperOptions) -> Result<Ending, String> {
@@ -107,7 +130,13 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
         tracing::warn!("cannot become the subreaper of the app's processes: {error}");
     }
-    let runtime_dir = runtime_dir();
+    let runtime_dir = runtime_dir(&options.app);
+    let state = runtime_dir
+        .as_deref()
+        .map(|dir| state::StateFile::new(dir, instance));
+    if let Some(state) = &state {
+        state.write(state::State::Starting);
+    }
     let restarts = runtime_dir
         .as_deref()
         .filter(|_| options.exp_backoff.is_some())
@@ -135,21 +164,25 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Some(name) = &options.increment_var {
         environment::increment(&mut vars, name, instance)?;
     }
-    if listen_fds != options.listen.len() && !options.listen.is_empty() {
+    if listen_fds == 0 && !options.listen.is_empty() {
+        tracing::info!("no sockets passed (no socket unit, as in a container): the app binds its addresses itself");
+    } else if listen_fds != options.listen.len() && !options.listen.is_empty() {
         tracing::warn!(
             "{} --listen addresses but systemd passed {listen_fds} sockets",
             options.listen.len()
         );
     }
     let mut argv = options.command.clone();
-    let ready_when = match (options.node, options.wait_ready) {
+    let runs_node = options.runtime.runs_node();
+    let ready_when = match (runs_node, options.wait_ready) {
         (true, true) => ReadyWhen::AppSendsReady,
         (false, true) => ReadyWhen::AppNotifies,
         (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
+        (true, false) if !options.listen.is_empty() => ReadyWhen::ListeningItself,
         (true, false) => ReadyWhen::ListeningOrSettled,
         (false, false) => ReadyWhen::AtOnce,
     };
-    let (parent_end, child_end) = if options.node {
+    let (parent_end, child_end) = if runs_node {
         let channel = node::prepare(
             options,
             runtime_dir.as_deref(),
@@ -190,6 +223,8 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     };
     let worker = Worker {
         app,
+        launcher: options.runtime == Runtime::Launcher,
+        serving: Vec::new(),
         channel: parent_end,
         ready_when,
         shutdown_with_message: options.shutdown_with_message,
@@ -199,6 +234,11 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
             lock: lock(),
         }),
         restart_lock: lock(),
+        state,
+        // A container's stop is SIGTERM: the app drains as on systemd's SIGINT.
+        drain_signal: std::env::var_os("NOTIFY_SOCKET")
+            .is_none()
+            .then_some(Signal::SIGINT),
     };
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));
@@ -211,7 +251,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
             _ => previous_restarts.saturating_add(1),
         });
     }
-    if runtime_dir.is_none() && options.node {
+    if runtime_dir.is_none() && runs_node {
         let _ = std::fs::remove_file(
             std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
         );

@@ -1,8 +1,15 @@
 //! What a Node app gets besides its command line: the preload and an IPC
-//! channel to the helper.
+//! channel to the helper. Node itself (`--node`) gets them as Node's own:
+//! `--require` and `NODE_CHANNEL_FD`. Under a launcher (`--launcher`: npm,
+//! npx, yarn…) Node's own would go to the launcher, the first Node process,
+//! which consumes `NODE_CHANNEL_FD`; so every Node process of the tree loads
+//! the preload through `NODE_OPTIONS`, and the channel is a plain inherited
+//! fd named by `NODEUNITS_CHANNEL`, which the preload hands on through the
+//! launcher and opens in the process that serves.
 
-use std::ffi::OsString;
-use std::os::fd::{OwnedFd, RawFd};
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
@@ -10,6 +17,7 @@ use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::environment::{self, Vars};
 use super::preload;
+use crate::model::helper_options::Runtime;
 use crate::model::HelperOptions;
 
 /// Node's IPC channel: the helper's end, and the app's with the fd it gets.
@@ -19,8 +27,8 @@ pub struct Channel {
     pub target: RawFd,
 }
 
-/// Writes the preload, adds `--require` to `argv` and the channel and
-/// socket map to `vars`.
+/// Writes the preload, adds `--require` to `argv` (Node) or `NODE_OPTIONS`
+/// (a launcher), and the channel and socket map to `vars`.
 pub fn prepare(
     options: &HelperOptions,
     runtime_dir: Option<&Path>,
@@ -32,10 +40,6 @@ pub fn prepare(
         let dir = runtime_dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
         format!("cannot write the Node preload into {}: {e}", dir.display())
     })?;
-    argv.splice(
-        1..1,
-        [OsString::from("--require"), preload.into_os_string()],
-    );
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
         SockType::Stream,
@@ -45,12 +49,32 @@ pub fn prepare(
     .map_err(|e| format!("cannot create the IPC channel: {e}"))?;
     // The first fd after the sockets systemd passed.
     let target = 3 + listen_fds as RawFd;
-    environment::set(vars, "NODE_CHANNEL_FD", target.to_string());
-    environment::set(vars, "NODE_CHANNEL_SERIALIZATION_MODE", "json");
+    if options.runtime == Runtime::Launcher {
+        let node_options = with_preload(environment::get(vars, "NODE_OPTIONS"), &preload);
+        environment::set(vars, "NODE_OPTIONS", node_options);
+        let inode =
+            inode(theirs.as_fd()).map_err(|e| format!("cannot inspect the IPC channel: {e}"))?;
+        let channel = serde_json::json!({ "fd": target, "inode": inode });
+        environment::set(vars, "NODEUNITS_CHANNEL", channel.to_string());
+    } else {
+        argv.splice(
+            1..1,
+            [OsString::from("--require"), preload.into_os_string()],
+        );
+        environment::set(vars, "NODE_CHANNEL_FD", target.to_string());
+        environment::set(vars, "NODE_CHANNEL_SERIALIZATION_MODE", "json");
+    }
+    let inodes = (0..listen_fds)
+        .map(|index| {
+            // SAFETY: systemd passed the fds from 3 on; they stay open while the helper runs.
+            let fd = unsafe { BorrowedFd::borrow_raw(3 + index as RawFd) };
+            inode(fd).map_err(|e| format!("cannot inspect socket fd {}: {e}", 3 + index))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     environment::set(
         vars,
         "NODEUNITS_LISTEN",
-        listen_map(&options.listen, listen_fds),
+        listen_map(&options.listen, &inodes),
     );
     let drain = super::worker::drain_time(options.kill_timeout);
     environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());
@@ -61,13 +85,44 @@ pub fn prepare(
     })
 }
 
-/// The preload's map from the socket unit's addresses to the inherited fds.
-pub fn listen_map(addresses: &[String], listen_fds: usize) -> String {
+/// The app's `NODE_OPTIONS`, if any, then `--require "PRELOAD"`, quoted as
+/// Node reads the variable.
+pub fn with_preload(node_options: Option<&OsStr>, preload: &Path) -> OsString {
+    let mut quoted = Vec::from(&b"--require \""[..]);
+    for &byte in preload.as_os_str().as_bytes() {
+        if byte == b'"' || byte == b'\\' {
+            quoted.push(b'\\');
+        }
+        quoted.push(byte);
+    }
+    quoted.push(b'"');
+    let mut value = node_options
+        .map(|own| own.as_bytes().trim_ascii_end().to_vec())
+        .filter(|own| !own.is_empty())
+        .map_or_else(Vec::new, |mut own| {
+            own.push(b' ');
+            own
+        });
+    value.extend(quoted);
+    OsString::from_vec(value)
+}
+
+/// The inode of an fd: the preload checks that the fd it is told of is
+/// the one the helper meant, not another file a launcher left at that number.
+fn inode(fd: BorrowedFd) -> nix::Result<u64> {
+    nix::sys::stat::fstat(fd).map(|stat| stat.st_ino)
+}
+
+/// The preload's map from the socket unit's addresses to the inherited fds
+/// (from 3 on), whose inodes are `inodes`.
+pub fn listen_map(addresses: &[String], inodes: &[u64]) -> String {
     let entries: Vec<_> = addresses
         .iter()
-        .take(listen_fds)
+        .zip(inodes)
         .enumerate()
-        .map(|(index, address)| serde_json::json!({ "address": address, "fd": 3 + index }))
+        .map(|(index, (address, inode))| {
+            serde_json::json!({ "address": address, "fd": 3 + index, "inode": inode })
+        })
         .collect();
     serde_json::Value::Array(entries).to_string()
 }
@@ -80,13 +135,31 @@ mod tests {
     fn the_nth_address_is_fd_3_plus_n() {
         let addresses = ["127.0.0.1:3000".to_owned(), "/run/api.sock".to_owned()];
         assert_eq!(
-            listen_map(&addresses, 2),
-            r#"[{"address":"127.0.0.1:3000","fd":3},{"address":"/run/api.sock","fd":4}]"#
+            listen_map(&addresses, &[71, 72]),
+            r#"[{"address":"127.0.0.1:3000","fd":3,"inode":71},{"address":"/run/api.sock","fd":4,"inode":72}]"#
         );
         assert_eq!(
-            listen_map(&addresses, 0),
+            listen_map(&addresses, &[]),
             "[]",
             "no sockets passed: the app binds itself"
+        );
+    }
+
+    #[test]
+    fn the_preload_is_added_to_the_apps_node_options() {
+        let preload = Path::new("/run/nodeunits/api/preload.cjs");
+        let own = OsStr::new("--max-old-space-size=512 ");
+        assert_eq!(
+            with_preload(Some(own), preload),
+            "--max-old-space-size=512 --require \"/run/nodeunits/api/preload.cjs\""
+        );
+        assert_eq!(
+            with_preload(None, preload),
+            "--require \"/run/nodeunits/api/preload.cjs\""
+        );
+        assert_eq!(
+            with_preload(Some(OsStr::new("")), Path::new("/tmp/a \"b\\c.cjs")),
+            r#"--require "/tmp/a \"b\\c.cjs""#
         );
     }
 }

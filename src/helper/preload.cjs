@@ -1,5 +1,7 @@
 'use strict';
-// nodeunits preload, loaded by nodeunits-helper with `node --require`.
+// nodeunits preload. nodeunits-helper loads it with `node --require` when it
+// runs Node itself, and through NODE_OPTIONS into every Node process of the
+// tree when it runs a launcher (npm, npx, yarn, tsx...).
 // 1. The app's listen() on a port or path the socket unit holds uses the
 //    socket systemd passed down (an inherited fd) instead of binding it.
 // 2. The helper hears when the app listens (readiness), and when a listen()
@@ -11,17 +13,27 @@
 // 4. An app with no handler of its own for SIGINT or SIGTERM is drained that
 //    way, then dies of the signal as it would have at once. So is an app
 //    whose handlers leave its servers open.
+// 5. Under a launcher only the process that serves acts: the first to listen
+//    on an address of the socket unit (with no socket unit, the first to
+//    listen at all). It takes the channel to the helper, a plain inherited fd,
+//    and gets `process.send` and 'shutdown' messages over it. Until then each
+//    Node process only hands the inherited fds on to the children it spawns.
 
+const fs = require('fs');
 const net = require('net');
 const http = require('http');
 const https = require('https');
+const { isMainThread } = require('worker_threads');
 
-const listenMap = parseListenMap(process.env.NODEUNITS_LISTEN);
+const env = process.env;
+// Under a launcher: the channel to the helper, when this process has it.
+const channel = isMainThread ? inheritedFd(parseJson(env.NODEUNITS_CHANNEL)) : null;
+const underLauncher = env.NODEUNITS_CHANNEL !== undefined;
+const listenMap = mapOfThisProcess();
 // How long the helper lets the app drain before it kills it.
-const drainMs = Number(process.env.NODEUNITS_DRAIN_MS) || 1200;
-// Only the helper's own child acts on them: not processes the app forks.
-delete process.env.NODEUNITS_LISTEN;
-delete process.env.NODEUNITS_DRAIN_MS;
+const drainMs = Number(env.NODEUNITS_DRAIN_MS) || 1200;
+// This process runs the app: Node run by the helper, or the one that serves.
+let serving = false;
 
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
@@ -32,14 +44,33 @@ const kAcceptors = Symbol('nodeunits.acceptors');
 const kWatched = Symbol('nodeunits.addressInUse');
 const servers = new Set();
 
-function parseListenMap(text) {
+function parseJson(text) {
   if (!text) return null;
   try {
-    const entries = JSON.parse(text);
-    return Array.isArray(entries) ? entries : null;
+    return JSON.parse(text);
   } catch {
     return null;
   }
+}
+
+// An fd named by the helper, if this process has it: a launcher that did
+// not hand it on leaves another file, or none, at that number.
+function inheritedFd(entry) {
+  if (!entry || !Number.isInteger(entry.fd)) return null;
+  try {
+    return fs.fstatSync(entry.fd).ino === entry.inode ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+function mapOfThisProcess() {
+  const entries = parseJson(env.NODEUNITS_LISTEN);
+  if (!isMainThread || !Array.isArray(entries)) return null;
+  const inherited = entries.filter((entry) => typeof entry.address === 'string' && inheritedFd(entry));
+  // Under a launcher, an fd missing means they did not reach this process: it stays out.
+  if (underLauncher && (!channel || inherited.length !== entries.length)) return null;
+  return inherited;
 }
 
 function portOf(address) {
@@ -78,7 +109,14 @@ function describeAddress(address) {
 }
 
 function tellHelper(message) {
-  if (typeof process.send === 'function' && process.connected) {
+  if (channel) {
+    // Synchronous, so that a process about to die of an error has said so.
+    try {
+      fs.writeSync(channel.fd, `${JSON.stringify(message)}\n`);
+    } catch {
+      // The helper is gone, or not reading: there is no one to tell.
+    }
+  } else if (serving && !underLauncher && typeof process.send === 'function' && process.connected) {
     process.send(message, undefined, { swallowErrors: true }, () => {});
   }
 }
@@ -88,6 +126,7 @@ net.Server.prototype.listen = function listen(...args) {
   track(this);
   const [options, callback] = normalize(args);
   const [fd, ...moreFds] = inheritedFds(options);
+  if (underLauncher && listenMap && !serving && (fd !== undefined || listenMap.length === 0)) attach();
   if (fd === undefined) {
     watchAddressInUse(this);
     this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
@@ -212,10 +251,13 @@ for (const Server of [http.Server, https.Server]) {
   };
 }
 
-if (listenMap) {
+const stopSignals = ['SIGINT', 'SIGTERM'];
+
+// The process runs the app: it drains on a stop signal.
+function serve() {
+  serving = true;
   let stopping = false;
   let watching = false;
-  const stopSignals = ['SIGINT', 'SIGTERM'];
   const drainAndDie = (signal) => {
     stopping = true;
     const dieOfSignal = () => {
@@ -245,4 +287,109 @@ if (listenMap) {
     }, drainMs / 2).unref();
   };
   for (const signal of stopSignals) process.on(signal, onStopSignal);
+}
+
+// Under a launcher: this process serves. It takes the channel, and the
+// variables leave its environment, so that its own children stay out.
+function attach() {
+  for (const name of ['NODEUNITS_LISTEN', 'NODEUNITS_DRAIN_MS', 'NODEUNITS_CHANNEL']) delete env[name];
+  withoutPreload();
+  // Read only: tellHelper writes. Not ended either: that would shut the
+  // socket down for the launcher too.
+  const incoming = new net.Socket({ fd: channel.fd, readable: true, writable: true });
+  incoming.unref();
+  incoming.on('error', () => {});
+  incoming.setEncoding('utf8');
+  let pending = '';
+  incoming.on('data', (text) => {
+    pending += text;
+    for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
+      const message = parseJson(pending.slice(0, end));
+      pending = pending.slice(end + 1);
+      if (message !== null) process.emit('message', message);
+    }
+  });
+  tellHelper({ nodeunits: 'attached', pid: process.pid });
+  const theirs = process.send;
+  if (typeof theirs === 'function') {
+    // The launcher's own IPC channel (tsx has one): 'ready' is the helper's too.
+    process.send = function send(message, ...rest) {
+      if (message === 'ready') tellHelper(message);
+      return theirs.call(this, message, ...rest);
+    };
+  } else {
+    process.send = function send(message, ...rest) {
+      tellHelper(message);
+      const callback = rest.find((arg) => typeof arg === 'function');
+      if (callback) process.nextTick(callback, null);
+      return true;
+    };
+    process.connected = true;
+  }
+  oneStopSignal();
+  serve();
+}
+
+// The helper signals every process of the tree, and a launcher may forward
+// its own signal too: the app sees the first one only.
+function oneStopSignal() {
+  const emit = process.emit;
+  let stopped = false;
+  process.emit = function emitOnce(event, ...args) {
+    if (stopSignals.includes(event)) {
+      if (stopped) return false;
+      stopped = true;
+    }
+    return emit.call(this, event, ...args);
+  };
+}
+
+// The helper appended `--require "<this file>"` to NODE_OPTIONS.
+function withoutPreload() {
+  const match = /\s*--require "((?:[^"\\]|\\.)*)"$/.exec(env.NODE_OPTIONS || '');
+  if (!match || match[1].replace(/\\(.)/g, '$1') !== __filename) return;
+  const rest = env.NODE_OPTIONS.slice(0, match.index);
+  if (rest) env.NODE_OPTIONS = rest;
+  else delete env.NODE_OPTIONS;
+}
+
+// Node marks the fds it inherits close-on-exec, so a launcher would not
+// pass them on: each child spawned with the helper's variables in its
+// environment gets the sockets and the channel as extra stdio entries, at
+// their own numbers when free, and the variables say where they landed.
+// Children spawned with an environment of their own get nothing.
+function handOn(options) {
+  const pairs = options.envPairs;
+  const at = Array.isArray(pairs) ? pairs.findIndex((pair) => pair.startsWith('NODEUNITS_CHANNEL=')) : -1;
+  if (at === -1) return;
+  const { stdio } = options;
+  const entries = typeof stdio === 'string' ? [stdio, stdio, stdio] : Array.isArray(stdio) ? [...stdio] : [];
+  while (entries.length < 3) entries.push(undefined);
+  const moved = (entry) => {
+    while (entries.length < entry.fd) entries.push('ignore');
+    entries.push(entry.fd);
+    return { ...entry, fd: entries.length - 1 };
+  };
+  const map = listenMap.map(moved);
+  pairs[at] = `NODEUNITS_CHANNEL=${JSON.stringify(moved(channel))}`;
+  const listenAt = pairs.findIndex((pair) => pair.startsWith('NODEUNITS_LISTEN='));
+  if (listenAt !== -1) pairs[listenAt] = `NODEUNITS_LISTEN=${JSON.stringify(map)}`;
+  options.stdio = entries;
+}
+
+if (!underLauncher) {
+  // Only the helper's own child acts on them: not processes the app forks.
+  delete env.NODEUNITS_LISTEN;
+  delete env.NODEUNITS_DRAIN_MS;
+  if (listenMap) serve();
+} else if (listenMap) {
+  // For an app with no socket unit, the helper waits a moment after the
+  // last Node process starts before it takes the app as one that never listens.
+  tellHelper({ nodeunits: 'started', pid: process.pid });
+  const { ChildProcess } = require('child_process');
+  const originalSpawn = ChildProcess.prototype.spawn;
+  ChildProcess.prototype.spawn = function spawn(options) {
+    if (!serving && options) handOn(options);
+    return originalSpawn.call(this, options);
+  };
 }

@@ -16,6 +16,9 @@ pub enum ReadyWhen {
     /// A Node app with no socket unit: when any of its servers listens, or
     /// [`SETTLE`] after the start if none has by then (a queue worker).
     ListeningOrSettled,
+    /// A Node app with addresses but no sockets passed (a container's): when
+    /// it binds any itself.
+    ListeningItself,
     /// A non-Node app sends READY=1 itself; the helper cannot see it.
     AppNotifies,
 }
@@ -25,6 +28,11 @@ pub enum ReadyWhen {
 /// moment's wait lets an app that crashes at its start fail the start, and
 /// a worker that finds its port taken say so before it counts as ready.
 pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// Under a launcher, the settle time while no Node process but the
+/// launcher's own has started: npm takes a while before it starts the
+/// server, and a Node script run directly may be the app itself.
+pub const LAUNCHER_SETTLE: Duration = Duration::from_secs(5);
 
 /// A TCP port the app tried to listen on itself and found taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +46,7 @@ pub struct PortTaken {
 pub struct Readiness {
     when: ReadyWhen,
     started: Instant,
+    settle: Duration,
     ready: bool,
     port_taken: Option<PortTaken>,
 }
@@ -47,9 +56,23 @@ impl Readiness {
         Readiness {
             when,
             started,
+            settle: SETTLE,
             ready: false,
             port_taken: None,
         }
+    }
+
+    /// The app runs under a launcher: see [`LAUNCHER_SETTLE`].
+    pub fn under_launcher(self) -> Readiness {
+        Readiness {
+            settle: LAUNCHER_SETTLE,
+            ..self
+        }
+    }
+
+    /// How long, from the start, an app with no socket unit has to listen.
+    pub fn settle(&self) -> Duration {
+        self.settle
     }
 
     pub fn set_ready(&mut self) {
@@ -58,7 +81,17 @@ impl Readiness {
 
     /// When the worker is ready if nothing else happens first.
     pub fn deadline(&self) -> Option<Instant> {
-        (!self.ready && self.when == ReadyWhen::ListeningOrSettled).then(|| self.started + SETTLE)
+        (!self.ready && self.when == ReadyWhen::ListeningOrSettled)
+            .then(|| self.started + self.settle)
+    }
+
+    /// Under a launcher, a Node process it started (npm's server) has just
+    /// loaded the preload: an app without a socket unit is given the settle
+    /// time from then, so that a server started late still says that its
+    /// port is taken before the worker counts as ready.
+    pub fn node_started(&mut self, now: Instant) {
+        self.started = now;
+        self.settle = SETTLE;
     }
 
     /// The last port the app found taken and has not listened on since.
@@ -81,13 +114,13 @@ impl Readiness {
                 !self.ready && self.listening_makes_ready(fd, address.as_deref())
             }
             Message::Ready => !self.ready && self.when == ReadyWhen::AppSendsReady,
-            Message::Other => false,
+            Message::Started { .. } | Message::Attached { .. } | Message::Other => false,
         }
     }
 
     fn listening_makes_ready(&self, fd: Option<i64>, address: Option<&str>) -> bool {
         match (self.when, fd, address) {
-            (ReadyWhen::ListeningOrSettled, _, _) => true,
+            (ReadyWhen::ListeningOrSettled | ReadyWhen::ListeningItself, _, _) => true,
             (ReadyWhen::Listening, Some(_), _) => true,
             (ReadyWhen::Listening, None, Some(address)) => {
                 tracing::warn!(
@@ -130,6 +163,19 @@ mod tests {
     }
 
     #[test]
+    fn under_a_launcher_the_settle_time_runs_from_the_last_node_process() {
+        let start = Instant::now();
+        let mut readiness = Readiness::new(ReadyWhen::ListeningOrSettled, start).under_launcher();
+        assert_eq!(readiness.deadline(), Some(start + LAUNCHER_SETTLE));
+        let server = start + Duration::from_millis(2700);
+        readiness.node_started(server);
+        assert_eq!(readiness.deadline(), Some(server + SETTLE));
+        let mut with_socket = Readiness::new(ReadyWhen::Listening, start);
+        with_socket.node_started(server);
+        assert_eq!(with_socket.deadline(), None);
+    }
+
+    #[test]
     fn with_a_socket_unit_only_its_sockets_make_ready() {
         let mut readiness = Readiness::new(ReadyWhen::Listening, Instant::now());
         assert_eq!(readiness.deadline(), None);
@@ -139,6 +185,13 @@ mod tests {
             address: None,
         };
         assert!(readiness.on_message(inherited));
+    }
+
+    #[test]
+    fn without_sockets_passed_the_apps_own_listen_makes_ready() {
+        let mut readiness = Readiness::new(ReadyWhen::ListeningItself, Instant::now());
+        assert_eq!(readiness.deadline(), None, "no settle time: it must listen");
+        assert!(readiness.on_message(listening("[::]:8080")));
     }
 
     #[test]

@@ -10,14 +10,15 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::SignalFd;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use sd_notify::NotifyState;
 
+use super::children::{finish_leftovers, kill_tree, reap, wait_for_tree};
 use super::ipc::{self, LineBuffer, Message};
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
+use super::state::{State, StateFile};
 use crate::model::defaults::memory_restart_line;
 
 /// Why the worker is going away.
@@ -53,6 +54,12 @@ pub struct MemoryWatch {
 
 pub struct Worker {
     pub app: Pid,
+    /// The app runs under a launcher (npm, npx…): a stop signals the whole
+    /// tree, as PM2's treekill, and waits for all of it.
+    pub launcher: bool,
+    /// Under a launcher: the processes whose preload took the channel, the
+    /// ones that serve.
+    pub serving: Vec<Pid>,
     pub channel: Option<UnixStream>,
     pub ready_when: ReadyWhen,
     pub shutdown_with_message: bool,
@@ -62,12 +69,14 @@ pub struct Worker {
     pub memory: Option<MemoryWatch>,
     /// The lock a memory restart of this instance took, released once ready.
     pub restart_lock: Option<MemoryLock>,
+    /// What `nodeunits-helper probe` reads.
+    pub state: Option<StateFile>,
+    /// Every stop signal reaches the app as this one, when set.
+    pub drain_signal: Option<Signal>,
 }
 
 /// How often the memory of the tree is summed.
 const MEMORY_EVERY: Duration = Duration::from_millis(400);
-/// How long the app's leftover processes get between SIGTERM and SIGKILL.
-const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 
 pub fn notify(states: &[NotifyState]) {
     if let Err(error) = sd_notify::notify(states) {
@@ -84,6 +93,9 @@ fn megabytes(bytes: u64) -> String {
 pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
     let mut lines = LineBuffer::default();
     let mut readiness = Readiness::new(worker.ready_when, Instant::now());
+    if worker.launcher {
+        readiness = readiness.under_launcher();
+    }
     let mut stop: Option<(StopReason, Instant)> = None;
     let mut next_memory_check = Instant::now();
     let mut over_memory_logged = false;
@@ -140,11 +152,16 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                             ending = Some(end);
                         }
                     }
-                    Signal::SIGHUP => forward(worker.app, Signal::SIGHUP),
+                    Signal::SIGHUP => {
+                        for pid in serving_or_app(&worker) {
+                            forward(pid, Signal::SIGHUP);
+                        }
+                    }
                     stop_signal => {
                         tracing::info!("{stop_signal} received: draining the app");
                         if stop.is_none() {
-                            deliver_stop(&mut worker, stop_signal);
+                            let signal = worker.drain_signal.unwrap_or(stop_signal);
+                            deliver_stop(&mut worker, signal);
                         }
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
@@ -157,8 +174,17 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
         if channel_ready {
             for message in read_channel(&mut worker, &mut lines) {
-                if readiness.on_message(message) {
-                    become_ready(&mut worker, &mut readiness);
+                match message {
+                    Message::Attached { pid } => attached(&mut worker, pid),
+                    // The launcher's own start says nothing of the app's.
+                    Message::Started { pid } if pid != worker.app.as_raw() => {
+                        readiness.node_started(Instant::now())
+                    }
+                    message => {
+                        if readiness.on_message(message) {
+                            become_ready(&mut worker, &mut readiness);
+                        }
+                    }
                 }
             }
         }
@@ -166,7 +192,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         if stop.is_none() && ending.is_none() && readiness.deadline().is_some_and(|at| now >= at) {
             tracing::info!(
                 "the app has not listened on any port {} ms after its start: taking it as an app that listens on nothing",
-                super::readiness::SETTLE.as_millis()
+                readiness.settle().as_millis()
             );
             become_ready(&mut worker, &mut readiness);
         }
@@ -201,6 +227,17 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         }
         for message in messages {
             readiness.on_message(message);
+        }
+    }
+    if let (true, Some((_, deadline)), false) = (worker.launcher, stop, killed) {
+        // The launcher may end before the server it started has drained.
+        if !wait_for_tree(signals, deadline) {
+            tracing::warn!(
+                "the app's processes did not finish within kill_timeout ({} ms): killing them",
+                worker.kill_timeout.as_millis()
+            );
+            kill_tree(Signal::SIGKILL);
+            killed = true;
         }
     }
     finish_leftovers(signals);
@@ -263,7 +300,14 @@ fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     readiness.set_ready();
     tracing::info!("ready");
     notify(&[NotifyState::Ready, NotifyState::Status("ready")]);
+    record(worker, State::Ready);
     release_restart_lock(worker);
+}
+
+fn record(worker: &Worker, state: State) {
+    if let Some(file) = &worker.state {
+        file.write(state);
+    }
 }
 
 fn release_restart_lock(worker: &mut Worker) {
@@ -278,15 +322,45 @@ fn forward(app: Pid, signal: Signal) {
     }
 }
 
+/// A process of the app's tree says it serves; a pid from elsewhere is
+/// not the helper's to signal.
+fn attached(worker: &mut Worker, pid: i32) {
+    if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).contains(&pid) {
+        tracing::info!("pid {pid} serves the app");
+        worker.serving.push(Pid::from_raw(pid));
+    } else {
+        tracing::warn!("the IPC channel names pid {pid}, which is not one of the app's processes");
+    }
+}
+
+/// Where SIGHUP goes: a launcher has no use for it, the server may.
+fn serving_or_app(worker: &Worker) -> Vec<Pid> {
+    if worker.serving.is_empty() {
+        vec![worker.app]
+    } else {
+        worker.serving.clone()
+    }
+}
+
 fn deliver_stop(worker: &mut Worker, signal: Signal) {
-    if worker.shutdown_with_message {
+    record(worker, State::Draining);
+    // Under a launcher, only a process that took the channel reads it.
+    let read = !worker.launcher || !worker.serving.is_empty();
+    if worker.shutdown_with_message && read {
         if let Some(channel) = &mut worker.channel {
             if channel.write_all(&ipc::encode("shutdown")).is_ok() {
+                tracing::info!("sent the app the message 'shutdown'");
                 return;
             }
         }
     }
-    forward(worker.app, signal);
+    if worker.launcher {
+        // npm forwards a stop signal to its `sh -c`, which does not pass it
+        // on: each process gets it, the server once from the helper.
+        kill_tree(signal);
+    } else {
+        forward(worker.app, signal);
+    }
 }
 
 fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
@@ -311,51 +385,6 @@ fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
             Vec::new()
         }
     }
-}
-
-/// Reaps every exited child (the helper is their subreaper); returns how
-/// the app ended if it did.
-fn reap(app: Pid) -> Option<Ending> {
-    let mut ending = None;
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) if pid == app => ending = Some(Ending::Exited(code)),
-            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == app => {
-                ending = Some(Ending::Killed(signal))
-            }
-            Ok(WaitStatus::StillAlive) | Err(_) => return ending,
-            Ok(_) => {}
-        }
-    }
-}
-
-fn kill_tree(signal: Signal) {
-    for pid in proc_tree::descendants_of(nix::unistd::getpid().as_raw()) {
-        let _ = kill(Pid::from_raw(pid), signal);
-    }
-}
-
-/// The app is gone: its leftover processes, reparented to the helper, get
-/// SIGTERM, then SIGKILL, and are reaped.
-fn finish_leftovers(signals: &SignalFd) {
-    if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
-        return;
-    }
-    tracing::info!("stopping the processes the app left behind");
-    kill_tree(Signal::SIGTERM);
-    let deadline = Instant::now() + LEFTOVER_GRACE;
-    while Instant::now() < deadline {
-        reap(Pid::from_raw(0));
-        if proc_tree::descendants_of(nix::unistd::getpid().as_raw()).is_empty() {
-            return;
-        }
-        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(&mut fds, PollTimeout::from(100u16));
-        while let Ok(Some(_)) = signals.read_signal() {}
-    }
-    kill_tree(Signal::SIGKILL);
-    std::thread::sleep(Duration::from_millis(50));
-    reap(Pid::from_raw(0));
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::defaults;
+use super::probe_options::{self, ProbeOptions};
+pub use super::runtime::Runtime;
 
 /// Which worker: in a template unit the specifier `%i`, which systemd
 /// expands to the number the helper then reads.
@@ -32,7 +34,7 @@ impl fmt::Display for Instance {
 pub struct HelperOptions {
     pub app: String,
     pub instance: Instance,
-    pub node: bool,
+    pub runtime: Runtime,
     pub wait_ready: bool,
     pub listen: Vec<String>,
     /// Written and read in whole milliseconds.
@@ -53,20 +55,26 @@ pub enum Request {
     Run(HelperOptions),
     Help,
     Version,
+    /// `probe`: is the running worker ready?
+    Probe(ProbeOptions),
+    ProbeHelp,
 }
 
 /// The text of `--help`.
 pub fn usage() -> String {
     format!(
         "\
-Runs one worker of a nodeunits app under systemd.
+Runs one worker of a nodeunits app under systemd, or as a container's entrypoint.
 
 Usage: nodeunits-helper --app NAME --instance N [OPTIONS] -- PROGRAM [ARGS...]
+       nodeunits-helper probe --app NAME [--instance N]
 
 Options:
   --app NAME               the app's name: log identity and lock directory
   --instance N             the instance number (%i)
   --node                   PROGRAM is Node: inject the preload, give it an IPC channel
+  --launcher               PROGRAM starts Node (npm, npx, yarn...): the same for the Node
+                           process that serves, through NODE_OPTIONS
   --wait-ready             READY=1 when the app sends 'ready' (a non-Node app: READY=1 itself)
   --listen ADDR            an address of the socket unit, in order: the Nth is fd 3+N-1
   --kill-timeout MS        how long the drain may take [default: {}]
@@ -88,7 +96,7 @@ impl HelperOptions {
         HelperOptions {
             app,
             instance,
-            node: false,
+            runtime: Runtime::Other,
             wait_ready: false,
             listen: Vec::new(),
             kill_timeout: defaults::KILL_TIMEOUT,
@@ -121,8 +129,10 @@ impl HelperOptions {
             words.extend(value);
         };
         let millis = |duration: Duration| Some(duration.as_millis().to_string());
-        if self.node {
-            option("--node", None);
+        match self.runtime {
+            Runtime::Node => option("--node", None),
+            Runtime::Launcher => option("--launcher", None),
+            Runtime::Other => {}
         }
         if self.wait_ready {
             option("--wait-ready", None);
@@ -157,6 +167,10 @@ impl HelperOptions {
 /// Reads the helper's command line, without the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
     use lexopt::prelude::*;
+    let mut args = args.into_iter().peekable();
+    if args.next_if(|first| first == "probe").is_some() {
+        return probe_options::parse(args);
+    }
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = HelperOptions::new(String::new(), Instance::Number(0), Vec::new());
     let (mut app, mut instance) = (None, None);
@@ -175,7 +189,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
                     })?),
                 })
             }
-            Long("node") => options.node = true,
+            Long("node") => runtime(&mut options, Runtime::Node)?,
+            Long("launcher") => runtime(&mut options, Runtime::Launcher)?,
             Long("wait-ready") => options.wait_ready = true,
             Long("listen") => options.listen.push(text(&mut parser, "--listen")?),
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
@@ -215,14 +230,26 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
     Ok(Request::Run(options))
 }
 
-fn text(parser: &mut lexopt::Parser, option: &str) -> Result<String, String> {
+fn runtime(options: &mut HelperOptions, runtime: Runtime) -> Result<(), String> {
+    if options.runtime.runs_node() && options.runtime != runtime {
+        return Err(
+            "--node and --launcher exclude each other: --node when PROGRAM is node, \
+             --launcher when it is a program that starts Node (npm, npx, yarn...)"
+                .into(),
+        );
+    }
+    options.runtime = runtime;
+    Ok(())
+}
+
+pub(super) fn text(parser: &mut lexopt::Parser, option: &str) -> Result<String, String> {
     let value = parser.value().map_err(|e| e.to_string())?;
     value
         .into_string()
         .map_err(|value| format!("{option}: {value:?} is not valid UTF-8"))
 }
 
-fn number<T: std::str::FromStr>(
+pub(super) fn number<T: std::str::FromStr>(
     parser: &mut lexopt::Parser,
     option: &str,
     what: &str,
@@ -234,142 +261,4 @@ fn number<T: std::str::FromStr>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_words(line: &str) -> Result<Request, String> {
-        parse(line.split_whitespace().map(OsString::from))
-    }
-
-    fn argv<const N: usize>(words: [&str; N]) -> Vec<OsString> {
-        words.map(OsString::from).to_vec()
-    }
-
-    /// Every field differs from [`none_set`]: a field added to the struct
-    /// must be set here, and then fails the round trip unless it is both
-    /// rendered and parsed.
-    fn every_option() -> HelperOptions {
-        HelperOptions {
-            app: "api".into(),
-            instance: Instance::Number(2),
-            node: true,
-            wait_ready: true,
-            listen: vec!["127.0.0.1:3000".into(), "/run/api.sock".into()],
-            kill_timeout: Duration::from_millis(5000),
-            max_memory: Some(104_857_600),
-            shutdown_with_message: true,
-            increment_var: Some("PORT".into()),
-            exp_backoff: Some(Duration::from_millis(100)),
-            command: argv(["/usr/bin/node", "--inspect", "app.js", "--app", "x"]),
-        }
-    }
-
-    fn none_set() -> HelperOptions {
-        HelperOptions::new("web".into(), Instance::Number(0), argv(["./server"]))
-    }
-
-    fn round_trip(options: &HelperOptions) -> Result<Request, String> {
-        parse(options.words().into_iter().map(OsString::from))
-    }
-
-    /// docs/contract.md's command line, in the order the golden units show.
-    const CONTRACT: &str = "--app api --instance 2 --node --wait-ready \
-        --listen 127.0.0.1:3000 --listen /run/api.sock --kill-timeout 5000 \
-        --max-memory 104857600 --shutdown-with-message --increment-var PORT \
-        --exp-backoff 100 -- /usr/bin/node --inspect app.js --app x";
-
-    #[test]
-    fn the_contracts_command_line_is_read_and_written() {
-        assert_eq!(parse_words(CONTRACT), Ok(Request::Run(every_option())));
-        assert_eq!(every_option().words().join(" "), CONTRACT);
-    }
-
-    #[test]
-    fn defaults_and_equals_signs() {
-        let request = parse_words("--app=web --instance=0 -- ./server");
-        assert_eq!(request, Ok(Request::Run(none_set())));
-        assert_eq!(none_set().kill_timeout, defaults::KILL_TIMEOUT);
-        assert_eq!(
-            none_set().words().join(" "),
-            "--app web --instance 0 --kill-timeout 1600 -- ./server"
-        );
-    }
-
-    #[test]
-    fn mistakes_are_explained() {
-        let error = |line| parse_words(line).unwrap_err();
-        assert_eq!(error("--instance 0 -- node"), "--app NAME is required");
-        assert_eq!(error("--app a -- node"), "--instance N is required");
-        assert_eq!(
-            error("--app a --instance 0"),
-            "no program to run: give it after `--`, as in `-- /usr/bin/node app.js`"
-        );
-        assert_eq!(
-            error("--app a --instance one -- x"),
-            "--instance: \"one\" is not a whole number; it takes an instance number such as 0"
-        );
-        assert!(error("--app a --instance 0 --max-memory 1G -- x").contains("it takes bytes"));
-        assert!(error("--app a --instance 0 --kill-timeout 2s -- x").contains("milliseconds"));
-        assert!(error("--app a --instance 0 --bogus -- x").contains("--bogus"));
-        assert_eq!(parse_words("--help"), Ok(Request::Help));
-        assert_eq!(parse_words("-V"), Ok(Request::Version));
-    }
-
-    #[test]
-    fn what_is_rendered_parses_back_the_same() {
-        for options in [every_option(), none_set()] {
-            assert_eq!(round_trip(&options), Ok(Request::Run(options)));
-        }
-    }
-
-    #[test]
-    fn each_option_alone_parses_back_the_same() {
-        let all = every_option();
-        let alone: [&dyn Fn(&mut HelperOptions); 11] = [
-            &|o| o.app = all.app.clone(),
-            &|o| o.instance = all.instance,
-            &|o| o.node = all.node,
-            &|o| o.wait_ready = all.wait_ready,
-            &|o| o.listen = all.listen.clone(),
-            &|o| o.kill_timeout = all.kill_timeout,
-            &|o| o.max_memory = all.max_memory,
-            &|o| o.shutdown_with_message = all.shutdown_with_message,
-            &|o| o.increment_var = all.increment_var.clone(),
-            &|o| o.exp_backoff = all.exp_backoff,
-            &|o| o.command = all.command.clone(),
-        ];
-        for set in alone {
-            let mut options = none_set();
-            set(&mut options);
-            assert_ne!(options, none_set());
-            assert_eq!(round_trip(&options), Ok(Request::Run(options)));
-        }
-    }
-
-    /// In a unit the instance is `%i`, left to systemd: what the helper
-    /// reads once systemd has expanded it is the instance's number.
-    #[test]
-    fn the_specifier_is_left_for_systemd() {
-        let mut options = every_option();
-        options.instance = Instance::Specifier;
-        let escaped = options.escaped_words(|value| format!("<{value}>"));
-        assert_eq!(&escaped[..4], ["--app", "<api>", "--instance", "%i"]);
-        let expanded = options
-            .words()
-            .into_iter()
-            .map(|word| OsString::from(word.replace("%i", "2")));
-        assert_eq!(parse(expanded), Ok(Request::Run(every_option())));
-    }
-
-    #[test]
-    fn the_usage_lists_every_option_and_the_default() {
-        let usage = usage();
-        let words = every_option().words();
-        for option in words.iter().take_while(|word| *word != "--") {
-            if option.starts_with("--") {
-                assert!(usage.contains(&format!("  {option} ")), "{option}");
-            }
-        }
-        assert!(usage.contains("[default: 1600]"));
-    }
-}
+mod tests;

@@ -12,10 +12,15 @@ pub mod defaults;
 pub mod helper_options;
 /// `AppName`, and `UnitNames`: the one speller of unit names.
 pub mod name;
+/// The options of `nodeunits-helper probe`, a container's readiness probe.
+pub mod probe_options;
+/// What the helper runs: Node, a launcher of Node, another program.
+pub mod runtime;
 
 pub use app::{AppUnits, Bytes, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Worker};
 pub use helper_options::HelperOptions;
 pub use name::{AppName, InvalidName, UnitNames};
+pub use probe_options::ProbeOptions;
 
 /// Which systemd manager: the system's, or the user's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

@@ -92,7 +92,7 @@ pub fn helper_options(
     HelperOptions {
         app: app.name.get_ref().to_string(),
         instance: Instance::Specifier,
-        node: program.is_node,
+        runtime: program.runtime,
         wait_ready: app.wait_ready,
         listen: listen.to_vec(),
         kill_timeout: app.kill_timeout,
@@ -113,6 +113,6 @@ pub fn exec_words(options: &HelperOptions) -> Vec<String> {
 pub fn parse_helper_options(words: &[String]) -> Result<HelperOptions, String> {
     match parse(words.iter().map(OsString::from))? {
         Request::Run(options) => Ok(options),
-        Request::Help | Request::Version => Err("no options to run a worker".into()),
+        _ => Err("no options to run a worker".into()),
     }
 }

@@ -101,9 +101,12 @@ pub struct Compiled {
 /// units, recording every finding on the way.
 pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
     if options.facts.owner.is_none() {
-        let mut options = options.clone();
-        options.facts.owner = facts::Account::owner_of(file);
-        return compile_file(file, &options);
+        // A file that cannot be read has no owner: reading it says why.
+        if let Some(owner) = facts::Account::owner_of(file) {
+            let mut options = options.clone();
+            options.facts.owner = Some(owner);
+            return compile_file(file, &options);
+        }
     }
     let mut diagnostics = Diagnostics::default();
     let evaluator = ecosystem::Evaluator {

@@ -85,7 +85,12 @@ fn plan_app(
         return None;
     }
     let (program, mut environment) = (program?, environment?);
-    let listen = ports::shared_sockets(app, program.is_node, &mut environment, diagnostics);
+    let listen = ports::shared_sockets(
+        app,
+        program.runtime.runs_node(),
+        &mut environment,
+        diagnostics,
+    );
     let helper = options.bin_dir.join("nodeunits-helper");
     let sandbox = sandbox::plan(app, &program.argv, &helper, options, diagnostics);
     let worker = Worker {

@@ -6,13 +6,15 @@ use std::path::{Component, Path, PathBuf};
 use super::facts::{is_executable, CompileOptions};
 use crate::ecosystem::settings::{App, Interpreter};
 use crate::ecosystem::Diagnostics;
+use crate::model::helper_options::Runtime;
 
 #[derive(Debug)]
 pub struct Program {
     /// The command line, unescaped.
     pub argv: Vec<String>,
-    /// The interpreter is Node: the helper injects its preload.
-    pub is_node: bool,
+    /// Node, a launcher of Node, or another program: how the helper's
+    /// preload reaches the app.
+    pub runtime: Runtime,
 }
 
 const NODE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs"];
@@ -112,9 +114,47 @@ pub fn program(
             }
         },
     };
+    let runtime = if is_node {
+        Runtime::Node
+    } else if interpreter.is_none() && runs_in_node(&script_path) {
+        Runtime::Launcher
+    } else {
+        Runtime::Other
+    };
     argv.push(script_path.to_string_lossy().into_owned());
     argv.extend(app.args.iter().cloned());
-    Some(Program { argv, is_node })
+    Some(Program { argv, runtime })
+}
+
+/// Whether a program run directly is a Node script: its first line is a
+/// `#!` naming node, directly or through `env`, as npm, npx, yarn, pnpm,
+/// tsx, ts-node and next are (`/usr/bin/npm` is a link to `npm-cli.js`).
+/// Such a program starts the Node process that serves, or is it.
+fn runs_in_node(program: &Path) -> bool {
+    let mut head = [0u8; 256];
+    let read = std::fs::File::open(program)
+        .and_then(|mut file| std::io::Read::read(&mut file, &mut head))
+        .unwrap_or(0);
+    shebang_names_node(&head[..read])
+}
+
+fn shebang_names_node(head: &[u8]) -> bool {
+    let Some(line) = head.strip_prefix(b"#!") else {
+        return false;
+    };
+    let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let interpreter = if Path::new(first).file_name().is_some_and(|n| n == "env") {
+        // `env -S node --flags`, `env node`: the first word not an option of env's.
+        words.find(|word| !word.starts_with('-'))
+    } else {
+        Some(first)
+    };
+    interpreter.is_some_and(|name| is_node_binary(Path::new(name)))
 }
 
 /// A script run without interpreter: a path relative to `cwd`, or a bare
@@ -165,6 +205,28 @@ mod tests {
         }
         assert!(!under_version_manager(Path::new("/usr/bin/node")));
         assert!(!under_version_manager(Path::new("/usr/local/bin/node")));
+    }
+
+    #[test]
+    fn node_scripts_are_recognised_by_their_first_line() {
+        for head in [
+            "#!/usr/bin/env node\nrequire('../lib/cli.js')",
+            "#!/usr/bin/env -S node --no-warnings\n",
+            "#! /usr/local/bin/node\n",
+            "#!/usr/bin/nodejs",
+        ] {
+            assert!(shebang_names_node(head.as_bytes()), "{head}");
+        }
+        for head in [
+            "#!/bin/sh\nexec node server.js\n",
+            "#!/usr/bin/env python3\n",
+            "#!/usr/bin/env\n",
+            "\x7fELF\x02\x01",
+            "node server.js",
+            "",
+        ] {
+            assert!(!shebang_names_node(head.as_bytes()), "{head}");
+        }
     }
 
     #[test]

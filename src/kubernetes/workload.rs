@@ -1,0 +1,215 @@
+//! An app's Deployment: one pod per instance, each running
+//! `nodeunits-helper` as the worker unit does; and its Service.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::{container_security, tmp_volume, Object, PRE_STOP_PAUSE_SECONDS, STOP_SLACK_SECONDS};
+use crate::model::helper_options::Instance;
+use crate::model::AppUnits;
+
+/// The helper, found on the image's `PATH`.
+const HELPER: &str = "nodeunits-helper";
+
+/// How often the readiness probe asks; one failure takes the pod out of
+/// the Service, so that a draining app gets no new request.
+const READINESS_PERIOD_SECONDS: u64 = 2;
+
+pub(super) fn deployment(
+    app: &AppUnits,
+    object: &Object,
+    image: &str,
+    warn: &mut impl FnMut(String),
+) -> Value {
+    let worker = &app.worker;
+    let mut options = worker.options.clone();
+    // A pod is not numbered, and its app binds its port itself: no socket
+    // unit passes one in.
+    options.instance = Instance::Number(0);
+    options.listen.clear();
+    let probe = json!({ "command": [HELPER, "probe", "--app", app.name.as_str()] });
+    let start_seconds = whole_seconds(worker.start_timeout).max(1);
+    let grace = whole_seconds(worker.stop_timeout) + PRE_STOP_PAUSE_SECONDS + STOP_SLACK_SECONDS;
+    let mut container = json!({
+        "name": object.name,
+        "image": image,
+        "command": [HELPER],
+        "args": options.words(),
+        "workingDir": worker.working_directory.to_string_lossy(),
+        "env": environment(app),
+        "readinessProbe": {
+            "exec": probe,
+            "periodSeconds": READINESS_PERIOD_SECONDS,
+            "failureThreshold": 1,
+        },
+        "startupProbe": { "exec": probe, "periodSeconds": 1, "failureThreshold": start_seconds },
+        "lifecycle": { "preStop": { "sleep": { "seconds": PRE_STOP_PAUSE_SECONDS } } },
+        "securityContext": container_security(worker.sandbox.is_some()),
+    });
+    let ports = tcp_ports(app, warn);
+    if !ports.is_empty() {
+        container["ports"] = ports
+            .iter()
+            .map(|port| json!({ "containerPort": port, "protocol": "TCP" }))
+            .collect();
+    }
+    if let Some(limit) = worker.memory_max {
+        container["resources"] = json!({ "limits": { "memory": limit.0.to_string() } });
+    }
+    if let Some(file) = &worker.environment_file {
+        let secret = format!("{}-env", object.name);
+        container["envFrom"] = json!([{ "secretRef": { "name": secret } }]);
+        warn(format!(
+            "env_file: the pods read Secret `{secret}`, which is not exported: create it with `kubectl create secret generic {secret} --from-env-file={}`",
+            file.display()
+        ));
+    }
+    let mut pod = json!({
+        "terminationGracePeriodSeconds": grace,
+        "automountServiceAccountToken": false,
+        "securityContext": pod_security(app, warn),
+        "containers": [container],
+    });
+    if worker.sandbox.is_some() {
+        let (mounts, volumes) = tmp_volume();
+        pod["containers"][0]["volumeMounts"] = mounts;
+        pod["volumes"] = volumes;
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": object.metadata(object.name),
+        "spec": {
+            "replicas": app.instances,
+            "selector": { "matchLabels": object.selector() },
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 },
+            },
+            "template": { "metadata": { "labels": object.labels() }, "spec": pod },
+        },
+    })
+}
+
+/// The Service in front of the app's TCP ports, if it has any.
+pub(super) fn service(
+    app: &AppUnits,
+    object: &Object,
+    warn: &mut impl FnMut(String),
+) -> Option<Value> {
+    let ports = tcp_ports(app, &mut |_| ());
+    if ports.is_empty() {
+        return None;
+    }
+    if app.listen.iter().any(|address| is_loopback(address)) {
+        warn(
+            "listen: a loopback address becomes the port of the Service, reachable in the cluster"
+                .into(),
+        );
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": object.metadata(object.name),
+        "spec": {
+            "selector": object.selector(),
+            "ports": ports.iter().map(|port| json!({
+                "name": format!("tcp-{port}"),
+                "port": port,
+                "targetPort": port,
+                "protocol": "TCP",
+            })).collect::<Vec<_>>(),
+        },
+    }))
+}
+
+/// The declared environment, and the instance variable every pod sets to 0.
+fn environment(app: &AppUnits) -> Vec<Value> {
+    let worker = &app.worker;
+    let mut env = vec![json!({ "name": worker.instance_var, "value": "0" })];
+    env.extend(
+        worker
+            .environment
+            .iter()
+            .map(|(name, value)| json!({ "name": name, "value": value })),
+    );
+    env
+}
+
+/// The TCP ports of the app's listen addresses (else of `PORT`), each once;
+/// any other address is warned about.
+fn tcp_ports(app: &AppUnits, warn: &mut impl FnMut(String)) -> Vec<u16> {
+    let mut ports = Vec::new();
+    for address in &app.listen {
+        match tcp_port(address) {
+            Some(port) if !ports.contains(&port) => ports.push(port),
+            Some(_) => {}
+            None => warn(format!(
+                "listen: `{address}` is not a TCP port; it has no Kubernetes equivalent and is left out"
+            )),
+        }
+    }
+    if app.listen.is_empty() {
+        let port = app.worker.environment.get("PORT");
+        ports.extend(port.and_then(|port| port.parse::<u16>().ok()));
+    }
+    ports
+}
+
+/// `3000`, `127.0.0.1:3000`, `[::1]:3000` → 3000.
+fn tcp_port(address: &str) -> Option<u16> {
+    let port = address.rsplit_once(':').map_or(address, |(_, port)| port);
+    port.parse().ok().filter(|&port| port > 0)
+}
+
+fn is_loopback(address: &str) -> bool {
+    address.starts_with("127.") || address.starts_with("[::1]") || address.starts_with("localhost")
+}
+
+/// The pod's user and group where numeric, non-root, and seccomp's default.
+fn pod_security(app: &AppUnits, warn: &mut impl FnMut(String)) -> Value {
+    let worker = &app.worker;
+    let mut security = json!({
+        "runAsNonRoot": true,
+        "seccompProfile": { "type": "RuntimeDefault" },
+    });
+    match worker.user.as_deref().map(|user| (user, user.parse::<u64>())) {
+        Some(("root", _)) | Some((_, Ok(0))) => {
+            security["runAsNonRoot"] = false.into();
+            security["runAsUser"] = 0.into();
+            warn("user: root: the pods run as root; prefer a numeric non-root user".into());
+        }
+        Some((_, Ok(uid))) => security["runAsUser"] = uid.into(),
+        Some((user, Err(_))) => warn(format!(
+            "user `{user}` is not numeric: the pods run as the image's user, which must not be root; set `user` to a uid to choose it"
+        )),
+        None => {}
+    }
+    match worker.group.as_deref().map(|group| (group, group.parse::<u64>())) {
+        Some((_, Ok(gid))) => security["runAsGroup"] = gid.into(),
+        Some((group, Err(_))) => warn(format!(
+            "group `{group}` is not numeric: the pods run with the image's group; set `group` to a gid to choose it"
+        )),
+        None => {}
+    }
+    security
+}
+
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_millis().div_ceil(1000) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_of_addresses() {
+        assert_eq!(tcp_port("3000"), Some(3000));
+        assert_eq!(tcp_port("127.0.0.1:3000"), Some(3000));
+        assert_eq!(tcp_port("[::1]:8080"), Some(8080));
+        assert_eq!(tcp_port("/run/api.sock"), None);
+        assert_eq!(whole_seconds(Duration::from_millis(1600)), 2);
+    }
+}

@@ -1,0 +1,119 @@
+//! The command line of `nodeunits-helper probe` (docs/contract.md): the
+//! command of a container's readiness probe, which reads the state the
+//! running helper records. Parsed with the helper's own lexopt parser.
+
+use std::ffi::OsString;
+
+use super::helper_options::{number, text, Request};
+
+/// Which worker to ask about: one instance, or every instance of the app
+/// that records a state (in a pod, the one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeOptions {
+    pub app: String,
+    pub instance: Option<u32>,
+}
+
+/// The text of `probe --help`.
+pub const USAGE: &str = "\
+Exits 0 when the app's worker is ready, 1 while it starts or drains or when
+no worker runs: a container's readiness probe.
+
+Usage: nodeunits-helper probe --app NAME [--instance N]
+
+Options:
+  --app NAME               the app's name, as the running helper was given it
+  --instance N             only this instance [default: every instance that runs]
+  -h, --help               print this help
+";
+
+impl ProbeOptions {
+    /// The words of the command line, `probe` first, in the order `parse` reads.
+    pub fn words(&self) -> Vec<String> {
+        let mut words = vec!["probe".to_owned(), "--app".to_owned(), self.app.clone()];
+        if let Some(instance) = self.instance {
+            words.extend(["--instance".to_owned(), instance.to_string()]);
+        }
+        words
+    }
+}
+
+/// Reads the probe's command line, after the word `probe`.
+pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let (mut app, mut instance) = (None, None);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("app") => app = Some(text(&mut parser, "--app")?),
+            Long("instance") => {
+                instance = Some(number(
+                    &mut parser,
+                    "--instance",
+                    "an instance number such as 0",
+                )?)
+            }
+            Short('h') | Long("help") => return Ok(Request::ProbeHelp),
+            other => {
+                return Err(format!(
+                    "probe: {}; it takes --app NAME and --instance N",
+                    other.unexpected()
+                ))
+            }
+        }
+    }
+    let app = app.ok_or("probe: --app NAME is required")?;
+    Ok(Request::Probe(ProbeOptions { app, instance }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::helper_options::parse as parse_helper;
+    use super::*;
+
+    fn parse_words(line: &str) -> Result<Request, String> {
+        parse_helper(line.split_whitespace().map(OsString::from))
+    }
+
+    #[test]
+    fn what_is_rendered_parses_back_the_same() {
+        for instance in [None, Some(3)] {
+            let options = ProbeOptions {
+                app: "api".into(),
+                instance,
+            };
+            let words = options.words().into_iter().map(OsString::from);
+            assert_eq!(parse_helper(words), Ok(Request::Probe(options)));
+        }
+        assert_eq!(
+            parse_words("probe --app=api --instance=2"),
+            parse_words("probe --app api --instance 2")
+        );
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let error = |line| parse_words(line).unwrap_err();
+        assert_eq!(error("probe"), "probe: --app NAME is required");
+        assert_eq!(
+            error("probe --app api --instance %i"),
+            "--instance: \"%i\" is not a whole number; it takes an instance number such as 0"
+        );
+        assert_eq!(
+            error("probe --app api --node"),
+            "probe: invalid option '--node'; it takes --app NAME and --instance N"
+        );
+        assert_eq!(parse_words("probe --help"), Ok(Request::ProbeHelp));
+    }
+
+    #[test]
+    fn the_usage_lists_every_option() {
+        for option in ["--app NAME", "--instance N", "--help"] {
+            assert!(USAGE.contains(option), "{option}");
+        }
+        assert!(
+            super::super::helper_options::usage().contains("probe --app NAME"),
+            "the helper's own usage points to the probe"
+        );
+    }
+}
