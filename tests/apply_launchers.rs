@@ -231,6 +231,7 @@ fn with_wait_ready_the_served_app_says_ready_and_npx_runs_a_command() {
     );
     let units = ["ready@0.service".to_owned(), "ready@1.service".to_owned()];
     assert_eq!(active_states(&host, &units), ["active"; 2]);
+    assert_socket_non_blocking(&host, "ready");
     wait_serving(&host, 8310, "ready ");
     let reload = nodeunits_ok(&host, "reload ready");
     for line in reload.lines() {
@@ -254,6 +255,26 @@ fn with_wait_ready_the_served_app_says_ready_and_npx_runs_a_command() {
     // bash, as npm's script shell, execs the command: the server is npm's
     // own child, and npm forwards the helper's SIGINT to it. The app sees one.
     stop_while_serving(&host, "tool", 8311, 1, "npm exec|node .*shop-server", 4);
+}
+
+/// Every process of `app` holds the listening socket (fd 3) non-blocking. All
+/// of them share its open file description: a start that cleared O_NONBLOCK
+/// (systemd does, for a unit without `NonBlocking=yes`) would leave a worker
+/// woken for a connection another took blocked in accept(), deaf to its
+/// 'shutdown' message and its other connections.
+fn assert_socket_non_blocking(host: &TestHost, app: &str) {
+    let flags = host.ok(&format!(
+        "for pid in $(ps -e -o pid=); do \
+           grep -qs '/{app}\\(@[0-9]*\\)\\?\\.service$' /proc/$pid/cgroup && \
+             echo \"$(ps -o args= -p $pid) $(awk '/^flags/ {{print $2}}' /proc/$pid/fdinfo/3)\"; \
+         done; true"
+    ));
+    assert!(flags.lines().count() >= 6, "{flags}");
+    for line in flags.lines() {
+        let octal = line.rsplit(' ').next().unwrap_or_default();
+        let flags = u32::from_str_radix(octal, 8).unwrap_or_else(|_| panic!("{flags}"));
+        assert_ne!(flags & 0o4000, 0, "fd 3 without O_NONBLOCK: {line}");
+    }
 }
 
 /// Without `port` or `listen`, no rule knows the port a server binds itself:
