@@ -18,8 +18,8 @@ bench:
 	$(CARGO) build --release --locked --workspace --bins
 	$(CARGO) run --locked -p nodeunits-bench -- --bin-dir $${CARGO_TARGET_DIR:-target}/release
 
-# Its short version for CI: one reload under load per app; fails unless
-# nodeunits failed no request.
+# Its short version for CI: one reload under load per app and one case of the
+# busiest worker's share; fails unless nodeunits failed no request.
 bench-smoke:
 	$(CARGO) build --locked --workspace --bins
 	$(CARGO) run --locked -p nodeunits-bench -- --smoke

@@ -17,6 +17,9 @@ pub struct App {
     pub port: u16,
     /// Under nodeunits, the workers run in systemd's sandbox (the default).
     pub sandbox: bool,
+    /// `UV_TCP_SINGLE_ACCEPT=1` in the env: libuv accepts one connection
+    /// per wake-up of a worker, which leaves the next to another worker.
+    pub single_accept: bool,
 }
 
 impl App {
@@ -32,6 +35,19 @@ impl App {
             leak_mb_per_s: None,
             port: 3000,
             sandbox: true,
+            single_accept: false,
+        }
+    }
+
+    pub fn with_instances(self, instances: u32) -> App {
+        App { instances, ..self }
+    }
+
+    /// The same app with `UV_TCP_SINGLE_ACCEPT=1` in its env.
+    pub fn with_single_accept(self) -> App {
+        App {
+            single_accept: true,
+            ..self
         }
     }
 
@@ -43,7 +59,7 @@ impl App {
         }
     }
 
-    /// hello-world, for throughput and memory.
+    /// hello-world, for throughput, memory and the share of requests.
     pub fn hello() -> App {
         App::new("hello", "hello.js", 2)
     }
@@ -80,6 +96,9 @@ impl App {
         let mut env = vec![("PORT", self.port.to_string())];
         if let Some(rate) = self.leak_mb_per_s {
             env.push(("LEAK_MB_PER_S", rate.to_string()));
+        }
+        if self.single_accept {
+            env.push(("UV_TCP_SINGLE_ACCEPT", "1".to_owned()));
         }
         env
     }

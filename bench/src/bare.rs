@@ -27,8 +27,14 @@ impl Bare {
             dir.display(),
             pids_file.display()
         ))?;
+        // systemd-socket-activate passes on only the environment it is told.
+        let env: String = app
+            .env()
+            .iter()
+            .map(|(key, value)| format!(" -E {key}={value}"))
+            .collect();
         let launcher = host.spawn(&format!(
-            "echo $$ > {}; exec systemd-socket-activate -l 127.0.0.1:{} node {} {} {} {} 2>{}",
+            "echo $$ > {}; exec systemd-socket-activate -l 127.0.0.1:{}{env} node {} {} {} {} 2>{}",
             launcher_pid_file.display(),
             app.port,
             bench_dir().join("apps/bare-launch.js").display(),

@@ -19,6 +19,8 @@ pub struct Load {
     /// wrk's upper bound; a load stopped early with SIGINT still reports.
     pub seconds: u32,
     pub port: u16,
+    /// A wrk Lua script (`wrk -s`), a path inside the box.
+    pub script: Option<PathBuf>,
 }
 
 impl Load {
@@ -28,8 +30,12 @@ impl Load {
         } else {
             " -H 'Connection: close'"
         };
+        let script = match &self.script {
+            Some(path) => format!(" -s {}", path.display()),
+            None => String::new(),
+        };
         format!(
-            "wrk --latency -t{} -c{} -d{}s --timeout 5s{close} http://127.0.0.1:{}/",
+            "wrk --latency -t{} -c{} -d{}s --timeout 5s{close}{script} http://127.0.0.1:{}/",
             self.threads, self.connections, self.seconds, self.port
         )
     }
@@ -75,16 +81,26 @@ impl Running {
     }
 
     /// Waits for wrk's own end.
-    pub fn finish(mut self, host: &dyn Host) -> Result<Report> {
+    pub fn finish(self, host: &dyn Host) -> Result<Report> {
+        wrk::parse(&self.finish_text(host)?)
+    }
+
+    /// Waits for wrk's own end and returns all it printed: its report and
+    /// what its script printed.
+    pub fn finish_text(mut self, host: &dyn Host) -> Result<String> {
         self.child.wait().context("waiting for wrk")?;
-        let output = host.read(&self.out_file)?;
-        wrk::parse(&output)
+        host.read(&self.out_file)
     }
 }
 
 /// One load, to its end.
 pub fn run(host: &dyn Host, load: &Load, dir: &Path) -> Result<Report> {
     start(host, load, dir)?.finish(host)
+}
+
+/// One load, to its end: all wrk printed.
+pub fn run_text(host: &dyn Host, load: &Load, dir: &Path) -> Result<String> {
+    start(host, load, dir)?.finish_text(host)
 }
 
 #[cfg(test)]
@@ -99,10 +115,27 @@ mod tests {
             keep_alive: false,
             seconds: 5,
             port: 3000,
+            script: None,
         };
         assert_eq!(
             load.command(),
             "wrk --latency -t2 -c32 -d5s --timeout 5s -H 'Connection: close' http://127.0.0.1:3000/"
+        );
+    }
+
+    #[test]
+    fn passes_a_script_to_wrk() {
+        let load = Load {
+            connections: 32,
+            threads: 2,
+            keep_alive: true,
+            seconds: 3,
+            port: 3000,
+            script: Some(PathBuf::from("/b/count.lua")),
+        };
+        assert_eq!(
+            load.command(),
+            "wrk --latency -t2 -c32 -d3s --timeout 5s -s /b/count.lua http://127.0.0.1:3000/"
         );
     }
 }

@@ -2,8 +2,10 @@
 //! same load: see BENCHMARKS.md.
 //!
 //! `nodeunits-bench [--bin-dir target/release]` runs the full benchmark and writes bench/results/latest.{md,json};
-//! `nodeunits-bench --smoke` runs one reload under load per app, writes
-//! bench/results/tmp/smoke.{md,json} and fails unless nodeunits failed no request.
+//! `nodeunits-bench --smoke` runs one reload under load per app and one case of
+//! the share of requests, writes bench/results/tmp/smoke.{md,json} and fails
+//! unless nodeunits failed no request; `--only-measure NAME` runs one measure
+//! and writes bench/results/tmp/NAME.{md,json}.
 
 mod apps;
 mod bare;
@@ -23,7 +25,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
-use measure::{memory, memory_limit, reload, startup, throughput, Plan};
+use measure::{memory, memory_limit, reload, share, startup, throughput, Plan, MEASURES};
 use report::Results;
 use supervisor::Supervisor;
 use testhost::TestHost;
@@ -41,6 +43,7 @@ fn options() -> Result<Options> {
     let mut out_dir = None;
     let mut bin_dir = None;
     let mut only = None;
+    let mut only_measure = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -65,6 +68,17 @@ fn options() -> Result<Options> {
                     .filter(|&n| n > 0)
                     .with_context(|| format!("--reloads {value:?}: expected a whole number ≥ 1"))?;
             }
+            "--only-measure" => {
+                let value = args.next().unwrap_or_default();
+                only_measure = Some(
+                    MEASURES
+                        .into_iter()
+                        .find(|&name| name == value)
+                        .with_context(|| {
+                            format!("--only-measure {value:?}: expected one of {}", MEASURES.join(", "))
+                        })?,
+                );
+            }
             "--only" => match args.next().as_deref() {
                 Some(name @ ("pm2" | "nodeunits")) => only = Some(name.to_owned()),
                 other => bail!("--only {other:?}: expected pm2 or nodeunits"),
@@ -80,11 +94,16 @@ fn options() -> Result<Options> {
                 ))
             }
             other => bail!(
-                "unknown argument {other:?}; allowed: --smoke, --runs N, --reloads K, --only pm2|nodeunits, --out DIR, --bin-dir DIR"
+                "unknown argument {other:?}; allowed: --smoke, --runs N, --reloads K, --only pm2|nodeunits, --only-measure NAME, --out DIR, --bin-dir DIR"
             ),
         }
     }
-    let default_dir = if plan.smoke {
+    if plan.smoke && only_measure.is_some() {
+        bail!("--only-measure does not go with --smoke: the smoke's measures are fixed");
+    }
+    plan.only_measure = only_measure;
+    // A reduced run never overwrites the full run's results.
+    let default_dir = if plan.smoke || plan.only_measure.is_some() {
         bench_dir().join("results/tmp")
     } else {
         bench_dir().join("results")
@@ -124,7 +143,7 @@ fn run() -> Result<()> {
     // Scratch space inside the boxes, where the checkout is read-only.
     let scratch = PathBuf::from("/var/tmp/nodeunits-bench");
 
-    let mut results = Results::new(if plan.smoke { "smoke" } else { "full" }, plan.runs);
+    let mut results = Results::new(plan.mode(), plan.runs);
     // Apps live in /srv: the sandbox gives a worker a /tmp and /var/tmp of
     // its own, so one living there keeps the machine's instead.
     let nodeunits = nodeunits::Nodeunits::new(
@@ -145,24 +164,46 @@ fn run() -> Result<()> {
     if only.as_deref() != Some("pm2") {
         supervisors.push(Box::new(nodeunits));
     }
-    let bare_box = (!plan.smoke).then(|| TestHost::boot("bench-bare"));
+    let bare_box = (!plan.smoke
+        && ["memory", "throughput", "share"]
+            .iter()
+            .any(|measure| plan.wants(measure)))
+    .then(|| TestHost::boot("bench-bare"));
 
     for run in 1..=plan.runs {
         eprintln!("run {run}/{}", plan.runs);
         if let Some(bare_box) = &bare_box {
-            memory::baseline(bare_box, &scratch, &mut results)?;
-            throughput::ceiling(bare_box, &scratch, &plan, &mut results)?;
+            if plan.wants("memory") {
+                memory::baseline(bare_box, &scratch, &mut results)?;
+            }
+            if plan.wants("throughput") {
+                throughput::ceiling(bare_box, &scratch, &plan, &mut results)?;
+            }
+            if plan.wants("share") {
+                share::bare(bare_box, &scratch, &plan, &mut results)?;
+            }
         }
         for supervisor in supervisors.iter_mut() {
             let supervisor = supervisor.as_mut();
             eprintln!("  {}", supervisor.name());
-            if !plan.smoke {
+            if plan.wants("memory") {
                 memory::measure(supervisor, &mut results)?;
+            }
+            if plan.wants("throughput") {
                 throughput::measure(supervisor, &plan, &mut results)?;
+            }
+            if plan.wants("share") {
+                share::measure(supervisor, &plan, &mut results)?;
+            }
+            if plan.wants("startup") {
                 startup::measure(supervisor, &mut results)?;
+            }
+            if plan.wants("memory-limit") {
                 memory_limit::measure(supervisor, &plan, &mut results)?;
             }
-            reload::measure(supervisor, &plan, &mut results)?;
+            if plan.wants("reload") {
+                reload::measure(supervisor, &plan, &mut results)?;
+            }
         }
     }
 
@@ -172,7 +213,11 @@ fn run() -> Result<()> {
         "Wall time of this run: {:.0} s.",
         started.elapsed().as_secs_f64()
     ));
-    let name = if plan.smoke { "smoke" } else { "latest" };
+    let name = match (plan.smoke, plan.only_measure) {
+        (true, _) => "smoke",
+        (false, Some(measure)) => measure,
+        (false, None) => "latest",
+    };
     write(&out_dir, name, &results)?;
     if plan.smoke {
         check_smoke(&results, &plan)?;

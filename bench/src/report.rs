@@ -36,6 +36,10 @@ pub struct Row {
     pub bare_node_median: Option<f64>,
     /// nodeunits/PM2, from the medians of this run.
     pub ratio: Option<f64>,
+    /// A variant PM2 has no counterpart of (an option of nodeunits' own):
+    /// the ratio is to PM2's median in this other row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_to_pm2_of: Option<String>,
 }
 
 /// What the run was on.
@@ -86,6 +90,7 @@ impl Results {
                     nodeunits_median: None,
                     bare_node_median: None,
                     ratio: None,
+                    ratio_to_pm2_of: None,
                 });
                 self.rows.len() - 1
             }
@@ -98,14 +103,23 @@ impl Results {
         }
     }
 
+    /// The measure's ratio is to PM2's median of the `reference` measure.
+    pub fn compare_with_pm2_of(&mut self, measure: &str, reference: &str) {
+        if let Some(row) = self.rows.iter_mut().find(|row| row.measure == measure) {
+            row.ratio_to_pm2_of = Some(reference.to_owned());
+        }
+    }
+
     /// Fills in medians and ratios from the samples, and puts the rows in
-    /// the order of the issue: failures, throughput, memory, time, latency.
+    /// the order of the issue: failures, throughput, share of requests,
+    /// memory, time, latency.
     pub fn summarize(&mut self) {
         self.rows.sort_by_key(|row| {
             let order = [
                 "Failed",
                 "Memory-limit",
                 "Throughput",
+                "Busiest",
                 "Memory,",
                 "Memory that",
                 "Time",
@@ -122,7 +136,17 @@ impl Results {
             row.pm2_median = median(&row.pm2);
             row.nodeunits_median = median(&row.nodeunits);
             row.bare_node_median = median(&row.bare_node);
-            row.ratio = match (row.nodeunits_median, row.pm2_median) {
+        }
+        let pm2_medians: Vec<Option<f64>> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let pm2_of = row.ratio_to_pm2_of.as_deref().unwrap_or(&row.measure);
+                self.row(pm2_of).and_then(|reference| reference.pm2_median)
+            })
+            .collect();
+        for (row, pm2_median) in self.rows.iter_mut().zip(pm2_medians) {
+            row.ratio = match (row.nodeunits_median, pm2_median) {
                 (Some(n), Some(p)) if p != 0.0 => Some(n / p),
                 _ => None,
             };
@@ -240,6 +264,21 @@ mod tests {
         assert!(results
             .markdown()
             .contains("| throughput | req/s (higher is better) | 20 (10–30) | 40 | 2.00 | – |"));
+    }
+
+    #[test]
+    fn a_variant_of_nodeunits_is_compared_with_pm2_s_row() {
+        let mut results = Results::new("test", 1);
+        results.add("share", "%", Better::Lower, Who::Pm2, 50.0);
+        results.add("share", "%", Better::Lower, Who::Nodeunits, 90.0);
+        results.add("share, variant", "%", Better::Lower, Who::Nodeunits, 60.0);
+        results.compare_with_pm2_of("share, variant", "share");
+        results.summarize();
+        assert_eq!(results.row("share").unwrap().ratio, Some(1.8));
+        assert_eq!(results.row("share, variant").unwrap().ratio, Some(1.2));
+        assert!(results
+            .markdown()
+            .contains("| share, variant | % (lower is better) | – | 60 | 1.20 | – |"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod memory;
 pub mod memory_limit;
 pub mod reload;
+pub mod share;
 pub mod startup;
 pub mod throughput;
 
@@ -20,9 +21,23 @@ pub struct Plan {
     pub throughput_seconds: u32,
     pub steady_seconds: u32,
     pub memory_limit_seconds: u32,
-    /// The smoke measures only failed requests during reloads.
+    pub share_seconds: u32,
+    /// The smoke measures failed requests during reloads, and one case of
+    /// the share of requests.
     pub smoke: bool,
+    /// `--only-measure NAME`: one of [`MEASURES`], for a reduced run.
+    pub only_measure: Option<&'static str>,
 }
+
+/// The measures a run can be limited to.
+pub const MEASURES: [&str; 6] = [
+    "memory",
+    "throughput",
+    "share",
+    "startup",
+    "memory-limit",
+    "reload",
+];
 
 impl Plan {
     pub fn full() -> Plan {
@@ -33,7 +48,9 @@ impl Plan {
             throughput_seconds: 4,
             steady_seconds: 4,
             memory_limit_seconds: 12,
+            share_seconds: 3,
             smoke: false,
+            only_measure: None,
         }
     }
 
@@ -45,8 +62,28 @@ impl Plan {
             throughput_seconds: 2,
             steady_seconds: 2,
             memory_limit_seconds: 0,
+            share_seconds: 2,
             smoke: true,
+            only_measure: None,
         }
+    }
+
+    /// What the results call this run.
+    pub fn mode(&self) -> &'static str {
+        match (self.smoke, self.only_measure) {
+            (true, _) => "smoke",
+            (false, Some(_)) => "reduced",
+            (false, None) => "full",
+        }
+    }
+
+    /// Whether this run takes the measure (one of [`MEASURES`]).
+    pub fn wants(&self, measure: &str) -> bool {
+        debug_assert!(MEASURES.contains(&measure), "{measure}");
+        if self.smoke {
+            return matches!(measure, "share" | "reload");
+        }
+        self.only_measure.is_none_or(|only| only == measure)
     }
 
     /// Keep-alive load with the plan's connections; `seconds` is an upper
@@ -58,7 +95,17 @@ impl Plan {
             keep_alive,
             seconds,
             port,
+            script: None,
         }
+    }
+}
+
+/// How a load uses connections, as the measures' names say it.
+pub fn connections(keep_alive: bool) -> &'static str {
+    if keep_alive {
+        "keep-alive"
+    } else {
+        "connection per request"
     }
 }
 

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use super::{who, Plan};
+use super::{connections, who, Plan};
 use crate::apps::App;
 use crate::bare::Bare;
 use crate::host::Host;
@@ -14,11 +14,7 @@ use crate::report::{Better, Results, Who};
 use crate::supervisor::Supervisor;
 
 fn measure_name(app: &App, keep_alive: bool) -> String {
-    let connections = if keep_alive {
-        "keep-alive"
-    } else {
-        "connection per request"
-    };
+    let connections = connections(keep_alive);
     let sandbox = if app.sandbox {
         ""
     } else {
