@@ -1,4 +1,6 @@
-//! `nodeunits reload`, `systemctl reload APP` and `nodeunits scale`.
+//! `nodeunits reload`, `systemctl reload APP` and `nodeunits scale`. A
+//! reload replaces each instance's app successor first, in place: the
+//! units keep their invocation (tests/reload_successor.rs shows the rest).
 
 mod apply_support;
 
@@ -12,10 +14,13 @@ fn systemctl_reload_performs_the_rolling_reload() {
 
     let cursor = cursor(&host);
     host.ok("systemctl reload api.service");
-    let expected = one_at_a_time(3);
-    assert_eq!(restarts_seen(&host, &cursor, "api", &expected), expected);
-    let after = invocation_ids(&host, &api.units());
-    assert!(after.iter().zip(&ids).all(|(new, old)| new != old));
+    let expected = replaced_one_at_a_time(3);
+    assert_eq!(
+        replacements_seen(&host, &cursor, "api", &expected),
+        expected
+    );
+    assert!(restarts_since(&host, &cursor, "api").is_empty());
+    assert_eq!(invocation_ids(&host, &api.units()), ids);
     // The reload's own lines, in the app unit's journal.
     host.wait_until(
         "journalctl -u api.service -o cat | grep -q 'api@2.service restarted and ready in'",
@@ -42,11 +47,12 @@ fn systemctl_reload_performs_the_rolling_reload() {
 fn a_reload_stops_at_the_instance_that_does_not_come_back() {
     let api = App::new("api", 3, 3000);
     let (host, _) = boot_applied("reload-broken", std::slice::from_ref(&api));
-    host.write(
-        "/etc/systemd/system/api@1.service.d/broken.conf",
-        "[Service]\nEnvironment=APP_VERSION=broken\n",
+    // A deploy of code that cannot start as instance 1 or above.
+    let broken = APP_JS.replace(
+        "const version = process.env.APP_VERSION || 'v1';",
+        "const version = 'broken-from-1';",
     );
-    host.ok("systemctl daemon-reload");
+    host.write("/srv/shop/app.js", broken);
     let ids = invocation_ids(&host, &api.units());
 
     let output = nodeunits(&host, "reload api");
@@ -62,14 +68,26 @@ fn a_reload_stops_at_the_instance_that_does_not_come_back() {
         stderr.contains("reload of `api` stopped at api@1.service; left alone: api@2.service"),
         "{stderr}"
     );
-    assert!(stderr.contains("api@1.service did not restart"), "{stderr}");
-    assert!(stderr.contains("version broken cannot start"), "{stderr}");
-    assert_eq!(
-        invocation_ids(&host, &api.units()[2..]),
-        ids[2..],
-        "api@2 untouched"
+    assert!(stderr.contains("api@1.service did not reload"), "{stderr}");
+    assert!(
+        stderr.contains("version broken-from-1 cannot start"),
+        "{stderr}"
     );
-    assert_eq!(active_states(&host, &api.units())[2], "active");
+    assert!(stderr.contains("ended before it was ready"), "{stderr}");
+    assert_eq!(invocation_ids(&host, &api.units()), ids, "none stopped");
+    assert_eq!(active_states(&host, &api.units()), ["active"; 3]);
+    // api@1 serves on with the code it ran; the others are as they were.
+    let answers: std::collections::BTreeSet<String> = (0..40)
+        .filter_map(|_| get(&host, 3000))
+        .map(|body| {
+            body.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert!(answers.contains("api 1 v1"), "{answers:?}");
+    assert!(answers.contains("api 0 broken-from-1"), "{answers:?}");
 }
 
 /// Why docs/contract.md forbids `After=APP.service` in the worker template:
@@ -109,9 +127,9 @@ fn two_reloads_at_once_take_turns() {
         let output = reload.wait_with_output().unwrap();
         assert!(output.status.success(), "{}", describe(&output));
     }
-    let mut twice = one_at_a_time(2);
-    twice.extend(one_at_a_time(2));
-    assert_eq!(restarts_seen(&host, &cursor, "api", &twice), twice);
+    let mut twice = replaced_one_at_a_time(2);
+    twice.extend(replaced_one_at_a_time(2));
+    assert_eq!(replacements_seen(&host, &cursor, "api", &twice), twice);
 }
 
 #[test]

@@ -39,11 +39,13 @@ fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
     assert!(get(&host, 5000).unwrap().starts_with("notes "));
     host.ok("ps -o user= -p $(systemctl --user -M deploy@ show -p MainPID --value notes@0) | grep -qx deploy");
 
-    // The user manager's `systemctl reload` runs the rolling reload too.
-    let pid = "systemctl --user -M deploy@ show -p MainPID --value notes@1";
+    // The user manager's `systemctl reload` runs the rolling reload too:
+    // the app's process (the helper's child) is replaced.
+    let pid = "ps -o pid= --ppid $(systemctl --user -M deploy@ show -p MainPID --value notes@1)";
     let before = host.ok(pid);
+    assert!(!before.trim().is_empty());
     host.ok("systemctl --user -M deploy@ reload notes.service");
-    assert_ne!(host.ok(pid), before, "notes@1 restarted");
+    assert_ne!(host.ok(pid), before, "notes@1's app replaced");
     assert!(get(&host, 5000).unwrap().starts_with("notes "));
 
     let status = as_deploy(&host, "status --json");

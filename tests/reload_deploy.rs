@@ -88,12 +88,12 @@ fn reloading_the_file_after_a_pull_rolls_every_app_with_no_failed_request() {
          web: reloaded (2 instances in Ts)\n"
     );
     assert_no_failures(&report, &wrk_output, "reload FILE under keep-alive load");
+    // The units are as they were: each instance's app is replaced in place.
     for (app, count) in [("api", 3), ("web", 2)] {
-        let expected = one_at_a_time(count);
-        assert_eq!(restarts_seen(&host, &cursor, app, &expected), expected);
+        let expected = replaced_one_at_a_time(count);
+        assert_eq!(replacements_seen(&host, &cursor, app, &expected), expected);
     }
-    let after = invocation_ids(&host, &units);
-    assert!(after.iter().zip(&ids).all(|(new, old)| new != old));
+    assert_eq!(invocation_ids(&host, &units), ids);
     for (port, app) in [(3000, "api"), (4000, "web")] {
         for body in responses(&host, port, 20) {
             assert!(body.starts_with(&format!("{app} ")), "{body}");
@@ -132,10 +132,15 @@ fn a_deploy_does_not_roll_again_what_apply_started_or_rolled() {
          web: reloaded by apply\n\
          admin: started by apply\n"
     );
-    for app in ["api", "web"] {
-        let expected = one_at_a_time(2);
-        assert_eq!(restarts_seen(&host, &cursor, app, &expected), expected);
-    }
+    // web's unit changed: it restarts; api's did not: it is replaced in place.
+    let expected = one_at_a_time(2);
+    assert_eq!(restarts_seen(&host, &cursor, "web", &expected), expected);
+    let expected = replaced_one_at_a_time(2);
+    assert_eq!(
+        replacements_seen(&host, &cursor, "api", &expected),
+        expected
+    );
+    assert!(restarts_since(&host, &cursor, "api").is_empty());
     let started = [("Started".to_owned(), 0)];
     assert_eq!(restarts_seen(&host, &cursor, "admin", &started), started);
     // journald has everything by now: still once each.
@@ -169,10 +174,17 @@ fn reload_all_rolls_every_running_app_of_every_file() {
          api: reloaded (2 instances in Ts)\n\
          idle: inactive, so not reloaded; `nodeunits start idle` starts it\n"
     );
-    let expected = one_at_a_time(2);
-    assert_eq!(restarts_seen(&host, &cursor, "api", &expected), expected);
-    let after = invocation_ids(&host, &running);
-    assert!(after.iter().zip(&ids).all(|(new, old)| new != old));
+    let expected = replaced_one_at_a_time(2);
+    assert_eq!(
+        replacements_seen(&host, &cursor, "api", &expected),
+        expected
+    );
+    let expected = replaced_one_at_a_time(1);
+    assert_eq!(
+        replacements_seen(&host, &cursor, "admin", &expected),
+        expected
+    );
+    assert_eq!(invocation_ids(&host, &running), ids);
     assert_eq!(active_states(&host, &idle.units()), ["inactive"]);
     assert_eq!(get(&host, 6000), None, "idle stays stopped");
 }
@@ -258,7 +270,7 @@ fn a_deploy_stops_at_the_instance_the_new_code_cannot_start() {
     assert!(
         stderr.starts_with(
             "nodeunits: reload of `api` stopped at api@1.service; left alone: api@2.service; \
-             not reloaded: web: api@1.service did not restart"
+             not reloaded: web: api@1.service did not reload"
         ),
         "{stderr}"
     );
@@ -266,7 +278,10 @@ fn a_deploy_stops_at_the_instance_the_new_code_cannot_start() {
         stderr.contains("version broken-from-1 cannot start"),
         "{stderr}"
     );
-    assert_eq!(invocation_ids(&host, &api.units()[2..]), ids[2..]);
+    assert!(stderr.contains("ended before it was ready"), "{stderr}");
+    // No instance stopped: api@1 serves on with the code it ran.
+    assert_eq!(invocation_ids(&host, &api.units()), ids);
+    assert_eq!(active_states(&host, &api.units()), ["active"; 3]);
     assert_eq!(invocation_ids(&host, &web.units()), web_ids);
     assert!(get(&host, 4000).unwrap().contains(" v1 "), "web untouched");
     wait_serving(&host, 3000, " broken-from-1 ");

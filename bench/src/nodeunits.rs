@@ -128,20 +128,26 @@ impl Supervisor for Nodeunits {
         let mut footprint = Footprint::default();
         for pid in self.main_pids_of(app)? {
             footprint.supervisor_kb += rss_kb(self.host(), pid)?;
-            let children = self
-                .host
-                .ok(&format!("cat /proc/{pid}/task/{pid}/children"))?;
-            for child in children.split_whitespace() {
-                footprint
-                    .workers_kb
-                    .push(rss_kb(self.host(), child.parse()?)?);
-            }
+        }
+        for pid in self.worker_pids(app)? {
+            footprint.workers_kb.push(rss_kb(self.host(), pid)?);
         }
         Ok(footprint)
     }
 
+    /// The apps' processes, the helpers' children: a reload replaces them
+    /// and keeps the helpers (the units are reloaded, not restarted).
     fn worker_pids(&self, app: &App) -> Result<Vec<u32>> {
-        self.main_pids_of(app)
+        let mut pids = Vec::new();
+        for pid in self.main_pids_of(app)? {
+            let children = self
+                .host
+                .ok(&format!("cat /proc/{pid}/task/{pid}/children"))?;
+            for child in children.split_whitespace() {
+                pids.push(child.parse()?);
+            }
+        }
+        Ok(pids)
     }
 
     fn restarts(&self, app: &App) -> Result<u64> {

@@ -105,15 +105,12 @@ pub mod defaults {
     use std::time::Duration;
 
     /// Defined in the model: the compiler and the helper both use them.
-    pub use crate::model::defaults::{INSTANCE_VAR, KILL_TIMEOUT, MAX_BACKOFF};
+    pub use crate::model::defaults::{INSTANCE_VAR, KILL_TIMEOUT, LISTEN_TIMEOUT, MAX_BACKOFF};
 
     /// PM2's.
     pub const MIN_UPTIME: Duration = Duration::from_millis(1000);
     /// PM2's.
     pub const MAX_RESTARTS: u32 = 16;
-    /// PM2 waits 3 s and then carries on as if the app were ready; systemd
-    /// fails the start instead, so the default leaves a slow boot more room.
-    pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
     /// systemd's: PM2's 0 restarts a crashing app in a tight loop.
     pub const RESTART_DELAY: Duration = Duration::from_millis(100);
 }

@@ -19,17 +19,38 @@ const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 /// Reaps every exited child (the helper is their subreaper); returns how
 /// the app ended if it did.
 pub fn reap(app: Pid) -> Option<Ending> {
-    let mut ending = None;
+    reap_all()
+        .into_iter()
+        .find_map(|(pid, ending)| (pid == app).then_some(ending))
+}
+
+/// Reaps every exited child; returns each with how it ended.
+pub fn reap_all() -> Vec<(Pid, Ending)> {
+    let mut ended = Vec::new();
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) if pid == app => ending = Some(Ending::Exited(code)),
-            Ok(WaitStatus::Signaled(pid, signal, _)) if pid == app => {
-                ending = Some(Ending::Killed(signal))
-            }
-            Ok(WaitStatus::StillAlive) | Err(_) => return ending,
+            Ok(WaitStatus::Exited(pid, code)) => ended.push((pid, Ending::Exited(code))),
+            Ok(WaitStatus::Signaled(pid, signal, _)) => ended.push((pid, Ending::Killed(signal))),
+            Ok(WaitStatus::StillAlive) | Err(_) => return ended,
             Ok(_) => {}
         }
     }
+}
+
+/// `pid` and the processes below it now.
+pub fn subtree(pid: Pid) -> Vec<Pid> {
+    std::iter::once(pid)
+        .chain(
+            proc_tree::descendants_of(pid.as_raw())
+                .into_iter()
+                .map(Pid::from_raw),
+        )
+        .collect()
+}
+
+/// Whether any of `pids` still runs (a zombie not yet reaped counts).
+pub fn any_alive(pids: &[Pid]) -> bool {
+    pids.iter().any(|&pid| kill(pid, None).is_ok())
 }
 
 /// Sends `signal` to every process below the helper.

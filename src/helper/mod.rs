@@ -9,6 +9,7 @@ mod children;
 mod environment;
 /// The IPC channel to a Node app; public for the fuzz target that reads it.
 pub mod ipc;
+mod launch;
 mod log;
 mod memory_lock;
 mod node;
@@ -16,6 +17,7 @@ mod port_conflict;
 mod preload;
 mod proc_tree;
 mod readiness;
+mod replace;
 mod spawn;
 mod state;
 mod worker;
@@ -30,9 +32,9 @@ use sd_notify::NotifyState;
 
 use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
 use crate::model::helper_options::{self, Instance, Request, Runtime};
-use crate::model::{probe_options, AppName, HelperOptions, ProbeOptions};
+use crate::model::{probe_options, replace_options, AppName, HelperOptions, ProbeOptions};
 use readiness::ReadyWhen;
-use worker::{Ending, MemoryWatch, StopReason, Worker};
+use worker::{describe, Ending, MemoryWatch, StopReason, Worker};
 
 /// Entry point of the `nodeunits-helper` binary.
 pub fn main() -> ExitCode {
@@ -51,6 +53,11 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Request::Probe(options)) => return probe(&options),
+        Ok(Request::ReplaceHelp) => {
+            print!("{}", replace_options::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Replace(options)) => return replace::command(&options),
         Err(message) => {
             eprintln!("nodeunits-helper: {message}");
             return ExitCode::from(EXIT_CONFIG);
@@ -118,6 +125,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         Signal::SIGINT,
         Signal::SIGTERM,
         Signal::SIGHUP,
+        Signal::SIGUSR2,
         Signal::SIGCHLD,
     ] {
         handled.add(signal);
@@ -172,7 +180,6 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
             options.listen.len()
         );
     }
-    let mut argv = options.command.clone();
     let runs_node = options.runtime.runs_node();
     let ready_when = match (runs_node, options.wait_ready) {
         (true, true) => ReadyWhen::AppSendsReady,
@@ -182,37 +189,13 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         (true, false) => ReadyWhen::ListeningOrSettled,
         (false, false) => ReadyWhen::AtOnce,
     };
-    let (parent_end, child_end) = if runs_node {
-        let channel = node::prepare(
-            options,
-            runtime_dir.as_deref(),
-            listen_fds,
-            &mut argv,
-            &mut vars,
-        )?;
-        (Some(channel.ours), Some((channel.theirs, channel.target)))
-    } else {
-        (None, None)
-    };
-    let launch = spawn::Launch {
-        argv,
-        vars,
-        listen_fds: listen_fds > 0,
-        channel: child_end,
-        stderr: log::app_stderr(&options.app),
-    };
+    let recipe = launch::Recipe::new(options, runtime_dir.clone(), listen_fds, vars);
     notify(&format!(
         "starting {}",
         options.command[0].to_string_lossy()
     ));
     let started = Instant::now();
-    let app = spawn::spawn(&launch)
-        .map_err(|e| format!("cannot start {}: {e}", options.command[0].to_string_lossy()))?;
-    drop(launch);
-    tracing::info!(
-        "started {} as pid {app}",
-        options.command[0].to_string_lossy()
-    );
+    let app = recipe.start()?;
 
     let kill_timeout = options.kill_timeout;
     // A lock this old belongs to an instance whose replacement never came.
@@ -222,10 +205,10 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         Some(memory_lock::MemoryLock::new(dir, instance, stale_after))
     };
     let worker = Worker {
-        app,
+        app: app.pid,
         launcher: options.runtime == Runtime::Launcher,
         serving: Vec::new(),
-        channel: parent_end,
+        channel: app.channel,
         ready_when,
         shutdown_with_message: options.shutdown_with_message,
         kill_timeout,
@@ -239,6 +222,9 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         drain_signal: std::env::var_os("NOTIFY_SOCKET")
             .is_none()
             .then_some(Signal::SIGINT),
+        replacement: replace::Replacement::new(runtime_dir.as_deref(), instance),
+        recipe,
+        listen_timeout: options.listen_timeout,
     };
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));
@@ -272,13 +258,6 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         Some(StopReason::Signal(signal)) if outcome.killed => Ending::Killed(signal),
         _ => outcome.ending,
     })
-}
-
-fn describe(ending: Ending) -> String {
-    match ending {
-        Ending::Exited(code) => format!("exit status {code}"),
-        Ending::Killed(signal) => format!("killed by {signal}"),
-    }
 }
 
 fn notify(status: &str) {

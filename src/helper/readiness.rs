@@ -79,6 +79,10 @@ impl Readiness {
         self.ready = true;
     }
 
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
+
     /// When the worker is ready if nothing else happens first.
     pub fn deadline(&self) -> Option<Instant> {
         (!self.ready && self.when == ReadyWhen::ListeningOrSettled)

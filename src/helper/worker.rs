@@ -13,11 +13,13 @@ use nix::sys::signalfd::SignalFd;
 use nix::unistd::Pid;
 use sd_notify::NotifyState;
 
-use super::children::{finish_leftovers, kill_tree, reap, wait_for_tree};
+use super::children::{finish_leftovers, kill_tree, reap_all, wait_for_tree};
 use super::ipc::{self, LineBuffer, Message};
+use super::launch::Recipe;
 use super::memory_lock::MemoryLock;
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
+use super::replace::{Drain, Old, Replacement, Successor};
 use super::state::{State, StateFile};
 use crate::model::defaults::memory_restart_line;
 
@@ -73,6 +75,11 @@ pub struct Worker {
     pub state: Option<StateFile>,
     /// Every stop signal reaches the app as this one, when set.
     pub drain_signal: Option<Signal>,
+    /// How the app starts, for a successor.
+    pub recipe: Recipe,
+    /// How long a successor has to be ready.
+    pub listen_timeout: Duration,
+    pub replacement: Replacement,
 }
 
 /// How often the memory of the tree is summed.
@@ -117,6 +124,10 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         if stop.is_none() {
             wake = [wake, readiness.deadline()].into_iter().flatten().min();
         }
+        wake = [wake, worker.replacement.deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         let timeout = match wake {
             Some(at) => {
                 PollTimeout::try_from(at.saturating_duration_since(now).as_millis().max(1) as u64)
@@ -124,8 +135,18 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
             }
             None => PollTimeout::NONE,
         };
-        let (signal_ready, channel_ready) = {
+        let (signal_ready, channel_ready, successor_ready) = {
             let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+            let successor_channel = worker
+                .replacement
+                .successor
+                .as_ref()
+                .and_then(|successor| successor.channel.as_ref());
+            // The successor's channel first: it is there only while one starts.
+            if let Some(channel) = successor_channel {
+                fds.push(PollFd::new(channel.as_fd(), PollFlags::POLLIN));
+            }
+            let successor_polled = fds.len() == 2;
             if let Some(channel) = &worker.channel {
                 fds.push(PollFd::new(channel.as_fd(), PollFlags::POLLIN));
             }
@@ -139,7 +160,12 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                 Ok(_) => {}
             }
             let fired = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-            (fired(&fds[0]), fds.get(1).is_some_and(fired))
+            let own = usize::from(successor_polled) + 1;
+            (
+                fired(&fds[0]),
+                fds.get(own).is_some_and(fired),
+                successor_polled && fired(&fds[1]),
+            )
         };
         if signal_ready {
             while let Ok(Some(info)) = signals.read_signal() {
@@ -148,9 +174,19 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                 };
                 match signal {
                     Signal::SIGCHLD => {
-                        if let Some(end) = reap(worker.app) {
-                            ending = Some(end);
+                        for (pid, end) in reap_all() {
+                            if pid == worker.app {
+                                ending = Some(end);
+                            } else {
+                                worker.replacement.child_ended(pid, end);
+                            }
                         }
+                    }
+                    Signal::SIGUSR2 => {
+                        let ready = readiness.is_ready();
+                        let mut replacement = std::mem::take(&mut worker.replacement);
+                        replacement.request(ready, stop.is_some(), || start_successor(&worker));
+                        worker.replacement = replacement;
                     }
                     Signal::SIGHUP => {
                         for pid in serving_or_app(&worker) {
@@ -162,6 +198,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                         if stop.is_none() {
                             let signal = worker.drain_signal.unwrap_or(stop_signal);
                             deliver_stop(&mut worker, signal);
+                            worker.replacement.stop(signal);
                         }
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
@@ -188,6 +225,14 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                 }
             }
         }
+        if successor_ready && take_over(&mut worker, &mut lines, &mut readiness) {
+            tracing::info!(
+                "the new process {} is ready: it serves, the old one drains",
+                worker.app
+            );
+            record(&worker, State::Ready);
+        }
+        worker.replacement.tick(Instant::now());
         let now = Instant::now();
         if stop.is_none() && ending.is_none() && readiness.deadline().is_some_and(|at| now >= at) {
             tracing::info!(
@@ -207,7 +252,8 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                 killed = true;
                 stop = stop.map(|(reason, _)| (reason, now + Duration::from_secs(3600)));
             }
-        } else if worker.memory.is_some() && now >= next_memory_check {
+        } else if worker.memory.is_some() && now >= next_memory_check && !worker.replacement.busy()
+        {
             next_memory_check = now + MEMORY_EVERY;
             if over_memory(&mut worker, &mut over_memory_logged) {
                 deliver_stop(&mut worker, Signal::SIGINT);
@@ -304,6 +350,59 @@ fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     release_restart_lock(worker);
 }
 
+/// Starts the app again beside the running process.
+fn start_successor(worker: &Worker) -> Result<Successor, String> {
+    let started = worker.recipe.start()?;
+    let mut readiness = Readiness::new(worker.ready_when, Instant::now());
+    if worker.launcher {
+        readiness = readiness.under_launcher();
+    }
+    Ok(Successor::new(
+        started.pid,
+        started.channel,
+        readiness,
+        worker.listen_timeout,
+    ))
+}
+
+/// Reads the successor's channel; once it is ready, it becomes the running
+/// app and the old process drains. True when it took over.
+fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Readiness) -> bool {
+    let Some(mut successor) = worker.replacement.successor.take() else {
+        return false;
+    };
+    let messages = match successor.channel.as_mut() {
+        Some(channel) => read_stream(channel, &mut successor.lines),
+        None => Some(Vec::new()),
+    };
+    let Some(messages) = messages else {
+        // Its channel closed: it is ending, and SIGCHLD will say how.
+        successor.channel = None;
+        worker.replacement.successor = Some(successor);
+        return false;
+    };
+    if !successor.hear(messages) {
+        worker.replacement.successor = Some(successor);
+        return false;
+    }
+    successor.readiness.set_ready();
+    let old = Old {
+        pid: std::mem::replace(&mut worker.app, successor.pid),
+        serving: std::mem::replace(&mut worker.serving, successor.serving),
+        channel: std::mem::replace(&mut worker.channel, successor.channel),
+    };
+    *lines = successor.lines;
+    *readiness = successor.readiness;
+    let drain = Drain {
+        signal: worker.drain_signal.unwrap_or(Signal::SIGINT),
+        launcher: worker.launcher,
+        message: worker.shutdown_with_message,
+        time: drain_time(worker.kill_timeout),
+    };
+    worker.replacement.promoted(old, &drain);
+    true
+}
+
 fn record(worker: &Worker, state: State) {
     if let Some(file) = &worker.state {
         file.write(state);
@@ -367,23 +466,35 @@ fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
     let Some(channel) = &mut worker.channel else {
         return Vec::new();
     };
+    read_stream(channel, lines).unwrap_or_else(|| {
+        worker.channel = None;
+        Vec::new()
+    })
+}
+
+/// The whole messages read from a channel; `None` once it is closed.
+fn read_stream(channel: &mut UnixStream, lines: &mut LineBuffer) -> Option<Vec<Message>> {
     let mut buffer = [0u8; 4096];
     match channel.read(&mut buffer) {
-        Ok(0) => {
-            worker.channel = None;
-            Vec::new()
-        }
-        Ok(n) => lines.push(&buffer[..n]),
+        Ok(0) => None,
+        Ok(n) => Some(lines.push(&buffer[..n])),
         Err(error)
             if error.kind() == ErrorKind::Interrupted || error.kind() == ErrorKind::WouldBlock =>
         {
-            Vec::new()
+            Some(Vec::new())
         }
         Err(error) => {
             tracing::debug!("IPC channel: {error}");
-            worker.channel = None;
-            Vec::new()
+            None
         }
+    }
+}
+
+/// How an app ended, in words.
+pub fn describe(ending: Ending) -> String {
+    match ending {
+        Ending::Exited(code) => format!("exit status {code}"),
+        Ending::Killed(signal) => format!("killed by {signal}"),
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::defaults;
 use super::probe_options::{self, ProbeOptions};
+use super::replace_options::{self, ReplaceOptions};
 pub use super::runtime::Runtime;
 
 /// Which worker: in a template unit the specifier `%i`, which systemd
@@ -39,6 +40,9 @@ pub struct HelperOptions {
     pub listen: Vec<String>,
     /// Written and read in whole milliseconds.
     pub kill_timeout: Duration,
+    /// How long a successor (`replace`) has to become ready; whole
+    /// milliseconds, written only when not the default.
+    pub listen_timeout: Duration,
     /// Bytes.
     pub max_memory: Option<u64>,
     pub shutdown_with_message: bool,
@@ -58,6 +62,9 @@ pub enum Request {
     /// `probe`: is the running worker ready?
     Probe(ProbeOptions),
     ProbeHelp,
+    /// `replace`: a worker's reload, its successor first.
+    Replace(ReplaceOptions),
+    ReplaceHelp,
 }
 
 /// The text of `--help`.
@@ -68,6 +75,7 @@ Runs one worker of a nodeunits app under systemd, or as a container's entrypoint
 
 Usage: nodeunits-helper --app NAME --instance N [OPTIONS] -- PROGRAM [ARGS...]
        nodeunits-helper probe --app NAME [--instance N]
+       nodeunits-helper replace --app NAME --instance N
 
 Options:
   --app NAME               the app's name: log identity and lock directory
@@ -78,6 +86,7 @@ Options:
   --wait-ready             READY=1 when the app sends 'ready' (a non-Node app: READY=1 itself)
   --listen ADDR            an address of the socket unit, in order: the Nth is fd 3+N-1
   --kill-timeout MS        how long the drain may take [default: {}]
+  --listen-timeout MS      how long a successor (replace) has to be ready [default: {}]
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
   --shutdown-with-message  send the IPC message 'shutdown' instead of SIGINT
   --increment-var NAME     set NAME to its value in the environment plus the instance
@@ -85,7 +94,8 @@ Options:
   -h, --help               print this help
   -V, --version            print the version
 ",
-        defaults::KILL_TIMEOUT.as_millis()
+        defaults::KILL_TIMEOUT.as_millis(),
+        defaults::LISTEN_TIMEOUT.as_millis()
     )
 }
 
@@ -100,6 +110,7 @@ impl HelperOptions {
             wait_ready: false,
             listen: Vec::new(),
             kill_timeout: defaults::KILL_TIMEOUT,
+            listen_timeout: defaults::LISTEN_TIMEOUT,
             max_memory: None,
             shutdown_with_message: false,
             increment_var: None,
@@ -141,6 +152,9 @@ impl HelperOptions {
             option("--listen", Some(escape(address)));
         }
         option("--kill-timeout", millis(self.kill_timeout));
+        if self.listen_timeout != defaults::LISTEN_TIMEOUT {
+            option("--listen-timeout", millis(self.listen_timeout));
+        }
         if let Some(bytes) = self.max_memory {
             option("--max-memory", Some(bytes.to_string()));
         }
@@ -171,6 +185,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
     if args.next_if(|first| first == "probe").is_some() {
         return probe_options::parse(args);
     }
+    if args.next_if(|first| first == "replace").is_some() {
+        return replace_options::parse(args);
+    }
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = HelperOptions::new(String::new(), Instance::Number(0), Vec::new());
     let (mut app, mut instance) = (None, None);
@@ -180,20 +197,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("app") => app = Some(text(&mut parser, "--app")?),
-            Long("instance") => {
-                instance = Some(match text(&mut parser, "--instance")?.as_str() {
-                    // As a unit file writes it, before systemd fills it in.
-                    "%i" => Instance::Specifier,
-                    number => Instance::Number(number.parse().map_err(|_| {
-                        format!("--instance: {number:?} is not a whole number; it takes an instance number such as 0")
-                    })?),
-                })
-            }
+            Long("instance") => instance = Some(self::instance(&mut parser)?),
             Long("node") => runtime(&mut options, Runtime::Node)?,
             Long("launcher") => runtime(&mut options, Runtime::Launcher)?,
             Long("wait-ready") => options.wait_ready = true,
             Long("listen") => options.listen.push(text(&mut parser, "--listen")?),
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
+            Long("listen-timeout") => {
+                options.listen_timeout = millis(&mut parser, "--listen-timeout")?
+            }
             Long("max-memory") => {
                 options.max_memory = Some(number(&mut parser, "--max-memory", "bytes")?)
             }
@@ -228,6 +240,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
         );
     }
     Ok(Request::Run(options))
+}
+
+/// The value of `--instance`: a number, or `%i` as a unit file writes it
+/// before systemd fills it in.
+pub(super) fn instance(parser: &mut lexopt::Parser) -> Result<Instance, String> {
+    Ok(match text(parser, "--instance")?.as_str() {
+        "%i" => Instance::Specifier,
+        number => Instance::Number(number.parse().map_err(|_| {
+            format!("--instance: {number:?} is not a whole number; it takes an instance number such as 0")
+        })?),
+    })
 }
 
 fn runtime(options: &mut HelperOptions, runtime: Runtime) -> Result<(), String> {

@@ -14,6 +14,8 @@ pub mod helper_options;
 pub mod name;
 /// The options of `nodeunits-helper probe`, a container's readiness probe.
 pub mod probe_options;
+/// The options of `nodeunits-helper replace`, a worker's reload.
+pub mod replace_options;
 /// What the helper runs: Node, a launcher of Node, another program.
 pub mod runtime;
 
@@ -21,6 +23,7 @@ pub use app::{AppUnits, Bytes, Cron, LogTarget, ProtectHome, RestartSteps, Sandb
 pub use helper_options::HelperOptions;
 pub use name::{AppName, InvalidName, UnitNames};
 pub use probe_options::ProbeOptions;
+pub use replace_options::ReplaceOptions;
 
 /// Which systemd manager: the system's, or the user's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

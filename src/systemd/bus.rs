@@ -27,6 +27,7 @@ enum JobKind {
     Start,
     Stop,
     Restart,
+    ReloadOrRestart,
 }
 
 impl Systemd {
@@ -77,6 +78,16 @@ impl Systemd {
         self.object(name)
     }
 
+    /// The unit's main process runs a program whose file was replaced or
+    /// removed since it started (`/proc/PID/exe` ends with ` (deleted)`).
+    fn runs_a_replaced_binary(&self, unit: &str) -> bool {
+        let Ok(pid) = self.service(unit).and_then(|s| Ok(s.main_pid()?)) else {
+            return false;
+        };
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|exe| exe.to_string_lossy().ends_with(" (deleted)"))
+    }
+
     pub fn socket(&self, name: &str) -> Result<SocketProxy<'static>, SystemdError> {
         self.object(name)
     }
@@ -102,6 +113,7 @@ impl Systemd {
                 JobKind::Start => self.manager.start_unit(unit, "replace"),
                 JobKind::Stop => self.manager.stop_unit(unit, "replace"),
                 JobKind::Restart => self.manager.restart_unit(unit, "replace"),
+                JobKind::ReloadOrRestart => self.manager.reload_or_restart_unit(unit, "replace"),
             };
             match job {
                 Ok(job) => {
@@ -230,6 +242,15 @@ impl ServiceManager for Systemd {
     fn restart(&self, unit: &str) -> Result<(), SystemdError> {
         let results = self.run_jobs(&[unit.to_owned()], JobKind::Restart)?;
         self.expect_active(results, "restart")
+    }
+
+    fn replace(&self, unit: &str) -> Result<(), SystemdError> {
+        // A package upgrade replaced the helper: only a restart runs the new one.
+        if self.runs_a_replaced_binary(unit) {
+            return self.restart(unit);
+        }
+        let results = self.run_jobs(&[unit.to_owned()], JobKind::ReloadOrRestart)?;
+        self.expect_active(results, "reload")
     }
 
     fn active_state(&self, unit: &str) -> Result<String, SystemdError> {

@@ -94,6 +94,9 @@ impl ServiceManager for FakeSystemd {
     fn restart(&self, unit: &str) -> Result<(), SystemdError> {
         self.call("restart", &[unit.to_owned()])
     }
+    fn replace(&self, unit: &str) -> Result<(), SystemdError> {
+        self.call("replace", &[unit.to_owned()])
+    }
     fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
         Ok(self
             .states

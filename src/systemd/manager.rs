@@ -20,6 +20,9 @@ pub trait ServiceManager {
     fn stop(&self, units: &[String]) -> Result<(), SystemdError>;
     /// Restarts one unit; it must end up active (for `Type=notify`: ready).
     fn restart(&self, unit: &str) -> Result<(), SystemdError>;
+    /// Replaces one running instance's app, its successor first (the
+    /// unit's `ExecReload=`), or restarts a unit that has no reload.
+    fn replace(&self, unit: &str) -> Result<(), SystemdError>;
     /// `active`, `activating`, `inactive`, `failed`, … (`inactive` for a
     /// unit systemd does not know).
     fn active_state(&self, unit: &str) -> Result<String, SystemdError>;

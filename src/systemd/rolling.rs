@@ -1,5 +1,7 @@
 //! The rolling reload: one instance at a time, the next only once the
 //! previous is active again (for `Type=notify`: after its READY=1).
+//! Instances whose unit is unchanged are replaced successor first (the
+//! worker's `ExecReload=`, docs/contract.md); a changed unit restarts.
 
 use std::time::{Duration, Instant};
 
@@ -7,20 +9,35 @@ use super::interrupt::{Interrupt, Interrupted};
 use super::manager::{ServiceManager, SystemdError};
 use crate::model::AppName;
 
-/// Restarts `instances` in order, each after the previous one is ready.
+/// How an instance is rolled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Stop, then start: the unit changed, its new settings take effect.
+    Restart,
+    /// The successor first, then the old process drains: the unit is as it
+    /// was, only the code on disk is new. A unit without `ExecReload=`
+    /// restarts.
+    Replace,
+}
+
+/// Rolls `instances` in order, each after the previous one is ready.
 /// `before` hears of each unit before it restarts, and may stop the
 /// rollout there; `report` gets a line per instance with how long it took.
 /// Stops at the first failure, leaving the instances after it alone.
 pub fn roll<E: From<SystemdError>>(
     systemd: &dyn ServiceManager,
     instances: &[String],
+    how: How,
     mut before: impl FnMut(&str) -> Result<(), E>,
     mut report: impl FnMut(&str),
 ) -> Result<(), E> {
     for unit in instances {
         before(unit)?;
         let started = Instant::now();
-        systemd.restart(unit)?;
+        match how {
+            How::Restart => systemd.restart(unit)?,
+            How::Replace => systemd.replace(unit)?,
+        }
         report(&format!(
             "{unit} restarted and ready in {}",
             seconds(started.elapsed())
@@ -106,7 +123,7 @@ pub fn roll_app(
         begun += 1;
         Ok::<(), Stopped>(())
     };
-    roll(systemd, instances, before, report).map_err(|cause| {
+    roll(systemd, instances, How::Replace, before, report).map_err(|cause| {
         let (at, left_alone) = match cause {
             Stopped::Failed(_) => (begun - 1, begun),
             Stopped::Interrupted(_) => (begun, begun),
@@ -136,7 +153,8 @@ mod tests {
         let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
         let mut lines = Vec::new();
         let no_stop = |_: &str| Ok::<(), SystemdError>(());
-        let err = roll(&systemd, &units, no_stop, |l| lines.push(l.to_owned())).unwrap_err();
+        let report = |l: &str| lines.push(l.to_owned());
+        let err = roll(&systemd, &units, How::Restart, no_stop, report).unwrap_err();
         assert_eq!(err.failed_unit(), Some("api@1.service"));
         assert_eq!(
             systemd.calls(),
@@ -148,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_rollout_that_stops_names_the_instance_and_what_it_left_alone() {
-        let systemd = FakeSystemd::failing("restart api@1.service");
+        let systemd = FakeSystemd::failing("replace api@1.service");
         let api = AppName::new("api").unwrap();
         let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
         let interrupt = Interrupt::default();
@@ -158,7 +176,7 @@ mod tests {
             "reload of `api` stopped at api@1.service; left alone: api@2.service: \
              api@1.service did not start\nits last journal lines:\nboom"
         );
-        let last = FakeSystemd::failing("restart api@2.service");
+        let last = FakeSystemd::failing("replace api@2.service");
         let mut err = roll_app(&last, &api, &units, &interrupt, |_| {}).unwrap_err();
         assert!(err.left_alone.is_empty());
         err.not_reached = vec![AppName::new("web").unwrap()];
@@ -170,11 +188,11 @@ mod tests {
     #[test]
     fn a_signal_stops_a_rollout_before_the_next_instance() {
         let interrupt = Interrupt::default();
-        let systemd = FakeSystemd::default().interrupting("restart api@0.service", &interrupt);
+        let systemd = FakeSystemd::default().interrupting("replace api@0.service", &interrupt);
         let api = AppName::new("api").unwrap();
         let units = ["api@0.service", "api@1.service", "api@2.service"].map(String::from);
         let err = roll_app(&systemd, &api, &units, &interrupt, |_| {}).unwrap_err();
-        assert_eq!(systemd.calls(), ["restart api@0.service"]);
+        assert_eq!(systemd.calls(), ["replace api@0.service"]);
         assert_eq!(
             err.to_string(),
             "reload of `api` interrupted by SIGTERM; left alone: api@1.service api@2.service"

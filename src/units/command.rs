@@ -9,7 +9,7 @@ use super::program::Program;
 use crate::ecosystem::settings::{defaults, App};
 use crate::model::defaults::backoff_delay;
 use crate::model::helper_options::{parse, HelperOptions, Instance, Request};
-use crate::model::Bytes;
+use crate::model::{Bytes, ReplaceOptions};
 
 /// `RestartSteps=` and `RestartMaxDelaySec=` appeared in systemd 254.
 const RESTART_STEPS_SINCE: u32 = 254;
@@ -96,12 +96,27 @@ pub fn helper_options(
         wait_ready: app.wait_ready,
         listen: listen.to_vec(),
         kill_timeout: app.kill_timeout,
+        listen_timeout: app.listen_timeout,
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),
         shutdown_with_message: app.shutdown_with_message,
         increment_var: app.increment_var.clone(),
         exp_backoff: backoff.emulated,
         command: program.argv.iter().map(OsString::from).collect(),
     }
+}
+
+/// The words of a worker's `ExecReload=`, after the helper's path: the
+/// successor-first reload of a Node app that serves from the socket unit.
+/// Other workers restart: an app that binds its own port would find it
+/// taken by the running process, and the helper cannot see when a program
+/// other than Node is ready.
+pub fn replace_words(options: &HelperOptions, listen: &[String]) -> Option<Vec<String>> {
+    let replace = ReplaceOptions {
+        app: options.app.clone(),
+        instance: Instance::Specifier,
+    };
+    (options.runtime.runs_node() && !listen.is_empty())
+        .then(|| replace.escaped_words(escape::exec_word))
 }
 
 /// The options as words of `ExecStart=`, after the helper's path.

@@ -97,6 +97,7 @@ struct WorkerValues {
     start_limit_interval: String,
     start_limit_burst: u32,
     exec_start: String,
+    exec_reload: Option<String>,
     working_directory: String,
     environment: Vec<String>,
     environment_file: Option<String>,
@@ -248,12 +249,20 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
                 .map(|(name, value)| escape::environment(name, value)),
         )
         .collect();
-    let mut exec_start = vec![exec_path(&worker.helper)?];
+    let helper = exec_path(&worker.helper)?;
+    let mut exec_start = vec![helper.clone()];
     exec_start.extend(super::command::exec_words(&worker.options));
+    let exec_reload = super::command::replace_words(&worker.options, &app.listen).map(|words| {
+        std::iter::once(helper)
+            .chain(words)
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     Ok(WorkerValues {
         start_limit_interval: duration(worker.start_limit_interval),
         start_limit_burst: worker.start_limit_burst,
         exec_start: exec_start.join(" "),
+        exec_reload,
         working_directory: escape::path(&worker.working_directory)?,
         environment,
         environment_file: optional_path(&worker.environment_file)?,

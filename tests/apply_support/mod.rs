@@ -209,14 +209,64 @@ pub fn restarts_seen(
     app: &str,
     expected: &[(String, u32)],
 ) -> Vec<(String, u32)> {
+    seen_within(expected.len(), || restarts_since(host, cursor, app))
+}
+
+/// [`replacements_since`], once the journal holds at least `expected` of them.
+pub fn replacements_seen(
+    host: &TestHost,
+    cursor: &str,
+    app: &str,
+    expected: &[(String, u32)],
+) -> Vec<(String, u32)> {
+    seen_within(expected.len(), || replacements_since(host, cursor, app))
+}
+
+/// What `seen` returns once it has `count` entries, or after 10 s.
+fn seen_within(count: usize, seen: impl Fn() -> Vec<(String, u32)>) -> Vec<(String, u32)> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let seen = restarts_since(host, cursor, app);
-        if seen.len() >= expected.len() || std::time::Instant::now() > deadline {
-            return seen;
+        let entries = seen();
+        if entries.len() >= count || std::time::Instant::now() > deadline {
+            return entries;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The helpers' replacements (a reload, successor first) of the app's
+/// instances since `cursor`, as ("replacing" | "replaced", instance).
+pub fn replacements_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(String, u32)> {
+    let journal = host.ok(&format!(
+        "journalctl --after-cursor='{cursor}' -o json --output-fields=_SYSTEMD_UNIT,MESSAGE --no-pager"
+    ));
+    journal
+        .lines()
+        .filter_map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+            let message = entry["MESSAGE"].as_str()?;
+            let event = if message.starts_with("replacing the app: ") {
+                "replacing"
+            } else if message.starts_with("replaced: ") {
+                "replaced"
+            } else {
+                return None;
+            };
+            let unit = entry["_SYSTEMD_UNIT"].as_str()?;
+            let instance = unit
+                .strip_prefix(&format!("{app}@"))?
+                .split_once(".service")?
+                .0;
+            Some((event.to_owned(), instance.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Replacing 0, replaced 0, replacing 1, replaced 1, …: one at a time.
+pub fn replaced_one_at_a_time(instances: u32) -> Vec<(String, u32)> {
+    (0..instances)
+        .flat_map(|i| [("replacing".to_owned(), i), ("replaced".to_owned(), i)])
+        .collect()
 }
 
 /// Stopping 0, Started 0, Stopping 1, Started 1, …: one at a time.

@@ -210,7 +210,14 @@ impl Applier<'_> {
         };
         let name = &app.app;
         let report = |line: &str| report(&format!("{name}: {line}"));
-        rolling::roll(context.systemd, instances, before, report).map_err(|stop| match stop {
+        rolling::roll(
+            context.systemd,
+            instances,
+            rolling::How::Restart,
+            before,
+            report,
+        )
+        .map_err(|stop| match stop {
             RollStop::Step(stopped) => stopped,
             RollStop::Failed(err) => at(app)(err),
         })

@@ -1,0 +1,392 @@
+//! A worker's reload with its successor first, as PM2's cluster reload: on
+//! SIGUSR2 (from `nodeunits-helper replace`, the unit's `ExecReload=`) the
+//! helper starts the app again beside the running process, waits until the
+//! new process is ready (it accepts from the same socket meanwhile), then
+//! drains the old one. The worker never stops serving, and keeps its unit,
+//! its instance number and its place in systemd. A successor that ends or
+//! is not ready within listen_timeout is drained and the old process serves
+//! on; the reload fails.
+//!
+//! The outcome goes to `replace.N` in the runtime directory as `SEQ ok` or
+//! `SEQ failed: WHY`, where the `replace` command waits for it.
+
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::children::{any_alive, subtree};
+use super::ipc::{self, LineBuffer, Message};
+use super::readiness::Readiness;
+use super::worker::{describe, Ending};
+use crate::model::helper_options::Instance;
+use crate::model::ReplaceOptions;
+
+/// How often the end of a leaving tree is looked for.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// A process of the app on its way out: a replaced one, or a successor
+/// that failed. It drains as a stopped worker's app does.
+struct Leaving {
+    pid: Pid,
+    /// Its processes when it was told to go (a launcher's whole tree).
+    tree: Vec<Pid>,
+    channel: Option<UnixStream>,
+    deadline: Instant,
+    killed: bool,
+}
+
+/// The process starting beside the running one.
+pub struct Successor {
+    pub pid: Pid,
+    pub serving: Vec<Pid>,
+    pub channel: Option<UnixStream>,
+    pub lines: LineBuffer,
+    pub readiness: Readiness,
+    deadline: Instant,
+}
+
+/// What the helper's loop keeps of replacements.
+#[derive(Default)]
+pub struct Replacement {
+    results: Option<ResultFile>,
+    /// The request being served: its number.
+    pending: Option<u64>,
+    pub successor: Option<Successor>,
+    leaving: Vec<Leaving>,
+    /// The successor took over: the request is done once the old process is gone.
+    promoted: bool,
+}
+
+impl Replacement {
+    pub fn new(runtime_dir: Option<&Path>, instance: u32) -> Replacement {
+        Replacement {
+            results: runtime_dir.map(|dir| ResultFile::new(dir, instance)),
+            ..Replacement::default()
+        }
+    }
+
+    /// A successor starts, or old processes drain: the tree holds more than
+    /// the app, so its memory is no measure of the app's.
+    pub fn busy(&self) -> bool {
+        self.successor.is_some() || !self.leaving.is_empty()
+    }
+
+    /// The next moment a deadline passes.
+    pub fn deadline(&self) -> Option<Instant> {
+        let successor = self.successor.iter().map(|s| s.deadline);
+        let leaving = self
+            .leaving
+            .iter()
+            .filter(|l| !l.killed)
+            .map(|l| l.deadline);
+        // A grandchild's end wakes no one: look for it now and then.
+        let look = (!self.leaving.is_empty()).then(|| Instant::now() + LOOK_EVERY);
+        successor.chain(leaving).chain(look).min()
+    }
+
+    /// SIGUSR2: a request to replace. Refused while the worker starts or
+    /// stops; one under way already answers it too.
+    pub fn request(
+        &mut self,
+        ready: bool,
+        stopping: bool,
+        start: impl FnOnce() -> Result<Successor, String>,
+    ) {
+        if self.pending.is_some() {
+            tracing::info!("SIGUSR2 received: a replacement is under way already");
+            return;
+        }
+        self.pending = Some(self.results.as_ref().map_or(0, ResultFile::last) + 1);
+        if stopping {
+            return self.finish(Err("the worker is stopping".to_owned()));
+        }
+        if !ready {
+            return self.finish(Err("the app is not ready yet; reload once it is".to_owned()));
+        }
+        match start() {
+            Err(why) => self.finish(Err(why)),
+            Ok(successor) => {
+                tracing::info!(
+                    "replacing the app: pid {} starts beside the running one",
+                    successor.pid
+                );
+                self.successor = Some(successor);
+                self.promoted = false;
+            }
+        }
+    }
+
+    /// A child of the helper ended that is not the running app.
+    pub fn child_ended(&mut self, pid: Pid, ending: Ending) {
+        if self.successor.as_ref().is_some_and(|s| s.pid == pid) {
+            let successor = self.successor.take().expect("checked");
+            drop(successor);
+            self.finish(Err(format!(
+                "the new process (pid {pid}) ended before it was ready: {}",
+                describe(ending)
+            )));
+        } else if let Some(leaving) = self.leaving.iter().find(|l| l.pid == pid) {
+            tracing::info!(
+                "the replaced process {} ended: {}",
+                leaving.pid,
+                describe(ending)
+            );
+        }
+    }
+
+    /// Timers and the end of old processes; `kill_timeout` bounds a drain.
+    pub fn tick(&mut self, now: Instant) {
+        if self.successor.as_ref().is_some_and(|s| now >= s.deadline) {
+            let successor = self.successor.take().expect("checked");
+            let why = format!(
+                "the new process (pid {}) was not ready within listen_timeout: it is stopped, the running one serves on",
+                successor.pid
+            );
+            self.fail_successor(successor, Signal::SIGINT);
+            self.finish(Err(why));
+        }
+        for leaving in &mut self.leaving {
+            if !leaving.killed && now >= leaving.deadline {
+                tracing::warn!(
+                    "the replaced process {} did not finish within kill_timeout: killing it",
+                    leaving.pid
+                );
+                for &pid in &leaving.tree {
+                    let _ = kill(pid, Signal::SIGKILL);
+                }
+                leaving.killed = true;
+            }
+        }
+        self.leaving.retain(|leaving| any_alive(&leaving.tree));
+        if self.promoted && self.leaving.is_empty() {
+            self.promoted = false;
+            self.finish(Ok(()));
+        }
+    }
+
+    /// The successor is ready: it becomes the running app; the old one,
+    /// given back here, drains.
+    pub fn promoted(&mut self, old: Old, how: &Drain) {
+        self.leave(old, how);
+        self.promoted = true;
+    }
+
+    /// A stop: the successor drains with the rest; the request fails.
+    pub fn stop(&mut self, signal: Signal) {
+        if let Some(successor) = self.successor.take() {
+            self.fail_successor(successor, signal);
+        }
+        if self.pending.is_some() && !self.promoted {
+            self.finish(Err("the worker is stopping".to_owned()));
+        }
+    }
+
+    fn fail_successor(&mut self, successor: Successor, signal: Signal) {
+        let old = Old {
+            pid: successor.pid,
+            serving: successor.serving,
+            channel: successor.channel,
+        };
+        self.leave(old, &Drain::signal(signal));
+    }
+
+    fn leave(&mut self, old: Old, how: &Drain) {
+        let tree = if how.launcher {
+            subtree(old.pid)
+        } else {
+            vec![old.pid]
+        };
+        let mut leaving = Leaving {
+            pid: old.pid,
+            tree,
+            channel: old.channel,
+            deadline: Instant::now() + how.time,
+            killed: false,
+        };
+        let read = !how.launcher || !old.serving.is_empty();
+        let by_message = how.message
+            && read
+            && leaving
+                .channel
+                .as_mut()
+                .is_some_and(|channel| channel.write_all(&ipc::encode("shutdown")).is_ok());
+        if by_message {
+            tracing::info!(
+                "sent the replaced process {} the message 'shutdown'",
+                old.pid
+            );
+        } else {
+            for &pid in &leaving.tree {
+                let _ = kill(pid, how.signal);
+            }
+        }
+        self.leaving.push(leaving);
+    }
+
+    fn finish(&mut self, outcome: Result<(), String>) {
+        let Some(seq) = self.pending.take() else {
+            return;
+        };
+        match &outcome {
+            Ok(()) => tracing::info!("replaced: the new process serves, the old one is gone"),
+            Err(why) => tracing::warn!("replacement failed: {why}"),
+        }
+        if let Some(results) = &self.results {
+            results.write(seq, &outcome);
+        }
+    }
+}
+
+/// The running app's process, handed over when it leaves.
+pub struct Old {
+    pub pid: Pid,
+    pub serving: Vec<Pid>,
+    pub channel: Option<UnixStream>,
+}
+
+/// How an old process is told to go.
+pub struct Drain {
+    pub signal: Signal,
+    pub launcher: bool,
+    /// The message 'shutdown' instead of the signal.
+    pub message: bool,
+    pub time: Duration,
+}
+
+impl Drain {
+    fn signal(signal: Signal) -> Drain {
+        Drain {
+            signal,
+            launcher: true,
+            message: false,
+            time: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Successor {
+    pub fn new(
+        pid: Pid,
+        channel: Option<UnixStream>,
+        readiness: Readiness,
+        listen_timeout: Duration,
+    ) -> Successor {
+        Successor {
+            pid,
+            serving: Vec::new(),
+            channel,
+            lines: LineBuffer::default(),
+            readiness,
+            deadline: Instant::now() + listen_timeout,
+        }
+    }
+
+    /// Reads what the successor said; true once it is ready.
+    pub fn hear(&mut self, messages: Vec<Message>) -> bool {
+        let mut ready = false;
+        for message in messages {
+            match message {
+                Message::Attached { pid } => {
+                    tracing::info!("pid {pid} serves the new process");
+                    self.serving.push(Pid::from_raw(pid));
+                }
+                message => ready |= self.readiness.on_message(message),
+            }
+        }
+        ready
+    }
+}
+
+/// `replace.N`: the last request's number and outcome.
+struct ResultFile {
+    path: PathBuf,
+}
+
+impl ResultFile {
+    fn new(dir: &Path, instance: u32) -> ResultFile {
+        ResultFile {
+            path: result_path(dir, instance),
+        }
+    }
+
+    fn last(&self) -> u64 {
+        read_result(&self.path).map_or(0, |(seq, _)| seq)
+    }
+
+    fn write(&self, seq: u64, outcome: &Result<(), String>) {
+        let line = match outcome {
+            Ok(()) => format!("{seq} ok\n"),
+            Err(why) => format!("{seq} failed: {why}\n"),
+        };
+        let partial = self.path.with_extension("partial");
+        let written =
+            std::fs::write(&partial, line).and_then(|()| std::fs::rename(&partial, &self.path));
+        if let Err(error) = written {
+            tracing::warn!(
+                "cannot record the replacement's outcome in {}: {error}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+fn result_path(dir: &Path, instance: u32) -> PathBuf {
+    dir.join(format!("replace.{instance}"))
+}
+
+fn read_result(path: &Path) -> Option<(u64, String)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (seq, outcome) = text.trim_end().split_once(' ')?;
+    Some((seq.parse().ok()?, outcome.to_owned()))
+}
+
+/// `nodeunits-helper replace`: signals the worker's helper and waits for
+/// the outcome.
+pub fn command(options: &ReplaceOptions) -> ExitCode {
+    match replace(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("nodeunits-helper replace: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn replace(options: &ReplaceOptions) -> Result<(), String> {
+    let Instance::Number(instance) = options.instance else {
+        return Err(
+            "--instance %i: run it as a worker unit's ExecReload=, where systemd expands %i".into(),
+        );
+    };
+    let pid = std::env::var("MAINPID")
+        .ok()
+        .and_then(|pid| pid.parse::<i32>().ok())
+        .filter(|&pid| pid > 1)
+        .ok_or("$MAINPID names no process: run it as a worker unit's ExecReload=, where systemd sets it")?;
+    let helper = Pid::from_raw(pid);
+    let dir = super::state::runtime_dir(&options.app)?;
+    let path = result_path(&dir, instance);
+    let before = read_result(&path).map_or(0, |(seq, _)| seq);
+    kill(helper, Signal::SIGUSR2)
+        .map_err(|e| format!("cannot signal the worker's helper (pid {pid}): {e}"))?;
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some((seq, outcome)) = read_result(&path).filter(|(seq, _)| *seq > before) {
+            return match outcome.strip_prefix("failed: ") {
+                None if outcome == "ok" => Ok(()),
+                None => Err(format!("request {seq}: {outcome}")),
+                Some(why) => Err(why.to_owned()),
+            };
+        }
+        if kill(helper, None).is_err() {
+            return Err(format!(
+                "the worker's helper (pid {pid}) ended before the replacement finished"
+            ));
+        }
+    }
+}
