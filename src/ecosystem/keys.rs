@@ -211,6 +211,7 @@ pub const APP_OPTIONS: &[Known] = &[
     ignored("io", &[], NO_AGENT),
     // nodeunits' own.
     read("listen", &[]),
+    read("sticky", &[]),
     read("env_file", &[]),
     read("inherit_env", &[]),
     read("hardening", &[]),

@@ -45,6 +45,8 @@ pub struct App {
     pub inherit_env: Vec<Spanned<String>>,
     pub port: Option<Spanned<u16>>,
     pub listen: Vec<Listen>,
+    /// `sticky`: a client address keeps reaching one worker.
+    pub sticky: bool,
     pub user: Option<Spanned<String>>,
     pub group: Option<Spanned<String>>,
     pub autorestart: bool,

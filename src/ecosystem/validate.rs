@@ -218,6 +218,7 @@ fn options(
         inherit_env,
         port,
         listen,
+        sticky: fields.bool("sticky").unwrap_or(false),
         user,
         group,
         autorestart: fields.bool("autorestart").unwrap_or(true),

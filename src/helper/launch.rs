@@ -2,6 +2,7 @@
 //! successor (`replace`). The same program, environment and sockets each
 //! time, with an IPC channel of its own.
 
+use std::os::fd::RawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub struct Recipe {
     options: HelperOptions,
     runtime_dir: Option<PathBuf>,
     listen_fds: usize,
+    /// The worker's own sockets: each address with its fd.
+    listen: Vec<(String, RawFd)>,
     vars: Vars,
 }
 
@@ -30,12 +33,14 @@ impl Recipe {
         options: &HelperOptions,
         runtime_dir: Option<PathBuf>,
         listen_fds: usize,
+        listen: Vec<(String, RawFd)>,
         vars: Vars,
     ) -> Recipe {
         Recipe {
             options: options.clone(),
             runtime_dir,
             listen_fds,
+            listen,
             vars,
         }
     }
@@ -48,6 +53,7 @@ impl Recipe {
             let channel = node::prepare(
                 &self.options,
                 self.runtime_dir.as_deref(),
+                &self.listen,
                 self.listen_fds,
                 &mut argv,
                 &mut vars,

@@ -20,6 +20,7 @@ mod readiness;
 mod replace;
 mod spawn;
 mod state;
+mod sticky;
 mod worker;
 
 use std::path::PathBuf;
@@ -172,14 +173,12 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Some(name) = &options.increment_var {
         environment::increment(&mut vars, name, instance)?;
     }
-    if listen_fds == 0 && !options.listen.is_empty() {
+    let own = if listen_fds == 0 && !options.listen.is_empty() {
         tracing::info!("no sockets passed (no socket unit, as in a container): the app binds its addresses itself");
-    } else if listen_fds != options.listen.len() && !options.listen.is_empty() {
-        tracing::warn!(
-            "{} --listen addresses but systemd passed {listen_fds} sockets",
-            options.listen.len()
-        );
-    }
+        Vec::new()
+    } else {
+        sticky::own_sockets(options, instance, listen_fds)
+    };
     let runs_node = options.runtime.runs_node();
     let ready_when = match (runs_node, options.wait_ready) {
         (true, true) => ReadyWhen::AppSendsReady,
@@ -189,7 +188,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         (true, false) => ReadyWhen::ListeningOrSettled,
         (false, false) => ReadyWhen::AtOnce,
     };
-    let recipe = launch::Recipe::new(options, runtime_dir.clone(), listen_fds, vars);
+    let recipe = launch::Recipe::new(options, runtime_dir.clone(), listen_fds, own, vars);
     notify(&format!(
         "starting {}",
         options.command[0].to_string_lossy()

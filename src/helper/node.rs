@@ -32,6 +32,7 @@ pub struct Channel {
 pub fn prepare(
     options: &HelperOptions,
     runtime_dir: Option<&Path>,
+    listen: &[(String, RawFd)],
     listen_fds: usize,
     argv: &mut Vec<OsString>,
     vars: &mut Vars,
@@ -64,18 +65,17 @@ pub fn prepare(
         environment::set(vars, "NODE_CHANNEL_FD", target.to_string());
         environment::set(vars, "NODE_CHANNEL_SERIALIZATION_MODE", "json");
     }
-    let inodes = (0..listen_fds)
-        .map(|index| {
+    let entries = listen
+        .iter()
+        .map(|(address, fd)| {
             // SAFETY: systemd passed the fds from 3 on; they stay open while the helper runs.
-            let fd = unsafe { BorrowedFd::borrow_raw(3 + index as RawFd) };
-            inode(fd).map_err(|e| format!("cannot inspect socket fd {}: {e}", 3 + index))
+            let borrowed = unsafe { BorrowedFd::borrow_raw(*fd) };
+            let inode =
+                inode(borrowed).map_err(|e| format!("cannot inspect socket fd {fd}: {e}"))?;
+            Ok((address.as_str(), *fd, inode))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    environment::set(
-        vars,
-        "NODEUNITS_LISTEN",
-        listen_map(&options.listen, &inodes),
-    );
+        .collect::<Result<Vec<_>, String>>()?;
+    environment::set(vars, "NODEUNITS_LISTEN", listen_map(&entries));
     let drain = super::worker::drain_time(options.kill_timeout);
     environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());
     Ok(Channel {
@@ -113,15 +113,13 @@ fn inode(fd: BorrowedFd) -> nix::Result<u64> {
     nix::sys::stat::fstat(fd).map(|stat| stat.st_ino)
 }
 
-/// The preload's map from the socket unit's addresses to the inherited fds
-/// (from 3 on), whose inodes are `inodes`.
-pub fn listen_map(addresses: &[String], inodes: &[u64]) -> String {
-    let entries: Vec<_> = addresses
+/// The preload's map from the socket unit's addresses to the worker's
+/// inherited fds, with their inodes.
+pub fn listen_map(entries: &[(&str, RawFd, u64)]) -> String {
+    let entries: Vec<_> = entries
         .iter()
-        .zip(inodes)
-        .enumerate()
-        .map(|(index, (address, inode))| {
-            serde_json::json!({ "address": address, "fd": 3 + index, "inode": inode })
+        .map(|(address, fd, inode)| {
+            serde_json::json!({ "address": address, "fd": fd, "inode": inode })
         })
         .collect();
     serde_json::Value::Array(entries).to_string()
@@ -132,14 +130,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_nth_address_is_fd_3_plus_n() {
-        let addresses = ["127.0.0.1:3000".to_owned(), "/run/api.sock".to_owned()];
+    fn each_address_maps_to_the_workers_fd() {
+        let entries = [("127.0.0.1:3000", 4, 71), ("/run/api.sock", 6, 72)];
         assert_eq!(
-            listen_map(&addresses, &[71, 72]),
-            r#"[{"address":"127.0.0.1:3000","fd":3,"inode":71},{"address":"/run/api.sock","fd":4,"inode":72}]"#
+            listen_map(&entries),
+            r#"[{"address":"127.0.0.1:3000","fd":4,"inode":71},{"address":"/run/api.sock","fd":6,"inode":72}]"#
         );
         assert_eq!(
-            listen_map(&addresses, &[]),
+            listen_map(&[]),
             "[]",
             "no sockets passed: the app binds itself"
         );

@@ -108,7 +108,7 @@ pub(super) fn service(
                 .into(),
         );
     }
-    Some(json!({
+    let mut service = json!({
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": object.metadata(object.name),
@@ -121,7 +121,12 @@ pub(super) fn service(
                 "protocol": "TCP",
             })).collect::<Vec<_>>(),
         },
-    }))
+    });
+    // sticky = true: a client address keeps reaching one pod, as one worker.
+    if app.worker.options.sticky {
+        service["spec"]["sessionAffinity"] = json!("ClientIP");
+    }
+    Some(service)
 }
 
 /// The declared environment, and the instance variable every pod sets to 0.

@@ -42,7 +42,9 @@ pub struct AppUnits {
     pub profile: Option<String>,
     /// The manager the units are for.
     pub scope: Scope,
-    /// The socket unit's `ListenStream=` values, in order; empty: no socket unit.
+    /// The addresses of the socket unit, in order, each once (a sticky app's
+    /// socket repeats its TCP addresses: [`AppUnits::socket_lines`]); empty:
+    /// no socket unit.
     pub listen: Vec<String>,
     /// How many workers the app unit wants: `APP@0` … `APP@N-1`.
     pub instances: u32,
@@ -143,6 +145,11 @@ pub const APP_START_SLACK: Duration = Duration::from_secs(30);
 impl AppUnits {
     /// `TimeoutStartSec=` of the app unit, which waits for every instance.
     /// Saturates: units read back from an edited file may hold any values.
+    /// The socket unit's `ListenStream=` values, in order.
+    pub fn socket_lines(&self) -> Vec<String> {
+        super::sockets::lines(&self.listen, self.worker.options.sticky, self.instances)
+    }
+
     pub fn app_start_timeout(&self) -> Duration {
         let worker = &self.worker;
         let one = worker.stop_timeout.saturating_add(worker.start_timeout);

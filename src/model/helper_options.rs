@@ -38,6 +38,9 @@ pub struct HelperOptions {
     pub runtime: Runtime,
     pub wait_ready: bool,
     pub listen: Vec<String>,
+    /// `sticky = true`: each TCP address has a socket per instance; the
+    /// worker serves its own and steers clients to it by their address.
+    pub sticky: bool,
     /// Written and read in whole milliseconds.
     pub kill_timeout: Duration,
     /// How long a successor (`replace`) has to become ready; whole
@@ -85,6 +88,8 @@ Options:
                            process that serves, through NODE_OPTIONS
   --wait-ready             READY=1 when the app sends 'ready' (a non-Node app: READY=1 itself)
   --listen ADDR            an address of the socket unit, in order: the Nth is fd 3+N-1
+  --sticky                 each TCP address has a socket per instance (sticky = true): serve
+                           this instance's, steer each client address to one instance
   --kill-timeout MS        how long the drain may take [default: {}]
   --listen-timeout MS      how long a successor (replace) has to be ready [default: {}]
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
@@ -109,6 +114,7 @@ impl HelperOptions {
             runtime: Runtime::Other,
             wait_ready: false,
             listen: Vec::new(),
+            sticky: false,
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
             max_memory: None,
@@ -150,6 +156,9 @@ impl HelperOptions {
         }
         for address in &self.listen {
             option("--listen", Some(escape(address)));
+        }
+        if self.sticky {
+            option("--sticky", None);
         }
         option("--kill-timeout", millis(self.kill_timeout));
         if self.listen_timeout != defaults::LISTEN_TIMEOUT {
@@ -202,6 +211,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
             Long("launcher") => runtime(&mut options, Runtime::Launcher)?,
             Long("wait-ready") => options.wait_ready = true,
             Long("listen") => options.listen.push(text(&mut parser, "--listen")?),
+            Long("sticky") => options.sticky = true,
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
             Long("listen-timeout") => {
                 options.listen_timeout = millis(&mut parser, "--listen-timeout")?

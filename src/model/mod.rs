@@ -18,6 +18,8 @@ pub mod probe_options;
 pub mod replace_options;
 /// What the helper runs: Node, a launcher of Node, another program.
 pub mod runtime;
+/// The socket unit's sockets: one per address, or one per instance (sticky).
+pub mod sockets;
 
 pub use app::{AppUnits, Bytes, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Worker};
 pub use helper_options::HelperOptions;

@@ -59,6 +59,9 @@ pub fn logs_args(scope: Scope, apps: &[AppName], request: &LogsRequest) -> Vec<S
     args
 }
 
+/// How long journald is given to take in what a failed app wrote last.
+const STREAM_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The unit's last `lines` journal lines logged since `since` (so older runs
 /// do not bury what just happened), or a note saying why there are none.
 pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
@@ -73,6 +76,10 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
         .arg("--sync")
         .stderr(std::process::Stdio::null())
         .status();
+    // The app's own stream (its stderr: the last words of a start that
+    // failed) is read by journald in its own time: before systemd 255
+    // --sync does not wait for it. This runs only to explain a failure.
+    std::thread::sleep(STREAM_SETTLE);
     // With --since, journalctl (before 256) shows the first lines after it,
     // not the last: read backwards from the end, then put them in order.
     let output = Command::new("journalctl")

@@ -95,6 +95,7 @@ pub fn helper_options(
         runtime: program.runtime,
         wait_ready: app.wait_ready,
         listen: listen.to_vec(),
+        sticky: app.sticky,
         kill_timeout: app.kill_timeout,
         listen_timeout: app.listen_timeout,
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),

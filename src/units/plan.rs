@@ -9,11 +9,11 @@ use super::command::{helper_options, Backoff};
 use super::escape;
 use super::facts::CompileOptions;
 use super::ports;
-use super::program::program;
+use super::program::{program, Program};
 use super::sandbox;
 use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::{Diagnostics, Ecosystem};
-use crate::model::{defaults, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
+use crate::model::{defaults, sockets, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
 
 /// Plans every app; `None` when one of them has an error (recorded).
 pub fn plan(
@@ -69,6 +69,30 @@ pub fn plan(
     plans.into_iter().collect()
 }
 
+/// `sticky = true` steers each client address to one worker's own socket:
+/// the app must be Node (the preload serves the worker's socket) and listen
+/// on a TCP address (a unix socket's clients have no address).
+fn sticky_possible(
+    app: &App,
+    listen: &[String],
+    program: &Program,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    let why = if !program.runtime.runs_node() {
+        "its program is not Node: the Node preload is what serves each worker's own socket"
+    } else if listen.iter().all(|address| sockets::is_unix(address)) {
+        "it has no TCP address to listen on: clients are told apart by their address"
+    } else {
+        return true;
+    };
+    diagnostics.error(
+        Some(app.name.span()),
+        format!("`sticky = true` cannot apply to this app: {why}"),
+        "sticky sessions need a Node app (script run by node, or by npm, npx…) with `port`, or a TCP address in `listen`; remove `sticky` otherwise",
+    );
+    false
+}
+
 fn plan_app(
     app: &App,
     source: &Path,
@@ -91,6 +115,9 @@ fn plan_app(
         &mut environment,
         diagnostics,
     );
+    if app.sticky && !sticky_possible(app, &listen, &program, diagnostics) {
+        return None;
+    }
     let helper = options.bin_dir.join("nodeunits-helper");
     let sandbox = sandbox::plan(app, &program.argv, &helper, options, diagnostics);
     let worker = Worker {

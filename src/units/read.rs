@@ -178,10 +178,16 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         ));
     }
     let listen = match text(UnitKind::Socket)? {
-        Some(socket) => socket
-            .all("Socket", "ListenStream")
-            .map(|d| unescape_specifiers(d.value))
-            .collect(),
+        Some(socket) => {
+            let lines: Vec<String> = socket
+                .all("Socket", "ListenStream")
+                .map(|d| unescape_specifiers(d.value))
+                .collect();
+            match socket.get("Socket", "ReusePort") {
+                Some(_) => crate::model::sockets::addresses(&lines),
+                None => lines,
+            }
+        }
         None => Vec::new(),
     };
     let cron = match (text(UnitKind::CronTimer)?, text(UnitKind::CronService)?) {

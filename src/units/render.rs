@@ -71,6 +71,7 @@ struct Values {
     units: Names,
     unit: UnitSection,
     listen: Vec<String>,
+    reuse_port: bool,
     worker: WorkerValues,
     app: AppValues,
     cron: Option<CronValues>,
@@ -190,10 +191,11 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             namespace: app.namespace.clone(),
         },
         listen: app
-            .listen
+            .socket_lines()
             .iter()
             .map(|address| escape::specifiers(address))
             .collect::<Result<_, _>>()?,
+        reuse_port: app.worker.options.sticky,
         worker: worker(app)?,
         app: AppValues {
             instances_label: format!(

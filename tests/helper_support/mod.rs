@@ -228,7 +228,7 @@ pub fn sleep_ms(ms: u64) {
 pub fn node_modules() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helper-serving");
     let modules = dir.join("node_modules");
-    if ["express", "fastify", "koa"]
+    if ["express", "fastify", "koa", "socket.io", "socket.io-client"]
         .iter()
         .all(|m| modules.join(m).join("package.json").exists())
     {
@@ -244,9 +244,15 @@ pub fn node_modules() -> PathBuf {
             "--prefix",
         ])
         .arg(&dir)
-        .args(["express@4", "fastify@5", "koa@2"])
+        .args([
+            "express@4",
+            "fastify@5",
+            "koa@2",
+            "socket.io@4",
+            "socket.io-client@4",
+        ])
         .output()
-        .expect("npm is needed to install express, fastify and koa for this test");
+        .expect("npm is needed to install express, fastify, koa and socket.io for this test");
     assert!(
         output.status.success(),
         "npm install failed: {}",

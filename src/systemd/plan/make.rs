@@ -157,6 +157,9 @@ pub fn scaling(
     let Some(mut units) = read_installed(app, &before)? else {
         return Ok(None);
     };
+    if units.worker.options.sticky && units.instances != count {
+        return Err(PlanError::StickyScale(app.clone()));
+    }
     units.instances = count;
     units.scaled = true;
     let source = units.source.clone();

@@ -68,6 +68,8 @@ pub enum PlanError {
     },
     #[error("app `{0}`: reading its installed units: {1}")]
     Unreadable(AppName, ReadError),
+    #[error("app `{0}` has `sticky = true`: its socket unit holds a socket per instance, so its count changes only with the ecosystem file; set `instances` there and run `nodeunits apply` (the app restarts on its new sockets)")]
+    StickyScale(AppName),
 }
 
 impl AppPlan {
@@ -88,7 +90,8 @@ impl AppPlan {
     /// The socket's addresses differ (or the socket comes or goes), or an
     /// unfinished apply wrote the socket: it may listen elsewhere now.
     pub fn listen_changed(&self) -> bool {
-        let listen = |units: &Option<AppUnits>| units.as_ref().map(|u| u.listen.clone());
+        // A sticky app's socket has a socket per instance: its count is the socket's too.
+        let listen = |units: &Option<AppUnits>| units.as_ref().map(AppUnits::socket_lines);
         let socket = self.units().socket();
         listen(&self.before).unwrap_or_default() != listen(&self.after).unwrap_or_default()
             || self
