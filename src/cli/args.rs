@@ -117,10 +117,12 @@ pub enum Command {
     },
     /// Restart an app, every app of an ecosystem file, or all, one instance at a time.
     ///
-    /// The zero-downtime deploy: restarts APP@0, waits until it is ready
-    /// again, then APP@1, and so on. If an instance does not come back, the
-    /// rollout stops there: the instances after it, and the apps after it,
-    /// keep running what they ran, and the exit status is 1.
+    /// The zero-downtime deploy: for APP@0, a new process of the app starts
+    /// beside the running one and is ready before the old one drains (an app
+    /// without a socket unit, or not Node, restarts instead); then APP@1, and
+    /// so on. If a new process does not come up, the rollout stops there: that
+    /// instance serves on with what it ran, as do the instances and the apps
+    /// after it, and the exit status is 1.
     ///
     /// The argument is read in this order: `all` is every installed app; a
     /// name the service manager has loaded as an app is that app (with a
