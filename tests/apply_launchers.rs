@@ -257,6 +257,29 @@ fn with_wait_ready_the_served_app_says_ready_and_npx_runs_a_command() {
     stop_while_serving(&host, "tool", 8311, 1, "npm exec|node .*shop-server", 4);
 }
 
+/// `script = "npm start"`, a command line as PM2 users write it, is npm
+/// with `start`: run as a launcher, serving from both instances through the
+/// socket, reloaded under load with no failed request.
+#[test]
+fn a_script_written_as_a_command_line_runs_as_its_program() {
+    let ecosystem = app("line", "npm start", "", 8320, "").replace("args = \"\"\n", "");
+    let host = boot_with("launcher-line", &ecosystem);
+    let rendered = nodeunits_ok(&host, "render /srv/shop/ecosystem.toml");
+    assert!(
+        rendered.contains(" --launcher ") && rendered.contains(" -- /usr/bin/npm start\n"),
+        "{rendered}"
+    );
+    nodeunits_ok(&host, "apply /srv/shop/ecosystem.toml");
+    assert_eq!(
+        instances_serving(&host, 8320, "line"),
+        BTreeSet::from(["0".to_owned(), "1".to_owned()])
+    );
+    let load = wrk(&host, "http://127.0.0.1:8320/", 16);
+    nodeunits_ok(&host, "reload line");
+    let (report, output) = stop_wrk(&host, load);
+    assert_no_failures(&report, &output, "script = \"npm start\", reloaded");
+}
+
 /// Every process of `app` holds the listening socket (fd 3) non-blocking. All
 /// of them share its open file description: a start that cleared O_NONBLOCK
 /// (systemd does, for a unit without `NonBlocking=yes`) would leave a worker

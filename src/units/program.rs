@@ -32,16 +32,56 @@ const VERSION_MANAGER_DIRS: &[&str] = &[
     ".n",
 ];
 
+/// A `script` with spaces that names no file is a command line, as PM2 runs
+/// it (`pm2 start "npm start"`): plain words are the program and its first
+/// arguments; a line with shell syntax runs with `bash -c`.
+enum Script {
+    /// The script as written.
+    Plain,
+    /// Its words: the program, then arguments before `args`.
+    Words(String, Vec<String>),
+    /// Shell syntax: `bash -c LINE`.
+    Shell,
+}
+
+/// Characters that make a command line the shell's to read.
+const SHELL_SYNTAX: &[char] = &[
+    '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '{', '}',
+    '~', '#', '=', '!',
+];
+
+fn script_kind(app: &App) -> Script {
+    let script = app.script.get_ref();
+    let explicit = matches!(app.interpreter, Interpreter::Program(_) | Interpreter::None);
+    // A Node script's path keeps its spaces, present or not (yet).
+    let node_script = has_node_extension(script);
+    if explicit
+        || node_script
+        || !script.contains(char::is_whitespace)
+        || app.cwd.join(script).exists()
+    {
+        return Script::Plain;
+    }
+    if script.contains(SHELL_SYNTAX) {
+        return Script::Shell;
+    }
+    let mut words = script.split_whitespace().map(str::to_owned);
+    let program = words.next().unwrap_or_default();
+    Script::Words(program, words.collect())
+}
+
 pub fn program(
     app: &App,
     options: &CompileOptions,
     diagnostics: &mut Diagnostics,
 ) -> Option<Program> {
-    let script = app.script.get_ref();
-    let is_node_script = Path::new(script)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| NODE_EXTENSIONS.contains(&e));
+    let (script, first_args) = match script_kind(app) {
+        Script::Plain => (app.script.get_ref().clone(), Vec::new()),
+        Script::Words(program, words) => (program, words),
+        Script::Shell => return shell(app, options, diagnostics),
+    };
+    let script = &script;
+    let is_node_script = has_node_extension(script);
     let (interpreter, span) = match &app.interpreter {
         Interpreter::None => (None, None),
         Interpreter::ByExtension if is_node_script => (Some("node"), Some(app.script.span())),
@@ -102,7 +142,7 @@ pub fn program(
             argv.extend(app.interpreter_args.iter().cloned());
             crate::ecosystem::absolute(&app.cwd.join(script))
         }
-        None => match executable(app, options) {
+        None => match executable(app, script, options) {
             Some(path) => path,
             None => {
                 diagnostics.error(
@@ -114,7 +154,7 @@ pub fn program(
             }
         },
     };
-    let runtime = if is_node {
+    let runtime = if is_node || interpreter.is_none() && is_node_binary(&script_path) {
         Runtime::Node
     } else if interpreter.is_none() && runs_in_node(&script_path) {
         Runtime::Launcher
@@ -122,8 +162,53 @@ pub fn program(
         Runtime::Other
     };
     argv.push(script_path.to_string_lossy().into_owned());
+    argv.extend(first_args);
     argv.extend(app.args.iter().cloned());
     Some(Program { argv, runtime })
+}
+
+/// `bash -c LINE`, as PM2 runs a command line with shell syntax; `sh` where
+/// there is no bash. The shell is not Node: the preload does not reach a
+/// server it starts, which then binds its port itself.
+fn shell(app: &App, options: &CompileOptions, diagnostics: &mut Diagnostics) -> Option<Program> {
+    let Some(shell) = options
+        .facts
+        .which("bash")
+        .or_else(|| options.facts.which("sh"))
+    else {
+        diagnostics.error(
+            Some(app.script.span()),
+            "this `script` is a shell command line, and neither bash nor sh is in PATH",
+            "install bash, or set `script` to a program and `args` to its arguments",
+        );
+        return None;
+    };
+    diagnostics.warning(
+        Some(app.script.span()),
+        "this `script` is a shell command line: it runs with `bash -c`, as PM2 does",
+        "a Node server it starts gets no shared socket (it binds its port itself); for one, set `script` to the program (`npm`, `node`) and `args` to the rest",
+    );
+    let mut argv = vec![
+        shell.to_string_lossy().into_owned(),
+        "-c".to_owned(),
+        app.script.get_ref().clone(),
+    ];
+    if !app.args.is_empty() {
+        // `bash -c LINE NAME ARGS...`: $0, then the arguments.
+        argv.push(app.name.get_ref().to_string());
+        argv.extend(app.args.iter().cloned());
+    }
+    Some(Program {
+        argv,
+        runtime: Runtime::Other,
+    })
+}
+
+fn has_node_extension(script: &str) -> bool {
+    Path::new(script)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| NODE_EXTENSIONS.contains(&e))
 }
 
 /// Whether a program run directly is a Node script: its first line is a
@@ -159,8 +244,7 @@ fn shebang_names_node(head: &[u8]) -> bool {
 
 /// A script run without interpreter: a path relative to `cwd`, or a bare
 /// command found there or in `PATH`, as PM2 does.
-fn executable(app: &App, options: &CompileOptions) -> Option<PathBuf> {
-    let script = app.script.get_ref();
+fn executable(app: &App, script: &str, options: &CompileOptions) -> Option<PathBuf> {
     let in_cwd = crate::ecosystem::absolute(&app.cwd.join(script));
     if script.contains('/') || in_cwd.exists() {
         return Some(in_cwd);
