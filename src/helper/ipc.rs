@@ -1,5 +1,10 @@
-//! Node's IPC channel in `json` serialization mode: one JSON value per line.
+//! Node's IPC channel in `json` serialization mode: one JSON value per line;
+//! what the helper reads from it and the 'shutdown' it writes.
 
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+
+use nix::unistd::Pid;
 use serde_json::Value;
 
 /// What a message from the app means to the helper.
@@ -94,6 +99,31 @@ impl LineBuffer {
             self.pending.clear();
         }
         messages
+    }
+}
+
+/// Sends an app process the message 'shutdown'; false when it was not sent.
+/// Under a launcher only a process that took the channel (`serving`) reads it.
+pub fn send_shutdown(channel: Option<&mut UnixStream>, launcher: bool, serving: &[Pid]) -> bool {
+    let read = !launcher || !serving.is_empty();
+    read && channel.is_some_and(|channel| channel.write_all(&encode("shutdown")).is_ok())
+}
+
+/// The whole messages read from a channel; `None` once it is closed.
+pub fn read_stream(channel: &mut UnixStream, lines: &mut LineBuffer) -> Option<Vec<Message>> {
+    let mut buffer = [0u8; 4096];
+    match channel.read(&mut buffer) {
+        Ok(0) => None,
+        Ok(n) => Some(lines.push(&buffer[..n])),
+        Err(error)
+            if error.kind() == ErrorKind::Interrupted || error.kind() == ErrorKind::WouldBlock =>
+        {
+            Some(Vec::new())
+        }
+        Err(error) => {
+            tracing::debug!("IPC channel: {error}");
+            None
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod ipc;
 mod launch;
 mod log;
 mod memory_lock;
+mod memory_watch;
 mod node;
 mod port_conflict;
 mod preload;
@@ -34,8 +35,9 @@ use sd_notify::NotifyState;
 use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
 use crate::model::helper_options::{self, Instance, Request, Runtime};
 use crate::model::{probe_options, replace_options, AppName, HelperOptions, ProbeOptions};
+use memory_watch::MemoryWatch;
 use readiness::ReadyWhen;
-use worker::{describe, Ending, MemoryWatch, StopReason, Worker};
+use worker::{describe, Ending, StopReason, Worker};
 
 /// Entry point of the `nodeunits-helper` binary.
 pub fn main() -> ExitCode {
@@ -203,6 +205,16 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         let dir = runtime_dir.as_deref()?;
         Some(memory_lock::MemoryLock::new(dir, instance, stale_after))
     };
+    // A container's stop is SIGTERM: the app drains as on systemd's SIGINT.
+    let drain_signal = std::env::var_os("NOTIFY_SOCKET")
+        .is_none()
+        .then_some(Signal::SIGINT);
+    let drain = replace::Drain {
+        signal: drain_signal.unwrap_or(Signal::SIGINT),
+        launcher: options.runtime == Runtime::Launcher,
+        message: options.shutdown_with_message,
+        time: worker::drain_time(kill_timeout),
+    };
     let worker = Worker {
         app: app.pid,
         launcher: options.runtime == Runtime::Launcher,
@@ -217,11 +229,8 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         }),
         restart_lock: lock(),
         state,
-        // A container's stop is SIGTERM: the app drains as on systemd's SIGINT.
-        drain_signal: std::env::var_os("NOTIFY_SOCKET")
-            .is_none()
-            .then_some(Signal::SIGINT),
-        replacement: replace::Replacement::new(runtime_dir.as_deref(), instance),
+        drain_signal,
+        replacement: replace::Replacement::new(runtime_dir.as_deref(), instance, drain),
         recipe,
         listen_timeout: options.listen_timeout,
     };

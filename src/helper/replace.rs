@@ -10,7 +10,6 @@
 //! The outcome goes to `replace.N` in the runtime directory as `SEQ ok` or
 //! `SEQ failed: WHY`, where the `replace` command waits for it.
 
-use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,9 +19,10 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::children::{any_alive, subtree};
-use super::ipc::{self, LineBuffer, Message};
+use super::ipc::{read_stream, send_shutdown, LineBuffer, Message};
+use super::launch::Started;
 use super::readiness::Readiness;
-use super::worker::{describe, Ending};
+use super::worker::{describe, Ending, Worker};
 use crate::model::helper_options::Instance;
 use crate::model::ReplaceOptions;
 
@@ -35,7 +35,8 @@ struct Leaving {
     pid: Pid,
     /// Its processes when it was told to go (a launcher's whole tree).
     tree: Vec<Pid>,
-    channel: Option<UnixStream>,
+    /// Held open while it drains: a process reading it sees no end meanwhile.
+    _channel: Option<UnixStream>,
     deadline: Instant,
     killed: bool,
 }
@@ -51,8 +52,9 @@ pub struct Successor {
 }
 
 /// What the helper's loop keeps of replacements.
-#[derive(Default)]
 pub struct Replacement {
+    /// How old processes, and successors that failed, are told to go.
+    drain: Drain,
     results: Option<ResultFile>,
     /// The request being served: its number.
     pending: Option<u64>,
@@ -63,10 +65,14 @@ pub struct Replacement {
 }
 
 impl Replacement {
-    pub fn new(runtime_dir: Option<&Path>, instance: u32) -> Replacement {
+    pub fn new(runtime_dir: Option<&Path>, instance: u32, drain: Drain) -> Replacement {
         Replacement {
+            drain,
             results: runtime_dir.map(|dir| ResultFile::new(dir, instance)),
-            ..Replacement::default()
+            pending: None,
+            successor: None,
+            leaving: Vec::new(),
+            promoted: false,
         }
     }
 
@@ -147,7 +153,7 @@ impl Replacement {
                 "the new process (pid {}) was not ready within listen_timeout: it is stopped, the running one serves on",
                 successor.pid
             );
-            self.fail_successor(successor, Signal::SIGINT);
+            self.fail_successor(successor);
             self.finish(Err(why));
         }
         for leaving in &mut self.leaving {
@@ -171,61 +177,54 @@ impl Replacement {
 
     /// The successor is ready: it becomes the running app; the old one,
     /// given back here, drains.
-    pub fn promoted(&mut self, old: Old, how: &Drain) {
-        self.leave(old, how);
+    pub fn promoted(&mut self, old: Old) {
+        self.leave(old);
         self.promoted = true;
     }
 
     /// A stop: the successor drains with the rest; the request fails.
-    pub fn stop(&mut self, signal: Signal) {
+    pub fn stop(&mut self) {
         if let Some(successor) = self.successor.take() {
-            self.fail_successor(successor, signal);
+            self.fail_successor(successor);
         }
         if self.pending.is_some() && !self.promoted {
             self.finish(Err("the worker is stopping".to_owned()));
         }
     }
 
-    fn fail_successor(&mut self, successor: Successor, signal: Signal) {
+    fn fail_successor(&mut self, successor: Successor) {
         let old = Old {
             pid: successor.pid,
             serving: successor.serving,
             channel: successor.channel,
         };
-        self.leave(old, &Drain::signal(signal));
+        self.leave(old);
     }
 
-    fn leave(&mut self, old: Old, how: &Drain) {
+    fn leave(&mut self, mut old: Old) {
+        let how = &self.drain;
         let tree = if how.launcher {
             subtree(old.pid)
         } else {
             vec![old.pid]
         };
-        let mut leaving = Leaving {
-            pid: old.pid,
-            tree,
-            channel: old.channel,
-            deadline: Instant::now() + how.time,
-            killed: false,
-        };
-        let read = !how.launcher || !old.serving.is_empty();
-        let by_message = how.message
-            && read
-            && leaving
-                .channel
-                .as_mut()
-                .is_some_and(|channel| channel.write_all(&ipc::encode("shutdown")).is_ok());
-        if by_message {
+        if how.message && send_shutdown(old.channel.as_mut(), how.launcher, &old.serving) {
             tracing::info!(
                 "sent the replaced process {} the message 'shutdown'",
                 old.pid
             );
         } else {
-            for &pid in &leaving.tree {
+            for &pid in &tree {
                 let _ = kill(pid, how.signal);
             }
         }
-        self.leaving.push(leaving);
+        self.leaving.push(Leaving {
+            pid: old.pid,
+            tree,
+            _channel: old.channel,
+            deadline: Instant::now() + how.time,
+            killed: false,
+        });
     }
 
     fn finish(&mut self, outcome: Result<(), String>) {
@@ -240,6 +239,38 @@ impl Replacement {
             results.write(seq, &outcome);
         }
     }
+}
+
+/// Reads the successor's channel; once it is ready, it becomes the running
+/// app and the old process drains. True when it took over.
+pub fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Readiness) -> bool {
+    let Some(mut successor) = worker.replacement.successor.take() else {
+        return false;
+    };
+    let messages = match successor.channel.as_mut() {
+        Some(channel) => read_stream(channel, &mut successor.lines),
+        None => Some(Vec::new()),
+    };
+    let Some(messages) = messages else {
+        // Its channel closed: it is ending, and SIGCHLD will say how.
+        successor.channel = None;
+        worker.replacement.successor = Some(successor);
+        return false;
+    };
+    if !successor.hear(messages) {
+        worker.replacement.successor = Some(successor);
+        return false;
+    }
+    successor.readiness.set_ready();
+    let old = Old {
+        pid: std::mem::replace(&mut worker.app, successor.pid),
+        serving: std::mem::replace(&mut worker.serving, successor.serving),
+        channel: std::mem::replace(&mut worker.channel, successor.channel),
+    };
+    *lines = successor.lines;
+    *readiness = successor.readiness;
+    worker.replacement.promoted(old);
+    true
 }
 
 /// The running app's process, handed over when it leaves.
@@ -258,28 +289,12 @@ pub struct Drain {
     pub time: Duration,
 }
 
-impl Drain {
-    fn signal(signal: Signal) -> Drain {
-        Drain {
-            signal,
-            launcher: true,
-            message: false,
-            time: Duration::from_secs(5),
-        }
-    }
-}
-
 impl Successor {
-    pub fn new(
-        pid: Pid,
-        channel: Option<UnixStream>,
-        readiness: Readiness,
-        listen_timeout: Duration,
-    ) -> Successor {
+    pub fn new(started: Started, readiness: Readiness, listen_timeout: Duration) -> Successor {
         Successor {
-            pid,
+            pid: started.pid,
             serving: Vec::new(),
-            channel,
+            channel: started.channel,
             lines: LineBuffer::default(),
             readiness,
             deadline: Instant::now() + listen_timeout,

@@ -1,7 +1,6 @@
 //! The running worker: one poll loop over the signals and the app's IPC
 //! channel, with timers for the memory watch and the drain deadline.
 
-use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
@@ -14,14 +13,14 @@ use nix::unistd::Pid;
 use sd_notify::NotifyState;
 
 use super::children::{finish_leftovers, kill_tree, reap_all, wait_for_tree};
-use super::ipc::{self, LineBuffer, Message};
+use super::ipc::{read_stream, send_shutdown, LineBuffer, Message};
 use super::launch::Recipe;
 use super::memory_lock::MemoryLock;
+use super::memory_watch::{self, over_memory, MemoryWatch};
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
-use super::replace::{Drain, Old, Replacement, Successor};
+use super::replace::{self, Replacement, Successor};
 use super::state::{State, StateFile};
-use crate::model::defaults::memory_restart_line;
 
 /// Why the worker is going away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +46,6 @@ pub struct Outcome {
 pub enum Ending {
     Exited(i32),
     Killed(Signal),
-}
-
-pub struct MemoryWatch {
-    pub limit: u64,
-    pub lock: Option<MemoryLock>,
 }
 
 pub struct Worker {
@@ -82,27 +76,17 @@ pub struct Worker {
     pub replacement: Replacement,
 }
 
-/// How often the memory of the tree is summed.
-const MEMORY_EVERY: Duration = Duration::from_millis(400);
-
 pub fn notify(states: &[NotifyState]) {
     if let Err(error) = sd_notify::notify(states) {
         tracing::debug!("sd_notify: {error}");
     }
 }
 
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
-}
-
 /// Runs the worker until the app has exited; returns how it ended and why
 /// the worker stopped, if it was asked to.
 pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
     let mut lines = LineBuffer::default();
-    let mut readiness = Readiness::new(worker.ready_when, Instant::now());
-    if worker.launcher {
-        readiness = readiness.under_launcher();
-    }
+    let mut readiness = readiness_from_now(worker.ready_when, worker.launcher);
     let mut stop: Option<(StopReason, Instant)> = None;
     let mut next_memory_check = Instant::now();
     let mut over_memory_logged = false;
@@ -183,10 +167,16 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                         }
                     }
                     Signal::SIGUSR2 => {
-                        let ready = readiness.is_ready();
-                        let mut replacement = std::mem::take(&mut worker.replacement);
-                        replacement.request(ready, stop.is_some(), || start_successor(&worker));
-                        worker.replacement = replacement;
+                        let (recipe, when) = (&worker.recipe, worker.ready_when);
+                        let (launcher, timeout) = (worker.launcher, worker.listen_timeout);
+                        let start = || {
+                            let started = recipe.start()?;
+                            let readiness = readiness_from_now(when, launcher);
+                            Ok(Successor::new(started, readiness, timeout))
+                        };
+                        worker
+                            .replacement
+                            .request(readiness.is_ready(), stop.is_some(), start);
                     }
                     Signal::SIGHUP => {
                         for pid in serving_or_app(&worker) {
@@ -198,7 +188,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                         if stop.is_none() {
                             let signal = worker.drain_signal.unwrap_or(stop_signal);
                             deliver_stop(&mut worker, signal);
-                            worker.replacement.stop(signal);
+                            worker.replacement.stop();
                         }
                         notify(&[NotifyState::Stopping, NotifyState::Status("draining")]);
                         stop = Some((
@@ -225,7 +215,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                 }
             }
         }
-        if successor_ready && take_over(&mut worker, &mut lines, &mut readiness) {
+        if successor_ready && replace::take_over(&mut worker, &mut lines, &mut readiness) {
             tracing::info!(
                 "the new process {} is ready: it serves, the old one drains",
                 worker.app
@@ -254,8 +244,12 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
             }
         } else if worker.memory.is_some() && now >= next_memory_check && !worker.replacement.busy()
         {
-            next_memory_check = now + MEMORY_EVERY;
-            if over_memory(&mut worker, &mut over_memory_logged) {
+            next_memory_check = now + memory_watch::EVERY;
+            if over_memory(
+                &mut worker.restart_lock,
+                worker.memory.as_ref(),
+                &mut over_memory_logged,
+            ) {
                 deliver_stop(&mut worker, Signal::SIGINT);
                 stop = Some((StopReason::Memory, now + drain_time(worker.kill_timeout)));
             }
@@ -302,46 +296,6 @@ pub fn drain_time(kill_timeout: Duration) -> Duration {
     kill_timeout - (kill_timeout / 4).min(Duration::from_millis(500))
 }
 
-/// Sums the tree's memory; true when it is over the limit and this
-/// instance's turn to restart has come.
-fn over_memory(worker: &mut Worker, logged: &mut bool) -> bool {
-    let Some(memory) = &worker.memory else {
-        return false;
-    };
-    let resident = proc_tree::tree_resident_bytes(nix::unistd::getpid().as_raw());
-    if resident <= memory.limit {
-        return false;
-    }
-    let figures = format!(
-        "{} ({resident} bytes), over max_memory_restart {} ({} bytes)",
-        megabytes(resident),
-        megabytes(memory.limit),
-        memory.limit
-    );
-    if !memory.lock.as_ref().is_none_or(MemoryLock::try_take) {
-        if !*logged {
-            let holder = memory.lock.as_ref().and_then(MemoryLock::holder);
-            let holder = holder.map_or_else(
-                || "another instance".to_owned(),
-                |i| format!("instance {i}"),
-            );
-            tracing::warn!("resident memory of the app's processes is {figures}: restarting once {holder} has finished its memory restart");
-            *logged = true;
-        }
-        notify(&[NotifyState::Status(
-            "over memory: waiting for another instance's memory restart",
-        )]);
-        return false;
-    }
-    tracing::warn!("{}", memory_restart_line(&figures));
-    notify(&[NotifyState::Status(&format!(
-        "over memory: {figures}: draining"
-    ))]);
-    // This process holds the lock now; its replacement releases it.
-    worker.restart_lock = None;
-    true
-}
-
 fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     readiness.set_ready();
     tracing::info!("ready");
@@ -350,57 +304,14 @@ fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     release_restart_lock(worker);
 }
 
-/// Starts the app again beside the running process.
-fn start_successor(worker: &Worker) -> Result<Successor, String> {
-    let started = worker.recipe.start()?;
-    let mut readiness = Readiness::new(worker.ready_when, Instant::now());
-    if worker.launcher {
-        readiness = readiness.under_launcher();
+/// The readiness of an app process starting now.
+fn readiness_from_now(when: ReadyWhen, launcher: bool) -> Readiness {
+    let readiness = Readiness::new(when, Instant::now());
+    if launcher {
+        readiness.under_launcher()
+    } else {
+        readiness
     }
-    Ok(Successor::new(
-        started.pid,
-        started.channel,
-        readiness,
-        worker.listen_timeout,
-    ))
-}
-
-/// Reads the successor's channel; once it is ready, it becomes the running
-/// app and the old process drains. True when it took over.
-fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Readiness) -> bool {
-    let Some(mut successor) = worker.replacement.successor.take() else {
-        return false;
-    };
-    let messages = match successor.channel.as_mut() {
-        Some(channel) => read_stream(channel, &mut successor.lines),
-        None => Some(Vec::new()),
-    };
-    let Some(messages) = messages else {
-        // Its channel closed: it is ending, and SIGCHLD will say how.
-        successor.channel = None;
-        worker.replacement.successor = Some(successor);
-        return false;
-    };
-    if !successor.hear(messages) {
-        worker.replacement.successor = Some(successor);
-        return false;
-    }
-    successor.readiness.set_ready();
-    let old = Old {
-        pid: std::mem::replace(&mut worker.app, successor.pid),
-        serving: std::mem::replace(&mut worker.serving, successor.serving),
-        channel: std::mem::replace(&mut worker.channel, successor.channel),
-    };
-    *lines = successor.lines;
-    *readiness = successor.readiness;
-    let drain = Drain {
-        signal: worker.drain_signal.unwrap_or(Signal::SIGINT),
-        launcher: worker.launcher,
-        message: worker.shutdown_with_message,
-        time: drain_time(worker.kill_timeout),
-    };
-    worker.replacement.promoted(old, &drain);
-    true
 }
 
 fn record(worker: &Worker, state: State) {
@@ -443,15 +354,11 @@ fn serving_or_app(worker: &Worker) -> Vec<Pid> {
 
 fn deliver_stop(worker: &mut Worker, signal: Signal) {
     record(worker, State::Draining);
-    // Under a launcher, only a process that took the channel reads it.
-    let read = !worker.launcher || !worker.serving.is_empty();
-    if worker.shutdown_with_message && read {
-        if let Some(channel) = &mut worker.channel {
-            if channel.write_all(&ipc::encode("shutdown")).is_ok() {
-                tracing::info!("sent the app the message 'shutdown'");
-                return;
-            }
-        }
+    if worker.shutdown_with_message
+        && send_shutdown(worker.channel.as_mut(), worker.launcher, &worker.serving)
+    {
+        tracing::info!("sent the app the message 'shutdown'");
+        return;
     }
     if worker.launcher {
         // npm forwards a stop signal to its `sh -c`, which does not pass it
@@ -470,24 +377,6 @@ fn read_channel(worker: &mut Worker, lines: &mut LineBuffer) -> Vec<Message> {
         worker.channel = None;
         Vec::new()
     })
-}
-
-/// The whole messages read from a channel; `None` once it is closed.
-fn read_stream(channel: &mut UnixStream, lines: &mut LineBuffer) -> Option<Vec<Message>> {
-    let mut buffer = [0u8; 4096];
-    match channel.read(&mut buffer) {
-        Ok(0) => None,
-        Ok(n) => Some(lines.push(&buffer[..n])),
-        Err(error)
-            if error.kind() == ErrorKind::Interrupted || error.kind() == ErrorKind::WouldBlock =>
-        {
-            Some(Vec::new())
-        }
-        Err(error) => {
-            tracing::debug!("IPC channel: {error}");
-            None
-        }
-    }
 }
 
 /// How an app ended, in words.

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{container_security, tmp_volume, Object, PRE_STOP_PAUSE_SECONDS, STOP_SLACK_SECONDS};
 use crate::model::helper_options::Instance;
+use crate::model::sockets::tcp_port;
 use crate::model::AppUnits;
 
 /// The helper, found on the image's `PATH`.
@@ -162,12 +163,6 @@ fn tcp_ports(app: &AppUnits, warn: &mut impl FnMut(String)) -> Vec<u16> {
     ports
 }
 
-/// `3000`, `127.0.0.1:3000`, `[::1]:3000` → 3000.
-fn tcp_port(address: &str) -> Option<u16> {
-    let port = address.rsplit_once(':').map_or(address, |(_, port)| port);
-    port.parse().ok().filter(|&port| port > 0)
-}
-
 fn is_loopback(address: &str) -> bool {
     address.starts_with("127.") || address.starts_with("[::1]") || address.starts_with("localhost")
 }
@@ -211,10 +206,6 @@ mod tests {
 
     #[test]
     fn ports_of_addresses() {
-        assert_eq!(tcp_port("3000"), Some(3000));
-        assert_eq!(tcp_port("127.0.0.1:3000"), Some(3000));
-        assert_eq!(tcp_port("[::1]:8080"), Some(8080));
-        assert_eq!(tcp_port("/run/api.sock"), None);
         assert_eq!(whole_seconds(Duration::from_millis(1600)), 2);
     }
 }

@@ -252,6 +252,35 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
     Ok(Request::Run(options))
 }
 
+/// What a subcommand (`probe`, `replace`) was given: `--app NAME` and
+/// `--instance N`, each if present.
+pub(super) type AppAndInstance = (Option<String>, Option<Instance>);
+
+/// `--app NAME` and `--instance N` after a subcommand's word; `None` for
+/// `--help`.
+pub(super) fn app_and_instance(
+    args: impl IntoIterator<Item = OsString>,
+    subcommand: &str,
+) -> Result<Option<AppAndInstance>, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let (mut app, mut instance) = (None, None);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("app") => app = Some(text(&mut parser, "--app")?),
+            Long("instance") => instance = Some(self::instance(&mut parser)?),
+            Short('h') | Long("help") => return Ok(None),
+            other => {
+                return Err(format!(
+                    "{subcommand}: {}; it takes --app NAME and --instance N",
+                    other.unexpected()
+                ))
+            }
+        }
+    }
+    Ok(Some((app, instance)))
+}
+
 /// The value of `--instance`: a number, or `%i` as a unit file writes it
 /// before systemd fills it in.
 pub(super) fn instance(parser: &mut lexopt::Parser) -> Result<Instance, String> {
@@ -294,4 +323,4 @@ pub(super) fn number<T: std::str::FromStr>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

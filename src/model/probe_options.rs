@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 
-use super::helper_options::{number, text, Request};
+use super::helper_options::{app_and_instance, Instance, Request};
 
 /// Which worker to ask about: one instance, or every instance of the app
 /// that records a state (in a pod, the one).
@@ -40,28 +40,19 @@ impl ProbeOptions {
 
 /// Reads the probe's command line, after the word `probe`.
 pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let (mut app, mut instance) = (None, None);
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("app") => app = Some(text(&mut parser, "--app")?),
-            Long("instance") => {
-                instance = Some(number(
-                    &mut parser,
-                    "--instance",
-                    "an instance number such as 0",
-                )?)
-            }
-            Short('h') | Long("help") => return Ok(Request::ProbeHelp),
-            other => {
-                return Err(format!(
-                    "probe: {}; it takes --app NAME and --instance N",
-                    other.unexpected()
-                ))
-            }
-        }
-    }
+    let Some((app, instance)) = app_and_instance(args, "probe")? else {
+        return Ok(Request::ProbeHelp);
+    };
+    let instance =
+        match instance {
+            None => None,
+            Some(Instance::Number(number)) => Some(number),
+            // A probe runs in a container, where no one expands a specifier.
+            Some(Instance::Specifier) => return Err(
+                "--instance: \"%i\" is not a whole number; it takes an instance number such as 0"
+                    .into(),
+            ),
+        };
     let app = app.ok_or("probe: --app NAME is required")?;
     Ok(Request::Probe(ProbeOptions { app, instance }))
 }
@@ -69,11 +60,8 @@ pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request,
 #[cfg(test)]
 mod tests {
     use super::super::helper_options::parse as parse_helper;
+    use super::super::helper_options::tests::parse_words;
     use super::*;
-
-    fn parse_words(line: &str) -> Result<Request, String> {
-        parse_helper(line.split_whitespace().map(OsString::from))
-    }
 
     #[test]
     fn what_is_rendered_parses_back_the_same() {

@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 
-use super::helper_options::{text, Instance, Request};
+use super::helper_options::{app_and_instance, Instance, Request};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplaceOptions {
@@ -44,22 +44,9 @@ impl ReplaceOptions {
 
 /// Reads the command line after the word `replace`.
 pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let (mut app, mut instance) = (None, None);
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("app") => app = Some(text(&mut parser, "--app")?),
-            Long("instance") => instance = Some(super::helper_options::instance(&mut parser)?),
-            Short('h') | Long("help") => return Ok(Request::ReplaceHelp),
-            other => {
-                return Err(format!(
-                    "replace: {}; it takes --app NAME and --instance N",
-                    other.unexpected()
-                ))
-            }
-        }
-    }
+    let Some((app, instance)) = app_and_instance(args, "replace")? else {
+        return Ok(Request::ReplaceHelp);
+    };
     Ok(Request::Replace(ReplaceOptions {
         app: app.ok_or("replace: --app NAME is required")?,
         instance: instance.ok_or("replace: --instance N is required")?,
@@ -69,11 +56,8 @@ pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request,
 #[cfg(test)]
 mod tests {
     use super::super::helper_options::parse as parse_helper;
+    use super::super::helper_options::tests::parse_words;
     use super::*;
-
-    fn parse_words(line: &str) -> Result<Request, String> {
-        parse_helper(line.split_whitespace().map(OsString::from))
-    }
 
     #[test]
     fn what_is_rendered_parses_back_the_same() {

@@ -11,6 +11,22 @@ pub fn is_unix(address: &str) -> bool {
     address.starts_with('/') || address.starts_with('@')
 }
 
+/// The port of a `ListenStream=` TCP value: `3000`, `127.0.0.1:3000`,
+/// `[::1]:3000`; `None` for a unix socket.
+pub fn tcp_port(address: &str) -> Option<u16> {
+    let port = address.rsplit_once(':').map_or(address, |(_, port)| port);
+    parse_port(port)
+}
+
+/// A port as Node's `listen()` takes it from a string of digits.
+pub fn parse_port(text: &str) -> Option<u16> {
+    let valid = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    valid
+        .then(|| text.parse().ok())
+        .flatten()
+        .filter(|&port| port > 0)
+}
+
 /// The socket unit's `ListenStream=` values, in order.
 pub fn lines(listen: &[String], sticky: bool, instances: u32) -> Vec<String> {
     listen
@@ -72,6 +88,32 @@ mod tests {
 
     fn strings(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn ports_of_listen_values() {
+        assert_eq!(tcp_port("3000"), Some(3000));
+        assert_eq!(tcp_port("127.0.0.1:3100"), Some(3100));
+        assert_eq!(tcp_port("[::1]:8443"), Some(8443));
+        assert_eq!(tcp_port("[::]:0"), None);
+        assert_eq!(tcp_port("/run/api.sock"), None);
+    }
+
+    #[test]
+    fn port_numbers_only() {
+        assert_eq!(parse_port("3000"), Some(3000));
+        for bad in [
+            "",
+            "0",
+            "65536",
+            "3000abc",
+            " 3000",
+            "-1",
+            "+3000",
+            "/run/api.sock",
+        ] {
+            assert_eq!(parse_port(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

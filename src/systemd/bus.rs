@@ -78,16 +78,6 @@ impl Systemd {
         self.object(name)
     }
 
-    /// The unit's main process runs a program whose file was replaced or
-    /// removed since it started (`/proc/PID/exe` ends with ` (deleted)`).
-    fn runs_a_replaced_binary(&self, unit: &str) -> bool {
-        let Ok(pid) = self.service(unit).and_then(|s| Ok(s.main_pid()?)) else {
-            return false;
-        };
-        std::fs::read_link(format!("/proc/{pid}/exe"))
-            .is_ok_and(|exe| exe.to_string_lossy().ends_with(" (deleted)"))
-    }
-
     pub fn socket(&self, name: &str) -> Result<SocketProxy<'static>, SystemdError> {
         self.object(name)
     }
@@ -245,12 +235,16 @@ impl ServiceManager for Systemd {
     }
 
     fn replace(&self, unit: &str) -> Result<(), SystemdError> {
-        // A package upgrade replaced the helper: only a restart runs the new one.
-        if self.runs_a_replaced_binary(unit) {
-            return self.restart(unit);
-        }
         let results = self.run_jobs(&[unit.to_owned()], JobKind::ReloadOrRestart)?;
         self.expect_active(results, "reload")
+    }
+
+    fn program_replaced(&self, unit: &str) -> bool {
+        let Ok(pid) = self.service(unit).and_then(|s| Ok(s.main_pid()?)) else {
+            return false;
+        };
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|exe| exe.to_string_lossy().ends_with(" (deleted)"))
     }
 
     fn active_state(&self, unit: &str) -> Result<String, SystemdError> {

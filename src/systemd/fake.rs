@@ -19,6 +19,8 @@ pub struct FakeSystemd {
     interrupting: Option<(String, Interrupt)>,
     /// Units not `active`, with their state.
     states: BTreeMap<String, String>,
+    /// Units whose main program's file was replaced (a package upgrade).
+    upgraded: Vec<String>,
 }
 
 impl FakeSystemd {
@@ -48,6 +50,12 @@ impl FakeSystemd {
     /// `unit` is in `state`, not active.
     pub fn with_state(mut self, unit: &str, state: &str) -> Self {
         self.states.insert(unit.to_owned(), state.to_owned());
+        self
+    }
+
+    /// `unit` runs a helper whose file a package upgrade replaced.
+    pub fn upgraded(mut self, unit: &str) -> Self {
+        self.upgraded.push(unit.to_owned());
         self
     }
 
@@ -96,6 +104,9 @@ impl ServiceManager for FakeSystemd {
     }
     fn replace(&self, unit: &str) -> Result<(), SystemdError> {
         self.call("replace", &[unit.to_owned()])
+    }
+    fn program_replaced(&self, unit: &str) -> bool {
+        self.upgraded.iter().any(|u| u == unit)
     }
     fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
         Ok(self

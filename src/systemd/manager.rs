@@ -23,6 +23,10 @@ pub trait ServiceManager {
     /// Replaces one running instance's app, its successor first (the
     /// unit's `ExecReload=`), or restarts a unit that has no reload.
     fn replace(&self, unit: &str) -> Result<(), SystemdError>;
+    /// The unit's main process runs a program whose file was replaced or
+    /// removed since it started (`/proc/PID/exe` ends with ` (deleted)`):
+    /// after a package upgrade, the old helper.
+    fn program_replaced(&self, unit: &str) -> bool;
     /// `active`, `activating`, `inactive`, `failed`, … (`inactive` for a
     /// unit systemd does not know).
     fn active_state(&self, unit: &str) -> Result<String, SystemdError>;

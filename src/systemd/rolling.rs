@@ -16,7 +16,8 @@ pub enum How {
     Restart,
     /// The successor first, then the old process drains: the unit is as it
     /// was, only the code on disk is new. A unit without `ExecReload=`
-    /// restarts.
+    /// restarts, as does one whose helper a package upgrade replaced: only
+    /// a restart runs the new helper.
     Replace,
 }
 
@@ -35,8 +36,8 @@ pub fn roll<E: From<SystemdError>>(
         before(unit)?;
         let started = Instant::now();
         match how {
-            How::Restart => systemd.restart(unit)?,
-            How::Replace => systemd.replace(unit)?,
+            How::Replace if !systemd.program_replaced(unit) => systemd.replace(unit)?,
+            How::Restart | How::Replace => systemd.restart(unit)?,
         }
         report(&format!(
             "{unit} restarted and ready in {}",
@@ -162,6 +163,18 @@ mod tests {
         );
         assert_eq!(lines.len(), 1);
         assert!(lines[0].starts_with("api@0.service restarted and ready in "));
+    }
+
+    #[test]
+    fn a_worker_whose_helper_was_upgraded_restarts_the_others_are_replaced() {
+        let systemd = FakeSystemd::default().upgraded("api@1.service");
+        let units = ["api@0.service", "api@1.service"].map(String::from);
+        let no_stop = |_: &str| Ok::<(), SystemdError>(());
+        roll(&systemd, &units, How::Replace, no_stop, |_| {}).unwrap();
+        assert_eq!(
+            systemd.calls(),
+            ["replace api@0.service", "restart api@1.service"]
+        );
     }
 
     #[test]

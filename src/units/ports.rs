@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::ecosystem::settings::{App, ExecMode, Listen};
 use crate::ecosystem::Diagnostics;
+use crate::model::sockets::{parse_port, tcp_port};
 
 const PORT: &str = "PORT";
 
@@ -86,41 +87,5 @@ fn port_from_listen(app: &App, env: &mut BTreeMap<String, String>, diagnostics: 
             format!("an app that listens on process.env.PORT binds {declared} itself and never serves the socket; remove PORT from the environment (`listen` sets it) or make the two agree"),
         ),
         Some(_) => {}
-    }
-}
-
-/// The port of a `ListenStream=` TCP value: `3000`, `127.0.0.1:3000`, `[::1]:3000`.
-fn tcp_port(address: &str) -> Option<u16> {
-    let port = address.rsplit_once(':').map_or(address, |(_, port)| port);
-    parse_port(port)
-}
-
-/// A port as Node's `listen()` takes it from a string of digits.
-fn parse_port(text: &str) -> Option<u16> {
-    let valid = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    valid
-        .then(|| text.parse().ok())
-        .flatten()
-        .filter(|&port| port > 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ports_of_listen_values() {
-        assert_eq!(tcp_port("3000"), Some(3000));
-        assert_eq!(tcp_port("127.0.0.1:3100"), Some(3100));
-        assert_eq!(tcp_port("[::1]:8443"), Some(8443));
-        assert_eq!(tcp_port("[::]:0"), None);
-    }
-
-    #[test]
-    fn port_numbers_only() {
-        assert_eq!(parse_port("3000"), Some(3000));
-        for bad in ["", "0", "65536", "3000abc", " 3000", "-1", "/run/api.sock"] {
-            assert_eq!(parse_port(bad), None, "{bad:?}");
-        }
     }
 }

@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn parse_words(line: &str) -> Result<Request, String> {
+/// A command line written as one string, the words split at spaces.
+pub(in crate::model) fn parse_words(line: &str) -> Result<Request, String> {
     parse(line.split_whitespace().map(OsString::from))
 }
 
