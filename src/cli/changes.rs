@@ -81,17 +81,16 @@ impl Changes {
         Ok(())
     }
 
-    /// Applies `first`, the plan printed, once the apps' locks are held: the
-    /// plan is made again, as another rollout may have changed the files
-    /// meanwhile. Returns the plan carried out.
+    /// Applies `first`, the plan printed of every app of the file, once the
+    /// apps' locks are held: the plan is made again, as another rollout may
+    /// have changed the files meanwhile. Returns the plan carried out.
     pub fn apply_again(
         &self,
         first: &Plan,
         rendered: &Rendered,
-        only: &[String],
         systemd: &dyn ServiceManager,
     ) -> anyhow::Result<Plan> {
-        let plan = self.plan(rendered, only)?;
+        let plan = self.plan(rendered, &[])?;
         self.apply_made_again(first, plan, systemd)
     }
 

@@ -27,7 +27,7 @@ pub fn run(
     // Every app of the file, changed or not, for the apply and the rollout
     // after it: no other rollout of them comes in between.
     let _locks = changes.lock(first.apps.iter().map(|app| &app.app))?;
-    let plan = changes.apply_again(&first, &rendered, &[], systemd)?;
+    let plan = changes.apply_again(&first, &rendered, systemd)?;
     let steps: Vec<_> = plan
         .apps
         .iter()
