@@ -3,18 +3,8 @@
 
 mod apply_support;
 
-use std::time::Duration;
-
 use apply_support::*;
 use testhost::TestHost;
-
-/// `nodeunits ARGS` as the user `deploy`, in their session's environment.
-fn as_deploy(host: &TestHost, args: &str) -> std::process::Output {
-    host.sh(&format!(
-        "uid=$(id -u deploy); runuser -u deploy -- env HOME=/home/deploy USER=deploy \
-         XDG_RUNTIME_DIR=/run/user/$uid {NODEUNITS} {args}"
-    ))
-}
 
 #[test]
 fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
@@ -24,11 +14,7 @@ fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
     host.ok("chown -R deploy: /home/deploy/notes");
 
     // Without linger there is no user manager to talk to yet.
-    host.ok("loginctl enable-linger deploy");
-    host.wait_until(
-        "systemctl --user -M deploy@ is-system-running",
-        Duration::from_secs(20),
-    );
+    linger_deploy(&host);
     let output = as_deploy(&host, &format!("apply {file}"));
     assert!(output.status.success(), "{}", describe(&output));
     let out = String::from_utf8_lossy(&output.stdout);

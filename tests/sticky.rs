@@ -8,10 +8,10 @@
 mod apply_support;
 mod helper_support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use apply_support::{give_to_deploy, nodeunits, nodeunits_ok};
-use helper_support::{assert_no_failures, node_modules, stop_wrk, wrk};
+use helper_support::{assert_no_failures, instances_by_source, node_modules, stop_wrk, wrk};
 use testhost::TestHost;
 
 /// An HTTP server answering with its instance and pid, with Socket.IO on it:
@@ -70,28 +70,6 @@ fn boot(name: &str) -> TestHost {
     host
 }
 
-/// The instance each source address reached, asking 10 times from each;
-/// fails if one address reached two instances.
-fn instances_by_source(host: &TestHost) -> BTreeMap<u8, String> {
-    let mut by_source = BTreeMap::new();
-    for last in 2..=9u8 {
-        let answers: BTreeSet<String> = (0..10)
-            .map(|_| {
-                let body = host.ok(&format!(
-                    "curl -fsS --max-time 5 --interface 127.0.0.{last} http://127.0.0.1:3500/"
-                ));
-                body.split_whitespace()
-                    .next()
-                    .expect("an instance")
-                    .to_owned()
-            })
-            .collect();
-        assert_eq!(answers.len(), 1, "127.0.0.{last} reached {answers:?}");
-        by_source.insert(last, answers.into_iter().next().expect("one"));
-    }
-    by_source
-}
-
 #[test]
 fn each_client_address_keeps_its_worker_through_load_and_reloads() {
     let host = boot("sticky");
@@ -101,7 +79,7 @@ fn each_client_address_keeps_its_worker_through_load_and_reloads() {
         2,
         "a socket per instance:\n{listening}"
     );
-    let before = instances_by_source(&host);
+    let before = instances_by_source(&host, 3500);
     let used: BTreeSet<&String> = before.values().collect();
     assert_eq!(
         used.len(),
@@ -127,7 +105,7 @@ fn each_client_address_keeps_its_worker_through_load_and_reloads() {
 
     // A reload replaces each worker's app on the same sockets: no client moves.
     nodeunits_ok(&host, "reload chat");
-    assert_eq!(instances_by_source(&host), before);
+    assert_eq!(instances_by_source(&host, 3500), before);
 
     let output = nodeunits(&host, "scale chat 3");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -147,7 +125,7 @@ fn each_client_address_keeps_its_worker_through_load_and_reloads() {
     assert!(out.contains("chat: changed"), "{out}");
     let listening = host.ok("ss -Hltn 'sport = :3500'");
     assert_eq!(listening.lines().count(), 3, "{out}\n{listening}");
-    let after = instances_by_source(&host);
+    let after = instances_by_source(&host, 3500);
     let used: BTreeSet<&String> = after.values().collect();
     assert!(used.len() >= 2, "{after:?}");
     assert!(

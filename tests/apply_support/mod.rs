@@ -108,13 +108,44 @@ pub fn nodeunits(host: &TestHost, args: &str) -> Output {
 
 /// Like [`nodeunits`], panicking with its output unless it succeeds; returns stdout.
 pub fn nodeunits_ok(host: &TestHost, args: &str) -> String {
-    let output = nodeunits(host, args);
+    succeeded(nodeunits(host, args), args)
+}
+
+/// `nodeunits ARGS` as [`DEPLOY`], in their session's environment: user
+/// mode, the default when not root.
+pub fn as_deploy(host: &TestHost, args: &str) -> Output {
+    host.sh(&format!(
+        "uid=$(id -u {DEPLOY}); runuser -u {DEPLOY} -- env HOME=/home/{DEPLOY} USER={DEPLOY} \
+         XDG_RUNTIME_DIR=/run/user/$uid {NODEUNITS} {args}"
+    ))
+}
+
+/// Like [`as_deploy`], panicking with its output unless it succeeds; returns stdout.
+pub fn as_deploy_ok(host: &TestHost, args: &str) -> String {
+    succeeded(as_deploy(host, args), args)
+}
+
+/// stdout of `nodeunits ARGS`, or a panic with all it said.
+fn succeeded(output: Output, args: &str) -> String {
     assert!(
         output.status.success(),
         "nodeunits {args} failed:\n{}",
         describe(&output)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `systemctl` of [`DEPLOY`]'s service manager, run as root.
+pub const DEPLOY_SYSTEMCTL: &str = "systemctl --user -M deploy@";
+
+/// Lets [`DEPLOY`] linger and waits for their service manager to run, as
+/// user mode needs (without linger there is no manager to talk to).
+pub fn linger_deploy(host: &TestHost) {
+    host.ok(&format!("loginctl enable-linger {DEPLOY}"));
+    host.wait_until(
+        &format!("{DEPLOY_SYSTEMCTL} is-system-running"),
+        Duration::from_secs(20),
+    );
 }
 
 pub fn describe(output: &Output) -> String {
@@ -128,10 +159,20 @@ pub fn describe(output: &Output) -> String {
 
 /// `systemctl show -p PROPERTY --value` of each unit.
 pub fn property(host: &TestHost, property: &str, units: &[String]) -> Vec<String> {
+    property_in(host, "systemctl", property, units)
+}
+
+/// [`property`] asked of the manager `systemctl` talks to (as [`DEPLOY_SYSTEMCTL`]).
+pub fn property_in(
+    host: &TestHost,
+    systemctl: &str,
+    property: &str,
+    units: &[String],
+) -> Vec<String> {
     units
         .iter()
         .map(|unit| {
-            host.ok(&format!("systemctl show -p {property} --value {unit}"))
+            host.ok(&format!("{systemctl} show -p {property} --value {unit}"))
                 .trim()
                 .to_owned()
         })
@@ -139,7 +180,12 @@ pub fn property(host: &TestHost, property: &str, units: &[String]) -> Vec<String
 }
 
 pub fn invocation_ids(host: &TestHost, units: &[String]) -> Vec<String> {
-    let ids = property(host, "InvocationID", units);
+    invocation_ids_in(host, "systemctl", units)
+}
+
+/// [`invocation_ids`] asked of the manager `systemctl` talks to.
+pub fn invocation_ids_in(host: &TestHost, systemctl: &str, units: &[String]) -> Vec<String> {
+    let ids = property_in(host, systemctl, "InvocationID", units);
     assert!(
         ids.iter().all(|id| id.len() == 32),
         "every unit has run: {units:?} {ids:?}"
@@ -235,10 +281,12 @@ fn seen_within(count: usize, seen: impl Fn() -> Vec<(String, u32)>) -> Vec<(Stri
 }
 
 /// The helpers' replacements (a reload, successor first) of the app's
-/// instances since `cursor`, as ("replacing" | "replaced", instance).
+/// instances since `cursor`, as ("replacing" | "replaced", instance); in the
+/// system's service manager or a user's.
 pub fn replacements_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(String, u32)> {
     let journal = host.ok(&format!(
-        "journalctl --after-cursor='{cursor}' -o json --output-fields=_SYSTEMD_UNIT,MESSAGE --no-pager"
+        "journalctl --after-cursor='{cursor}' -o json \
+         --output-fields=_SYSTEMD_UNIT,_SYSTEMD_USER_UNIT,MESSAGE --no-pager"
     ));
     journal
         .lines()
@@ -252,7 +300,10 @@ pub fn replacements_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(Stri
             } else {
                 return None;
             };
-            let unit = entry["_SYSTEMD_UNIT"].as_str()?;
+            // A user's unit runs inside user@UID.service, which is its _SYSTEMD_UNIT.
+            let unit = entry["_SYSTEMD_USER_UNIT"]
+                .as_str()
+                .or(entry["_SYSTEMD_UNIT"].as_str())?;
             let instance = unit
                 .strip_prefix(&format!("{app}@"))?
                 .split_once(".service")?

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -206,6 +207,79 @@ pub fn finish_wrk(load: Child) -> (Report, String) {
     );
     let report = wrk::parse(&text).unwrap_or_else(|error| panic!("{error:#}"));
     (report, text)
+}
+
+/// Answers `INSTANCE PID` and names its worker in an `x-worker` header, as
+/// the benchmark's hello-world does.
+pub const WORKER_APP: &str = r#"require('http').createServer((req, res) => {
+  res.writeHead(200, { 'x-worker': String(process.pid) });
+  res.end(`${process.env.NODE_APP_INSTANCE} ${process.pid}\n`);
+}).listen(process.env.PORT);
+"#;
+
+/// The benchmark's wrk script: responses counted per `x-worker` header.
+const WORKER_COUNTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/wrk/worker-counts.lua");
+
+/// Requests served by each worker (its `x-worker` header) under 32
+/// connections for 3 s, keep-alive or one connection per request.
+pub fn served_by_worker(host: &TestHost, url: &str, keep_alive: bool) -> BTreeMap<String, u64> {
+    let close = if keep_alive {
+        ""
+    } else {
+        " -H 'Connection: close'"
+    };
+    let output = host.ok(&format!(
+        "wrk -t2 -c32 -d3s{close} -s {WORKER_COUNTS} {url}"
+    ));
+    output
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("worker")).then_some(())?;
+            let (worker, count) = (words.next()?, words.next()?.parse().ok()?);
+            Some((worker.to_owned(), count))
+        })
+        .collect()
+}
+
+/// Asserts `workers` workers each served a fair part: the busiest at most
+/// 75 % with 2 (a generous bound; the tight figures are the benchmark's).
+pub fn assert_fair_share(counts: &BTreeMap<String, u64>, workers: usize, what: &str) {
+    assert_eq!(
+        counts.len(),
+        workers,
+        "{what}: every worker answers: {counts:?}"
+    );
+    assert!(!counts.contains_key("none"), "{what}: {counts:?}");
+    let total: u64 = counts.values().sum();
+    let busiest = counts.values().max().copied().unwrap_or(0);
+    assert!(
+        busiest * 100 <= total * 75,
+        "{what}: the busiest worker served {busiest} of {total} requests: {counts:?}"
+    );
+}
+
+/// The instance each of 8 loopback source addresses (127.0.0.2–9) reached
+/// on PORT, asking 10 times from each; the answer's first word is the
+/// instance. Fails if one address reached two instances.
+pub fn instances_by_source(host: &TestHost, port: u16) -> BTreeMap<u8, String> {
+    let mut by_source = BTreeMap::new();
+    for last in 2..=9u8 {
+        let answers: BTreeSet<String> = (0..10)
+            .map(|_| {
+                let body = host.ok(&format!(
+                    "curl -fsS --max-time 5 --interface 127.0.0.{last} http://127.0.0.1:{port}/"
+                ));
+                body.split_whitespace()
+                    .next()
+                    .expect("an instance")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(answers.len(), 1, "127.0.0.{last} reached {answers:?}");
+        by_source.insert(last, answers.into_iter().next().expect("one"));
+    }
+    by_source
 }
 
 /// Restarts every instance one at a time, `rounds` times, each restart
