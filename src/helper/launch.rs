@@ -2,13 +2,14 @@
 //! successor (`replace`). The same program, environment and sockets each
 //! time, with an IPC channel of its own.
 
+use std::cell::Cell;
 use std::os::fd::RawFd;
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::unistd::Pid;
 
-use super::environment::Vars;
+use super::environment::{self, Vars};
 use super::{log, node, spawn};
 use crate::model::HelperOptions;
 
@@ -26,6 +27,37 @@ pub struct Recipe {
     /// The worker's own sockets: each address with its fd.
     listen: Vec<(String, RawFd)>,
     vars: Vars,
+    balance: Option<Balance>,
+}
+
+/// Where the processes accepting from the app's shared sockets count their
+/// connections (balance.cjs): this instance has two records, one for the
+/// running process and one for its successor, used in turn.
+pub struct Balance {
+    file: PathBuf,
+    instance: u32,
+    starts: Cell<u32>,
+}
+
+impl Balance {
+    /// Records the module reads: 2 per instance.
+    const RECORDS: u32 = 1024;
+
+    pub fn new(runtime_dir: &Path, instance: u32) -> Option<Balance> {
+        (instance < Self::RECORDS / 2).then(|| Balance {
+            file: runtime_dir.join(super::preload::BALANCE_FILE),
+            instance,
+            starts: Cell::new(0),
+        })
+    }
+
+    /// `NODEUNITS_BALANCE` for the next start.
+    fn next(&self) -> String {
+        let starts = self.starts.get();
+        self.starts.set(starts.wrapping_add(1));
+        let slot = self.instance * 2 + (starts & 1);
+        serde_json::json!({ "file": self.file, "slot": slot }).to_string()
+    }
 }
 
 impl Recipe {
@@ -35,6 +67,7 @@ impl Recipe {
         listen_fds: usize,
         listen: Vec<(String, RawFd)>,
         vars: Vars,
+        balance: Option<Balance>,
     ) -> Recipe {
         Recipe {
             options: options.clone(),
@@ -42,6 +75,7 @@ impl Recipe {
             listen_fds,
             listen,
             vars,
+            balance,
         }
     }
 
@@ -58,6 +92,9 @@ impl Recipe {
                 &mut argv,
                 &mut vars,
             )?;
+            if let Some(balance) = &self.balance {
+                environment::set(&mut vars, "NODEUNITS_BALANCE", balance.next());
+            }
             (Some(channel.ours), Some((channel.theirs, channel.target)))
         } else {
             (None, None)

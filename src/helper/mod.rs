@@ -190,7 +190,12 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         (true, false) => ReadyWhen::ListeningOrSettled,
         (false, false) => ReadyWhen::AtOnce,
     };
-    let recipe = launch::Recipe::new(options, runtime_dir.clone(), listen_fds, own, vars);
+    // Sticky workers each have sockets of their own: nothing to share.
+    let balance = runtime_dir
+        .as_deref()
+        .filter(|_| !options.sticky && !own.is_empty())
+        .and_then(|dir| launch::Balance::new(dir, instance));
+    let recipe = launch::Recipe::new(options, runtime_dir.clone(), listen_fds, own, vars, balance);
     notify(&format!(
         "starting {}",
         options.command[0].to_string_lossy()

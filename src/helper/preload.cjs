@@ -13,13 +13,16 @@
 // 4. An app with no handler of its own for SIGINT or SIGTERM is drained that
 //    way, then dies of the signal as it would have at once. So is an app
 //    whose handlers leave its servers open.
-// 5. Under a launcher only the process that serves acts: the first to listen
+// 5. Workers sharing a socket share its connections evenly (balance.cjs,
+//    beside this file, when the helper names a balance file).
+// 6. Under a launcher only the process that serves acts: the first to listen
 //    on an address of the socket unit (with no socket unit, the first to
 //    listen at all). It takes the channel to the helper, a plain inherited fd,
 //    and gets `process.send` and 'shutdown' messages over it. Until then each
 //    Node process only hands the inherited fds on to the children it spawns.
 
 const fs = require('fs');
+const path = require('path');
 const net = require('net');
 const http = require('http');
 const https = require('https');
@@ -34,6 +37,8 @@ const listenMap = mapOfThisProcess();
 const drainMs = Number(env.NODEUNITS_DRAIN_MS) || 1200;
 // This process runs the app: Node run by the helper, or the one that serves.
 let serving = false;
+const balanceSpec = env.NODEUNITS_BALANCE;
+let gate;
 
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
@@ -133,6 +138,7 @@ net.Server.prototype.listen = function listen(...args) {
     return originalListen.apply(this, args);
   }
   this.once('listening', () => {
+    share(this);
     for (const more of moreFds) acceptFrom(this, more);
     tellHelper({ nodeunits: 'listening', fd });
   });
@@ -171,13 +177,39 @@ function acceptFrom(server, fd) {
     server._connections += 1;
     server.emit('connection', socket);
   });
+  acceptor.once('listening', () => theGate()?.add(acceptor._handle));
   originalListen.call(acceptor, { fd });
   (server[kAcceptors] ||= []).push(acceptor);
 }
 
+// The gate of this process, loaded on the first listen() on a shared socket.
+function theGate() {
+  if (gate === undefined) {
+    gate = null;
+    try {
+      if (balanceSpec) gate = require(path.join(__dirname, 'balance.cjs')).fromEnvironment(balanceSpec);
+    } catch {
+      // Without the file (an older helper's directory), no gate.
+    }
+  }
+  return gate;
+}
+
+// A server on a shared socket: its connections are counted, its accepting gated.
+function share(server) {
+  const shared = theGate();
+  if (!shared) return;
+  shared.add(server._handle);
+  server.on('connection', (socket) => shared.connected(socket));
+}
+
 const originalClose = net.Server.prototype.close;
 net.Server.prototype.close = function close(...args) {
-  for (const acceptor of this[kAcceptors] || []) if (acceptor.listening) originalClose.call(acceptor);
+  for (const acceptor of this[kAcceptors] || []) {
+    gate?.remove(acceptor._handle);
+    if (acceptor.listening) originalClose.call(acceptor);
+  }
+  gate?.remove(this._handle);
   return originalClose.apply(this, args);
 };
 
@@ -292,7 +324,7 @@ function serve() {
 // Under a launcher: this process serves. It takes the channel, and the
 // variables leave its environment, so that its own children stay out.
 function attach() {
-  for (const name of ['NODEUNITS_LISTEN', 'NODEUNITS_DRAIN_MS', 'NODEUNITS_CHANNEL']) delete env[name];
+  for (const name of ['NODEUNITS_LISTEN', 'NODEUNITS_DRAIN_MS', 'NODEUNITS_CHANNEL', 'NODEUNITS_BALANCE']) delete env[name];
   withoutPreload();
   // Read only: tellHelper writes. Not ended either: that would shut the
   // socket down for the launcher too.
@@ -381,6 +413,7 @@ if (!underLauncher) {
   // Only the helper's own child acts on them: not processes the app forks.
   delete env.NODEUNITS_LISTEN;
   delete env.NODEUNITS_DRAIN_MS;
+  delete env.NODEUNITS_BALANCE;
   if (listenMap) serve();
 } else if (listenMap) {
   // For an app with no socket unit, the helper waits a moment after the

@@ -1,0 +1,196 @@
+'use strict';
+// nodeunits: the even share of a socket's connections among the workers
+// that accept from it, loaded by the preload when the helper names a
+// balance file (NODEUNITS_BALANCE: the file in the app's runtime directory,
+// and this process's record in it).
+//
+// Every worker accepts from the one socket systemd holds; the kernel wakes
+// them all and the first to run takes the connection. A burst of long-lived
+// connections (a keep-alive pool opening) then lands mostly on the workers
+// that happen to be on a CPU. So each process publishes how many
+// connections it has open, and stops accepting while it has more than one
+// over the least loaded live process: the connections wait in the socket's
+// queue for the others, never refused. Under short-lived connections
+// the process only publishes its count on each beat. A process whose record has not been
+// refreshed for STALE_MS (gone, or its event loop blocked) does not count.
+// Any error turns the gate off: the process accepts as it would without it.
+
+const fs = require('fs');
+
+// One record per process: pid, open connections, last refresh (ms, monotonic).
+const RECORD = 12;
+const MAX_RECORDS = 1024;
+const BEAT_MS = 100;
+const STALE_MS = 500;
+// While paused, how often it looks again at the others' counts.
+const RECHECK_MS = 2;
+const SLACK = 1;
+// Connections so short-lived that more than this many were accepted per
+// open one in a beat (one request each, as without keep-alive) need no
+// gate: they spread as they come, and counting each turn would cost them.
+const SHORT_LIVED = 4;
+
+function monotonicMs() {
+  return Number(process.hrtime.bigint() / 1000000n) >>> 0;
+}
+
+class Gate {
+  constructor(file, slot) {
+    this.file = file;
+    this.slot = slot;
+    this.fd = null;
+    this.handles = new Set();
+    this.failed = false;
+    this.open = 0;
+    this.accepted = 0;
+    this.shortLived = false;
+    this.paused = false;
+    this.pending = null;
+    this.recheck = null;
+    this.beat = null;
+    this.record = Buffer.alloc(RECORD);
+    this.records = Buffer.alloc(RECORD * MAX_RECORDS);
+  }
+
+  // A listening handle on a shared socket, once its server listens.
+  add(handle) {
+    if (this.failed || !handle || typeof handle.readStart !== 'function' || typeof handle.readStop !== 'function') return;
+    this.guard(() => {
+      if (this.fd === null) this.fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+      // libuv stops and resumes a listening stream's polling by its read
+      // state: started here, so that a stop takes effect.
+      if (handle.readStart() !== 0) return;
+      this.handles.add(handle);
+      if (this.paused) handle.readStop();
+      if (!this.beat) {
+        this.beat = setInterval(() => this.guard(() => this.onBeat()), BEAT_MS);
+        this.beat.unref();
+      }
+      this.publish();
+    });
+  }
+
+  // The server closes: its handles leave; with none left, so does the process.
+  remove(handle) {
+    if (!this.handles.delete(handle) || this.handles.size > 0) return;
+    this.stop();
+  }
+
+  onBeat() {
+    this.shortLived = this.accepted > SHORT_LIVED * Math.max(this.open, 1);
+    this.accepted = 0;
+    if (this.shortLived && this.paused) this.setPaused(false);
+    this.publish();
+  }
+
+  connected(socket) {
+    this.open += 1;
+    this.accepted += 1;
+    socket.once('close', () => {
+      this.open -= 1;
+      this.changed();
+    });
+    this.changed();
+  }
+
+  // libuv accepts one connection per turn of the event loop: counting and
+  // deciding once per turn, before it polls again, is as exact as on every
+  // event, and costs one write and one read per turn under many short
+  // connections.
+  changed() {
+    if (this.handles.size === 0 || this.pending || this.shortLived) return;
+    this.pending = setImmediate(() => {
+      this.pending = null;
+      if (this.handles.size === 0) return;
+      this.guard(() => {
+        this.publish();
+        this.decide();
+      });
+    });
+  }
+
+  decide() {
+    const ahead = this.open > this.leastOfOthers() + SLACK;
+    if (ahead !== this.paused) this.setPaused(ahead);
+    if (this.paused && !this.recheck) {
+      this.recheck = setTimeout(() => {
+        this.recheck = null;
+        if (this.handles.size > 0) this.guard(() => this.decide());
+      }, RECHECK_MS);
+      this.recheck.unref();
+    }
+  }
+
+  leastOfOthers() {
+    const length = fs.readSync(this.fd, this.records, 0, this.records.length, 0);
+    const now = monotonicMs();
+    let least = Infinity;
+    for (let at = 0; at + RECORD <= length; at += RECORD) {
+      if (at === this.slot * RECORD) continue;
+      const pid = this.records.readInt32LE(at);
+      if (pid <= 0 || pid === process.pid) continue;
+      if (((now - this.records.readUInt32LE(at + 8)) >>> 0) > STALE_MS) continue;
+      least = Math.min(least, this.records.readInt32LE(at + 4));
+    }
+    return least;
+  }
+
+  setPaused(paused) {
+    this.paused = paused;
+    for (const handle of this.handles) {
+      if (paused) handle.readStop();
+      else handle.readStart();
+    }
+  }
+
+  publish(pid = process.pid) {
+    this.record.writeInt32LE(pid, 0);
+    this.record.writeInt32LE(this.open, 4);
+    this.record.writeUInt32LE(monotonicMs(), 8);
+    fs.writeSync(this.fd, this.record, 0, RECORD, this.slot * RECORD);
+  }
+
+  // Accepting as without the gate, and out of the others' counts.
+  stop() {
+    if (this.paused) this.setPaused(false);
+    clearInterval(this.beat);
+    clearTimeout(this.recheck);
+    clearImmediate(this.pending);
+    this.beat = null;
+    this.recheck = null;
+    this.pending = null;
+    this.handles.clear();
+    if (this.fd === null) return;
+    try {
+      this.publish(0);
+      fs.closeSync(this.fd);
+    } catch {
+      // Nothing to undo: the others stop counting a record not refreshed.
+    }
+    this.fd = null;
+  }
+
+  guard(action) {
+    try {
+      action();
+    } catch {
+      this.stop();
+      this.failed = true;
+    }
+  }
+}
+
+// The gate this process's env names, or null.
+function fromEnvironment(text) {
+  let spec;
+  try {
+    spec = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!spec || typeof spec.file !== 'string' || !Number.isInteger(spec.slot)) return null;
+  if (spec.slot < 0 || spec.slot >= MAX_RECORDS) return null;
+  return new Gate(spec.file, spec.slot);
+}
+
+module.exports = { fromEnvironment };
