@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::apps::{bench_dir, App};
-use crate::host::Host;
+use crate::host::{in_scope, Host};
 use crate::supervisor::{rss_kb, wait_serving};
 
 pub struct Bare {
@@ -34,13 +34,19 @@ impl Bare {
             .map(|(key, value)| format!(" -E {key}={value}"))
             .collect();
         let launcher = host.spawn(&format!(
-            "echo $$ > {}; exec systemd-socket-activate -l 127.0.0.1:{}{env} node {} {} {} {} 2>{}",
+            "echo $$ > {}; exec {} 2>{}",
             launcher_pid_file.display(),
-            app.port,
-            bench_dir().join("apps/bare-launch.js").display(),
-            app.instances,
-            pids_file.display(),
-            app.script_path().display(),
+            in_scope(
+                "system.slice",
+                &format!(
+                    "systemd-socket-activate -l 127.0.0.1:{}{env} node {} {} {} {}",
+                    app.port,
+                    bench_dir().join("apps/bare-launch.js").display(),
+                    app.instances,
+                    pids_file.display(),
+                    app.script_path().display(),
+                )
+            ),
             dir.join("bare.log").display()
         ))?;
         let bare = Bare {

@@ -8,6 +8,22 @@ use std::process::{Child, Output, Stdio};
 
 use anyhow::{bail, Context, Result};
 
+/// `command` run in a scope of its own in `slice` of the box's systemd.
+///
+/// Every box has systemd as PID 1, and nodeunits' workers are units of its:
+/// cgroups of their own under `system.slice`. Run straight from the
+/// runner, wrk, PM2 and bare node would be plain processes of the box's root
+/// cgroup, where the kernel weighs each of them against `system.slice` as a
+/// whole, and how much CPU the load took from the server side would depend
+/// on the supervisor's cgroups. So the load runs in `load.slice`, and PM2
+/// and bare node in a scope under `system.slice` (as PM2 runs under its
+/// `pm2 startup` unit): the load and the server side weigh the same in
+/// every setup. `systemd-run --scope` runs the command in its own process,
+/// so a pid taken before (`echo $$; exec …`) is still the command's.
+pub fn in_scope(slice: &str, command: &str) -> String {
+    format!("systemd-run --quiet --scope --collect --slice={slice} -- {command}")
+}
+
 /// What the measurements need from a box.
 pub trait Host {
     /// Runs a shell script in the box and returns what it did, failed or not.

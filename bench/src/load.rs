@@ -6,7 +6,7 @@ use std::process::Child;
 
 use anyhow::{Context, Result};
 
-use crate::host::Host;
+use crate::host::{in_scope, Host};
 use testhost::wrk::{self, Report};
 
 /// How to load an app.
@@ -60,7 +60,7 @@ pub fn start(host: &dyn Host, load: &Load, dir: &Path) -> Result<Running> {
     let child = host.spawn(&format!(
         "echo $$ > {}; exec {} > {} 2>&1",
         pid_file.display(),
-        load.command(),
+        in_scope("load.slice", &load.command()),
         out_file.display()
     ))?;
     // wrk connects at once; give its connections time to be up before the

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::apps::{bench_dir, App};
-use crate::host::Host;
+use crate::host::{in_scope, Host};
 use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
 
 /// Installs the pinned PM2 into bench/node_modules (`npm ci`) unless that
@@ -62,10 +62,15 @@ impl Pm2 {
     fn pm2(&self, args: &str) -> Result<String> {
         // PM2 checks max_memory_restart every 30 s by default; once a second
         // gives it the same chance as nodeunits-helper, which checks as often.
-        self.host.ok(&format!(
-            "PM2_HOME={} PM2_WORKER_INTERVAL=1000 {} {args}",
-            self.work_dir.join("pm2-home").display(),
+        // The command that starts PM2's daemon leaves it in its scope.
+        let pm2 = format!(
+            "{} {args}",
             bench_dir().join("node_modules/.bin/pm2").display()
+        );
+        self.host.ok(&format!(
+            "PM2_HOME={} PM2_WORKER_INTERVAL=1000 {}",
+            self.work_dir.join("pm2-home").display(),
+            in_scope("system.slice", &pm2)
         ))
     }
 
