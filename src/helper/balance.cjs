@@ -72,8 +72,9 @@ class Gate {
 
   // The server closes: its handles leave; with none left, so does the process.
   remove(handle) {
-    if (!this.handles.delete(handle) || this.handles.size > 0) return;
-    this.stop();
+    if (!this.handles.delete(handle)) return;
+    if (this.paused) this.guard(() => handle.readStart());
+    if (this.handles.size === 0) this.stop();
   }
 
   onBeat() {

@@ -1,0 +1,110 @@
+'use strict';
+// The gate of src/helper/balance.cjs with fake listening handles and fake
+// connections: run by tests/balance_gate.rs as `node gate.cjs BALANCE_CJS`.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { EventEmitter } = require('events');
+
+const { fromEnvironment } = require(process.argv[2]);
+const RECORD = 12;
+const monotonicMs = () => Number(process.hrtime.bigint() / 1000000n) >>> 0;
+const tick = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A record of another process: slot, pid, open connections, age in ms.
+function writeRecord(file, slot, pid, open, age = 0) {
+  const record = Buffer.alloc(RECORD);
+  record.writeInt32LE(pid, 0);
+  record.writeInt32LE(open, 4);
+  record.writeUInt32LE((monotonicMs() - age) >>> 0, 8);
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, record, 0, RECORD, slot * RECORD);
+  fs.closeSync(fd);
+}
+
+function readRecord(file, slot) {
+  const all = fs.readFileSync(file);
+  return { pid: all.readInt32LE(slot * RECORD), open: all.readInt32LE(slot * RECORD + 4) };
+}
+
+function fakeHandle() {
+  return {
+    polling: true,
+    readStart() {
+      this.polling = true;
+      return 0;
+    },
+    readStop() {
+      this.polling = false;
+      return 0;
+    },
+  };
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-'));
+  const file = path.join(dir, 'connections');
+  fs.writeFileSync(file, '');
+  const gate = fromEnvironment(JSON.stringify({ file, slot: 0 }));
+  assert.ok(gate, 'a valid NODEUNITS_BALANCE gives a gate');
+  assert.strictEqual(fromEnvironment('{"file": "x", "slot": -1}'), null);
+  assert.strictEqual(fromEnvironment('not json'), null);
+
+  const handle = fakeHandle();
+  gate.add(handle);
+  assert.deepStrictEqual(readRecord(file, 0), { pid: process.pid, open: 0 }, 'it publishes itself');
+
+  // Another live process with no connection: two here is one too many.
+  writeRecord(file, 2, 1, 0);
+  const sockets = [new EventEmitter(), new EventEmitter()];
+  gate.connected(sockets[0]);
+  await tick(1);
+  assert.ok(handle.polling, 'one over the least loaded still accepts');
+  gate.connected(sockets[1]);
+  await tick(1);
+  assert.ok(!handle.polling, 'two over the least loaded stops accepting');
+  assert.strictEqual(readRecord(file, 0).open, 2);
+
+  // The other process catches up: this one accepts again.
+  writeRecord(file, 2, 1, 1);
+  await tick(10);
+  assert.ok(handle.polling, 'accepting again once the other holds one');
+
+  // A record not refreshed for over 500 ms does not count.
+  writeRecord(file, 2, 1, 0, 600);
+  gate.connected(new EventEmitter());
+  await tick(5);
+  assert.ok(handle.polling, 'a stale record holds no one up');
+
+  // A connection closing counts down.
+  sockets[0].emit('close');
+  await tick(1);
+  assert.strictEqual(readRecord(file, 0).open, 2);
+
+  // Its server closing: the process leaves, and accepts as without a gate.
+  writeRecord(file, 2, 1, 0);
+  gate.connected(new EventEmitter());
+  await tick(1);
+  assert.ok(!handle.polling);
+  gate.remove(handle);
+  assert.ok(handle.polling, 'a closed server is left accepting');
+  assert.strictEqual(readRecord(file, 0).pid, 0, 'its record is given up');
+
+  // Any error turns the gate off for good: the process accepts freely.
+  const broken = fromEnvironment(JSON.stringify({ file: path.join(dir, 'missing', 'connections'), slot: 1 }));
+  const other = fakeHandle();
+  broken.add(other);
+  broken.connected(new EventEmitter());
+  broken.connected(new EventEmitter());
+  await tick(5);
+  assert.ok(other.polling, 'a gate that cannot open its file never stops accepting');
+
+  fs.rmSync(dir, { recursive: true });
+  console.log('gate ok');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
