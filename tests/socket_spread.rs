@@ -17,7 +17,9 @@ mod helper_support;
 use std::collections::BTreeMap;
 
 use apply_support::{give_to_deploy, nodeunits_ok};
-use helper_support::{assert_fair_share, served_by_worker, stop_wrk, wrk, WORKER_APP};
+use helper_support::{
+    assert_fair_share, one_load_at_a_time, served_by_worker, stop_wrk, wrk, WORKER_APP,
+};
 use testhost::TestHost;
 
 /// Boots a host and applies the app NAME, answering with its worker, in
@@ -39,6 +41,7 @@ fn boot_with(name: &str, instances: u32, port: u16) -> TestHost {
 
 #[test]
 fn two_workers_each_serve_a_fair_part() {
+    let _alone = one_load_at_a_time();
     let host = boot_with("spread", 2, 3600);
     for keep_alive in [true, false] {
         let counts = served_by_worker(&host, "http://127.0.0.1:3600/", keep_alive);
@@ -65,6 +68,7 @@ fn connections_by_pid(host: &TestHost, port: u16) -> BTreeMap<u32, u32> {
 
 #[test]
 fn four_workers_hold_even_shares_of_a_keep_alive_pool() {
+    let _alone = one_load_at_a_time();
     let host = boot_with("pool", 4, 3610);
 
     // A pool of 32 keep-alive connections, opened at once as wrk does.

@@ -18,8 +18,8 @@ use apply_support::{
     replaced_one_at_a_time, replacements_seen, DEPLOY_SYSTEMCTL,
 };
 use helper_support::{
-    assert_fair_share, assert_no_failures, instances_by_source, served_by_worker, stop_wrk, wrk,
-    WORKER_APP,
+    assert_fair_share, assert_no_failures, instances_by_source, one_load_at_a_time,
+    served_by_worker, stop_wrk, wrk, WORKER_APP,
 };
 use testhost::TestHost;
 
@@ -68,6 +68,7 @@ fn assert_unprivileged_workers(host: &TestHost, app: &str) {
 
 #[test]
 fn the_users_workers_share_the_load_and_reload_successor_first_under_load() {
+    let _alone = one_load_at_a_time();
     let (host, file) = boot_as_deploy("socket-user", "shop", 3700, "");
     assert_unprivileged_workers(&host, "shop");
     for keep_alive in [true, false] {
@@ -99,6 +100,7 @@ fn the_users_workers_share_the_load_and_reload_successor_first_under_load() {
 
 #[test]
 fn sticky_clients_of_the_users_app_each_keep_one_worker() {
+    let _alone = one_load_at_a_time();
     let (host, _) = boot_as_deploy("socket-user-sticky", "chat", 3800, "sticky = true\n");
     let listening = host.ok("ss -Hltn 'sport = :3800'");
     assert_eq!(

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use nodeunits::model::{ProtectHome, Sandbox, Scope};
@@ -291,6 +292,16 @@ pub fn rolling_restarts(host: &TestHost, app: &str, instances: u32, rounds: u32)
             assert_eq!(active_state(host, &format!("{app}@{i}.service")), "active");
         }
     }
+}
+
+/// Held by a test whose load measures how workers share it: the tests of
+/// one file run at once, and two loads share the 2 cores, where a worker
+/// starved of CPU by the other test's load serves too small a part.
+pub fn one_load_at_a_time() -> MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub fn sleep_ms(ms: u64) {
