@@ -7,6 +7,10 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -29,6 +33,8 @@ pub fn init(app: &str) {
 
 /// journald's socket for stdout streams, as systemd connects them.
 const STREAM_SOCKET: &str = "/run/systemd/journal/stdout";
+/// How long a start waits for journald to take a new stream.
+const STREAM_WAIT: Duration = Duration::from_secs(1);
 
 /// A journal stream for the app's stderr at priority err (3), when the
 /// helper's stderr is the journal (`$JOURNAL_STREAM` names it); `None` when
@@ -42,7 +48,7 @@ pub fn app_stderr(app: &str) -> Option<OwnedFd> {
     if journal != format!("{}:{}", meta.dev(), meta.ino()) {
         return None;
     }
-    let mut stream = UnixStream::connect(STREAM_SOCKET).ok()?;
+    let mut stream = connect_within(STREAM_SOCKET, STREAM_WAIT)?;
     stream.shutdown(Shutdown::Read).ok()?;
     // The header systemd sends: identifier, unit (journald takes it from the
     // peer's cgroup), priority, level prefix (`<4>` lines), and no forwarding
@@ -51,4 +57,86 @@ pub fn app_stderr(app: &str) -> Option<OwnedFd> {
         .write_all(format!("{app}\n\n3\n1\n0\n0\n0\n").as_bytes())
         .ok()?;
     Some(stream.into())
+}
+
+/// A stream connected to `path`, unless it does not take it within `wait`.
+/// A plain connect() waits for as long as the listener's queue is full: a
+/// busy journald would hold up the start of a successor, and with it the
+/// helper (a reload then timed out with nothing logged).
+fn connect_within(path: &str, wait: Duration) -> Option<UnixStream> {
+    let address = UnixAddr::new(path).ok()?;
+    let deadline = Instant::now() + wait;
+    loop {
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .ok()?;
+        match connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &address) {
+            Ok(()) => {
+                let stream = UnixStream::from(fd);
+                // The app writes to it as to any stderr: blocking.
+                stream.set_nonblocking(false).ok()?;
+                return Some(stream);
+            }
+            Err(Errno::EAGAIN) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "journald did not take a stream for the app's stderr ({error}): it goes to the helper's"
+                );
+                return None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::{bind, listen, Backlog};
+
+    #[test]
+    fn a_stream_is_connected_blocking_or_given_up_when_the_queue_stays_full() {
+        let path = std::env::temp_dir().join(format!("nodeunits-log-test.{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .unwrap();
+        bind(
+            std::os::fd::AsRawFd::as_raw_fd(&listener),
+            &UnixAddr::new(&path).unwrap(),
+        )
+        .unwrap();
+        listen(&listener, Backlog::new(0).unwrap()).unwrap();
+        let path = path.to_str().unwrap();
+        // Nobody accepts: the first connection waits in the queue, which is then full.
+        let first = connect_within(path, Duration::from_millis(100)).expect("a place in the queue");
+        assert!(!nix::fcntl::fcntl(&first, nix::fcntl::FcntlArg::F_GETFL)
+            .map(|flags| nix::fcntl::OFlag::from_bits_truncate(flags)
+                .contains(nix::fcntl::OFlag::O_NONBLOCK))
+            .unwrap());
+        let mut held = vec![first];
+        let started = Instant::now();
+        let mut given_up = false;
+        for _ in 0..4 {
+            match connect_within(path, Duration::from_millis(200)) {
+                Some(stream) => held.push(stream),
+                None => {
+                    given_up = true;
+                    break;
+                }
+            }
+        }
+        let _ = std::fs::remove_file(path);
+        assert!(given_up, "a full queue is given up");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
 }

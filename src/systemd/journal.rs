@@ -1,7 +1,7 @@
 //! The journal, read through `journalctl` with the matches of an app's units.
 
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::Scope;
 use crate::model::AppName;
@@ -59,8 +59,11 @@ pub fn logs_args(scope: Scope, apps: &[AppName], request: &LogsRequest) -> Vec<S
     args
 }
 
-/// How long journald is given to take in what a failed app wrote last.
-const STREAM_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+/// How long journald is given to take in what a failed app wrote last: at
+/// least, between two reads, and at most in all.
+const STREAM_SETTLE_AT_LEAST: Duration = Duration::from_secs(1);
+const STREAM_SETTLE: Duration = Duration::from_millis(250);
+const STREAM_SETTLE_AT_MOST: Duration = Duration::from_secs(3);
 
 /// The unit's last `lines` journal lines logged since `since` (so older runs
 /// do not bury what just happened), or a note saying why there are none.
@@ -78,8 +81,23 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
         .status();
     // The app's own stream (its stderr: the last words of a start that
     // failed) is read by journald in its own time: before systemd 255
-    // --sync does not wait for it. This runs only to explain a failure.
-    std::thread::sleep(STREAM_SETTLE);
+    // --sync does not wait for it, and a busy journald takes longer. So the
+    // tail is read for a second at least, until it stops changing. This runs
+    // only to explain a failure.
+    let started = Instant::now();
+    let mut last = None;
+    loop {
+        std::thread::sleep(STREAM_SETTLE);
+        let now = read_tail(scope, unit, lines, since);
+        let settled = last.as_ref() == Some(&now) && started.elapsed() >= STREAM_SETTLE_AT_LEAST;
+        if settled || started.elapsed() >= STREAM_SETTLE_AT_MOST {
+            return now;
+        }
+        last = Some(now);
+    }
+}
+
+fn read_tail(scope: Scope, unit: &str, lines: u32, since: u64) -> String {
     // With --since, journalctl (before 256) shows the first lines after it,
     // not the last: read backwards from the end, then put them in order.
     let output = Command::new("journalctl")
