@@ -113,12 +113,13 @@ class Gate {
   decide() {
     const ahead = this.open > this.leastOfOthers() + SLACK;
     if (ahead !== this.paused) this.setPaused(ahead);
+    // Paused, the listening handle no longer keeps the process alive: the
+    // recheck does instead, as a process that listens would stay up.
     if (this.paused && !this.recheck) {
       this.recheck = setTimeout(() => {
         this.recheck = null;
         if (this.handles.size > 0) this.guard(() => this.decide());
       }, RECHECK_MS);
-      this.recheck.unref();
     }
   }
 

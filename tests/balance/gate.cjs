@@ -100,8 +100,46 @@ async function main() {
   await tick(5);
   assert.ok(other.polling, 'a gate that cannot open its file never stops accepting');
 
+  await pausedProcessStaysUp(dir);
   fs.rmSync(dir, { recursive: true });
   console.log('gate ok');
+}
+
+// A real listening handle (a unix socket passed as fd 3, as systemd passes
+// the app's) in a process that has nothing else to wait for: paused, it
+// must stay up as a process that listens does, not end for want of work.
+async function pausedProcessStaysUp(dir) {
+  const file = path.join(dir, 'alive-connections');
+  fs.writeFileSync(file, '');
+  // The other process, live all along.
+  writeRecord(file, 2, 1, 0);
+  const beat = setInterval(() => writeRecord(file, 2, 1, 0), 100);
+  const listener = require('net').createServer();
+  await new Promise((resolve) => listener.listen(path.join(dir, 'alive.sock'), resolve));
+  const child = `
+    const { EventEmitter } = require('events');
+    const gate = require(${JSON.stringify(process.argv[2])}).fromEnvironment(${JSON.stringify(
+      JSON.stringify({ file, slot: 0 }),
+    )});
+    const server = require('net').createServer();
+    server.listen({ fd: 3 }, () => {
+      gate.add(server._handle);
+      gate.connected(new EventEmitter());
+      gate.connected(new EventEmitter());
+      setImmediate(() => setImmediate(() => console.log(gate.paused ? 'paused' : 'accepting')));
+    });`;
+  const { spawn } = require('child_process');
+  const proc = spawn(process.execPath, ['-e', child], { stdio: ['ignore', 'pipe', 'inherit', listener._handle.fd] });
+  let said = '';
+  proc.stdout.on('data', (text) => (said += text));
+  let ended = null;
+  proc.on('exit', (code) => (ended = code));
+  await tick(400);
+  assert.strictEqual(said.trim(), 'paused', 'the child paused');
+  assert.strictEqual(ended, null, 'a paused process stays up');
+  clearInterval(beat);
+  proc.kill();
+  listener.close();
 }
 
 main().catch((error) => {
