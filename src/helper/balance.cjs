@@ -182,17 +182,11 @@ class Gate {
   }
 }
 
-// The gate this process's env names, or null.
-function fromEnvironment(text) {
-  let spec;
-  try {
-    spec = JSON.parse(text);
-  } catch {
-    return null;
-  }
+// The gate NODEUNITS_BALANCE names ({ file, slot }, parsed), or null.
+function gateOf(spec) {
   if (!spec || typeof spec.file !== 'string' || !Number.isInteger(spec.slot)) return null;
   if (spec.slot < 0 || spec.slot >= MAX_RECORDS) return null;
   return new Gate(spec.file, spec.slot);
 }
 
-module.exports = { fromEnvironment };
+module.exports = { gateOf };

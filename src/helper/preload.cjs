@@ -37,7 +37,7 @@ const listenMap = mapOfThisProcess();
 const drainMs = Number(env.NODEUNITS_DRAIN_MS) || 1200;
 // This process runs the app: Node run by the helper, or the one that serves.
 let serving = false;
-const balanceSpec = env.NODEUNITS_BALANCE;
+const balanceSpec = parseJson(env.NODEUNITS_BALANCE);
 let gate;
 
 // How long an idle keep-alive connection stays open once draining starts:
@@ -187,7 +187,7 @@ function theGate() {
   if (gate === undefined) {
     gate = null;
     try {
-      if (balanceSpec) gate = require(path.join(__dirname, 'balance.cjs')).fromEnvironment(balanceSpec);
+      if (balanceSpec) gate = require(path.join(__dirname, 'balance.cjs')).gateOf(balanceSpec);
     } catch {
       // Without the file (an older helper's directory), no gate.
     }

@@ -238,11 +238,7 @@ pub fn restarts_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(String, 
             if verb != "Stopping" && verb != "Started" {
                 return None;
             }
-            let instance = rest
-                .strip_prefix(&format!("{app}@"))?
-                .split_once(".service")?
-                .0;
-            Some((verb.to_owned(), instance.parse().ok()?))
+            Some((verb.to_owned(), instance_in(rest, app)?))
         })
         .collect()
 }
@@ -304,13 +300,15 @@ pub fn replacements_since(host: &TestHost, cursor: &str, app: &str) -> Vec<(Stri
             let unit = entry["_SYSTEMD_USER_UNIT"]
                 .as_str()
                 .or(entry["_SYSTEMD_UNIT"].as_str())?;
-            let instance = unit
-                .strip_prefix(&format!("{app}@"))?
-                .split_once(".service")?
-                .0;
-            Some((event.to_owned(), instance.parse().ok()?))
+            Some((event.to_owned(), instance_in(unit, app)?))
         })
         .collect()
+}
+
+/// N of the unit name `APP@N.service` that `text` starts with.
+fn instance_in(text: &str, app: &str) -> Option<u32> {
+    let rest = text.strip_prefix(&format!("{app}@"))?;
+    rest.split_once(".service")?.0.parse().ok()
 }
 
 /// Replacing 0, replaced 0, replacing 1, replaced 1, …: one at a time.

@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const { EventEmitter } = require('events');
 
-const { fromEnvironment } = require(process.argv[2]);
+const { gateOf } = require(process.argv[2]);
 const RECORD = 12;
 const monotonicMs = () => Number(process.hrtime.bigint() / 1000000n) >>> 0;
 const tick = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,10 +46,11 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-'));
   const file = path.join(dir, 'connections');
   fs.writeFileSync(file, '');
-  const gate = fromEnvironment(JSON.stringify({ file, slot: 0 }));
+  const gate = gateOf({ file, slot: 0 });
   assert.ok(gate, 'a valid NODEUNITS_BALANCE gives a gate');
-  assert.strictEqual(fromEnvironment('{"file": "x", "slot": -1}'), null);
-  assert.strictEqual(fromEnvironment('not json'), null);
+  assert.strictEqual(gateOf({ file: 'x', slot: -1 }), null);
+  assert.strictEqual(gateOf({ file: 'x', slot: 1024 }), null);
+  assert.strictEqual(gateOf(null), null);
 
   const handle = fakeHandle();
   gate.add(handle);
@@ -92,7 +93,7 @@ async function main() {
   assert.strictEqual(readRecord(file, 0).pid, 0, 'its record is given up');
 
   // Any error turns the gate off for good: the process accepts freely.
-  const broken = fromEnvironment(JSON.stringify({ file: path.join(dir, 'missing', 'connections'), slot: 1 }));
+  const broken = gateOf({ file: path.join(dir, 'missing', 'connections'), slot: 1 });
   const other = fakeHandle();
   broken.add(other);
   broken.connected(new EventEmitter());
@@ -118,9 +119,7 @@ async function pausedProcessStaysUp(dir) {
   await new Promise((resolve) => listener.listen(path.join(dir, 'alive.sock'), resolve));
   const child = `
     const { EventEmitter } = require('events');
-    const gate = require(${JSON.stringify(process.argv[2])}).fromEnvironment(${JSON.stringify(
-      JSON.stringify({ file, slot: 0 }),
-    )});
+    const gate = require(${JSON.stringify(process.argv[2])}).gateOf(${JSON.stringify({ file, slot: 0 })});
     const server = require('net').createServer();
     server.listen({ fd: 3 }, () => {
       gate.add(server._handle);
