@@ -82,9 +82,12 @@ fn a_crash_loop_backs_off_ends_failed_within_its_budget_and_costs_little() {
         looped <= budget,
         "failed after {looped:?}, within the budget of {budget:?}"
     );
+    // 12 starts of Node cost about 4 % of the loop's time here, and a busy
+    // machine slows each start (5.1 % seen in CI); restarts without the
+    // back-off would cost most of a core. The bound tells the two apart.
     let share = cpu.as_secs_f64() / looped.as_secs_f64();
     assert!(
-        share < 0.05,
+        share < 0.10,
         "{cpu:?} of CPU over {looped:?} of crash loop: {:.1}%",
         share * 100.0
     );
