@@ -18,6 +18,8 @@ pub mod helper;
 pub mod kubernetes;
 /// The typed model every stage shares.
 pub mod model;
+/// The option table: what each option of an app means, everywhere.
+pub mod options;
 /// Driving systemd over D-Bus: apply, rolling reload, status.
 pub mod systemd;
 /// From a validated ecosystem to unit files.

@@ -13,11 +13,12 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use nodeunits::cli::Cli;
-use nodeunits::ecosystem::keys::{Handling, APP_OPTIONS, TOP_LEVEL};
+use nodeunits::options::docs::{self, markers, replace, Generated};
 
 const BLESS_VAR: &str = "NODEUNITS_BLESS";
 
-/// Pages in `man/` written by hand, not generated.
+/// Pages in `man/` written by hand, not generated (but for the option
+/// tables of the first).
 const HAND_WRITTEN_PAGES: &[&str] = &["ecosystem.toml.5", "nodeunits-helper.8"];
 
 fn repo_root() -> PathBuf {
@@ -198,64 +199,58 @@ fn man_directory_holds_no_page_for_a_removed_subcommand() {
     );
 }
 
-/// Every word set in bold by a `.B`, `.BR` or `.BI` line of a page.
-fn bold_words(page: &str) -> Vec<&str> {
-    page.lines()
-        .filter(|line| [".B ", ".BR ", ".BI "].iter().any(|m| line.starts_with(m)))
-        .flat_map(|line| line.split(|c: char| c.is_whitespace() || "\"(),".contains(c)))
-        .collect()
+/// The files a generated part may stand in: the Markdown of the README and
+/// docs/, or the man page of the ecosystem file.
+fn documents(roff: bool) -> Vec<PathBuf> {
+    if roff {
+        return vec![repo_root().join("man/ecosystem.toml.5")];
+    }
+    let mut files = vec![repo_root().join("README.md")];
+    let docs = fs::read_dir(repo_root().join("docs")).unwrap();
+    files.extend(docs.map(|entry| entry.unwrap().path()));
+    files.retain(|path| path.extension().is_some_and(|e| e == "md"));
+    files.sort();
+    files
 }
 
-#[test]
-fn ecosystem_page_documents_every_option_the_compiler_knows() {
-    let page = fs::read_to_string(repo_root().join("man/ecosystem.toml.5")).unwrap();
-    let documented = bold_words(&page);
-    let options = nodeunits::ecosystem::keys::every_option();
-    assert!(options.len() > 80, "too few options: {options:?}");
-    let missing: Vec<&&str> = options
-        .iter()
-        .filter(|name| !documented.contains(name))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "man/ecosystem.toml.5 does not document {missing:?}: add each, with its default \
-         and the directive it becomes, or what happens instead (as in the README's \
-         \"The ecosystem file\")"
-    );
-}
-
-/// The README's tables of options: every option PM2 accepts, each alias in
-/// its row, and for an option nodeunits ignores, the warning's own text.
-#[test]
-fn readme_lists_every_option_and_what_happens_instead() {
-    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
-    let row_of = |name: &str| {
-        rows.iter()
-            .find(|row| row.contains(&format!("| `{name}`")))
-            .copied()
-    };
-    for known in APP_OPTIONS
-        .iter()
-        .chain(TOP_LEVEL.iter().filter(|k| k.name != "apps"))
-    {
-        let row = row_of(known.name)
-            .unwrap_or_else(|| panic!("README.md has no row for `{}` in \"Options\"", known.name));
-        for alias in known.aliases {
-            assert!(
-                row.contains(&format!("`{alias}`")),
-                "README.md: `{alias}` is not in the row of `{}`",
-                known.name
-            );
+fn check_generated(parts: Vec<Generated>, roff: bool) {
+    let files = documents(roff);
+    for part in parts {
+        let (begin, _) = markers(part.name, roff);
+        let holders: Vec<&PathBuf> = files
+            .iter()
+            .filter(|file| fs::read_to_string(file).unwrap().contains(&begin))
+            .collect();
+        assert_eq!(
+            holders.len(),
+            1,
+            "the generated part `{}` must stand in exactly one of {files:?}, between `{begin}` and its END line",
+            part.name
+        );
+        let text = fs::read_to_string(holders[0]).unwrap();
+        let generated = replace(&text, &part, roff)
+            .unwrap_or_else(|| panic!("{}: `{begin}` has no END line", holders[0].display()));
+        if generated == text {
+            continue;
         }
-        if let Handling::Ignored(instead) = known.handling {
-            assert!(
-                row.ends_with(&format!("| {instead} |")),
-                "README.md: the row of `{}` must say what its warning says: {instead}",
-                known.name
+        if blessing() {
+            fs::write(holders[0], generated).unwrap();
+        } else {
+            panic!(
+                "{}: the part `{}` differs from the option table (src/options): run `BLESS=1 cargo test --test man_pages`",
+                holders[0].display(),
+                part.name
             );
         }
     }
+}
+
+/// The option tables of the documentation and of `man 5 ecosystem.toml`
+/// are generated from the option table, every option in them.
+#[test]
+fn generated_option_tables_are_up_to_date() {
+    check_generated(docs::markdown(), false);
+    check_generated(docs::man(), true);
 }
 
 #[test]

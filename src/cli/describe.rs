@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::effective::{environment, log_destination, options, Effective};
 use crate::model::{AppName, AppUnits, Scope};
+use crate::options::describe::log_destination;
+use crate::options::{effective, Effective};
 use crate::systemd::describe::{ago, live_state, InstanceDescription, SocketState, UnitState};
 use crate::systemd::reload_record::ReloadRecord;
 use crate::systemd::status::{memory, uptime};
@@ -94,8 +95,13 @@ pub fn run(
             stdout: log_destination(units.worker.standard_output.as_ref()),
             stderr: log_destination(units.worker.standard_error.as_ref()),
         },
-        options: options(&units),
-        environment: environment(&units, show_env),
+        options: effective(&units),
+        environment: units
+            .worker
+            .environment
+            .iter()
+            .map(|(name, value)| (name.clone(), show_env.then(|| value.clone())))
+            .collect(),
         commands: commands(app, scope),
         units: live.units,
         socket: live.socket,

@@ -9,7 +9,6 @@ mod check;
 mod control;
 mod deploy;
 mod describe;
-mod effective;
 mod export;
 mod import;
 mod init;

@@ -1,8 +1,8 @@
-//! Every key an ecosystem file may hold, in one table: PM2's options (the 64
-//! keys of its `lib/API/schema.json` besides `env_<profile>`, with their
-//! aliases), nodeunits' own, and how each is handled. The validator reads
-//! options through it, and the report on keys nobody read consults it, so a
-//! key is known in exactly one place.
+//! The spellings of the keys an ecosystem file may hold, and how each is
+//! handled. An app's options are rows of the option table
+//! ([`crate::options`]); the top-level keys are here. The validator reads
+//! options through them, and the report on keys nobody read consults them,
+//! so a key is known in exactly one place.
 //!
 //! As in PM2 (`lib/tools/Config.js`), every option also answers to its
 //! camelCase spelling (`kill_timeout` → `killTimeout`), and when several
@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use super::fields::{Fields, Unread};
+pub use crate::options::app_options;
 
 /// What nodeunits does with an option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub enum Handling {
 }
 
 /// One option.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Known {
     /// The canonical name: PM2's, or nodeunits' for its own options.
     pub name: &'static str,
@@ -57,198 +58,34 @@ impl Known {
     }
 }
 
-const fn read(name: &'static str, aliases: &'static [&'static str]) -> Known {
-    Known {
-        name,
-        aliases,
-        handling: Handling::Read,
-    }
-}
-
-const fn read_unless_empty(name: &'static str, aliases: &'static [&'static str]) -> Known {
-    Known {
-        name,
-        aliases,
-        handling: Handling::ReadUnlessEmpty,
-    }
-}
-
-const fn ignored(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    instead: &'static str,
-) -> Known {
-    Known {
-        name,
-        aliases,
-        handling: Handling::Ignored(instead),
-    }
-}
-
-const WATCHING: &str = "nothing watches files: run `nodeunits reload APP` after a deploy";
-const AGENT: &str = "there is no PM2 monitoring agent; systemd accounts memory and CPU per worker";
-const NO_AGENT: &str = "there is no PM2 monitoring agent";
-const TIMESTAMPS: &str = "the journal timestamps every line: `journalctl -u APP@0 -o short-iso`";
-const MERGED: &str =
-    "all workers log to the journal under the app's name; `nodeunits logs APP` merges them";
-const NOT_READ: &str = "PM2 does not read it either";
-
-/// The options of an app, in the order of PM2's schema, then nodeunits' own,
-/// then keys of older PM2 versions. `env_<profile>` is not listed: the
-/// validator reads every key that starts with `env_` and is not an option.
-pub const APP_OPTIONS: &[Known] = &[
-    read("script", &["cmd", "command", "exec"]),
-    read("name", &[]),
-    ignored(
-        "name_prefix",
-        &[],
-        "PM2 itself applies only the `--name-prefix` of its command line; the units are named after `name`",
-    ),
-    ignored(
-        "filter_env",
-        &[],
-        "units never inherit the shell's environment; list variables in `inherit_env`",
-    ),
-    read("namespace", &[]),
-    ignored(
-        "install_url",
-        &[],
-        "nodeunits installs no PM2 module; install the app before applying",
-    ),
-    read("cwd", &[]),
-    read("args", &[]),
-    read_unless_empty("exec_interpreter", &["interpreter"]),
-    read_unless_empty("node_args", &["interpreter_args", "interpreterArgs"]),
-    read_unless_empty("out_file", &["out_log", "output", "out"]),
-    read_unless_empty("error_file", &["err_log", "err_file", "err", "error"]),
-    ignored(
-        "log_file",
-        &["log"],
-        "the journal holds both streams; set `out_file` and `error_file` to write files",
-    ),
-    read("disable_logs", &[]),
-    ignored(
-        "log_type",
-        &[],
-        "the journal stores structured fields: `journalctl -o json`",
-    ),
-    ignored("log_date_format", &[], TIMESTAMPS),
-    ignored("time", &[], TIMESTAMPS),
-    read("env", &[]),
-    read_unless_empty("max_memory_restart", &[]),
-    ignored(
-        "pid_file",
-        &["pid"],
-        "systemd tracks the main PID: `systemctl show -p MainPID APP@0`",
-    ),
-    read("restart_delay", &[]),
-    read_unless_empty("exp_backoff_restart_delay", &[]),
-    read("source_map_support", &[]),
-    ignored(
-        "disable_source_map_support",
-        &[],
-        "source maps are off unless `source_map_support = true`",
-    ),
-    read("wait_ready", &[]),
-    read("instances", &[]),
-    read_unless_empty("kill_timeout", &[]),
-    read("shutdown_with_message", &[]),
-    read_unless_empty("listen_timeout", &[]),
-    read_unless_empty("cron_restart", &["cron"]),
-    ignored("merge_logs", &["combine_logs"], MERGED),
-    ignored("vizion", &[], "no version metadata is collected"),
-    read("autostart", &[]),
-    read("autorestart", &[]),
-    read("stop_exit_codes", &[]),
-    ignored("watch_delay", &[], WATCHING),
-    ignored("watch", &[], WATCHING),
-    ignored("ignore_watch", &[], WATCHING),
-    ignored("watch_options", &[], WATCHING),
-    read_unless_empty("min_uptime", &[]),
-    read_unless_empty("max_restarts", &[]),
-    ignored(
-        "execute_command",
-        &[],
-        "it only forces PM2's fork mode, and workers run the same in either mode",
-    ),
-    read_unless_empty("exec_mode", &[]),
-    ignored("force", &[], "an app is a set of units; apply replaces them"),
-    ignored(
-        "append_env_to_name",
-        &[],
-        "unit names are the app's name; select the profile with --env",
-    ),
-    ignored("post_update", &[], "deployment is not part of nodeunits"),
-    ignored("trace", &[], NO_AGENT),
-    ignored("disable_trace", &[], NO_AGENT),
-    ignored("v8", &[], NOT_READ),
-    ignored("event_loop_inspector", &[], NOT_READ),
-    ignored("deep_monitoring", &[], NO_AGENT),
-    read_unless_empty("increment_var", &[]),
-    read_unless_empty("instance_var", &[]),
-    ignored("pmx", &[], AGENT),
-    ignored("automation", &[], AGENT),
-    ignored(
-        "treekill",
-        &[],
-        "systemd always stops the whole process tree (KillMode=mixed)",
-    ),
-    read_unless_empty("port", &[]),
-    ignored(
-        "username",
-        &[],
-        "PM2 overwrites it with its own user; `uid` chooses the user the app runs as",
-    ),
-    read("uid", &["user"]),
-    read("gid", &["group"]),
-    ignored("windowsHide", &[], "it applies to Windows only"),
-    ignored(
-        "kill_retry_time",
-        &[],
-        "systemd sends SIGKILL once TimeoutStopSec= (kill_timeout) has passed",
-    ),
-    ignored("write", &[], NOT_READ),
-    ignored("io", &[], NO_AGENT),
-    // nodeunits' own.
-    read("listen", &[]),
-    read("sticky", &[]),
-    read("env_file", &[]),
-    read("inherit_env", &[]),
-    read("hardening", &[]),
-    read("read_write_paths", &[]),
-    // Keys of older PM2 versions.
-    ignored(
-        "autodump",
-        &[],
-        "units are enabled and come back after a reboot without a dump",
-    ),
-    ignored(
-        "instance_id_env",
-        &[],
-        "set instance_var for the variable holding the instance number",
-    ),
-];
-
 /// The keys at the top of the file. `pm2` is PM2's other name for `apps`,
 /// for a `package.json`.
 pub const TOP_LEVEL: &[Known] = &[
-    read("apps", &["pm2"]),
-    ignored(
-        "deploy",
-        &[],
-        "deployment is not part of nodeunits; the section is ignored",
-    ),
-    ignored(
-        "static",
-        &[],
-        "`pm2 serve` is not part of nodeunits: serve static files from an app or a web server; the section is ignored",
-    ),
+    Known {
+        name: "apps",
+        aliases: &["pm2"],
+        handling: Handling::Read,
+    },
+    Known {
+        name: "deploy",
+        aliases: &[],
+        handling: Handling::Ignored(
+            "deployment is not part of nodeunits; the section is ignored",
+        ),
+    },
+    Known {
+        name: "static",
+        aliases: &[],
+        handling: Handling::Ignored(
+            "`pm2 serve` is not part of nodeunits: serve static files from an app or a web server; the section is ignored",
+        ),
+    },
 ];
 
 /// Every documented spelling of an app's options, read or ignored: what
 /// `man 5 ecosystem.toml` documents.
 pub fn every_option() -> Vec<&'static str> {
-    APP_OPTIONS.iter().flat_map(Known::documented).collect()
+    app_options().iter().flat_map(Known::documented).collect()
 }
 
 /// The option `key` is a spelling of.
@@ -275,13 +112,13 @@ pub fn camel_case(name: &str) -> String {
 /// Reports the keys of an app that no option read: a warning for an option
 /// nodeunits ignores, else an error with the option probably meant.
 pub(super) fn unknown_keys(fields: &mut Fields) {
-    fields.report_unread(|key| match find(APP_OPTIONS, key).map(|known| known.handling) {
+    fields.report_unread(|key| match find(app_options(), key).map(|known| known.handling) {
         Some(Handling::Ignored(instead)) => Unread::Warning(
             format!("`{key}` has no meaning under systemd and is ignored"),
             format!("instead: {instead}"),
         ),
         _ => {
-            let help = match closest(key, APP_OPTIONS) {
+            let help = match closest(key, app_options()) {
                 Some(known) => format!("did you mean `{known}`? See \"The ecosystem file\" in the README for every option"),
                 None => "see \"The ecosystem file\" in the README for every option".to_owned(),
             };

@@ -79,7 +79,7 @@ pub fn validate_document(
         let Some(entries) = table.get_ref().as_table() else {
             continue;
         };
-        let mut fields = Fields::new(entries, keys::APP_OPTIONS, diagnostics);
+        let mut fields = Fields::new(entries, keys::app_options(), diagnostics);
         if std::ptr::eq(table, document) {
             // A file that is one app: its top-level sections are not options.
             for (key, _) in &shape.top_level {

@@ -9,11 +9,10 @@ use std::path::PathBuf;
 use super::escape::{
     unescape_environment, unescape_exec_words, unescape_path_words, unescape_specifiers,
 };
-use super::format::{parse_duration, parse_size};
 use crate::model::name::UnitKind;
-use crate::model::{
-    AppName, AppUnits, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Scope, Worker,
-};
+use crate::model::{AppName, AppUnits, Cron, ProtectHome, Sandbox, Scope, Worker};
+use crate::options::{self, path};
+use std::time::Duration;
 
 /// Why an installed file cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -220,17 +219,6 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
     })
 }
 
-fn path(text: &str) -> Option<PathBuf> {
-    Some(PathBuf::from(unescape_specifiers(text))).filter(|p| p.is_absolute())
-}
-
-fn log_target(text: &str) -> Option<LogTarget> {
-    match text {
-        "null" => Some(LogTarget::Null),
-        _ => path(text.strip_prefix("append:")?).map(LogTarget::Append),
-    }
-}
-
 fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
     let exec = unit.require("Service", "ExecStart")?;
     let words = unescape_exec_words(exec.value).unwrap_or_default();
@@ -266,43 +254,43 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
             }
         }
     }
-    let steps = unit.value("Service", "RestartSteps", |s| s.parse().ok())?;
-    let max_delay = unit.value("Service", "RestartMaxDelaySec", parse_duration)?;
-    Ok(Worker {
+    let mut worker = Worker {
         helper: PathBuf::from(helper),
         options,
-        working_directory: unit.required("Service", "WorkingDirectory", path)?,
+        working_directory: PathBuf::new(),
         instance_var: instance_var
             .ok_or_else(|| error(unit.file, None, "no Environment= holds the instance"))?,
         environment,
-        environment_file: unit.value("Service", "EnvironmentFile", path)?,
-        user: unit.get("Service", "User").map(|d| d.value.to_owned()),
-        group: unit.get("Service", "Group").map(|d| d.value.to_owned()),
-        start_limit_interval: unit.required("Unit", "StartLimitIntervalSec", parse_duration)?,
-        start_limit_burst: unit.required("Unit", "StartLimitBurst", |s| s.parse().ok())?,
-        stop_timeout: unit.required("Service", "TimeoutStopSec", parse_duration)?,
-        start_timeout: unit.required("Service", "TimeoutStartSec", parse_duration)?,
-        restart: unit.required("Service", "Restart", |s| match s {
-            "always" => Some(true),
-            "no" => Some(false),
-            _ => None,
-        })?,
-        stop_exit_codes: unit
-            .value("Service", "RestartPreventExitStatus", |s| {
-                s.split_whitespace().map(|c| c.parse().ok()).collect()
-            })?
-            .unwrap_or_default(),
-        force_restart_status: unit
-            .value("Service", "RestartForceExitStatus", |s| s.parse().ok())?,
-        restart_delay: unit.required("Service", "RestartSec", parse_duration)?,
-        restart_steps: steps
-            .zip(max_delay)
-            .map(|(steps, max_delay)| RestartSteps { steps, max_delay }),
-        memory_max: unit.value("Service", "MemoryMax", parse_size)?,
-        standard_output: unit.value("Service", "StandardOutput", log_target)?,
-        standard_error: unit.value("Service", "StandardError", log_target)?,
+        environment_file: None,
+        user: None,
+        group: None,
+        start_limit_interval: Duration::ZERO,
+        start_limit_burst: 0,
+        stop_timeout: Duration::ZERO,
+        start_timeout: Duration::ZERO,
+        restart: false,
+        stop_exit_codes: Vec::new(),
+        force_restart_status: None,
+        restart_delay: Duration::ZERO,
+        restart_steps: None,
+        memory_max: None,
+        standard_output: None,
+        standard_error: None,
         sandbox: sandbox(unit)?,
-    })
+    };
+    for directive in options::worker_directives() {
+        let found = match directive.required {
+            true => Some(unit.require(directive.section, directive.key)?),
+            false => unit.get(directive.section, directive.key),
+        };
+        if let Some(found) = found {
+            directive.read(&mut worker, found.value).ok_or_else(|| {
+                let what = format!("{}={} cannot be read", directive.key, found.value);
+                error(unit.file, Some(found.line), &what)
+            })?;
+        }
+    }
+    Ok(worker)
 }
 
 /// The sandbox, when the unit has one: it is written with `ProtectSystem=`.

@@ -9,9 +9,10 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::escape::{self, Unrepresentable};
-use super::format::{duration, size};
+use super::format::duration;
 use super::{UnitFile, GENERATED_MARKER};
-use crate::model::{AppUnits, LogTarget, ProtectHome, Sandbox, Scope};
+use crate::model::{AppUnits, ProtectHome, Sandbox, Scope};
+use crate::options::{self, DirectiveValues};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("header", include_str!("../../templates/header.tera")),
@@ -93,28 +94,15 @@ struct UnitSection {
     namespace: Option<String>,
 }
 
+/// The worker template's values: the directives options set, by key (the
+/// option table's), and the rest.
 #[derive(Serialize)]
 struct WorkerValues {
-    start_limit_interval: String,
-    start_limit_burst: u32,
+    #[serde(flatten)]
+    directives: DirectiveValues,
     exec_start: String,
     exec_reload: Option<String>,
-    working_directory: String,
     environment: Vec<String>,
-    environment_file: Option<String>,
-    user: Option<String>,
-    group: Option<String>,
-    timeout_stop: String,
-    timeout_start: String,
-    restart: &'static str,
-    restart_prevent_exit_status: Option<String>,
-    restart_force_exit_status: Option<u8>,
-    restart_sec: String,
-    restart_steps: Option<u32>,
-    restart_max_delay: Option<String>,
-    memory_max: Option<String>,
-    standard_output: Option<String>,
-    standard_error: Option<String>,
     sandbox: Option<SandboxValues>,
 }
 
@@ -233,15 +221,6 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
 
 fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
     let worker = &app.worker;
-    let optional_path =
-        |path: &Option<std::path::PathBuf>| path.as_deref().map(escape::path).transpose();
-    let log = |target: &Option<LogTarget>| -> Result<Option<String>, Unrepresentable> {
-        Ok(match target {
-            None => None,
-            Some(LogTarget::Null) => Some("null".to_owned()),
-            Some(LogTarget::Append(path)) => Some(format!("append:{}", escape::path(path)?)),
-        })
-    };
     // The instance variable comes first, as the specifier; then by name.
     let environment = std::iter::once(format!("\"{}=%i\"", worker.instance_var))
         .chain(
@@ -260,30 +239,14 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
             .collect::<Vec<_>>()
             .join(" ")
     });
+    let directives = options::worker_directives()
+        .map(|directive| Ok((directive.key, directive.write(worker)?)))
+        .collect::<Result<_, Unrepresentable>>()?;
     Ok(WorkerValues {
-        start_limit_interval: duration(worker.start_limit_interval),
-        start_limit_burst: worker.start_limit_burst,
+        directives,
         exec_start: exec_start.join(" "),
         exec_reload,
-        working_directory: escape::path(&worker.working_directory)?,
         environment,
-        environment_file: optional_path(&worker.environment_file)?,
-        user: worker.user.clone(),
-        group: worker.group.clone(),
-        timeout_stop: duration(worker.stop_timeout),
-        timeout_start: duration(worker.start_timeout),
-        restart: if worker.restart { "always" } else { "no" },
-        restart_prevent_exit_status: (!worker.stop_exit_codes.is_empty()).then(|| {
-            let codes: Vec<String> = worker.stop_exit_codes.iter().map(u8::to_string).collect();
-            codes.join(" ")
-        }),
-        restart_force_exit_status: worker.force_restart_status,
-        restart_sec: duration(worker.restart_delay),
-        restart_steps: worker.restart_steps.map(|s| s.steps),
-        restart_max_delay: worker.restart_steps.map(|s| duration(s.max_delay)),
-        memory_max: worker.memory_max.map(size),
-        standard_output: log(&worker.standard_output)?,
-        standard_error: log(&worker.standard_error)?,
         sandbox: worker
             .sandbox
             .as_ref()

@@ -96,11 +96,11 @@ const PM2_ALIASES: [(&str, &str); 17] = [
 #[test]
 fn every_pm2_option_is_known_by_its_name() {
     for key in PM2_SCHEMA {
-        let known = find(APP_OPTIONS, key).unwrap_or_else(|| panic!("`{key}` is not known"));
+        let known = find(app_options(), key).unwrap_or_else(|| panic!("`{key}` is not known"));
         assert_eq!(known.name, key);
     }
     assert_eq!(
-        find(APP_OPTIONS, "uid").map(|k| k.aliases),
+        find(app_options(), "uid").map(|k| k.aliases),
         Some(&["user"][..])
     );
 }
@@ -109,7 +109,7 @@ fn every_pm2_option_is_known_by_its_name() {
 fn every_pm2_alias_is_known_as_its_option() {
     for (alias, option) in PM2_ALIASES {
         assert_eq!(
-            find(APP_OPTIONS, alias).map(|k| k.name),
+            find(app_options(), alias).map(|k| k.name),
             Some(option),
             "{alias}"
         );
@@ -129,7 +129,7 @@ fn camel_case_spellings_are_pm2s() {
     for key in PM2_SCHEMA {
         let camel = camel_case(key);
         assert_eq!(
-            find(APP_OPTIONS, &camel).map(|k| k.name),
+            find(app_options(), &camel).map(|k| k.name),
             Some(key),
             "{camel}"
         );
@@ -142,14 +142,14 @@ fn camel_case_spellings_are_pm2s() {
         ("logDateFormat", "log_date_format"),
         ("eventLoopInspector", "event_loop_inspector"),
     ] {
-        assert_eq!(find(APP_OPTIONS, camel).map(|k| k.name), Some(option));
+        assert_eq!(find(app_options(), camel).map(|k| k.name), Some(option));
     }
 }
 
 #[test]
 fn no_spelling_belongs_to_two_options() {
     let mut seen = std::collections::BTreeMap::new();
-    for known in APP_OPTIONS {
+    for known in app_options() {
         for spelling in known.spellings() {
             if let Some(other) = seen.insert(spelling.clone(), known.name) {
                 panic!("`{spelling}` names both `{other}` and `{}`", known.name);
@@ -176,7 +176,7 @@ fn diagnostics_of(lines: &[String]) -> Vec<(Severity, String, String)> {
 #[test]
 fn the_validator_reads_every_spelling_of_what_the_table_says_it_reads() {
     let mut lines = Vec::new();
-    for known in APP_OPTIONS {
+    for known in app_options() {
         for spelling in known.spellings() {
             if !matches!(&*spelling, "name" | "script") {
                 lines.push(format!("{spelling} = true"));
@@ -184,7 +184,7 @@ fn the_validator_reads_every_spelling_of_what_the_table_says_it_reads() {
         }
     }
     let diagnostics = diagnostics_of(&lines);
-    for known in APP_OPTIONS {
+    for known in app_options() {
         for spelling in known.spellings() {
             let unknown = format!("unknown option `{spelling}`");
             let warned = format!("`{spelling}` has no meaning under systemd and is ignored");
@@ -226,7 +226,7 @@ fn typos_are_errors_suggesting_the_option_meant() {
         ("enviroment", None),
         ("memory", None),
     ] {
-        assert_eq!(closest(typo, APP_OPTIONS).as_deref(), meant, "{typo}");
+        assert_eq!(closest(typo, app_options()).as_deref(), meant, "{typo}");
     }
     assert_eq!(closest("app", TOP_LEVEL).as_deref(), Some("apps"));
 }

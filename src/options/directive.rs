@@ -1,0 +1,198 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::model::{Bytes, LogTarget, Worker};
+use crate::units::escape::{self, unescape_specifiers, Unrepresentable};
+use crate::units::format::{duration, parse_duration, parse_size, size};
+
+type Write = Box<dyn Fn(&Worker) -> Result<Option<String>, Unrepresentable> + Send + Sync>;
+type Read = Box<dyn Fn(&mut Worker, &str) -> Option<()> + Send + Sync>;
+
+/// A directive of the worker template an option sets: its value written
+/// from the model, escaped, and read back into it. The template places it
+/// (`{{ worker.TimeoutStopSec }}`); reading an installed unit finds it by
+/// its section and key.
+pub struct Directive {
+    /// `Unit` or `Service`.
+    pub section: &'static str,
+    pub key: &'static str,
+    /// Every worker has it: reading a unit without it is an error.
+    pub required: bool,
+    write: Write,
+    read: Read,
+}
+
+/// The directives' values for the template, by key; `None`: not written.
+pub type DirectiveValues = BTreeMap<&'static str, Option<String>>;
+
+impl Directive {
+    /// The value for `worker`, escaped for a unit file; `None`: left out.
+    pub fn write(&self, worker: &Worker) -> Result<Option<String>, Unrepresentable> {
+        (self.write)(worker)
+    }
+
+    /// Sets what `value` says in `worker`; `None` when it cannot be read.
+    pub fn read(&self, worker: &mut Worker, value: &str) -> Option<()> {
+        (self.read)(worker, value)
+    }
+
+    fn new(
+        section: &'static str,
+        key: &'static str,
+        write: impl Fn(&Worker) -> Result<Option<String>, Unrepresentable> + Send + Sync + 'static,
+        read: impl Fn(&mut Worker, &str) -> Option<()> + Send + Sync + 'static,
+    ) -> Directive {
+        Directive {
+            section,
+            key,
+            required: false,
+            write: Box::new(write),
+            read: Box::new(read),
+        }
+    }
+
+    /// Every worker has it.
+    pub(super) fn required(mut self) -> Directive {
+        self.required = true;
+        self
+    }
+
+    /// A value written as text and read back by `parse`, when `get` has one.
+    pub(super) fn text<T: 'static>(
+        section: &'static str,
+        key: &'static str,
+        get: impl Fn(&Worker) -> Option<T> + Send + Sync + 'static,
+        set: impl Fn(&mut Worker, T) + Send + Sync + 'static,
+        format: fn(T) -> Result<String, Unrepresentable>,
+        parse: fn(&str) -> Option<T>,
+    ) -> Directive {
+        Directive::new(
+            section,
+            key,
+            move |worker| get(worker).map(format).transpose(),
+            move |worker, text| {
+                set(worker, parse(text)?);
+                Some(())
+            },
+        )
+    }
+
+    /// A duration of every worker (systemd.time(7)).
+    pub(super) fn duration(
+        section: &'static str,
+        key: &'static str,
+        get: fn(&Worker) -> Duration,
+        set: fn(&mut Worker, Duration),
+    ) -> Directive {
+        let get = move |worker: &Worker| Some(get(worker));
+        Directive::text(section, key, get, set, |d| Ok(duration(d)), parse_duration).required()
+    }
+
+    /// A memory size, when set (systemd.resource-control(5)).
+    pub(super) fn size(
+        key: &'static str,
+        get: fn(&Worker) -> Option<Bytes>,
+        set: fn(&mut Worker, Bytes),
+    ) -> Directive {
+        Directive::text("Service", key, get, set, |b| Ok(size(b)), parse_size)
+    }
+
+    /// A number, when set.
+    pub(super) fn number<T: std::str::FromStr + ToString + 'static>(
+        section: &'static str,
+        key: &'static str,
+        get: fn(&Worker) -> Option<T>,
+        set: fn(&mut Worker, T),
+    ) -> Directive {
+        Directive::text(
+            section,
+            key,
+            get,
+            set,
+            |n| Ok(n.to_string()),
+            |s| s.parse().ok(),
+        )
+    }
+
+    /// An absolute path, when set; `%` escaped.
+    pub(super) fn path(
+        key: &'static str,
+        get: fn(&Worker) -> Option<&Path>,
+        set: fn(&mut Worker, PathBuf),
+    ) -> Directive {
+        Directive::new(
+            "Service",
+            key,
+            move |worker| get(worker).map(escape::path).transpose(),
+            move |worker, text| {
+                set(worker, path(text)?);
+                Some(())
+            },
+        )
+    }
+
+    /// A user or group name, as written.
+    pub(super) fn name(
+        key: &'static str,
+        get: fn(&Worker) -> Option<&String>,
+        set: fn(&mut Worker, String),
+    ) -> Directive {
+        Directive::new(
+            "Service",
+            key,
+            move |worker| Ok(get(worker).cloned()),
+            move |worker, text| {
+                set(worker, text.to_owned());
+                Some(())
+            },
+        )
+    }
+
+    /// `StandardOutput=` or `StandardError=`: a file appended to, or `null`.
+    pub(super) fn log(
+        key: &'static str,
+        get: fn(&Worker) -> Option<&LogTarget>,
+        set: fn(&mut Worker, LogTarget),
+    ) -> Directive {
+        Directive::new(
+            "Service",
+            key,
+            move |worker| {
+                Ok(match get(worker) {
+                    None => None,
+                    Some(LogTarget::Null) => Some("null".to_owned()),
+                    Some(LogTarget::Append(file)) => {
+                        Some(format!("append:{}", escape::path(file)?))
+                    }
+                })
+            },
+            move |worker, text| {
+                set(worker, log_target(text)?);
+                Some(())
+            },
+        )
+    }
+
+    /// Any other directive.
+    pub(super) fn custom(
+        section: &'static str,
+        key: &'static str,
+        write: fn(&Worker) -> Option<String>,
+        read: fn(&mut Worker, &str) -> Option<()>,
+    ) -> Directive {
+        Directive::new(section, key, move |worker| Ok(write(worker)), read)
+    }
+}
+
+/// An absolute path as a unit file holds it.
+pub fn path(text: &str) -> Option<PathBuf> {
+    Some(PathBuf::from(unescape_specifiers(text))).filter(|p| p.is_absolute())
+}
+
+fn log_target(text: &str) -> Option<LogTarget> {
+    match text {
+        "null" => Some(LogTarget::Null),
+        _ => path(text.strip_prefix("append:")?).map(LogTarget::Append),
+    }
+}

@@ -1,0 +1,185 @@
+//! The option table: one row per option of an app, as Quadlet keeps its
+//! keys. A row ties together what one option means everywhere:
+//!
+//! - its spellings (PM2's name, aliases, camelCase) and how the validator
+//!   takes it, or what happens instead when nodeunits ignores it
+//!   ([`Known`], which `ecosystem::keys` reads);
+//! - the worker directives it becomes, written into `APP@.service` and read
+//!   back from it ([`Directive`]; `units::render` and `units::read` fill and
+//!   read them through [`worker_directives`]);
+//! - how `describe` names its installed value;
+//! - what `export kubernetes` says of it when a pod cannot do what the units
+//!   do;
+//! - its documentation: the option tables of docs/ecosystem.md and
+//!   `man 5 ecosystem.toml` are generated from it ([`docs`]).
+//!
+//! Adding an option is one row here, the code that validates its value
+//! (`ecosystem::validate`), and a golden case.
+
+/// The words `describe` and the export use for installed values.
+pub mod describe;
+/// The directives of a row: how a value is written and read back.
+mod directive;
+/// The option tables of the documentation, generated.
+pub mod docs;
+/// The rows of nodeunits' own options and of older PM2 versions' keys.
+mod own;
+/// The rows of PM2's options: the program, its environment, logs and restarts.
+mod pm2_program;
+/// The rows of PM2's options: the workers, their start, stop and user.
+mod pm2_workers;
+
+use std::sync::LazyLock;
+
+pub use directive::{path, Directive, DirectiveValues};
+
+use crate::ecosystem::keys::{Handling, Known};
+use crate::kubernetes::ExportOptions;
+use crate::model::AppUnits;
+
+/// How `describe` shows an installed option; `None`: not shown for this app.
+pub type Describe = Box<dyn Fn(&AppUnits) -> Option<String> + Send + Sync>;
+
+/// What a pod cannot do of an option, for `export kubernetes`; `None`: the
+/// Deployment does what the units do.
+pub type Unmapped = Box<dyn Fn(&AppUnits, &ExportOptions) -> Option<String> + Send + Sync>;
+
+/// The documentation of an option nodeunits reads: its default and what it
+/// becomes (Markdown: `code` spans only).
+pub struct Doc {
+    pub default: &'static str,
+    pub becomes: &'static str,
+}
+
+/// One option.
+pub struct Row {
+    pub key: Known,
+    /// `None` for an ignored option: its [`Handling::Ignored`] text is its
+    /// documentation.
+    pub doc: Option<Doc>,
+    pub directives: Vec<Directive>,
+    pub describe: Option<Describe>,
+    pub unmapped: Option<Unmapped>,
+}
+
+impl Row {
+    /// An option the validator reads.
+    fn read(name: &'static str, aliases: &'static [&'static str], doc: Doc) -> Row {
+        Row::new(name, aliases, Handling::Read, Some(doc))
+    }
+
+    /// An option nodeunits ignores, with what happens instead.
+    fn ignored(name: &'static str, aliases: &'static [&'static str], instead: &'static str) -> Row {
+        Row::new(name, aliases, Handling::Ignored(instead), None)
+    }
+
+    fn new(
+        name: &'static str,
+        aliases: &'static [&'static str],
+        handling: Handling,
+        doc: Option<Doc>,
+    ) -> Row {
+        Row {
+            key: Known {
+                name,
+                aliases,
+                handling,
+            },
+            doc,
+            directives: Vec::new(),
+            describe: None,
+            unmapped: None,
+        }
+    }
+
+    /// `0` and `""` are not set (see [`Handling::ReadUnlessEmpty`]).
+    fn unless_empty(mut self) -> Row {
+        self.key.handling = Handling::ReadUnlessEmpty;
+        self
+    }
+
+    fn directives(mut self, directives: Vec<Directive>) -> Row {
+        self.directives = directives;
+        self
+    }
+
+    fn describe(
+        mut self,
+        describe: impl Fn(&AppUnits) -> Option<String> + Send + Sync + 'static,
+    ) -> Row {
+        self.describe = Some(Box::new(describe));
+        self
+    }
+
+    fn unmapped(
+        mut self,
+        unmapped: impl Fn(&AppUnits, &ExportOptions) -> Option<String> + Send + Sync + 'static,
+    ) -> Row {
+        self.unmapped = Some(Box::new(unmapped));
+        self
+    }
+}
+
+/// The documented entry of the table that is no key: `env_<profile>`.
+pub const PROFILE_ROW: &str = "env_<profile>";
+
+/// Every option of an app: the ones nodeunits reads and the ones it
+/// ignores, in the order of PM2's schema, then nodeunits' own, then keys of
+/// older PM2 versions. This order is that of the documentation, of
+/// `describe` and of the export's warnings.
+pub fn table() -> &'static [Row] {
+    static TABLE: LazyLock<Vec<Row>> = LazyLock::new(|| {
+        let mut rows = pm2_program::rows();
+        rows.extend(pm2_workers::rows());
+        rows.extend(own::rows());
+        rows
+    });
+    &TABLE
+}
+
+/// The options' spellings, for the validator: every row but
+/// [`PROFILE_ROW`], which stands for the keys `env_*`.
+pub fn app_options() -> &'static [Known] {
+    static KNOWN: LazyLock<Vec<Known>> = LazyLock::new(|| {
+        let keys = table().iter().filter(|row| row.key.name != PROFILE_ROW);
+        keys.map(|row| row.key.clone()).collect()
+    });
+    &KNOWN
+}
+
+/// The worker template's directives that options set, in table order.
+pub fn worker_directives() -> impl Iterator<Item = &'static Directive> {
+    table().iter().flat_map(|row| &row.directives)
+}
+
+/// One option and its value, in words, as `describe` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Effective {
+    pub option: &'static str,
+    pub value: String,
+}
+
+/// The options an installed app runs with, named as in the ecosystem file.
+pub fn effective(units: &AppUnits) -> Vec<Effective> {
+    table()
+        .iter()
+        .filter_map(|row| {
+            let value = row.describe.as_ref()?(units)?;
+            Some(Effective {
+                option: row.key.name,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// What the pods of `units` cannot do that the units do, option by option.
+pub fn unmapped(units: &AppUnits, options: &ExportOptions) -> Vec<String> {
+    table()
+        .iter()
+        .filter_map(|row| row.unmapped.as_ref()?(units, options))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+use super::directive::Directive;
+use super::{Doc, Row};
+
+/// nodeunits' own options, then keys of older PM2 versions.
+pub(super) fn rows() -> Vec<Row> {
+    vec![
+        Row::read(
+            "listen",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "nodeunits' own: `ListenStream=` each: `\"127.0.0.1:3000\"`, `\"[::1]:3000\"`, `\"[::]:3000\"`, `3000`, or a unix socket path; adds `app.socket`; one TCP port sets `PORT` (see \"Ports\")",
+            },
+        )
+        .describe(|units| (!units.listen.is_empty()).then(|| units.listen.join(" "))),
+        Row::read(
+            "env_file",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "nodeunits' own: `EnvironmentFile=`",
+            },
+        )
+        .directives(vec![Directive::path(
+            "EnvironmentFile",
+            |w| w.environment_file.as_deref(),
+            |w, path| w.environment_file = Some(path),
+        )])
+        .describe(|units| Some(units.worker.environment_file.as_ref()?.display().to_string())),
+        Row::read(
+            "inherit_env",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "nodeunits' own: the named variables, copied from the environment of `nodeunits` when rendering",
+            },
+        ),
+        Row::read(
+            "hardening",
+            &[],
+            Doc {
+                default: "`\"on\"`",
+                becomes: "nodeunits' own: `\"off\"` leaves out every directive of the sandbox (see \"The sandbox\")",
+            },
+        )
+        .unmapped(|units, _| {
+            Some(match &units.worker.sandbox {
+                Some(sandbox) => {
+                    let paths: Vec<String> = sandbox
+                        .read_write_paths
+                        .iter()
+                        .map(|path| path.display().to_string())
+                        .collect();
+                    format!(
+                        "the root filesystem is read-only and /tmp an emptyDir, as the sandbox has it: mount a volume where the app writes ({})",
+                        paths.join(", ")
+                    )
+                }
+                None => "hardening = \"off\": the root filesystem stays writable".to_owned(),
+            })
+        }),
+        Row::read(
+            "sticky",
+            &[],
+            Doc {
+                default: "`false`",
+                becomes: "nodeunits' own: `true` keeps each client address on one worker (Socket.IO long-polling): one socket per instance per TCP address (`ListenStream=` repeated, `ReusePort=yes`) and the helpers steer by source address; a Node app with a TCP address only; the count changes only with `apply`, which restarts the app (see docs/contract.md, \"The socket layer\")",
+            },
+        ),
+        Row::read(
+            "read_write_paths",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "nodeunits' own: paths the app may write besides its directory and its log files' directories: `ReadWritePaths=` (see \"The sandbox\")",
+            },
+        ),
+        Row::ignored("autodump", &[], "units are enabled and come back after a reboot without a dump"),
+        Row::ignored("instance_id_env", &[], "set instance_var for the variable holding the instance number"),
+    ]
+}

@@ -1,0 +1,267 @@
+use std::time::Duration;
+
+use super::directive::Directive;
+use super::{describe::*, Doc, Row, PROFILE_ROW};
+use crate::model::RestartSteps;
+use crate::units::format::{duration, parse_duration};
+
+const TIMESTAMPS: &str = "the journal timestamps every line: `journalctl -u APP@0 -o short-iso`";
+
+/// PM2's options (the keys of its `lib/API/schema.json`, in its order, with
+/// their aliases), first part: what runs, where, with which environment and
+/// logs, and how it restarts.
+pub(super) fn rows() -> Vec<Row> {
+    vec![
+        Row::read(
+            "script",
+            &["cmd", "command", "exec"],
+            Doc {
+                default: "required",
+                becomes: "the program: a path relative to `cwd`, or a command found in `PATH`; as in PM2, a script with spaces that names no file is a command line: `\"npm start\"` is npm with `start` (then `args`), and shell syntax runs with `bash -c` (with a warning). A Node script run directly (its first line `#!` names `node`: `npm`, `npx`, `yarn`, `pnpm`, `tsx`, `next`…), as in `script = \"npm\"`, `args = \"start\"`, is a launcher: the helper's `--launcher` (see \"The helper\")",
+            },
+        )
+        .describe(|units| {
+            let command = &units.worker.options.command;
+            let words: Vec<String> = command.iter().map(|w| w.to_string_lossy().into_owned()).collect();
+            Some(words.join(" "))
+        })
+        .unmapped(|units, _| {
+            let worker = &units.worker;
+            let program = worker.options.command.first();
+            Some(format!(
+                "the pods run {} in {}, the paths of this machine: the image must have them",
+                program.map_or("the program".into(), |p| p.to_string_lossy().into_owned()),
+                worker.working_directory.display()
+            ))
+        }),
+        Row::read(
+            "name",
+            &[],
+            Doc {
+                default: "the file name of `script` without its extension, as in PM2",
+                becomes: "the units' names; ASCII letters, digits, `_`, `.`, `-`",
+            },
+        ),
+        Row::ignored("name_prefix", &[], "PM2 itself applies only the `--name-prefix` of its command line; the units are named after `name`"),
+        Row::ignored("filter_env", &[], "units never inherit the shell's environment; list variables in `inherit_env`"),
+        Row::read(
+            "namespace",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "`X-Nodeunits-Namespace=` in every unit",
+            },
+        )
+        .describe(|units| units.namespace.clone())
+        .unmapped(|units, options| {
+            let namespace = units.namespace.as_ref()?;
+            let target = match &options.namespace {
+                Some(ns) => format!("namespace `{ns}` (--namespace)"),
+                None => "kubectl's current namespace (or --namespace)".to_owned(),
+            };
+            Some(format!(
+                "namespace `{namespace}` groups apps for nodeunits only; the manifests go to {target}"
+            ))
+        }),
+        Row::ignored("install_url", &[], "nodeunits installs no PM2 module; install the app before applying"),
+        Row::read(
+            "cwd",
+            &[],
+            Doc {
+                default: "the ecosystem file's directory",
+                becomes: "`WorkingDirectory=`",
+            },
+        )
+        .directives(vec![Directive::path(
+            "WorkingDirectory",
+            |w| Some(&w.working_directory),
+            |w, path| w.working_directory = path,
+        )
+        .required()])
+        .describe(|units| Some(units.worker.working_directory.display().to_string())),
+        Row::read(
+            "args",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "arguments after the script: an array, or a string split as PM2 splits it",
+            },
+        ),
+        Row::read(
+            "exec_interpreter",
+            &["interpreter"],
+            Doc {
+                default: "`node` for `.js`, `.mjs`, `.cjs`; else none",
+                becomes: "resolved to an absolute path when rendering (a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`); `\"none\"` runs the script directly. Node gets the helper's `--node`",
+            },
+        )
+        .unless_empty(),
+        Row::read(
+            "node_args",
+            &["interpreter_args", "interpreterArgs"],
+            Doc {
+                default: "none",
+                becomes: "arguments between the interpreter and the script",
+            },
+        )
+        .unless_empty(),
+        Row::read(
+            "out_file",
+            &["out_log", "output", "out"],
+            Doc {
+                default: "the journal",
+                becomes: "`StandardOutput=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
+            },
+        )
+        .unless_empty()
+        .directives(vec![Directive::log(
+            "StandardOutput",
+            |w| w.standard_output.as_ref(),
+            |w, target| w.standard_output = Some(target),
+        )])
+        .describe(|units| Some(log_destination(units.worker.standard_output.as_ref())))
+        .unmapped(|units, _| log_unmapped("out_file", units.worker.standard_output.as_ref())),
+        Row::read(
+            "error_file",
+            &["err_log", "err_file", "err", "error"],
+            Doc {
+                default: "the journal",
+                becomes: "`StandardError=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
+            },
+        )
+        .unless_empty()
+        .directives(vec![Directive::log(
+            "StandardError",
+            |w| w.standard_error.as_ref(),
+            |w, target| w.standard_error = Some(target),
+        )])
+        .describe(|units| Some(log_destination(units.worker.standard_error.as_ref())))
+        .unmapped(|units, _| log_unmapped("error_file", units.worker.standard_error.as_ref())),
+        Row::ignored("log_file", &["log"], "the journal holds both streams; set `out_file` and `error_file` to write files"),
+        Row::read(
+            "disable_logs",
+            &[],
+            Doc {
+                default: "`false`",
+                becomes: "`StandardOutput=null`, `StandardError=null`",
+            },
+        ),
+        Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
+        Row::ignored("log_date_format", &[], TIMESTAMPS),
+        Row::ignored("time", &[], TIMESTAMPS),
+        Row::read(
+            "env",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "`Environment=`, one per variable, sorted; an array or table value becomes its JSON, as in PM2; nothing else is inherited from the shell",
+            },
+        ),
+        Row::read(
+            PROFILE_ROW,
+            &[],
+            Doc {
+                default: "none",
+                becomes: "with `--env <profile>`, over `env`; a profile no app defines is an error",
+            },
+        ),
+        Row::read(
+            "max_memory_restart",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "the helper's `--max-memory` (graceful restart), `MemoryMax=` 1.5 × as a backstop, `RestartForceExitStatus=75`",
+            },
+        )
+        .unless_empty()
+        .directives(vec![
+            Directive::number(
+                "Service",
+                "RestartForceExitStatus",
+                |w| w.force_restart_status,
+                |w, status| w.force_restart_status = Some(status),
+            ),
+            Directive::size("MemoryMax", |w| w.memory_max, |w, max| w.memory_max = Some(max)),
+        ])
+        .describe(|units| {
+            let worker = &units.worker;
+            let limit = worker.options.max_memory?;
+            let backstop = worker.memory_max.map_or(String::new(), |max| {
+                format!("; MemoryMax={} as a backstop", megabytes(max.0))
+            });
+            Some(format!("{}{backstop}", megabytes(limit)))
+        }),
+        Row::ignored("pid_file", &["pid"], "systemd tracks the main PID: `systemctl show -p MainPID APP@0`"),
+        Row::read(
+            "restart_delay",
+            &[],
+            Doc {
+                default: "`100ms` (systemd's; PM2's 0 spins)",
+                becomes: "`RestartSec=`, and the first delay of quick restarts, which back off (the helper's `--exp-backoff`; see \"Crash loops\"); with `exp_backoff_restart_delay` set too, ignored with a warning, as PM2 ignores it",
+            },
+        )
+        .directives(vec![Directive::duration(
+            "Service",
+            "RestartSec",
+            |w| w.restart_delay,
+            |w, delay| w.restart_delay = delay,
+        )])
+        .describe(|units| Some(duration(units.worker.restart_delay)))
+        .unmapped(|units, _| {
+            let worker = &units.worker;
+            (worker.restart_delay > Duration::ZERO || worker.restart_steps.is_some()).then(|| {
+                "restart_delay, max_restarts, min_uptime: the kubelet spaces restarts itself (10s, doubling up to 5 minutes)".to_owned()
+            })
+        }),
+        Row::read(
+            "exp_backoff_restart_delay",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "systemd ≥ 254: `RestartSec=`, `RestartSteps=`, `RestartMaxDelaySec=15s`; older: the helper's `--exp-backoff`",
+            },
+        )
+        .unless_empty()
+        .directives(vec![
+            Directive::number(
+                "Service",
+                "RestartSteps",
+                |w| w.restart_steps.map(|s| s.steps),
+                |w, steps| {
+                    let max_delay = w.restart_steps.map_or(Duration::ZERO, |s| s.max_delay);
+                    w.restart_steps = Some(RestartSteps { steps, max_delay });
+                },
+            ),
+            Directive::text(
+                "Service",
+                "RestartMaxDelaySec",
+                |w| w.restart_steps.map(|s| s.max_delay),
+                |w, max_delay| {
+                    if let Some(steps) = &mut w.restart_steps {
+                        steps.max_delay = max_delay;
+                    }
+                },
+                |d| Ok(duration(d)),
+                parse_duration,
+            ),
+        ])
+        .describe(|units| match (units.worker.restart_steps, units.worker.options.exp_backoff) {
+            (Some(steps), _) => Some(format!(
+                "{} steps up to {} (systemd's RestartSteps=)",
+                steps.steps,
+                duration(steps.max_delay)
+            )),
+            (None, Some(first)) => Some(format!("from {} (emulated by the helper)", duration(first))),
+            (None, None) => None,
+        }),
+        Row::read(
+            "source_map_support",
+            &[],
+            Doc {
+                default: "`false`",
+                becomes: "`--enable-source-maps` for Node",
+            },
+        ),
+        Row::ignored("disable_source_map_support", &[], "source maps are off unless `source_map_support = true`"),
+    ]
+}

@@ -1,0 +1,289 @@
+use super::directive::Directive;
+use super::{describe::*, Doc, Row};
+use crate::units::format::duration;
+
+const WATCHING: &str = "nothing watches files: run `nodeunits reload APP` after a deploy";
+const AGENT: &str = "there is no PM2 monitoring agent; systemd accounts memory and CPU per worker";
+const NO_AGENT: &str = "there is no PM2 monitoring agent";
+const MERGED: &str =
+    "all workers log to the journal under the app's name; `nodeunits logs APP` merges them";
+const NOT_READ: &str = "PM2 does not read it either";
+
+/// PM2's options, second part: how many workers, how they start and stop,
+/// when they restart, who runs them.
+pub(super) fn rows() -> Vec<Row> {
+    vec![
+        Row::read(
+            "wait_ready",
+            &[],
+            Doc {
+                default: "`false`",
+                becomes: "the helper's `--wait-ready`: ready on `process.send('ready')`",
+            },
+        )
+        .describe(|units| Some(yes_no(units.worker.options.wait_ready))),
+        Row::read(
+            "instances",
+            &[],
+            Doc {
+                default: "`1`",
+                becomes: "how many `app@N` workers: a number up to 1024, `\"max\"` or `0` (one per CPU), `-n` (CPUs − n, at least 1); evaluated when rendering",
+            },
+        )
+        .describe(|units| {
+            Some(if units.scaled {
+                format!("{} (set by `nodeunits scale`)", units.instances)
+            } else {
+                units.instances.to_string()
+            })
+        }),
+        Row::read(
+            "kill_timeout",
+            &[],
+            Doc {
+                default: "`1600`",
+                becomes: "`TimeoutStopSec=` and the helper's `--kill-timeout`",
+            },
+        )
+        .unless_empty()
+        .directives(vec![Directive::duration(
+            "Service",
+            "TimeoutStopSec",
+            |w| w.stop_timeout,
+            |w, timeout| w.stop_timeout = timeout,
+        )])
+        .describe(|units| Some(duration(units.worker.stop_timeout))),
+        Row::read(
+            "shutdown_with_message",
+            &[],
+            Doc {
+                default: "`false`",
+                becomes: "the helper's `--shutdown-with-message`",
+            },
+        )
+        .describe(|units| Some(yes_no(units.worker.options.shutdown_with_message))),
+        Row::read(
+            "listen_timeout",
+            &[],
+            Doc {
+                default: "`30s` (PM2's 3 s carries on as if ready; systemd fails the start)",
+                becomes: "`TimeoutStartSec=`",
+            },
+        )
+        .unless_empty()
+        .directives(vec![Directive::duration(
+            "Service",
+            "TimeoutStartSec",
+            |w| w.start_timeout,
+            |w, timeout| w.start_timeout = timeout,
+        )])
+        .describe(|units| Some(duration(units.worker.start_timeout))),
+        Row::read(
+            "cron_restart",
+            &["cron"],
+            Doc {
+                default: "none",
+                becomes: "`app-cron.timer` `OnCalendar=`: 5 or 6 fields (seconds first), ranges, lists, steps, names, `@daily` …; a rolling reload, not a hard restart; `\"0\"` means none, as in PM2",
+            },
+        )
+        .unless_empty()
+        .describe(|units| {
+            let cron = units.cron.as_ref()?;
+            Some(format!("OnCalendar={}", cron.on_calendar))
+        }),
+        Row::ignored("merge_logs", &["combine_logs"], MERGED),
+        Row::ignored("vizion", &[], "no version metadata is collected"),
+        Row::read(
+            "autostart",
+            &[],
+            Doc {
+                default: "`true`",
+                becomes: "`false` is not supported yet: a warning, and the app starts like the others",
+            },
+        ),
+        Row::read(
+            "autorestart",
+            &[],
+            Doc {
+                default: "`true`",
+                becomes: "`Restart=always` / `Restart=no`",
+            },
+        )
+        .directives(vec![Directive::custom(
+            "Service",
+            "Restart",
+            |w| Some(if w.restart { "always" } else { "no" }.to_owned()),
+            |w, value| {
+                w.restart = match value {
+                    "always" => true,
+                    "no" => false,
+                    _ => return None,
+                };
+                Some(())
+            },
+        )
+        .required()])
+        .describe(|units| Some(yes_no(units.worker.restart)))
+        .unmapped(|units, _| {
+            (!units.worker.restart)
+                .then(|| "autorestart = false: a Deployment restarts every pod that exits".to_owned())
+        }),
+        Row::read(
+            "stop_exit_codes",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "`RestartPreventExitStatus=`",
+            },
+        )
+        .directives(vec![Directive::custom(
+            "Service",
+            "RestartPreventExitStatus",
+            |w| (!w.stop_exit_codes.is_empty()).then(|| exit_codes(&w.stop_exit_codes)),
+            |w, value| {
+                let codes = value.split_whitespace().map(|c| c.parse().ok());
+                w.stop_exit_codes = codes.collect::<Option<_>>()?;
+                Some(())
+            },
+        )])
+        .describe(|units| {
+            let codes = &units.worker.stop_exit_codes;
+            (!codes.is_empty()).then(|| exit_codes(codes))
+        })
+        .unmapped(|units, _| {
+            (!units.worker.stop_exit_codes.is_empty()).then(|| {
+                "stop_exit_codes: a Deployment restarts a pod whatever its exit status".to_owned()
+            })
+        }),
+        Row::ignored("watch_delay", &[], WATCHING),
+        Row::ignored("watch", &[], WATCHING),
+        Row::ignored("ignore_watch", &[], WATCHING),
+        Row::ignored("watch_options", &[], WATCHING),
+        Row::read(
+            "min_uptime",
+            &[],
+            Doc {
+                default: "`1000`",
+                becomes: "with `max_restarts`: `StartLimitIntervalSec=` = the sum, over max_restarts restarts, of min_uptime + the delay before each (see \"Crash loops\")",
+            },
+        )
+        .unless_empty()
+        .directives(vec![Directive::duration(
+            "Unit",
+            "StartLimitIntervalSec",
+            |w| w.start_limit_interval,
+            |w, interval| w.start_limit_interval = interval,
+        )]),
+        Row::read(
+            "max_restarts",
+            &[],
+            Doc {
+                default: "`16`",
+                becomes: "`StartLimitBurst=`",
+            },
+        )
+        .unless_empty()
+        .directives(vec![Directive::number(
+            "Unit",
+            "StartLimitBurst",
+            |w| Some(w.start_limit_burst),
+            |w, burst| w.start_limit_burst = burst,
+        )
+        .required()])
+        .describe(|units| {
+            let worker = &units.worker;
+            Some(format!(
+                "{} within {}",
+                worker.start_limit_burst,
+                duration(worker.start_limit_interval)
+            ))
+        }),
+        Row::ignored("execute_command", &[], "it only forces PM2's fork mode, and workers run the same in either mode"),
+        Row::read(
+            "exec_mode",
+            &[],
+            Doc {
+                default: "`\"cluster\"` for a Node app with `instances`, else `\"fork\"` (as PM2)",
+                becomes: "`fork` or `cluster` (or `fork_mode`, `cluster_mode`); both run `instances` workers; in cluster mode a Node app's `PORT` becomes the shared socket (see \"Ports\")",
+            },
+        )
+        .unless_empty(),
+        Row::ignored("force", &[], "an app is a set of units; apply replaces them"),
+        Row::ignored("append_env_to_name", &[], "unit names are the app's name; select the profile with --env"),
+        Row::ignored("post_update", &[], "deployment is not part of nodeunits"),
+        Row::ignored("trace", &[], NO_AGENT),
+        Row::ignored("disable_trace", &[], NO_AGENT),
+        Row::ignored("v8", &[], NOT_READ),
+        Row::ignored("event_loop_inspector", &[], NOT_READ),
+        Row::ignored("deep_monitoring", &[], NO_AGENT),
+        Row::read(
+            "increment_var",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "the helper's `--increment-var`",
+            },
+        )
+        .unless_empty()
+        .describe(|units| units.worker.options.increment_var.clone())
+        .unmapped(|units, _| {
+            let name = units.worker.options.increment_var.as_ref()?;
+            Some(format!(
+                "increment_var: {name} keeps its value in every pod (instance 0); pods have addresses of their own"
+            ))
+        }),
+        Row::read(
+            "instance_var",
+            &[],
+            Doc {
+                default: "`NODE_APP_INSTANCE`",
+                becomes: "`Environment=<var>=%i`",
+            },
+        )
+        .unless_empty()
+        .describe(|units| Some(units.worker.instance_var.clone()))
+        .unmapped(|units, _| {
+            let var = &units.worker.instance_var;
+            Some(format!(
+                "{var} is 0 in every pod: a Deployment's pods are not numbered 0…N-1, so work an app does only on instance 0 runs in every pod; run it in a CronJob or a Deployment of 1"
+            ))
+        }),
+        Row::ignored("pmx", &[], AGENT),
+        Row::ignored("automation", &[], AGENT),
+        Row::ignored("treekill", &[], "systemd always stops the whole process tree (KillMode=mixed)"),
+        Row::read(
+            "port",
+            &[],
+            Doc {
+                default: "none",
+                becomes: "`Environment=PORT=…`; without `listen`, `ListenStream=<port>` (all addresses)",
+            },
+        )
+        .unless_empty(),
+        Row::ignored("username", &[], "PM2 overwrites it with its own user; `uid` chooses the user the app runs as"),
+        Row::read(
+            "uid",
+            &["user"],
+            Doc {
+                default: "the owner of the ecosystem file (system manager; see \"Who runs the app\")",
+                becomes: "`User=` (system manager only); `\"root\"` runs the app as root on purpose",
+            },
+        )
+        .directives(vec![Directive::name("User", |w| w.user.as_ref(), |w, user| w.user = Some(user))])
+        .describe(|units| units.worker.user.clone()),
+        Row::read(
+            "gid",
+            &["group"],
+            Doc {
+                default: "the manager's",
+                becomes: "`Group=` (system manager only)",
+            },
+        )
+        .directives(vec![Directive::name("Group", |w| w.group.as_ref(), |w, group| w.group = Some(group))])
+        .describe(|units| units.worker.group.clone()),
+        Row::ignored("windowsHide", &[], "it applies to Windows only"),
+        Row::ignored("kill_retry_time", &[], "systemd sends SIGKILL once TimeoutStopSec= (kill_timeout) has passed"),
+        Row::ignored("write", &[], NOT_READ),
+        Row::ignored("io", &[], NO_AGENT),
+    ]
+}
