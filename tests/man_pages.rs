@@ -228,7 +228,7 @@ fn ecosystem_page_documents_every_option_the_compiler_knows() {
 /// its row, and for an option nodeunits ignores, the warning's own text.
 #[test]
 fn readme_lists_every_option_and_what_happens_instead() {
-    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let readme = fs::read_to_string(repo_root().join("docs/ecosystem.md")).unwrap();
     let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
     let row_of = |name: &str| {
         rows.iter()
@@ -239,19 +239,23 @@ fn readme_lists_every_option_and_what_happens_instead() {
         .iter()
         .chain(TOP_LEVEL.iter().filter(|k| k.name != "apps"))
     {
-        let row = row_of(known.name)
-            .unwrap_or_else(|| panic!("README.md has no row for `{}` in \"Options\"", known.name));
+        let row = row_of(known.name).unwrap_or_else(|| {
+            panic!(
+                "docs/ecosystem.md has no row for `{}` in \"Options\"",
+                known.name
+            )
+        });
         for alias in known.aliases {
             assert!(
                 row.contains(&format!("`{alias}`")),
-                "README.md: `{alias}` is not in the row of `{}`",
+                "docs/ecosystem.md: `{alias}` is not in the row of `{}`",
                 known.name
             );
         }
         if let Handling::Ignored(instead) = known.handling {
             assert!(
                 row.ends_with(&format!("| {instead} |")),
-                "README.md: the row of `{}` must say what its warning says: {instead}",
+                "docs/ecosystem.md: the row of `{}` must say what its warning says: {instead}",
                 known.name
             );
         }
