@@ -42,7 +42,7 @@ example:
 test-deps:
 	tools/install-deps test
 
-# --- Fuzzing (README.md, "Tests: fuzzing") -----------------------------------
+# --- Fuzzing (docs/development.md, "Fuzzing") --------------------------------
 # Each target of fuzz/ in turn, for FUZZ_RUNS inputs or FUZZ_SECONDS seconds
 # (the first reached; -1 and 0 mean no bound), on the committed corpus and the
 # seeds fuzz/seed writes. A crash stops it: the input is in fuzz/artifacts/.

@@ -351,7 +351,7 @@ fn under_npm_a_port_no_rule_knows_fails_the_apply_and_a_worker_is_ready() {
     if output.status.success() {
         // A machine so loaded that npm's server found its port taken more
         // than a second after it started: the worker counted as ready, and
-        // fails after the apply (README, "A port taken").
+        // fails after the apply (docs/helper.md, "A port taken").
         let journals = "journalctl -o cat -u fixed@0.service -u fixed@1.service";
         host.wait_until(
             &format!("{journals} | grep -q 'listens on port 3300 itself'"),

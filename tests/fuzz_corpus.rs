@@ -1,7 +1,7 @@
 //! Every saved fuzzing input, replayed: each file of `fuzz/corpus/<target>/`
 //! goes through the function its fuzz target calls (`fuzz/src/lib.rs`), so
 //! that a plain `cargo test` checks the whole corpus, regressions included,
-//! without cargo-fuzz. Fuzzing itself is `make fuzz` (README.md).
+//! without cargo-fuzz. Fuzzing itself is `make fuzz` (docs/development.md).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

@@ -237,7 +237,7 @@ fn check_generated(parts: Vec<Generated>, roff: bool) {
             fs::write(holders[0], generated).unwrap();
         } else {
             panic!(
-                "{}: the part `{}` differs from the option table (src/options): run `BLESS=1 cargo test --test man_pages`",
+                "{}: the part `{}` differs from the option table (src/options): run `NODEUNITS_BLESS=1 cargo test --test man_pages` (`make man`)",
                 holders[0].display(),
                 part.name
             );

@@ -1,5 +1,5 @@
 //! `nodeunits start|stop|restart|delete|scale`: thin, each the systemctl
-//! command it stands for (see the README). `delete` and `scale` are plans,
+//! command it stands for (see docs/commands.md). `delete` and `scale` are plans,
 //! carried out by apply's code: the same lock, rollback and messages.
 use std::process::ExitCode;
 

@@ -2,7 +2,7 @@
 //! Markdown tables of docs/ecosystem.md and the OPTIONS and IGNORED PM2
 //! OPTIONS sections of `man 5 ecosystem.toml`. Each stands in its file
 //! between two marker lines; `tests/man_pages.rs` fails when a committed
-//! copy differs from what is generated here, and `BLESS=1` writes it.
+//! copy differs from what is generated here, and `make man` writes it.
 
 use super::{table, Row};
 use crate::ecosystem::keys::{Handling, Known, TOP_LEVEL};

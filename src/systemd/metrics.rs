@@ -1,7 +1,7 @@
 //! `nodeunits metrics`: every installed app and instance in the Prometheus
 //! text exposition format (version 0.0.4), read from systemd's properties,
-//! the journal (memory restarts) and the reload records. The README maps
-//! pm2-prometheus-exporter's names onto these.
+//! the journal (memory restarts) and the reload records. docs/commands.md
+//! ("metrics") maps pm2-prometheus-exporter's names onto these.
 
 use std::fmt::Write;
 

@@ -2,7 +2,8 @@
 //! manifests pass the official Kubernetes OpenAPI schemas in strict mode
 //! (`kubernetes-validate` from PyPI, in the virtual environment that
 //! `tools/install-deps test` creates), read back the same with a YAML 1.1
-//! reader, and carry the mapping the README's "Outgrowing one machine" states.
+//! reader, and carry the mapping docs/helper.md's "Outgrowing one machine"
+//! states.
 
 use std::io::Write as _;
 use std::path::PathBuf;
