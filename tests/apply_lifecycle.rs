@@ -172,3 +172,49 @@ fn new_listen_addresses_move_the_app_to_them() {
     let listen = host.ok("systemctl show -p Listen --value api.socket");
     assert_eq!(listen.trim(), "127.0.0.1:3100 (Stream)");
 }
+
+#[test]
+fn an_app_without_autostart_is_installed_and_runs_only_once_started() {
+    let host = TestHost::boot("apply-autostart");
+    let api = App::new("api", 2, 3000);
+    let file = write_ecosystem(&host, DIR, std::slice::from_ref(&api));
+    let text = ecosystem(std::slice::from_ref(&api));
+    let text = text.replace(
+        "exec_mode = \"cluster\"\n",
+        "exec_mode = \"cluster\"\nautostart = false\n",
+    );
+    host.write(&file, text);
+    give_to_deploy(&host, DIR);
+
+    let out = nodeunits_ok(&host, &format!("apply {file}"));
+    assert!(
+        out.contains(
+            "api: installed, not started (autostart = false): `nodeunits start api` starts it"
+        ),
+        "{out}"
+    );
+    let units: Vec<String> = api
+        .units()
+        .into_iter()
+        .chain(["api.socket".to_owned()])
+        .collect();
+    assert!(
+        active_states(&host, &units).iter().all(|s| s == "inactive"),
+        "{units:?}"
+    );
+    let enabled = host.sh("systemctl is-enabled api.service api.socket");
+    assert_eq!(
+        String::from_utf8_lossy(&enabled.stdout),
+        "disabled\ndisabled\n"
+    );
+    assert_eq!(get(&host, 3000), None, "nothing listens on the port");
+    let described = nodeunits_ok(&host, "describe api");
+    assert!(described.contains("autostart"), "{described}");
+
+    nodeunits_ok(&host, "start api");
+    assert!(get(&host, 3000).unwrap().starts_with("api "));
+    assert_eq!(
+        nodeunits_ok(&host, &format!("apply {file}")),
+        "api: unchanged\n"
+    );
+}

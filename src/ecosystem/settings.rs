@@ -49,6 +49,8 @@ pub struct App {
     pub sticky: bool,
     pub user: Option<Spanned<String>>,
     pub group: Option<Spanned<String>>,
+    /// `autostart`: apply starts the app (else it only installs it).
+    pub autostart: bool,
     pub autorestart: bool,
     pub stop_exit_codes: Vec<u8>,
     pub min_uptime: Duration,

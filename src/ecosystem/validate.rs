@@ -197,15 +197,6 @@ fn options(
             "remove one of them",
         );
     }
-    if let Some((_, value)) = fields.entry("autostart") {
-        if value.get_ref().as_bool() == Some(false) {
-            fields.diagnostics.warning(
-                Some(value.span()),
-                "`autostart = false` is not supported and is ignored",
-                "the app is enabled and started like the others; stop it with `nodeunits stop APP`",
-            );
-        }
-    }
     let app = App {
         namespace: namespace(fields),
         args: fields.words("args").unwrap_or_default(),
@@ -221,6 +212,7 @@ fn options(
         sticky: fields.bool("sticky").unwrap_or(false),
         user,
         group,
+        autostart: fields.bool("autostart").unwrap_or(true),
         autorestart: fields.bool("autorestart").unwrap_or(true),
         stop_exit_codes,
         min_uptime: fields

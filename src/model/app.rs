@@ -52,6 +52,10 @@ pub struct AppUnits {
     pub scaled: bool,
     /// The `nodeunits` binary the app unit's `ExecReload=` runs.
     pub nodeunits: PathBuf,
+    /// `autostart`: apply enables and starts the app; else it installs the
+    /// units only (`X-Nodeunits-Autostart=no`), and the app starts with
+    /// `nodeunits start`, never at boot.
+    pub autostart: bool,
     pub worker: Worker,
     pub cron: Option<Cron>,
 }

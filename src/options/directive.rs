@@ -2,18 +2,22 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::model::{Bytes, LogTarget, Worker};
+use crate::model::name::UnitKind;
+use crate::model::{AppUnits, Bytes, LogTarget, Worker};
 use crate::units::escape::{self, unescape_specifiers, Unrepresentable};
 use crate::units::format::{duration, parse_duration, parse_size, size};
 
-type Write = Box<dyn Fn(&Worker) -> Result<Option<String>, Unrepresentable> + Send + Sync>;
-type Read = Box<dyn Fn(&mut Worker, &str) -> Option<()> + Send + Sync>;
+type Write = Box<dyn Fn(&AppUnits) -> Result<Option<String>, Unrepresentable> + Send + Sync>;
+type Read = Box<dyn Fn(&mut AppUnits, &str) -> Option<()> + Send + Sync>;
 
-/// A directive of the worker template an option sets: its value written
-/// from the model, escaped, and read back into it. The template places it
-/// (`{{ worker.TimeoutStopSec }}`); reading an installed unit finds it by
-/// its section and key.
+/// A directive an option sets, in the worker template or the app unit: its
+/// value written from the model, escaped, and read back into it. The
+/// template places it by its key (`{{ worker.TimeoutStopSec }}`,
+/// `{{ app.X-Nodeunits-Autostart }}`); reading an installed unit finds it
+/// by its section and key.
 pub struct Directive {
+    /// [`UnitKind::Template`] or [`UnitKind::App`].
+    pub unit: UnitKind,
     /// `Unit` or `Service`.
     pub section: &'static str,
     pub key: &'static str,
@@ -27,16 +31,17 @@ pub struct Directive {
 pub type DirectiveValues = BTreeMap<&'static str, Option<String>>;
 
 impl Directive {
-    /// The value for `worker`, escaped for a unit file; `None`: left out.
-    pub fn write(&self, worker: &Worker) -> Result<Option<String>, Unrepresentable> {
-        (self.write)(worker)
+    /// The value for `app`, escaped for a unit file; `None`: left out.
+    pub fn write(&self, app: &AppUnits) -> Result<Option<String>, Unrepresentable> {
+        (self.write)(app)
     }
 
-    /// Sets what `value` says in `worker`; `None` when it cannot be read.
-    pub fn read(&self, worker: &mut Worker, value: &str) -> Option<()> {
-        (self.read)(worker, value)
+    /// Sets what `value` says in `app`; `None` when it cannot be read.
+    pub fn read(&self, app: &mut AppUnits, value: &str) -> Option<()> {
+        (self.read)(app, value)
     }
 
+    /// A directive of the worker template.
     fn new(
         section: &'static str,
         key: &'static str,
@@ -44,11 +49,37 @@ impl Directive {
         read: impl Fn(&mut Worker, &str) -> Option<()> + Send + Sync + 'static,
     ) -> Directive {
         Directive {
+            unit: UnitKind::Template,
             section,
             key,
             required: false,
-            write: Box::new(write),
-            read: Box::new(read),
+            write: Box::new(move |app| write(&app.worker)),
+            read: Box::new(move |app, text| read(&mut app.worker, text)),
+        }
+    }
+
+    /// A marker of the app unit's `[Unit]` section, written `no` when
+    /// `get` is false and left out when it is true (the default).
+    pub(super) fn app_flag(
+        key: &'static str,
+        get: fn(&AppUnits) -> bool,
+        set: fn(&mut AppUnits, bool),
+    ) -> Directive {
+        Directive {
+            unit: UnitKind::App,
+            section: "Unit",
+            key,
+            required: false,
+            write: Box::new(move |app| Ok((!get(app)).then(|| "no".to_owned()))),
+            read: Box::new(move |app, text| {
+                let value = match text {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return None,
+                };
+                set(app, value);
+                Some(())
+            }),
         }
     }
 

@@ -35,6 +35,7 @@ pub use directive::{path, Directive, DirectiveValues};
 
 use crate::ecosystem::keys::{Handling, Known};
 use crate::kubernetes::ExportOptions;
+use crate::model::name::UnitKind;
 use crate::model::AppUnits;
 
 /// How `describe` shows an installed option; `None`: not shown for this app.
@@ -147,9 +148,11 @@ pub fn app_options() -> &'static [Known] {
     &KNOWN
 }
 
-/// The worker template's directives that options set, in table order.
-pub fn worker_directives() -> impl Iterator<Item = &'static Directive> {
-    table().iter().flat_map(|row| &row.directives)
+/// The directives options set in the units of `kind` (the worker template
+/// or the app unit), in table order.
+pub fn directives(kind: UnitKind) -> impl Iterator<Item = &'static Directive> {
+    let all = table().iter().flat_map(|row| &row.directives);
+    all.filter(move |directive| directive.unit == kind)
 }
 
 /// One option and its value, in words, as `describe` shows it.

@@ -98,9 +98,15 @@ pub(super) fn rows() -> Vec<Row> {
             &[],
             Doc {
                 default: "`true`",
-                becomes: "`false` is not supported yet: a warning, and the app starts like the others",
+                becomes: "`false`: apply installs the units but neither enables nor starts them (`X-Nodeunits-Autostart=no` in the app unit), as PM2 installs such an app without starting it; `nodeunits start APP` starts it; it never starts at boot",
             },
-        ),
+        )
+        .directives(vec![Directive::app_flag(
+            "X-Nodeunits-Autostart",
+            |app| app.autostart,
+            |app, autostart| app.autostart = autostart,
+        )])
+        .describe(|units| Some(yes_no(units.autostart))),
         Row::read(
             "autorestart",
             &[],

@@ -50,6 +50,8 @@ mod fake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_autostart;
+#[cfg(test)]
 mod tests_unfinished;
 
 pub use manager::{ServiceManager, SystemdError};

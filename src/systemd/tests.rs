@@ -16,7 +16,7 @@ use crate::model::helper_options::Instance;
 use crate::model::{AppName, AppUnits, HelperOptions, Scope, Worker};
 use crate::units::{Rendered, RenderedApp};
 
-const SOURCE: &str = "/srv/ecosystem.toml";
+pub const SOURCE: &str = "/srv/ecosystem.toml";
 
 /// The typed units of a plain app whose environment holds `V=version`.
 pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: &str) -> AppUnits {
@@ -31,6 +31,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
         instances,
         scaled: false,
         nodeunits: PathBuf::from("/usr/bin/nodeunits"),
+        autostart: true,
         worker: Worker {
             helper: PathBuf::from("/usr/bin/nodeunits-helper"),
             options: HelperOptions::new(app.to_owned(), Instance::Specifier, command),

@@ -168,6 +168,7 @@ fn plan_app(
         instances: app.instances.resolve(options.facts.cpus).get(),
         scaled: false,
         nodeunits: options.bin_dir.join("nodeunits"),
+        autostart: app.autostart,
         worker,
         cron: app.cron_restart.as_ref().map(|on_calendar| Cron {
             on_calendar: on_calendar.clone(),

@@ -200,7 +200,7 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         }),
         _ => None,
     };
-    Ok(AppUnits {
+    let mut app = AppUnits {
         name: name.clone(),
         source: app_unit.required("Unit", "SourcePath", path)?,
         namespace: app_unit
@@ -214,9 +214,30 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         instances: instances.len() as u32,
         scaled: app_unit.get("Unit", "X-Nodeunits-Scaled").is_some(),
         nodeunits: PathBuf::from(&reload[0]),
+        autostart: true,
         worker: worker(&template)?,
         cron,
-    })
+    };
+    read_directives(&mut app, &template, UnitKind::Template)?;
+    read_directives(&mut app, &app_unit, UnitKind::App)?;
+    Ok(app)
+}
+
+/// Reads what options set in the units of `kind` into `app`.
+fn read_directives(app: &mut AppUnits, unit: &UnitText, kind: UnitKind) -> Result<(), ReadError> {
+    for directive in options::directives(kind) {
+        let found = match directive.required {
+            true => Some(unit.require(directive.section, directive.key)?),
+            false => unit.get(directive.section, directive.key),
+        };
+        if let Some(found) = found {
+            directive.read(app, found.value).ok_or_else(|| {
+                let what = format!("{}={} cannot be read", directive.key, found.value);
+                error(unit.file, Some(found.line), &what)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
@@ -254,7 +275,7 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
             }
         }
     }
-    let mut worker = Worker {
+    let worker = Worker {
         helper: PathBuf::from(helper),
         options,
         working_directory: PathBuf::new(),
@@ -278,18 +299,6 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
         standard_error: None,
         sandbox: sandbox(unit)?,
     };
-    for directive in options::worker_directives() {
-        let found = match directive.required {
-            true => Some(unit.require(directive.section, directive.key)?),
-            false => unit.get(directive.section, directive.key),
-        };
-        if let Some(found) = found {
-            directive.read(&mut worker, found.value).ok_or_else(|| {
-                let what = format!("{}={} cannot be read", directive.key, found.value);
-                error(unit.file, Some(found.line), &what)
-            })?;
-        }
-    }
     Ok(worker)
 }
 

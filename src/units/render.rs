@@ -11,6 +11,7 @@ use tera::{Context, Tera};
 use super::escape::{self, Unrepresentable};
 use super::format::duration;
 use super::{UnitFile, GENERATED_MARKER};
+use crate::model::name::UnitKind;
 use crate::model::{AppUnits, ProtectHome, Sandbox, Scope};
 use crate::options::{self, DirectiveValues};
 
@@ -117,6 +118,9 @@ struct SandboxValues {
 
 #[derive(Serialize)]
 struct AppValues {
+    /// The directives options set, by key (the option table's).
+    #[serde(flatten)]
+    directives: DirectiveValues,
     /// "4 instances"
     instances_label: String,
     wants: String,
@@ -186,6 +190,7 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
         reuse_port: app.worker.options.sticky,
         worker: worker(app)?,
         app: AppValues {
+            directives: directive_values(app, UnitKind::App)?,
             instances_label: format!(
                 "{instances} instance{}",
                 if instances == 1 { "" } else { "s" }
@@ -239,11 +244,8 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
             .collect::<Vec<_>>()
             .join(" ")
     });
-    let directives = options::worker_directives()
-        .map(|directive| Ok((directive.key, directive.write(worker)?)))
-        .collect::<Result<_, Unrepresentable>>()?;
     Ok(WorkerValues {
-        directives,
+        directives: directive_values(app, UnitKind::Template)?,
         exec_start: exec_start.join(" "),
         exec_reload,
         environment,
@@ -253,6 +255,13 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
             .map(|sandbox| sandbox_values(sandbox, app.scope))
             .transpose()?,
     })
+}
+
+/// The values of the directives options set in the units of `kind`.
+fn directive_values(app: &AppUnits, kind: UnitKind) -> Result<DirectiveValues, Unrepresentable> {
+    options::directives(kind)
+        .map(|directive| Ok((directive.key, directive.write(app)?)))
+        .collect()
 }
 
 fn sandbox_values(sandbox: &Sandbox, scope: Scope) -> Result<SandboxValues, Unrepresentable> {

@@ -25,6 +25,11 @@ fn startable(app: &AppPlan, names: &[&str]) -> Vec<String> {
     order.into_iter().map(|(_, name)| name).collect()
 }
 
+/// Whether apply enables and starts the app (`autostart`).
+fn autostarts(app: &AppPlan) -> bool {
+    app.after.as_ref().is_none_or(|units| units.autostart)
+}
+
 /// Sockets first, then instances, then the app unit and timers: systemd
 /// refuses to start a socket whose service (the app unit) is already active.
 fn start_order(app: &AppPlan, units: &[String]) -> Vec<Vec<String>> {
@@ -153,6 +158,13 @@ impl Applier<'_> {
         units.extend(enable.iter().cloned());
         self.undo.push(Undo::Stop(units.clone()));
         self.call(app, |systemd| systemd.check_loaded(&units))?;
+        if !autostarts(app) {
+            let name = &app.app;
+            self.say(&format!(
+                "{name}: installed, not started (autostart = false): `nodeunits start {name}` starts it"
+            ));
+            return Ok(());
+        }
         self.undo.push(Undo::Disable(enable.clone()));
         self.call(app, |systemd| systemd.enable(&enable))?;
         self.say(&format!(
@@ -183,9 +195,10 @@ impl Applier<'_> {
             .filter(|name| scope_changed || app.unfinished.is_some() || !app.existed(name))
             .collect();
         let enable = startable(app, &new_files);
-        if !enable.is_empty() {
+        if !enable.is_empty() && autostarts(app) {
             self.call(app, |systemd| systemd.enable(&enable))?;
         }
+        self.follow_autostart(app)?;
         let instances = restarted(app);
         match restart(app) {
             Restart::WholeApp => self.restart_on_new_addresses(app, &instances)?,
@@ -193,6 +206,41 @@ impl Applier<'_> {
             Restart::Nothing => {}
         }
         self.start_added(app)
+    }
+
+    /// An app whose `autostart` changed: enabled and started when it became
+    /// true, disabled (it keeps running) when it became false.
+    fn follow_autostart(&mut self, app: &AppPlan) -> StepResult {
+        let (Some(before), Some(after)) = (&app.before, &app.after) else {
+            return Ok(());
+        };
+        let names = app.units();
+        let mut startable = Vec::new();
+        if !after.listen.is_empty() {
+            startable.push(names.socket());
+        }
+        startable.push(names.app());
+        if after.cron.is_some() {
+            startable.push(names.cron_timer());
+        }
+        match (before.autostart, after.autostart) {
+            (true, false) => {
+                self.undo.push(Undo::Enable(startable.clone()));
+                self.call(app, |systemd| systemd.disable(&startable))
+            }
+            (false, true) => {
+                self.undo.push(Undo::Disable(startable.clone()));
+                self.call(app, |systemd| systemd.enable(&startable))?;
+                let mut units = app.units().instances(0..app.instances_after());
+                units.extend(startable);
+                self.undo.push(Undo::Stop(units.clone()));
+                for batch in start_order(app, &units) {
+                    self.call(app, |systemd| systemd.start(&batch))?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn roll(&mut self, app: &AppPlan, instances: &[String]) -> StepResult {
