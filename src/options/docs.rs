@@ -73,16 +73,13 @@ pub fn markdown() -> Vec<Generated> {
     for (known, place, text) in ignored() {
         instead.push_str(&format!("| {}{place} | {text} |\n", markdown_name(known)));
     }
-    vec![
-        Generated {
-            name: "options",
-            text: options,
-        },
-        Generated {
-            name: "ignored options",
-            text: instead,
-        },
-    ]
+    parts(options, instead)
+}
+
+/// The two parts: the options read, and the ones ignored.
+fn parts(options: String, ignored: String) -> Vec<Generated> {
+    let part = |name, text| Generated { name, text };
+    vec![part("options", options), part("ignored options", ignored)]
 }
 
 /// Markdown's `code` spans as bold roff, every other character escaped.
@@ -143,16 +140,7 @@ pub fn man() -> Vec<Generated> {
             sentence(text)
         ));
     }
-    vec![
-        Generated {
-            name: "options",
-            text: options,
-        },
-        Generated {
-            name: "ignored options",
-            text: instead,
-        },
-    ]
+    parts(options, instead)
 }
 
 #[cfg(test)]
