@@ -106,7 +106,12 @@ pub(super) fn rows() -> Vec<Row> {
             |app| app.autostart,
             |app, autostart| app.autostart = autostart,
         )])
-        .describe(|units| Some(yes_no(units.autostart))),
+        .describe(|units| Some(yes_no(units.autostart)))
+        .unmapped(|units, _| {
+            (!units.autostart).then(|| {
+                "autostart = false: a Deployment starts its pods once applied; apply it when the app should run".to_owned()
+            })
+        }),
         Row::read(
             "autorestart",
             &[],

@@ -340,3 +340,15 @@ fn a_file_that_does_not_exist_is_said_not_a_crash() {
     assert!(output.stdout.is_empty());
     assert!(stderr.contains("/nonexistent/ecosystem.toml"), "{stderr}");
 }
+
+#[test]
+fn an_app_without_autostart_is_warned_about() {
+    let (_, export) = case("autostart");
+    let warnings = export.warnings.concat();
+    assert!(
+        warnings.contains(
+            "warning: reports: autostart = false: a Deployment starts its pods once applied"
+        ),
+        "{warnings}"
+    );
+}
