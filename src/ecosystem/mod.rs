@@ -11,7 +11,7 @@ pub mod diagnostic;
 /// An ecosystem file as a tree of values with their places, whatever its format.
 pub mod document;
 /// Typed access to the keys of one table.
-mod fields;
+pub(crate) mod fields;
 /// Each format read into a document.
 mod formats;
 /// Any ecosystem file → an equivalent, commented `ecosystem.toml`.
@@ -19,13 +19,13 @@ pub mod import;
 /// Every key a file may hold, in one table; what is said of the others.
 pub mod keys;
 /// Options whose values are places: sockets, paths, accounts.
-mod places;
+pub(crate) mod places;
 /// The validated, typed form of the file.
 pub mod settings;
 /// Where the apps of a file are: the shapes PM2 accepts.
 mod shape;
 /// Options whose values take more than one check.
-mod typed;
+pub(crate) mod typed;
 /// One `[[apps]]` table → a validated app.
 mod validate;
 /// Durations, sizes, instance counts, arguments with PM2's conventions.

@@ -92,8 +92,22 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
     }
 }
 
+/// `read_write_paths`, which mean nothing without the sandbox: a warning
+/// then.
+pub fn read_write_paths_of(fields: &mut Fields, dir: &Path, hardening: bool) -> Vec<PathBuf> {
+    let paths = read_write_paths(fields, dir);
+    if let (false, Some((_, value))) = (hardening, fields.entry("read_write_paths")) {
+        fields.diagnostics.warning(
+            Some(value.span()),
+            "`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may",
+            "remove one of them",
+        );
+    }
+    paths
+}
+
 /// `read_write_paths`: a path or an array of paths, relative to the file's directory.
-pub fn read_write_paths(fields: &mut Fields, dir: &Path) -> Vec<PathBuf> {
+fn read_write_paths(fields: &mut Fields, dir: &Path) -> Vec<PathBuf> {
     let mut paths = Vec::new();
     for item in fields.one_or_many("read_write_paths") {
         match item.get_ref().as_str() {

@@ -74,6 +74,53 @@ pub struct App {
     pub read_write_paths: Vec<PathBuf>,
 }
 
+impl App {
+    /// The app `name` running `script` from `dir`, every other option at
+    /// its default: what the option table's rows then set.
+    pub fn new(name: Spanned<AppName>, script: Spanned<String>, dir: &std::path::Path) -> App {
+        App {
+            name,
+            namespace: None,
+            script,
+            args: Vec::new(),
+            interpreter: Interpreter::ByExtension,
+            interpreter_args: Vec::new(),
+            source_map_support: None,
+            cwd: dir.to_path_buf(),
+            instances: Instances::Count(NonZeroU32::MIN),
+            exec_mode: ExecMode::Fork,
+            env: BTreeMap::new(),
+            profiles: BTreeMap::new(),
+            env_file: None,
+            inherit_env: Vec::new(),
+            port: None,
+            listen: Vec::new(),
+            sticky: false,
+            user: None,
+            group: None,
+            autostart: true,
+            autorestart: true,
+            stop_exit_codes: Vec::new(),
+            min_uptime: defaults::MIN_UPTIME,
+            max_restarts: NonZeroU32::new(defaults::MAX_RESTARTS).expect("non-zero"),
+            restart_delay: None,
+            exp_backoff_restart_delay: None,
+            max_memory_restart: None,
+            kill_timeout: defaults::KILL_TIMEOUT,
+            listen_timeout: defaults::LISTEN_TIMEOUT,
+            wait_ready: false,
+            shutdown_with_message: false,
+            instance_var: defaults::INSTANCE_VAR.to_owned(),
+            increment_var: None,
+            cron_restart: None,
+            out_file: None,
+            error_file: None,
+            hardening: true,
+            read_write_paths: Vec::new(),
+        }
+    }
+}
+
 /// What runs the script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interpreter {

@@ -1,19 +1,24 @@
 //! The options whose values take more than one check: instance counts,
-//! profiles, variable names, exit statuses, timeouts, restart delays.
+//! profiles, variable names, exit statuses, timeouts, restart delays, the
+//! interpreter, the mode, the port, the cron schedule.
 
 use std::time::Duration;
 
 use toml::Spanned;
 
+use std::path::Path;
+
+use super::cron;
 use super::document::Value as V;
 use super::fields::{integer, is_variable_name, Fields};
-use super::settings::defaults;
+use super::places::normalize;
+use super::settings::{defaults, ExecMode, Interpreter};
 use super::values::Instances;
 use crate::model::defaults::MAX_INSTANCES;
 
 /// A namespace is written as is into `X-Nodeunits-Namespace=`, which
 /// systemd does not unescape: it takes the characters of an app name.
-pub(super) fn namespace(fields: &mut Fields) -> Option<String> {
+pub(crate) fn namespace(fields: &mut Fields) -> Option<String> {
     let namespace = fields.string("namespace")?;
     match crate::model::name::check(namespace.get_ref()) {
         Ok(()) => Some(namespace.into_inner()),
@@ -29,7 +34,7 @@ pub(super) fn namespace(fields: &mut Fields) -> Option<String> {
     }
 }
 
-pub(super) fn instances(fields: &mut Fields) -> Option<Instances> {
+pub(crate) fn instances(fields: &mut Fields) -> Option<Instances> {
     let value = fields.get("instances")?;
     let number = match value.get_ref() {
         V::String(s) if s == "max" => return Some(Instances::Max),
@@ -51,7 +56,7 @@ pub(super) fn instances(fields: &mut Fields) -> Option<Instances> {
     parsed
 }
 
-pub(super) fn profiles(
+pub(crate) fn profiles(
     fields: &mut Fields,
 ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
     let keys: Vec<(&str, std::ops::Range<usize>)> = fields
@@ -82,7 +87,7 @@ pub(super) fn profiles(
     profiles
 }
 
-pub(super) fn inherit_env(fields: &mut Fields) -> Vec<Spanned<String>> {
+pub(crate) fn inherit_env(fields: &mut Fields) -> Vec<Spanned<String>> {
     let Some(value) = fields.get("inherit_env") else {
         return Vec::new();
     };
@@ -110,7 +115,7 @@ pub(super) fn inherit_env(fields: &mut Fields) -> Vec<Spanned<String>> {
     names
 }
 
-pub(super) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
+pub(crate) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
     let mut codes = Vec::new();
     for item in fields.one_or_many("stop_exit_codes") {
         match integer(item).and_then(|n| u8::try_from(n).ok()) {
@@ -127,7 +132,7 @@ pub(super) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
     codes
 }
 
-pub(super) fn positive(fields: &mut Fields, key: &str) -> Option<Duration> {
+pub(crate) fn positive(fields: &mut Fields, key: &str) -> Option<Duration> {
     let duration = fields.duration(key)?;
     if duration.get_ref().is_zero() {
         let key = fields.spelling(key).to_owned();
@@ -141,7 +146,7 @@ pub(super) fn positive(fields: &mut Fields, key: &str) -> Option<Duration> {
     Some(duration.into_inner())
 }
 
-pub(super) fn variable(fields: &mut Fields, key: &str) -> Option<String> {
+pub(crate) fn variable(fields: &mut Fields, key: &str) -> Option<String> {
     let name = fields.string(key)?;
     if !is_variable_name(name.get_ref()) {
         fields.diagnostics.error(
@@ -159,7 +164,7 @@ pub(super) fn variable(fields: &mut Fields, key: &str) -> Option<String> {
 
 /// `restart_delay` and `exp_backoff_restart_delay`. With both, the backoff
 /// wins, as in PM2, whose `God.handleExit` overwrites the fixed delay.
-pub(super) fn restart_delays(fields: &mut Fields) -> (Option<Duration>, Option<Duration>) {
+pub(crate) fn restart_delays(fields: &mut Fields) -> (Option<Duration>, Option<Duration>) {
     let fixed = fields.duration("restart_delay");
     let backoff = fields.duration("exp_backoff_restart_delay");
     if let (Some(fixed), Some(backoff)) = (&fixed, &backoff) {
@@ -182,4 +187,66 @@ pub(super) fn restart_delays(fields: &mut Fields) -> (Option<Duration>, Option<D
         fixed.map(Spanned::into_inner).filter(|_| backoff.is_none()),
         backoff,
     )
+}
+
+/// `exec_interpreter`: `"none"`, a path (relative to `dir`), or a command.
+pub(crate) fn interpreter(fields: &mut Fields, dir: &Path) -> Interpreter {
+    match fields.string("exec_interpreter") {
+        Some(s) if s.get_ref() == "none" => Interpreter::None,
+        Some(s) if s.get_ref().contains('/') => {
+            let path = normalize(&dir.join(s.get_ref()));
+            Interpreter::Program(Spanned::new(s.span(), path.to_string_lossy().into_owned()))
+        }
+        Some(s) => Interpreter::Program(s),
+        None => Interpreter::ByExtension,
+    }
+}
+
+/// `source_map_support`, with its place for the warnings about it.
+pub(crate) fn source_map_support(fields: &mut Fields) -> Option<Spanned<bool>> {
+    let span = fields.get("source_map_support").map(|v| v.span());
+    let value = fields.bool("source_map_support");
+    value.zip(span).map(|(b, span)| Spanned::new(span, b))
+}
+
+/// `exec_mode`, or PM2's choice when only `instances` is written.
+pub(crate) fn exec_mode(fields: &mut Fields) -> ExecMode {
+    match fields.get("exec_mode") {
+        Some(mode) => match mode.get_ref().as_str() {
+            Some("cluster" | "cluster_mode") => ExecMode::Cluster,
+            Some("fork" | "fork_mode") => ExecMode::Fork,
+            _ => {
+                fields.wrong("exec_mode", mode, "\"fork\" or \"cluster\"");
+                ExecMode::Fork
+            }
+        },
+        None if fields.get("instances").is_some() => ExecMode::ClusterIfNode,
+        None => ExecMode::Fork,
+    }
+}
+
+pub(crate) fn port(fields: &mut Fields) -> Option<Spanned<u16>> {
+    let value = fields.get("port")?;
+    let port = integer(value)
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|&p| p > 0);
+    if port.is_none() {
+        fields.wrong("port", value, "a TCP port number from 1 to 65535");
+    }
+    port.map(|p| Spanned::new(value.span(), p))
+}
+
+/// `cron_restart` in `OnCalendar=` syntax; `"0"` is PM2's "none".
+pub(crate) fn cron_restart(fields: &mut Fields) -> Option<String> {
+    let expr = fields.string("cron_restart")?;
+    if expr.get_ref() == "0" {
+        return None;
+    }
+    cron::to_on_calendar(expr.get_ref())
+        .map_err(|why| {
+            let key = fields.spelling("cron_restart").to_owned();
+            let message = format!("`{key}` cannot become a timer");
+            fields.diagnostics.error(Some(expr.span()), message, why)
+        })
+        .ok()
 }

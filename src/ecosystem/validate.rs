@@ -1,22 +1,15 @@
 //! One `[[apps]]` table → a validated [`App`].
 
-use std::num::NonZeroU32;
 use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
 
-use super::cron;
 use super::diagnostic::Severity;
-use super::fields::{integer, Fields};
-use super::places::{account, hardening, listen, log_target, normalize, read_write_paths};
-use super::settings::{defaults, App, ExecMode, Interpreter, LogTarget};
-use super::typed::{
-    inherit_env, instances, namespace, positive, profiles, restart_delays, stop_exit_codes,
-    variable,
-};
-use super::values::Instances;
+use super::fields::Fields;
+use super::settings::App;
 use crate::model::AppName;
+use crate::options;
 
 /// Validates one app: its name, written or taken from `script` as PM2 does
 /// (for the check that no two apps share one), and the app, `None` when it
@@ -106,143 +99,27 @@ fn name_from(script: &str) -> String {
     }
 }
 
+/// Every other option, each read by its row of the option table, at its
+/// default when not set. `None` without a name or a script (the options are
+/// still checked, so that every error of the app is reported).
 fn options(
     fields: &mut Fields,
     dir: &Path,
     name: Option<Spanned<AppName>>,
     script: Option<Spanned<String>>,
 ) -> Option<App> {
-    let cwd = match fields.string("cwd") {
-        Some(cwd) => normalize(&dir.join(cwd.get_ref())),
-        None => dir.to_path_buf(),
-    };
-    let interpreter = match fields.string("exec_interpreter") {
-        Some(s) if s.get_ref() == "none" => Interpreter::None,
-        Some(s) if s.get_ref().contains('/') => {
-            let path = normalize(&dir.join(s.get_ref()));
-            Interpreter::Program(Spanned::new(s.span(), path.to_string_lossy().into_owned()))
-        }
-        Some(s) => Interpreter::Program(s),
-        None => Interpreter::ByExtension,
-    };
-    let interpreter_args = fields.words("node_args").unwrap_or_default();
-    let source_map_span = fields.get("source_map_support").map(|v| v.span());
-    let source_map_support = fields
-        .bool("source_map_support")
-        .zip(source_map_span)
-        .map(|(b, span)| Spanned::new(span, b));
-    let exec_mode = match fields.get("exec_mode") {
-        Some(mode) => match mode.get_ref().as_str() {
-            Some("cluster" | "cluster_mode") => ExecMode::Cluster,
-            Some("fork" | "fork_mode") => ExecMode::Fork,
-            _ => {
-                fields.wrong("exec_mode", mode, "\"fork\" or \"cluster\"");
-                ExecMode::Fork
-            }
-        },
-        None if fields.get("instances").is_some() => ExecMode::ClusterIfNode,
-        None => ExecMode::Fork,
-    };
-    let instances = instances(fields).unwrap_or(Instances::Count(NonZeroU32::MIN));
-    let env = fields.environment("env").unwrap_or_default();
-    let profiles = profiles(fields);
-    let env_file = fields
-        .string("env_file")
-        .map(|f| normalize(&dir.join(f.get_ref())));
-    let inherit_env = inherit_env(fields);
-    let port = fields.get("port").and_then(|value| {
-        let port = integer(value)
-            .and_then(|n| u16::try_from(n).ok())
-            .filter(|&p| p > 0);
-        if port.is_none() {
-            fields.wrong("port", value, "a TCP port number from 1 to 65535");
-        }
-        port.map(|p| Spanned::new(value.span(), p))
-    });
-    let listen = listen(fields, dir);
-    let user = account(fields, "uid");
-    let group = account(fields, "gid");
-    let stop_exit_codes = stop_exit_codes(fields);
-    let (restart_delay, exp_backoff) = restart_delays(fields);
-    let kill_timeout = positive(fields, "kill_timeout").unwrap_or(defaults::KILL_TIMEOUT);
-    let listen_timeout = positive(fields, "listen_timeout").unwrap_or(defaults::LISTEN_TIMEOUT);
-    let instance_var =
-        variable(fields, "instance_var").unwrap_or_else(|| defaults::INSTANCE_VAR.to_owned());
-    let increment_var = variable(fields, "increment_var");
-    let cron_restart = fields.string("cron_restart").and_then(|expr| {
-        // PM2's way to say "no cron restart".
-        if expr.get_ref() == "0" {
-            return None;
-        }
-        cron::to_on_calendar(expr.get_ref())
-            .map_err(|why| {
-                let key = fields.spelling("cron_restart").to_owned();
-                let message = format!("`{key}` cannot become a timer");
-                fields.diagnostics.error(Some(expr.span()), message, why)
-            })
-            .ok()
-    });
-    let out_file = log_target(fields, "out_file", dir);
-    let error_file = log_target(fields, "error_file", dir);
-    let (out_file, error_file) = match fields.bool("disable_logs") {
-        Some(true) => (Some(LogTarget::Null), Some(LogTarget::Null)),
-        _ => (out_file, error_file),
-    };
-    let hardening = hardening(fields);
-    let read_write_paths = read_write_paths(fields, dir);
-    if let (false, Some((_, value))) = (hardening, fields.entry("read_write_paths")) {
-        fields.diagnostics.warning(
-            Some(value.span()),
-            "`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may",
-            "remove one of them",
-        );
+    let complete = name.is_some() && script.is_some();
+    let name =
+        name.unwrap_or_else(|| Spanned::new(0..0, AppName::new("app").expect("a valid name")));
+    let script = script.unwrap_or_else(|| Spanned::new(0..0, String::new()));
+    let mut app = App::new(name, script, dir);
+    for validate in options::table()
+        .iter()
+        .filter_map(|row| row.validate.as_ref())
+    {
+        validate(fields, dir, &mut app);
     }
-    let app = App {
-        namespace: namespace(fields),
-        args: fields.words("args").unwrap_or_default(),
-        source_map_support,
-        instances,
-        exec_mode,
-        env,
-        profiles,
-        env_file,
-        inherit_env,
-        port,
-        listen,
-        sticky: fields.bool("sticky").unwrap_or(false),
-        user,
-        group,
-        autostart: fields.bool("autostart").unwrap_or(true),
-        autorestart: fields.bool("autorestart").unwrap_or(true),
-        stop_exit_codes,
-        min_uptime: fields
-            .duration("min_uptime")
-            .map_or(defaults::MIN_UPTIME, Spanned::into_inner),
-        max_restarts: fields
-            .integer("max_restarts", 1, i64::from(u32::MAX))
-            .and_then(|n| NonZeroU32::new(n as u32))
-            .unwrap_or(NonZeroU32::new(defaults::MAX_RESTARTS).expect("non-zero")),
-        restart_delay,
-        exp_backoff_restart_delay: exp_backoff,
-        max_memory_restart: fields.bytes("max_memory_restart"),
-        kill_timeout,
-        listen_timeout,
-        wait_ready: fields.bool("wait_ready").unwrap_or(false),
-        shutdown_with_message: fields.bool("shutdown_with_message").unwrap_or(false),
-        instance_var,
-        increment_var,
-        cron_restart,
-        out_file,
-        error_file,
-        hardening,
-        read_write_paths,
-        interpreter,
-        interpreter_args,
-        cwd,
-        name: name?,
-        script: script?,
-    };
-    Some(app)
+    complete.then_some(app)
 }
 
 #[cfg(test)]

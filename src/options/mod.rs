@@ -4,6 +4,8 @@
 //! - its spellings (PM2's name, aliases, camelCase) and how the validator
 //!   takes it, or what happens instead when nodeunits ignores it
 //!   ([`Known`], which `ecosystem::keys` reads);
+//! - its validation: how its value is read into the typed app, with its
+//!   errors and warnings ([`Validate`], which `ecosystem::validate` runs);
 //! - the worker directives it becomes, written into `APP@.service` and read
 //!   back from it ([`Directive`]; `units::render` and `units::read` fill and
 //!   read them through [`worker_directives`]);
@@ -13,8 +15,9 @@
 //! - its documentation: the option tables of docs/ecosystem.md and
 //!   `man 5 ecosystem.toml` are generated from it ([`docs`]).
 //!
-//! Adding an option is one row here, the code that validates its value
-//! (`ecosystem::validate`), and a golden case.
+//! Adding an option is one row here, the fields it fills in the typed app
+//! (`ecosystem::settings`) and the model (`model::AppUnits`, filled by
+//! `units::plan`), and a golden case.
 
 /// The words `describe` and the export use for installed values.
 pub mod describe;
@@ -29,14 +32,22 @@ mod pm2_program;
 /// The rows of PM2's options: the workers, their start, stop and user.
 mod pm2_workers;
 
+use std::path::Path;
 use std::sync::LazyLock;
 
 pub use directive::{path, Directive, DirectiveValues};
 
+use crate::ecosystem::fields::Fields;
 use crate::ecosystem::keys::{Handling, Known};
+use crate::ecosystem::App;
 use crate::kubernetes::ExportOptions;
 use crate::model::name::UnitKind;
 use crate::model::AppUnits;
+
+/// How the validator reads an option into the app: from the app's keys, with
+/// the ecosystem file's directory for relative paths; a mistake is recorded
+/// in the fields' diagnostics, and the option keeps its default.
+pub type Validate = Box<dyn Fn(&mut Fields, &Path, &mut App) + Send + Sync>;
 
 /// How `describe` shows an installed option; `None`: not shown for this app.
 pub type Describe = Box<dyn Fn(&AppUnits) -> Option<String> + Send + Sync>;
@@ -58,6 +69,10 @@ pub struct Row {
     /// `None` for an ignored option: its [`Handling::Ignored`] text is its
     /// documentation.
     pub doc: Option<Doc>,
+    /// `None` for an option read with another (`exp_backoff_restart_delay`
+    /// with `restart_delay`), for `script` and `name`, which the validator
+    /// reads first, and for ignored options.
+    pub validate: Option<Validate>,
     pub directives: Vec<Directive>,
     pub describe: Option<Describe>,
     pub unmapped: Option<Unmapped>,
@@ -87,6 +102,7 @@ impl Row {
                 handling,
             },
             doc,
+            validate: None,
             directives: Vec::new(),
             describe: None,
             unmapped: None,
@@ -96,6 +112,14 @@ impl Row {
     /// `0` and `""` are not set (see [`Handling::ReadUnlessEmpty`]).
     fn unless_empty(mut self) -> Row {
         self.key.handling = Handling::ReadUnlessEmpty;
+        self
+    }
+
+    fn validate(
+        mut self,
+        validate: impl Fn(&mut Fields, &Path, &mut App) + Send + Sync + 'static,
+    ) -> Row {
+        self.validate = Some(Box::new(validate));
         self
     }
 

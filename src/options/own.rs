@@ -1,5 +1,7 @@
 use super::directive::Directive;
 use super::{Doc, Row};
+use crate::ecosystem::places::{hardening, listen, normalize, read_write_paths_of};
+use crate::ecosystem::typed;
 
 /// nodeunits' own options, then keys of older PM2 versions.
 pub(super) fn rows() -> Vec<Row> {
@@ -12,6 +14,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "nodeunits' own: `ListenStream=` each: `\"127.0.0.1:3000\"`, `\"[::1]:3000\"`, `\"[::]:3000\"`, `3000`, or a unix socket path; adds `app.socket`; one TCP port sets `PORT` (see \"Ports\")",
             },
         )
+        .validate(|f, dir, app| app.listen = listen(f, dir))
         .describe(|units| (!units.listen.is_empty()).then(|| units.listen.join(" "))),
         Row::read(
             "env_file",
@@ -21,6 +24,10 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "nodeunits' own: `EnvironmentFile=`",
             },
         )
+        .validate(|f, dir, app| {
+            let file = f.string("env_file");
+            app.env_file = file.map(|file| normalize(&dir.join(file.get_ref())));
+        })
         .directives(vec![Directive::path(
             "EnvironmentFile",
             |w| w.environment_file.as_deref(),
@@ -34,7 +41,8 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "none",
                 becomes: "nodeunits' own: the named variables, copied from the environment of `nodeunits` when rendering",
             },
-        ),
+        )
+        .validate(|f, _, app| app.inherit_env = typed::inherit_env(f)),
         Row::read(
             "hardening",
             &[],
@@ -43,6 +51,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "nodeunits' own: `\"off\"` leaves out every directive of the sandbox (see \"The sandbox\")",
             },
         )
+        .validate(|f, _, app| app.hardening = hardening(f))
         .unmapped(|units, _| {
             Some(match &units.worker.sandbox {
                 Some(sandbox) => {
@@ -66,7 +75,8 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "`false`",
                 becomes: "nodeunits' own: `true` keeps each client address on one worker (Socket.IO long-polling): one socket per instance per TCP address (`ListenStream=` repeated, `ReusePort=yes`) and the helpers steer by source address; a Node app with a TCP address only; the count changes only with `apply`, which restarts the app (see docs/contract.md, \"The socket layer\")",
             },
-        ),
+        )
+        .validate(|f, _, app| app.sticky = f.bool("sticky").unwrap_or(false)),
         Row::read(
             "read_write_paths",
             &[],
@@ -74,7 +84,10 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "none",
                 becomes: "nodeunits' own: paths the app may write besides its directory and its log files' directories: `ReadWritePaths=` (see \"The sandbox\")",
             },
-        ),
+        )
+        .validate(|f, dir, app| {
+            app.read_write_paths = read_write_paths_of(f, dir, app.hardening);
+        }),
         Row::ignored("autodump", &[], "units are enabled and come back after a reboot without a dump"),
         Row::ignored("instance_id_env", &[], "set instance_var for the variable holding the instance number"),
     ]

@@ -1,3 +1,6 @@
+use crate::ecosystem::places::{log_target, normalize};
+use crate::ecosystem::settings::LogTarget;
+use crate::ecosystem::typed;
 use std::time::Duration;
 
 use super::directive::Directive;
@@ -52,6 +55,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`X-Nodeunits-Namespace=` in every unit",
             },
         )
+        .validate(|f, _, app| app.namespace = typed::namespace(f))
         .describe(|units| units.namespace.clone())
         .unmapped(|units, options| {
             let namespace = units.namespace.as_ref()?;
@@ -72,6 +76,11 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`WorkingDirectory=`",
             },
         )
+        .validate(|f, dir, app| {
+            if let Some(cwd) = f.string("cwd") {
+                app.cwd = normalize(&dir.join(cwd.get_ref()));
+            }
+        })
         .directives(vec![Directive::path(
             "WorkingDirectory",
             |w| Some(&w.working_directory),
@@ -86,7 +95,8 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "none",
                 becomes: "arguments after the script: an array, or a string split as PM2 splits it",
             },
-        ),
+        )
+        .validate(|f, _, app| app.args = f.words("args").unwrap_or_default()),
         Row::read(
             "exec_interpreter",
             &["interpreter"],
@@ -95,6 +105,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "resolved to an absolute path when rendering (a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`); `\"none\"` runs the script directly. Node gets the helper's `--node`",
             },
         )
+        .validate(|f, dir, app| app.interpreter = typed::interpreter(f, dir))
         .unless_empty(),
         Row::read(
             "node_args",
@@ -104,6 +115,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "arguments between the interpreter and the script",
             },
         )
+        .validate(|f, _, app| app.interpreter_args = f.words("node_args").unwrap_or_default())
         .unless_empty(),
         Row::read(
             "out_file",
@@ -113,6 +125,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`StandardOutput=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
             },
         )
+        .validate(|f, dir, app| app.out_file = log_target(f, "out_file", dir))
         .unless_empty()
         .directives(vec![Directive::log(
             "StandardOutput",
@@ -129,6 +142,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`StandardError=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
             },
         )
+        .validate(|f, dir, app| app.error_file = log_target(f, "error_file", dir))
         .unless_empty()
         .directives(vec![Directive::log(
             "StandardError",
@@ -145,7 +159,13 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "`false`",
                 becomes: "`StandardOutput=null`, `StandardError=null`",
             },
-        ),
+        )
+        .validate(|f, _, app| {
+            if f.bool("disable_logs") == Some(true) {
+                app.out_file = Some(LogTarget::Null);
+                app.error_file = Some(LogTarget::Null);
+            }
+        }),
         Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
         Row::ignored("log_date_format", &[], TIMESTAMPS),
         Row::ignored("time", &[], TIMESTAMPS),
@@ -156,7 +176,8 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "none",
                 becomes: "`Environment=`, one per variable, sorted; an array or table value becomes its JSON, as in PM2; nothing else is inherited from the shell",
             },
-        ),
+        )
+        .validate(|f, _, app| app.env = f.environment("env").unwrap_or_default()),
         Row::read(
             PROFILE_ROW,
             &[],
@@ -164,7 +185,8 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "none",
                 becomes: "with `--env <profile>`, over `env`; a profile no app defines is an error",
             },
-        ),
+        )
+        .validate(|f, _, app| app.profiles = typed::profiles(f)),
         Row::read(
             "max_memory_restart",
             &[],
@@ -173,6 +195,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "the helper's `--max-memory` (graceful restart), `MemoryMax=` 1.5 × as a backstop, `RestartForceExitStatus=75`",
             },
         )
+        .validate(|f, _, app| app.max_memory_restart = f.bytes("max_memory_restart"))
         .unless_empty()
         .directives(vec![
             Directive::number(
@@ -200,6 +223,10 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`RestartSec=`, and the first delay of quick restarts, which back off (the helper's `--exp-backoff`; see \"Crash loops\"); with `exp_backoff_restart_delay` set too, ignored with a warning, as PM2 ignores it",
             },
         )
+        .validate(|f, _, app| {
+            // With exp_backoff_restart_delay, which it yields to.
+            (app.restart_delay, app.exp_backoff_restart_delay) = typed::restart_delays(f);
+        })
         .directives(vec![Directive::duration(
             "Service",
             "RestartSec",
@@ -261,7 +288,8 @@ pub(super) fn rows() -> Vec<Row> {
                 default: "`false`",
                 becomes: "`--enable-source-maps` for Node",
             },
-        ),
+        )
+        .validate(|f, _, app| app.source_map_support = typed::source_map_support(f)),
         Row::ignored("disable_source_map_support", &[], "source maps are off unless `source_map_support = true`"),
     ]
 }

@@ -1,5 +1,13 @@
+use std::num::NonZeroU32;
+
+use toml::Spanned;
+
 use super::directive::Directive;
 use super::{describe::*, Doc, Row};
+use crate::ecosystem::places::account;
+use crate::ecosystem::settings::defaults;
+use crate::ecosystem::typed;
+use crate::ecosystem::values::Instances;
 use crate::units::format::duration;
 
 const WATCHING: &str = "nothing watches files: run `nodeunits reload APP` after a deploy";
@@ -21,6 +29,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "the helper's `--wait-ready`: ready on `process.send('ready')`",
             },
         )
+        .validate(|f, _, app| app.wait_ready = f.bool("wait_ready").unwrap_or(false))
         .describe(|units| Some(yes_no(units.worker.options.wait_ready))),
         Row::read(
             "instances",
@@ -30,6 +39,9 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "how many `app@N` workers: a number up to 1024, `\"max\"` or `0` (one per CPU), `-n` (CPUs − n, at least 1); evaluated when rendering",
             },
         )
+        .validate(|f, _, app| {
+            app.instances = typed::instances(f).unwrap_or(Instances::Count(NonZeroU32::MIN));
+        })
         .describe(|units| {
             Some(if units.scaled {
                 format!("{} (set by `nodeunits scale`)", units.instances)
@@ -45,6 +57,9 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`TimeoutStopSec=` and the helper's `--kill-timeout`",
             },
         )
+        .validate(|f, _, app| {
+            app.kill_timeout = typed::positive(f, "kill_timeout").unwrap_or(defaults::KILL_TIMEOUT);
+        })
         .unless_empty()
         .directives(vec![Directive::duration(
             "Service",
@@ -61,6 +76,9 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "the helper's `--shutdown-with-message`",
             },
         )
+        .validate(|f, _, app| {
+            app.shutdown_with_message = f.bool("shutdown_with_message").unwrap_or(false);
+        })
         .describe(|units| Some(yes_no(units.worker.options.shutdown_with_message))),
         Row::read(
             "listen_timeout",
@@ -70,6 +88,10 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`TimeoutStartSec=`",
             },
         )
+        .validate(|f, _, app| {
+            app.listen_timeout =
+                typed::positive(f, "listen_timeout").unwrap_or(defaults::LISTEN_TIMEOUT);
+        })
         .unless_empty()
         .directives(vec![Directive::duration(
             "Service",
@@ -86,6 +108,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`app-cron.timer` `OnCalendar=`: 5 or 6 fields (seconds first), ranges, lists, steps, names, `@daily` …; a rolling reload, not a hard restart; `\"0\"` means none, as in PM2",
             },
         )
+        .validate(|f, _, app| app.cron_restart = typed::cron_restart(f))
         .unless_empty()
         .describe(|units| {
             let cron = units.cron.as_ref()?;
@@ -101,6 +124,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`false`: apply installs the units but neither enables nor starts them (`X-Nodeunits-Autostart=no` in the app unit), as PM2 installs such an app without starting it; `nodeunits start APP` starts it; it never starts at boot",
             },
         )
+        .validate(|f, _, app| app.autostart = f.bool("autostart").unwrap_or(true))
         .directives(vec![Directive::app_flag(
             "X-Nodeunits-Autostart",
             |app| app.autostart,
@@ -120,6 +144,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`Restart=always` / `Restart=no`",
             },
         )
+        .validate(|f, _, app| app.autorestart = f.bool("autorestart").unwrap_or(true))
         .directives(vec![Directive::custom(
             "Service",
             "Restart",
@@ -147,6 +172,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`RestartPreventExitStatus=`",
             },
         )
+        .validate(|f, _, app| app.stop_exit_codes = typed::stop_exit_codes(f))
         .directives(vec![Directive::custom(
             "Service",
             "RestartPreventExitStatus",
@@ -178,6 +204,10 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "with `max_restarts`: `StartLimitIntervalSec=` = the sum, over max_restarts restarts, of min_uptime + the delay before each (see \"Crash loops\")",
             },
         )
+        .validate(|f, _, app| {
+            let uptime = f.duration("min_uptime");
+            app.min_uptime = uptime.map_or(defaults::MIN_UPTIME, Spanned::into_inner);
+        })
         .unless_empty()
         .directives(vec![Directive::duration(
             "Unit",
@@ -193,6 +223,12 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`StartLimitBurst=`",
             },
         )
+        .validate(|f, _, app| {
+            let restarts = f.integer("max_restarts", 1, i64::from(u32::MAX));
+            if let Some(restarts) = restarts.and_then(|n| NonZeroU32::new(n as u32)) {
+                app.max_restarts = restarts;
+            }
+        })
         .unless_empty()
         .directives(vec![Directive::number(
             "Unit",
@@ -218,6 +254,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`fork` or `cluster` (or `fork_mode`, `cluster_mode`); both run `instances` workers; in cluster mode a Node app's `PORT` becomes the shared socket (see \"Ports\")",
             },
         )
+        .validate(|f, _, app| app.exec_mode = typed::exec_mode(f))
         .unless_empty(),
         Row::ignored("force", &[], "an app is a set of units; apply replaces them"),
         Row::ignored("append_env_to_name", &[], "unit names are the app's name; select the profile with --env"),
@@ -235,6 +272,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "the helper's `--increment-var`",
             },
         )
+        .validate(|f, _, app| app.increment_var = typed::variable(f, "increment_var"))
         .unless_empty()
         .describe(|units| units.worker.options.increment_var.clone())
         .unmapped(|units, _| {
@@ -251,6 +289,11 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`Environment=<var>=%i`",
             },
         )
+        .validate(|f, _, app| {
+            if let Some(name) = typed::variable(f, "instance_var") {
+                app.instance_var = name;
+            }
+        })
         .unless_empty()
         .describe(|units| Some(units.worker.instance_var.clone()))
         .unmapped(|units, _| {
@@ -270,6 +313,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`Environment=PORT=…`; without `listen`, `ListenStream=<port>` (all addresses)",
             },
         )
+        .validate(|f, _, app| app.port = typed::port(f))
         .unless_empty(),
         Row::ignored("username", &[], "PM2 overwrites it with its own user; `uid` chooses the user the app runs as"),
         Row::read(
@@ -280,6 +324,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`User=` (system manager only); `\"root\"` runs the app as root on purpose",
             },
         )
+        .validate(|f, _, app| app.user = account(f, "uid"))
         .directives(vec![Directive::name("User", |w| w.user.as_ref(), |w, user| w.user = Some(user))])
         .describe(|units| units.worker.user.clone()),
         Row::read(
@@ -290,6 +335,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "`Group=` (system manager only)",
             },
         )
+        .validate(|f, _, app| app.group = account(f, "gid"))
         .directives(vec![Directive::name("Group", |w| w.group.as_ref(), |w, group| w.group = Some(group))])
         .describe(|units| units.worker.group.clone()),
         Row::ignored("windowsHide", &[], "it applies to Windows only"),
