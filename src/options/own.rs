@@ -5,6 +5,14 @@ use crate::ecosystem::typed;
 
 /// nodeunits' own options, then keys of older PM2 versions.
 pub(super) fn rows() -> Vec<Row> {
+    [sockets_and_environment(), sandbox()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The sockets, and the environment from elsewhere.
+fn sockets_and_environment() -> Vec<Row> {
     vec![
         Row::read(
             "listen",
@@ -43,6 +51,12 @@ pub(super) fn rows() -> Vec<Row> {
             },
         )
         .validate(|f, _, app| app.inherit_env = typed::inherit_env(f)),
+    ]
+}
+
+/// The sandbox and sticky sessions; keys of older PM2 versions.
+fn sandbox() -> Vec<Row> {
+    vec![
         Row::read(
             "hardening",
             &[],

@@ -14,6 +14,14 @@ const TIMESTAMPS: &str = "the journal timestamps every line: `journalctl -u APP@
 /// their aliases), first part: what runs, where, with which environment and
 /// logs, and how it restarts.
 pub(super) fn rows() -> Vec<Row> {
+    [program(), command(), logs(), environment(), delays()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The program: its script, name and namespace.
+fn program() -> Vec<Row> {
     vec![
         Row::read(
             "script",
@@ -68,6 +76,12 @@ pub(super) fn rows() -> Vec<Row> {
             ))
         }),
         Row::ignored("install_url", &[], "nodeunits installs no PM2 module; install the app before applying"),
+    ]
+}
+
+/// Its command line: directory, interpreter, arguments.
+fn command() -> Vec<Row> {
+    vec![
         Row::read(
             "cwd",
             &[],
@@ -117,6 +131,12 @@ pub(super) fn rows() -> Vec<Row> {
         )
         .validate(|f, _, app| app.interpreter_args = f.words("node_args").unwrap_or_default())
         .unless_empty(),
+    ]
+}
+
+/// Where its output goes.
+fn logs() -> Vec<Row> {
+    vec![
         Row::read(
             "out_file",
             &["out_log", "output", "out"],
@@ -169,6 +189,12 @@ pub(super) fn rows() -> Vec<Row> {
         Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
         Row::ignored("log_date_format", &[], TIMESTAMPS),
         Row::ignored("time", &[], TIMESTAMPS),
+    ]
+}
+
+/// Its environment and memory.
+fn environment() -> Vec<Row> {
+    vec![
         Row::read(
             "env",
             &[],
@@ -215,6 +241,12 @@ pub(super) fn rows() -> Vec<Row> {
             Some(format!("{}{backstop}", megabytes(limit)))
         }),
         Row::ignored("pid_file", &["pid"], "systemd tracks the main PID: `systemctl show -p MainPID APP@0`"),
+    ]
+}
+
+/// Restart delays, and source maps.
+fn delays() -> Vec<Row> {
+    vec![
         Row::read(
             "restart_delay",
             &[],

@@ -20,6 +20,22 @@ const NOT_READ: &str = "PM2 does not read it either";
 /// PM2's options, second part: how many workers, how they start and stop,
 /// when they restart, who runs them.
 pub(super) fn rows() -> Vec<Row> {
+    [
+        readiness(),
+        stopping(),
+        starting(),
+        exits(),
+        restarts(),
+        identity(),
+        accounts(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// How many workers, when each is ready, how long it may drain.
+fn readiness() -> Vec<Row> {
     vec![
         Row::read(
             "wait_ready",
@@ -68,6 +84,12 @@ pub(super) fn rows() -> Vec<Row> {
             |w, timeout| w.stop_timeout = timeout,
         )])
         .describe(|units| Some(duration(units.worker.stop_timeout))),
+    ]
+}
+
+/// How workers stop, and their cron restart.
+fn stopping() -> Vec<Row> {
+    vec![
         Row::read(
             "shutdown_with_message",
             &[],
@@ -116,6 +138,12 @@ pub(super) fn rows() -> Vec<Row> {
         }),
         Row::ignored("merge_logs", &["combine_logs"], MERGED),
         Row::ignored("vizion", &[], "no version metadata is collected"),
+    ]
+}
+
+/// Whether the app starts, and its workers restart.
+fn starting() -> Vec<Row> {
+    vec![
         Row::read(
             "autostart",
             &[],
@@ -164,6 +192,12 @@ pub(super) fn rows() -> Vec<Row> {
             (!units.worker.restart)
                 .then(|| "autorestart = false: a Deployment restarts every pod that exits".to_owned())
         }),
+    ]
+}
+
+/// The exit statuses that stop restarts; nothing watches files.
+fn exits() -> Vec<Row> {
+    vec![
         Row::read(
             "stop_exit_codes",
             &[],
@@ -196,6 +230,12 @@ pub(super) fn rows() -> Vec<Row> {
         Row::ignored("watch", &[], WATCHING),
         Row::ignored("ignore_watch", &[], WATCHING),
         Row::ignored("watch_options", &[], WATCHING),
+    ]
+}
+
+/// How often workers may restart, and the mode they run in.
+fn restarts() -> Vec<Row> {
+    vec![
         Row::read(
             "min_uptime",
             &[],
@@ -264,6 +304,12 @@ pub(super) fn rows() -> Vec<Row> {
         Row::ignored("v8", &[], NOT_READ),
         Row::ignored("event_loop_inspector", &[], NOT_READ),
         Row::ignored("deep_monitoring", &[], NO_AGENT),
+    ]
+}
+
+/// The variables of each worker, and its port.
+fn identity() -> Vec<Row> {
+    vec![
         Row::read(
             "increment_var",
             &[],
@@ -316,16 +362,28 @@ pub(super) fn rows() -> Vec<Row> {
         .validate(|f, _, app| app.port = typed::port(f))
         .unless_empty(),
         Row::ignored("username", &[], "PM2 overwrites it with its own user; `uid` chooses the user the app runs as"),
+    ]
+}
+
+/// Who runs the workers, and what PM2 keeps for its agent.
+fn accounts() -> Vec<Row> {
+    vec![
         Row::read(
             "uid",
             &["user"],
             Doc {
-                default: "the owner of the ecosystem file (system manager; see \"Who runs the app\")",
-                becomes: "`User=` (system manager only); `\"root\"` runs the app as root on purpose",
+                default:
+                    "the owner of the ecosystem file (system manager; see \"Who runs the app\")",
+                becomes:
+                    "`User=` (system manager only); `\"root\"` runs the app as root on purpose",
             },
         )
         .validate(|f, _, app| app.user = account(f, "uid"))
-        .directives(vec![Directive::name("User", |w| w.user.as_ref(), |w, user| w.user = Some(user))])
+        .directives(vec![Directive::name(
+            "User",
+            |w| w.user.as_ref(),
+            |w, user| w.user = Some(user),
+        )])
         .describe(|units| units.worker.user.clone()),
         Row::read(
             "gid",
@@ -336,10 +394,18 @@ pub(super) fn rows() -> Vec<Row> {
             },
         )
         .validate(|f, _, app| app.group = account(f, "gid"))
-        .directives(vec![Directive::name("Group", |w| w.group.as_ref(), |w, group| w.group = Some(group))])
+        .directives(vec![Directive::name(
+            "Group",
+            |w| w.group.as_ref(),
+            |w, group| w.group = Some(group),
+        )])
         .describe(|units| units.worker.group.clone()),
         Row::ignored("windowsHide", &[], "it applies to Windows only"),
-        Row::ignored("kill_retry_time", &[], "systemd sends SIGKILL once TimeoutStopSec= (kill_timeout) has passed"),
+        Row::ignored(
+            "kill_retry_time",
+            &[],
+            "systemd sends SIGKILL once TimeoutStopSec= (kill_timeout) has passed",
+        ),
         Row::ignored("write", &[], NOT_READ),
         Row::ignored("io", &[], NO_AGENT),
     ]
