@@ -107,7 +107,7 @@ install:
 	  test -x $(RELEASE_DIR)/$$bin || { echo "$(RELEASE_DIR)/$$bin is missing: run 'make build' first" >&2; exit 1; }; \
 	done
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LICENSEDIR) \
+	  $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(LICENSEDIR) \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL) -m 0755 $(RELEASE_DIR)/nodeunits $(RELEASE_DIR)/nodeunits-helper $(DESTDIR)$(BINDIR)
 	for page in man/*.[158]; do \
@@ -118,6 +118,7 @@ install:
 	$(INSTALL) -m 0644 packaging/completions/_nodeunits $(DESTDIR)$(ZSHCOMPDIR)/_nodeunits
 	$(INSTALL) -m 0644 packaging/completions/nodeunits.fish $(DESTDIR)$(FISHCOMPDIR)/nodeunits.fish
 	$(INSTALL) -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs
 	$(INSTALL) -m 0644 LICENSE $(DESTDIR)$(LICENSEDIR)
 
 # Regenerate the committed man pages and shell completions from the clap
