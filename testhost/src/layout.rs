@@ -8,7 +8,7 @@ pub(crate) const SYSTEMD: &str = "/usr/lib/systemd/systemd";
 
 /// PATH for the box's boot script and for commands inside: the machine's
 /// usual one, not the test's.
-pub(crate) const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Units that touch hardware, the network, the kernel or the consoles.
 pub(crate) const MASKED_UNITS: &[&str] = &[
