@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use testhost::TestHost;
 
-/// The binary under test; the checkout and target directory are visible
-/// inside the box at the same paths.
-pub const NODEUNITS: &str = env!("CARGO_BIN_EXE_nodeunits");
+/// The binary under test, where the box has it: units it writes point at
+/// the helper beside it, which every user of the box reaches.
+pub const NODEUNITS: &str = concat!(testhost::bin_dir!(), "/nodeunits");
 
 /// A plain Node HTTP app, as written for PM2. `APP_VERSION=broken` cannot
 /// start; `broken-from-N` cannot start as instance N or above.
