@@ -9,7 +9,7 @@ use testhost::TestHost;
 #[test]
 fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
     let mut host = TestHost::boot("apply-user");
-    host.ok("useradd --create-home deploy");
+    add_deploy(&host);
     let file = write_ecosystem(&host, "/home/deploy/notes", &[App::new("notes", 2, 5000)]);
     host.ok("chown -R deploy: /home/deploy/notes");
 
@@ -51,7 +51,7 @@ fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
 #[test]
 fn user_mode_without_linger_says_how_to_start_at_boot() {
     let host = TestHost::boot("apply-no-linger");
-    host.ok("useradd --create-home deploy");
+    add_deploy(&host);
     let file = write_ecosystem(&host, "/home/deploy/notes", &[App::new("notes", 1, 5000)]);
     host.ok("chown -R deploy: /home/deploy/notes");
     // A user manager without linger: started for this test, as a login would.
