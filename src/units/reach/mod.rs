@@ -265,7 +265,7 @@ impl fmt::Display for Unreachable {
             (false, true) => format!("{fix}, or install nodeunits where every user reaches it (its package, or `make install`), or render the units with `--bin-dir DIR`, a directory `{user}` reaches"),
             (true, true) => format!("install nodeunits (its package, or `make install`), or render the units with `--bin-dir DIR`, a directory holding nodeunits-helper that `{user}` reaches"),
             (false, false) => format!("{fix}, or move the app where `{user}` reaches it"),
-            (true, false) => format!("move the app where `{user}` reaches it, or set `script` and `cwd` to it"),
+            (true, false) => "set `script`, `interpreter` and `cwd` to paths that exist: a file to run or read, a directory to work in".to_owned(),
         };
         write!(f, "{stop}\n  = allowed: {fix}")
     }
