@@ -82,7 +82,8 @@ pub(crate) fn host_name(name: &str) -> String {
 }
 
 /// The checkout and the cargo target directory, shown inside at the same
-/// paths so `env!("CARGO_BIN_EXE_...")` works in the box.
+/// paths, for root: what other users run is put at paths of the box's own
+/// (nodeunits' programs: `crate::programs`).
 pub(crate) fn shared_directories() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     let cwd = std::env::current_dir().unwrap_or_default();
