@@ -115,7 +115,8 @@ fn an_app_runs_as_the_owner_of_its_file_and_as_root_only_when_it_says_so() {
 #[test]
 fn a_sandboxed_worker_writes_only_its_directory_tmp_and_its_read_write_paths() {
     let host = TestHost::boot("sandbox-writes");
-    host.ok("useradd --create-home deploy && install -d -o deploy /var/lib/files /srv/other");
+    add_deploy(&host);
+    host.ok("install -d -o deploy /var/lib/files /srv/other");
     let everywhere = [
         "/srv/files/own.txt",
         "/tmp/tmp.txt",

@@ -7,7 +7,7 @@ mod apply_support;
 mod helper_support;
 
 use apply_support::{give_to_deploy, nodeunits_ok, wait_serving};
-use helper_support::{assert_no_failures, node_modules, stop_wrk, wrk};
+use helper_support::{assert_no_failures, node_modules_in, stop_wrk, wrk};
 use testhost::TestHost;
 
 const EXPRESS: &str = "\
@@ -33,12 +33,8 @@ app.listen(process.env.PORT);
 
 #[test]
 fn express_fastify_and_koa_reload_under_load_without_a_failed_request() {
-    let modules = node_modules();
     let host = TestHost::boot("frameworks-reload");
-    host.ok(&format!(
-        "mkdir -p /srv/web && ln -s {} /srv/web/node_modules",
-        modules.display()
-    ));
+    node_modules_in(&host, "/srv/web");
     let apps = [
         ("express", "express.js", EXPRESS, 8201),
         ("fastify", "fastify.mjs", FASTIFY_ESM, 8202),

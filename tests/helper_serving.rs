@@ -5,7 +5,7 @@
 
 mod helper_support;
 
-use helper_support::{node_app, node_modules, synced_journal, App};
+use helper_support::{node_app, node_modules_in, synced_journal, App};
 use testhost::TestHost;
 
 const EXPRESS: &str = "\
@@ -71,12 +71,9 @@ server.serve_forever()
 
 #[test]
 fn apps_serve_through_the_inherited_socket() {
-    let modules = node_modules();
     let host = TestHost::boot("helper-serving");
-    let node_path = format!(
-        "Environment=\"NODE_PATH={}\" \"PORT=8101\"\n",
-        modules.display()
-    );
+    let modules = node_modules_in(&host, "/srv/frameworks");
+    let node_path = format!("Environment=\"NODE_PATH={modules}\" \"PORT=8101\"\n");
     let apps = [
         ("express", "app.js", EXPRESS, 8101, "express 0\n"),
         ("fastify", "app.js", FASTIFY, 8102, "fastify\n"),

@@ -61,8 +61,17 @@ fn node_app_serves_through_a_shared_socket_and_logs_to_the_journal() {
 #[test]
 fn built_binaries_run_inside_and_wrk_loads_the_box() {
     let host = TestHost::boot("binaries");
-    let help = host.ok(&format!("{} --help", env!("CARGO_BIN_EXE_nodeunits")));
+    let bin = testhost::BIN_DIR;
+    let help = host.ok(&format!("{bin}/nodeunits --help"));
     assert!(help.contains("Usage"), "{help}");
+    // At a system path of the box's, which any user reaches wherever the
+    // checkout lies.
+    let version = host.ok(&format!(
+        "runuser -u nobody -- {bin}/nodeunits-helper --version"
+    ));
+    assert!(version.starts_with("nodeunits-helper"), "{version}");
+    let modes = host.ok(&format!("stat -c '%a %U' {bin} {bin}/.."));
+    assert_eq!(modes, "755 root\n755 root\n");
 
     start_hello(&host);
     let wrk = host.spawn("wrk -t1 -c4 -d1s http://127.0.0.1:8080/");

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use testhost::TestHost;
 
-const NODEUNITS: &str = env!("CARGO_BIN_EXE_nodeunits");
+const NODEUNITS: &str = apply_support::NODEUNITS;
 const DIR: &str = "/srv/hostile";
 
 /// Writes what the app received, then stays up like a worker.

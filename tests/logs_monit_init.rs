@@ -235,7 +235,8 @@ fn init_writes_a_file_that_check_accepts_and_apply_runs_and_never_overwrites() {
 #[test]
 fn logs_of_a_user_app_as_its_user() {
     let host = TestHost::boot("logs-user");
-    host.ok("useradd --create-home deploy && loginctl enable-linger deploy");
+    add_deploy(&host);
+    host.ok("loginctl enable-linger deploy");
     host.write("/home/deploy/logs/logger.js", LOGGER_JS);
     host.write(
         "/home/deploy/logs/ecosystem.toml",

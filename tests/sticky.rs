@@ -11,7 +11,7 @@ mod helper_support;
 use std::collections::BTreeSet;
 
 use apply_support::{give_to_deploy, nodeunits, nodeunits_ok};
-use helper_support::{assert_no_failures, instances_by_source, node_modules, stop_wrk, wrk};
+use helper_support::{assert_no_failures, instances_by_source, node_modules_in, stop_wrk, wrk};
 use testhost::TestHost;
 
 /// An HTTP server answering with its instance and pid, with Socket.IO on it:
@@ -61,10 +61,7 @@ fn boot(name: &str) -> TestHost {
     host.write("/srv/chat/server.js", SERVER);
     host.write("/srv/chat/client.js", CLIENT);
     host.write("/srv/chat/ecosystem.toml", ECOSYSTEM);
-    host.ok(&format!(
-        "ln -s {} /srv/chat/node_modules",
-        node_modules().display()
-    ));
+    node_modules_in(&host, "/srv/chat");
     give_to_deploy(&host, "/srv/chat");
     nodeunits_ok(&host, "apply /srv/chat/ecosystem.toml");
     host

@@ -87,6 +87,13 @@ pub(super) fn compile_file(
     }
 }
 
+/// Refuses, before anything starts, apps whose user cannot reach what
+/// their workers run (the helper, the script...).
+pub(super) fn reachable(rendered: &Rendered, only: &[String]) -> anyhow::Result<()> {
+    let apps = rendered.apps.iter().map(|app| &app.units);
+    Ok(crate::units::reach::check_apps(apps, only)?)
+}
+
 /// In user mode, how to have the apps start at boot rather than at login.
 pub(super) fn linger_note(scope: Scope) {
     if scope == Scope::User && !lingering() {
@@ -108,6 +115,9 @@ pub fn run(
     let Some(rendered) = compile_file(file, compile, manager) else {
         return Ok(ExitCode::from(1));
     };
+    if !dry_run {
+        reachable(&rendered, only)?;
+    }
     let first = changes.plan(&rendered, only)?;
     print!("{first}");
     if dry_run {

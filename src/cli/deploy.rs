@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::apply::{compile_file, linger_note};
+use super::apply::{compile_file, linger_note, reachable};
 use super::args::{CompileArgs, ManagerArgs};
 use super::changes::Changes;
 use super::reload::{rollout, Step};
@@ -22,6 +22,7 @@ pub fn run(
     let Some(rendered) = compile_file(file, compile, manager) else {
         return Ok(ExitCode::from(1));
     };
+    reachable(&rendered, &[])?;
     let first = changes.plan(&rendered, &[])?;
     print!("{first}");
     // Every app of the file, changed or not, for the apply and the rollout

@@ -18,6 +18,8 @@ mod plan;
 mod ports;
 /// What a worker runs: interpreter, script, arguments.
 mod program;
+/// Whether an app's user can reach what its workers run.
+pub mod reach;
 /// Installed unit files → the typed model.
 pub mod read;
 /// The typed model → unit files, through the templates.

@@ -11,6 +11,7 @@
 #   TESTHOST_CGROUPS      the box's cgroup directories on the machine (one a line)
 #   TESTHOST_HIERARCHIES  the machine's cgroup mounts, "dir fstype options" a line
 #   TESTHOST_BINDS        directories shown inside, read-only, at the same path
+#   TESTHOST_PROGRAMS     programs put inside, "bind|copy INSIDE SOURCE" a line
 #   TESTHOST_MASK         units masked inside (space separated)
 set -eu
 
@@ -61,6 +62,23 @@ mount_kernel_filesystems() {
     done
 }
 
+# Programs at a path of the box's, in directories of mode 0755: bound
+# read-only, or copied when not every user may run the file itself.
+install_programs() {
+    printf '%s\n' "$TESTHOST_PROGRAMS" | while read -r how inside source; do
+        [ -n "$how" ] || continue
+        (umask 022 && mkdir -p "$root${inside%/*}")
+        if [ "$how" = copy ]; then
+            cp "$source" "$root$inside"
+            chmod 0755 "$root$inside"
+        else
+            touch "$root$inside"
+            mount --bind "$source" "$root$inside"
+            mount -o remount,bind,ro "$root$inside"
+        fi
+    done
+}
+
 mask_units() {
     units=$TESTHOST_MASK
     # Whatever the machine itself has enabled (servers, timers): not the box's business.
@@ -90,6 +108,7 @@ inside() {
         mount --bind "$dir" "$root$dir"
         mount -o remount,bind,ro "$root$dir"
     done
+    install_programs
     mask_units
     echo "$TESTHOST_NAME" >"$root/etc/hostname"
     # Its own machine ID, as a machine of its own: journalctl inside reads

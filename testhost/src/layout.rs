@@ -8,7 +8,7 @@ pub(crate) const SYSTEMD: &str = "/usr/lib/systemd/systemd";
 
 /// PATH for the box's boot script and for commands inside: the machine's
 /// usual one, not the test's.
-pub(crate) const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Units that touch hardware, the network, the kernel or the consoles.
 pub(crate) const MASKED_UNITS: &[&str] = &[
@@ -82,7 +82,8 @@ pub(crate) fn host_name(name: &str) -> String {
 }
 
 /// The checkout and the cargo target directory, shown inside at the same
-/// paths so `env!("CARGO_BIN_EXE_...")` works in the box.
+/// paths, for root: what other users run is put at paths of the box's own
+/// (nodeunits' programs: `crate::programs`).
 pub(crate) fn shared_directories() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     let cwd = std::env::current_dir().unwrap_or_default();

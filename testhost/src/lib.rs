@@ -11,8 +11,14 @@
 //!   namespaces: boxes run side by side (tests run in parallel) and may use
 //!   the same unit names and ports. The loopback is up; target 127.0.0.1.
 //! - Files go in with [`TestHost::write`]; the checkout and the cargo target
-//!   directory are visible inside, read-only, at their own paths, so
-//!   `env!("CARGO_BIN_EXE_nodeunits")` runs inside as it is.
+//!   directory are visible inside, read-only, at their own paths (for
+//!   root: a home directory of mode 0700 keeps other users out, and a
+//!   worker's private `/tmp` hides a checkout in `/tmp`).
+//! - nodeunits' programs, as built beside the test (`nodeunits`,
+//!   `nodeunits-helper`), are in [`BIN_DIR`] inside, where every user
+//!   reaches them as if installed: run [`bin_dir!`]`/nodeunits`, whose units
+//!   then point at [`BIN_DIR`]`/nodeunits-helper`. Files an app of another
+//!   user runs go in with [`TestHost::write`], not from the checkout.
 //! - Commands inside run as root with a clean environment (see
 //!   [`TestHost::command`]), not the test's.
 //! - A load generator: `let wrk = host.spawn("wrk -d5s http://127.0.0.1:8080/")`,
@@ -31,6 +37,7 @@ mod layout;
 mod leftovers;
 mod machine;
 mod processes;
+mod programs;
 /// Reading wrk's report: requests served and failed, latency.
 pub mod wrk;
 
@@ -40,7 +47,20 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+pub use layout::SEARCH_PATH;
 use machine::Machine;
+
+/// [`BIN_DIR`] as a literal, for `concat!(testhost::bin_dir!(), "/nodeunits")`.
+#[macro_export]
+macro_rules! bin_dir {
+    () => {
+        "/usr/local/lib/nodeunits-test/bin"
+    };
+}
+
+/// Where a box has nodeunits' programs, readable and executable by every
+/// user (on the machine's own systemd, they are copied there).
+pub const BIN_DIR: &str = bin_dir!();
 
 /// The variable that points the tests at the machine's own systemd.
 pub const HOST_VARIABLE: &str = "NODEUNITS_TEST_HOST";
@@ -56,6 +76,7 @@ impl TestHost {
     /// boots degraded.
     pub fn boot(name: &str) -> TestHost {
         if uses_local_systemd() {
+            programs::install_locally(&programs::built());
             return TestHost { machine: None };
         }
         TestHost {

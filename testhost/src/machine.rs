@@ -20,6 +20,7 @@ use crate::leftovers;
 use crate::processes::{
     child_of, continue_stopped_nsenters, end_entered_commands, exits_within, is_systemd,
 };
+use crate::programs::{self, Program};
 
 const BOOT_SCRIPT: &str = include_str!("boot.sh");
 const STATE_ROOT: &str = "/run/nodeunits-testhost";
@@ -44,6 +45,7 @@ pub(crate) struct Machine {
     hierarchies: Vec<Hierarchy>,
     cgroups: BoxCgroups,
     binds: Vec<PathBuf>,
+    programs: Vec<Program>,
     /// `unshare`, the parent of the box's PID 1; it exits when the box does.
     unshare: Option<Child>,
     pid1: Option<u32>,
@@ -68,6 +70,7 @@ impl Machine {
             hierarchies,
             cgroups: BoxCgroups { dirs: Vec::new() },
             binds: shared_directories(),
+            programs: programs::built(),
             unshare: None,
             pid1: None,
         };
@@ -146,6 +149,7 @@ impl Machine {
             .env("TESTHOST_CGROUPS", lines(&self.cgroups.dirs))
             .env("TESTHOST_HIERARCHIES", hierarchy_lines(&self.hierarchies))
             .env("TESTHOST_BINDS", lines(&self.binds))
+            .env("TESTHOST_PROGRAMS", programs::lines(&self.programs))
             .env("TESTHOST_MASK", MASKED_UNITS.join(" "))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("testhost: console.log"))

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use testhost::TestHost;
 
-/// The binary under test; the checkout and target directory are visible
-/// inside the box at the same paths.
-pub const NODEUNITS: &str = env!("CARGO_BIN_EXE_nodeunits");
+/// The binary under test, where the box has it: units it writes point at
+/// the helper beside it, which every user of the box reaches.
+pub const NODEUNITS: &str = concat!(testhost::bin_dir!(), "/nodeunits");
 
 /// A plain Node HTTP app, as written for PM2. `APP_VERSION=broken` cannot
 /// start; `broken-from-N` cannot start as instance N or above.
@@ -83,12 +83,22 @@ pub fn ecosystem(apps: &[App]) -> String {
 /// one in a file of root's is refused.
 pub const DEPLOY: &str = "deploy";
 
-/// Creates the account [`DEPLOY`] unless it exists, and gives it `dir`.
+/// Makes the account [`DEPLOY`] inside the box, home `/home/deploy`, the
+/// same whatever the machine has: created when missing; one the machine
+/// has (the box's accounts are the machine's) gets that home.
+pub fn add_deploy(host: &TestHost) {
+    host.ok(&format!(
+        "id -u {DEPLOY} >/dev/null 2>&1 || useradd --create-home {DEPLOY}; \
+         [ \"$(getent passwd {DEPLOY} | cut -d: -f6)\" = /home/{DEPLOY} ] || usermod --home /home/{DEPLOY} {DEPLOY}; \
+         [ -d /home/{DEPLOY} ] || install -d -m 0700 -o {DEPLOY} -g \"$(id -g {DEPLOY})\" /home/{DEPLOY}"
+    ));
+}
+
+/// Makes the account [`DEPLOY`] ([`add_deploy`]) and gives it `dir`.
 /// Files written over later keep their owner.
 pub fn give_to_deploy(host: &TestHost, dir: &str) {
-    host.ok(&format!(
-        "id -u {DEPLOY} >/dev/null 2>&1 || useradd --create-home {DEPLOY}; chown -R {DEPLOY}: '{dir}'"
-    ));
+    add_deploy(host);
+    host.ok(&format!("chown -R {DEPLOY}: '{dir}'"));
 }
 
 /// Writes the app and `DIR/ecosystem.toml` inside, owned by [`DEPLOY`];

@@ -15,7 +15,8 @@ use nodeunits::units::{installed_systemd_version, render};
 use testhost::wrk::{self, Report};
 use testhost::TestHost;
 
-pub const HELPER: &str = env!("CARGO_BIN_EXE_nodeunits-helper");
+/// The helper, where the box has it (every user reaches it there).
+pub const HELPER: &str = concat!(testhost::bin_dir!(), "/nodeunits-helper");
 
 /// One app as the compiler would emit it: `NAME.socket` when it listens,
 /// the template `NAME@.service` running the helper.
@@ -306,6 +307,19 @@ pub fn one_load_at_a_time() -> MutexGuard<'static, ()> {
 
 pub fn sleep_ms(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
+}
+
+/// The frameworks ([`node_modules`]) copied into the box as `DIR/node_modules`,
+/// readable by every user: the target directory, where npm put them, may
+/// lie where an app's user or its sandbox cannot reach (a home directory,
+/// `/tmp`). Returns the copy's path.
+pub fn node_modules_in(host: &TestHost, dir: &str) -> String {
+    let copy = format!("{dir}/node_modules");
+    host.ok(&format!(
+        "mkdir -p '{dir}' && cp -R '{}' '{copy}' && chmod -R a+rX '{copy}'",
+        node_modules().display()
+    ));
+    copy
 }
 
 /// Installs the frameworks from npm on the machine, once, into the target

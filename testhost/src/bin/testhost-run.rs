@@ -1,7 +1,8 @@
 //! `testhost-run PROGRAM [ARGS...]`: boots a test host box, runs PROGRAM in it
 //! with its output on this terminal, powers the box off, and exits with
-//! PROGRAM's status. `make example` runs the example this way on machines
-//! whose PID 1 is not systemd.
+//! PROGRAM's status. nodeunits' programs built beside testhost-run are in
+//! the box's `testhost::BIN_DIR`, first in PROGRAM's PATH. `make example`
+//! runs the example this way on machines whose PID 1 is not systemd.
 
 use std::process::ExitCode;
 
@@ -15,8 +16,10 @@ fn main() -> ExitCode {
     }
     let host = TestHost::boot("example");
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let path = format!("{}:{}", testhost::BIN_DIR, testhost::SEARCH_PATH);
     let status = host
         .command(&argv)
+        .env("PATH", path)
         .status()
         .expect("testhost-run: cannot run the program inside the box");
     drop(host);
