@@ -236,19 +236,21 @@ fn exp_backoff_delays_each_quick_restart_more() {
         Duration::from_secs(20),
     );
     let journal = synced_journal(&host, "flaky@0");
-    let waits: Vec<&str> = journal
-        .lines()
-        .filter(|l| l.starts_with("waiting "))
-        .collect();
-    assert_eq!(
-        waits[..3],
-        [
-            "waiting 400 ms before restart 1: quick restarts back off",
-            "waiting 600 ms before restart 2: quick restarts back off",
-            "waiting 900 ms before restart 3: quick restarts back off",
-        ],
-        "{journal}"
-    );
+    // Each wait, in order; found within its line, which a busy journal may
+    // have joined to another's.
+    let mut from = 0;
+    for wait in [
+        "waiting 400 ms before restart 1: quick restarts back off",
+        "waiting 600 ms before restart 2: quick restarts back off",
+        "waiting 900 ms before restart 3: quick restarts back off",
+    ] {
+        let at = journal[from..].find(wait);
+        assert!(
+            at.is_some(),
+            "no `{wait}` after the waits before it:\n{journal}"
+        );
+        from += at.unwrap() + wait.len();
+    }
     host.ok("systemctl stop flaky@0.service");
     assert!(
         !host
