@@ -79,6 +79,7 @@ impl Interrupt {
 }
 
 /// The variable of the test hook: `N` or `N:SIGNAL`.
+#[cfg(feature = "test-hooks")]
 pub const TEST_HOOK: &str = "NODEUNITS_TEST_SIGNAL_AT_STEP";
 
 /// For the tests of interruptions: with `NODEUNITS_TEST_SIGNAL_AT_STEP=N`
@@ -86,6 +87,9 @@ pub const TEST_HOOK: &str = "NODEUNITS_TEST_SIGNAL_AT_STEP";
 /// signal (SIGKILL by default) just before its step N. Its steps, counted
 /// from 1 once the apply journal is written: every unit file written or
 /// deleted and every request to systemd, in the order apply makes them.
+/// Only in builds with the `test-hooks` feature (the test suite's), so that
+/// a release binary neither reads the variable nor names it.
+#[cfg(feature = "test-hooks")]
 pub fn test_hook() -> Result<Option<(usize, Signal)>, String> {
     let Some(value) = std::env::var_os(TEST_HOOK) else {
         return Ok(None);
@@ -93,6 +97,13 @@ pub fn test_hook() -> Result<Option<(usize, Signal)>, String> {
     parse_hook(&value.to_string_lossy())
 }
 
+/// Without the `test-hooks` feature: no hook.
+#[cfg(not(feature = "test-hooks"))]
+pub fn test_hook() -> Result<Option<(usize, Signal)>, String> {
+    Ok(None)
+}
+
+#[cfg(feature = "test-hooks")]
 fn parse_hook(value: &str) -> Result<Option<(usize, Signal)>, String> {
     let (step, signal) = value.split_once(':').unwrap_or((value, "KILL"));
     let signal = match signal {
@@ -129,6 +140,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "test-hooks")]
     fn the_test_hook_takes_a_step_and_a_signal() {
         assert_eq!(parse_hook("3"), Ok(Some((3, Signal::SIGKILL))));
         assert_eq!(parse_hook("12:INT"), Ok(Some((12, Signal::SIGINT))));
