@@ -1,17 +1,12 @@
-//! `nodeunits metrics`: every installed app and instance in the Prometheus
-//! text exposition format (version 0.0.4), read from systemd's properties,
-//! the journal (memory restarts) and the reload records. The README maps
-//! pm2-prometheus-exporter's names onto these.
+//! Every installed app and instance in the Prometheus text exposition
+//! format (version 0.0.4). The README maps pm2-prometheus-exporter's names
+//! onto these.
 
 use std::fmt::Write;
 
-use super::bus::Systemd;
-use super::history::History;
-use super::lock::lock_dir;
-use super::manager::SystemdError;
-use super::reload_record::ReloadRecord;
-use super::status::{app_status, InstanceStatus};
-use crate::model::AppName;
+use crate::systemd::reload_record::ReloadRecord;
+use crate::systemd::samples::AppSample;
+use crate::systemd::status::InstanceStatus;
 
 /// The media type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -25,57 +20,6 @@ const STATES: [&str; 6] = [
     "activating",
     "deactivating",
 ];
-
-/// What one app's series are made of.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppSample {
-    pub app: AppName,
-    /// One per instance the app unit wants, with its memory restarts.
-    pub instances: Vec<(InstanceStatus, u64)>,
-    /// `NAccepted`, `NConnections`, `NRefused` of its socket unit.
-    pub socket: Option<(u32, u32, Option<u32>)>,
-    pub reload: Option<ReloadRecord>,
-}
-
-/// Reads every app's sample: the properties over D-Bus, the journal once.
-pub fn gather(systemd: &Systemd, apps: &[AppName]) -> Result<Vec<AppSample>, SystemdError> {
-    let mut statuses = Vec::new();
-    for app in apps {
-        statuses.push(app_status(systemd, app)?);
-    }
-    let units: Vec<String> = statuses.iter().flatten().map(|s| s.unit.clone()).collect();
-    // Without the journal (not readable by this user) memory restarts read 0;
-    // the other series still hold.
-    let history = History::read(systemd.scope(), &units).unwrap_or_default();
-    let dir = lock_dir(systemd.scope());
-    let mut samples = Vec::new();
-    for (app, status) in apps.iter().zip(statuses) {
-        let socket_unit = app.units().socket();
-        let socket = if systemd.unit(&socket_unit)?.load_state()? == "loaded" {
-            let socket = systemd.socket(&socket_unit)?;
-            Some((
-                socket.n_accepted()?,
-                socket.n_connections()?,
-                socket.n_refused().ok(),
-            ))
-        } else {
-            None
-        };
-        samples.push(AppSample {
-            app: app.clone(),
-            instances: status
-                .into_iter()
-                .map(|s| {
-                    let memory = history.memory_restarts(&s.unit);
-                    (s, memory)
-                })
-                .collect(),
-            socket,
-            reload: ReloadRecord::load(&dir, app),
-        });
-    }
-    Ok(samples)
-}
 
 /// One metric family being written.
 struct Family<'a> {
@@ -217,6 +161,7 @@ pub fn exposition(samples: &[AppSample]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::AppName;
 
     fn instance(number: &str, state: &str) -> InstanceStatus {
         InstanceStatus {
