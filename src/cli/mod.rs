@@ -4,7 +4,6 @@
 
 mod apply;
 pub mod args;
-mod changes;
 mod check;
 mod control;
 mod deploy;
@@ -18,6 +17,8 @@ mod metrics;
 mod monit;
 mod reload;
 mod render;
+/// What several commands share.
+mod shared;
 mod status;
 
 use std::process::ExitCode;

@@ -1,9 +1,9 @@
 //! `nodeunits status`: a `pm2 ls`-like table of every instance, or JSON.
 use std::process::ExitCode;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::reload::{installed_apps, loaded};
+use super::shared::{connect, target};
+use super::shared::{installed_apps, loaded};
 use crate::model::AppName;
 use crate::systemd::status::{app_status, InstanceStatus};
 use crate::systemd::unfinished::Journal;

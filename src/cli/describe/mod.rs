@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
 use super::effective::{environment, log_destination, options, Effective};
+use super::shared::{connect, target};
 use crate::model::{AppName, AppUnits, Scope};
 use crate::systemd::live::{live_state, SocketState, UnitState};
 use crate::systemd::reload_record::ReloadRecord;

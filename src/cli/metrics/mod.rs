@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::reload::installed_apps;
+use super::shared::installed_apps;
+use super::shared::{connect, target};
 use crate::model::name::metrics_endpoint;
 use crate::model::Scope;
 use crate::systemd::samples::gather;
