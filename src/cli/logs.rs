@@ -9,7 +9,7 @@ use super::args::ManagerArgs;
 use super::shared::installed_apps;
 use super::shared::target;
 use crate::model::{AppName, Scope};
-use crate::systemd::journal::{logs_args, LogsRequest};
+use crate::systemd::journalctl::{logs_args, LogsRequest};
 use crate::systemd::log_entry::entries;
 
 pub fn run(

@@ -30,7 +30,7 @@ use args::Command;
 
 use crate::systemd::apply::ApplyError;
 use crate::systemd::interrupt::Interrupted;
-use crate::systemd::journal::LogsRequest;
+use crate::systemd::journalctl::LogsRequest;
 use crate::systemd::rolling::RolloutError;
 
 /// Entry point of the `nodeunits` binary.

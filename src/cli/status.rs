@@ -5,8 +5,8 @@ use super::args::ManagerArgs;
 use super::shared::{connect, target};
 use super::shared::{installed_apps, loaded};
 use crate::model::AppName;
+use crate::systemd::apply_journal::ApplyJournal;
 use crate::systemd::status::{app_status, InstanceStatus};
-use crate::systemd::unfinished::Journal;
 
 pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
@@ -28,7 +28,7 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
     } else {
         print!("{}", table(&rows));
     }
-    let journal = Journal::of(scope).and_then(|journal| journal.read().ok());
+    let journal = ApplyJournal::of(scope).and_then(|journal| journal.read().ok());
     for (app, entry) in journal.unwrap_or_default() {
         if apps.contains(&app) {
             eprintln!(

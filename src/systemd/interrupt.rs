@@ -1,7 +1,7 @@
 //! SIGINT, SIGTERM and SIGHUP (a lost terminal) while nodeunits changes
 //! units: noted rather than fatal, so that the change stops after its
 //! current step and rolls back. A second signal ends the process at once;
-//! the apply journal ([`super::unfinished`]) lets the next apply finish.
+//! the apply journal ([`super::apply_journal`]) lets the next apply finish.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -5,6 +5,8 @@
 
 /// Carrying out a plan, with rollback.
 pub mod apply;
+/// The apply journal: applies that did not finish.
+pub mod apply_journal;
 /// The real service manager, over D-Bus.
 pub mod bus;
 /// What apply restarts, and what a deploy rolls after it.
@@ -13,8 +15,8 @@ pub mod deploy;
 pub mod history;
 /// SIGINT, SIGTERM and SIGHUP during a change.
 pub mod interrupt;
-/// `journalctl` invocations.
-pub mod journal;
+/// `journalctl` invocations: the systemd journal of apps and instances.
+pub mod journalctl;
 /// One installed app as systemd runs it now, for `nodeunits describe`.
 pub mod live;
 /// One rollout per app at a time.
@@ -41,8 +43,6 @@ pub mod starting;
 pub mod status;
 /// What undoes each step of an apply.
 mod undo;
-/// The apply journal: applies that did not finish.
-pub mod unfinished;
 /// Reading and writing the unit directory.
 pub mod unit_dir;
 
@@ -51,7 +51,7 @@ mod fake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_unfinished;
+mod tests_apply_journal;
 
 pub use manager::{ServiceManager, SystemdError};
 pub use unit_dir::UnitDir;

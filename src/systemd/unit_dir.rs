@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::unfinished::Unfinished;
+use super::apply_journal::Unfinished;
 use crate::model::{AppName, AppUnits};
 use crate::units::read::{file_owner, read_app, ReadError};
 

@@ -1,7 +1,9 @@
-//! From a validated ecosystem to unit files and back: plan each app's
-//! typed [`AppUnits`], render them; read installed files into the same
-//! model. The files and their directives are specified in docs/contract.md.
+//! From a validated ecosystem to unit files and back: each app's typed
+//! [`AppUnits`], rendered; installed files read back into the same model.
+//! The files and their directives are specified in docs/contract.md.
 
+/// A validated app → its typed units.
+mod app_units;
 /// The worker's `ExecStart=` and how restarts are spaced.
 mod command;
 /// One escaping function per context a value can land in, and its inverse.
@@ -12,8 +14,6 @@ mod facts;
 pub mod format;
 /// The units of the socket-activated metrics endpoint.
 pub mod metrics_endpoint;
-/// A validated app → its typed units.
-mod plan;
 /// PM2's port rules: the socket the workers share, and `PORT`.
 mod ports;
 /// What a worker runs: interpreter, script, arguments.
@@ -115,7 +115,7 @@ pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
     };
     let (source, document, ecosystem) = ecosystem::read(file, &evaluator, &mut diagnostics);
     let apps = ecosystem
-        .and_then(|eco| plan::plan(&eco, options, &mut diagnostics))
+        .and_then(|eco| app_units::from_ecosystem(&eco, options, &mut diagnostics))
         .and_then(|apps| {
             let rendered: Result<Vec<RenderedApp>, _> =
                 apps.into_iter().map(RenderedApp::new).collect();

@@ -11,10 +11,10 @@ use super::target;
 use crate::cli::args::ManagerArgs;
 use crate::model::AppName;
 use crate::systemd::apply::{apply, Context};
+use crate::systemd::apply_journal::ApplyJournal;
 use crate::systemd::interrupt::{self, Interrupt};
 use crate::systemd::lock::{lock_dir, AppLock, LockError};
 use crate::systemd::plan::{plan, Change, Plan};
-use crate::systemd::unfinished::Journal;
 use crate::systemd::unit_dir::Installed;
 use crate::systemd::{Scope, ServiceManager, UnitDir};
 use crate::units::Rendered;
@@ -22,7 +22,7 @@ use crate::units::Rendered;
 pub(in crate::cli) struct Changes {
     pub scope: Scope,
     pub units: UnitDir,
-    pub journal: Journal,
+    pub journal: ApplyJournal,
     pub interrupt: Interrupt,
     signal_at_step: Option<(usize, Signal)>,
 }
@@ -32,7 +32,7 @@ impl Changes {
     /// SIGHUP are noted instead of ending the process.
     pub fn new(manager: ManagerArgs) -> anyhow::Result<Changes> {
         let (scope, units) = target(manager)?;
-        let journal = Journal::of(scope).context(
+        let journal = ApplyJournal::of(scope).context(
             "neither $XDG_STATE_HOME nor $HOME is set, so the apply journal has no place; set HOME, or use --system",
         )?;
         let signal_at_step = interrupt::test_hook().map_err(anyhow::Error::msg)?;

@@ -15,8 +15,9 @@ use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::{Diagnostics, Ecosystem};
 use crate::model::{defaults, sockets, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
 
-/// Plans every app; `None` when one of them has an error (recorded).
-pub fn plan(
+/// The typed units of every app; `None` when one of them has an error
+/// (recorded).
+pub fn from_ecosystem(
     eco: &Ecosystem,
     options: &CompileOptions,
     diagnostics: &mut Diagnostics,
@@ -61,12 +62,12 @@ pub fn plan(
             return None;
         }
     }
-    let plans: Vec<Option<AppUnits>> = eco
+    let apps: Vec<Option<AppUnits>> = eco
         .apps
         .iter()
-        .map(|app| plan_app(app, &eco.path, options, diagnostics))
+        .map(|app| app_units(app, &eco.path, options, diagnostics))
         .collect();
-    plans.into_iter().collect()
+    apps.into_iter().collect()
 }
 
 /// `sticky = true` steers each client address to one worker's own socket:
@@ -93,7 +94,8 @@ fn sticky_possible(
     false
 }
 
-fn plan_app(
+/// One app's typed units; `None` when it has an error (recorded).
+fn app_units(
     app: &App,
     source: &Path,
     options: &CompileOptions,
