@@ -10,6 +10,7 @@ use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
+use crate::durable;
 use crate::model::{AppName, ProbeOptions};
 
 /// Where the state files live outside systemd, and the preload with them,
@@ -69,12 +70,8 @@ impl StateFile {
     /// Records the state with the helper's pid, replacing the file whole:
     /// a probe reads the old state or the new, never half of one.
     pub fn write(&self, state: State) {
-        let partial = self
-            .dir
-            .join(format!(".state.{}.{}", self.instance, std::process::id()));
         let line = format!("{} {}\n", state.word(), std::process::id());
-        let result = fs::write(&partial, line).and_then(|()| fs::rename(&partial, self.path()));
-        if let Err(error) = result {
+        if let Err(error) = durable::write(&self.path(), line.as_bytes()) {
             tracing::warn!("cannot record the state {}: {error}", state.word());
         }
     }

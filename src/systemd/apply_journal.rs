@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::unit_dir::{remove_durably, write_durably};
 use super::Scope;
+use crate::durable;
 use crate::model::AppName;
 
 /// An apply of one app that has begun and not ended.
@@ -111,11 +111,12 @@ impl ApplyJournal {
     /// Writes the entry of `app` durably: it must outlive a crash.
     pub fn write(&self, app: &AppName, unfinished: &Unfinished) -> io::Result<()> {
         let text = serde_json::to_string_pretty(unfinished).map_err(io::Error::other)?;
-        write_durably(&self.dir, &app.units().journal_entry(), &(text + "\n"))
+        fs::create_dir_all(&self.dir)?;
+        durable::write(&self.entry_path(app), (text + "\n").as_bytes())
     }
 
     pub fn remove(&self, app: &AppName) -> io::Result<()> {
-        remove_durably(&self.dir, &app.units().journal_entry())
+        durable::remove(&self.entry_path(app))
     }
 
     /// Where the entry of `app` is, for messages.
