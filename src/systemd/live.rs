@@ -97,7 +97,7 @@ pub fn live_state(systemd: &Systemd, units: &AppUnits) -> Result<LiveState, Syst
     let unit_names: Vec<String> = statuses.iter().map(|s| s.unit.clone()).collect();
     let (history, journal_note) = match History::read(systemd.scope(), &unit_names) {
         Ok(history) => (history, None),
-        Err(why) => (History::default(), Some(why)),
+        Err(why) => (History::default(), Some(why.to_string())),
     };
     let reload = ReloadRecord::load(&lock_dir(systemd.scope()), &units.name);
     let mut instances = Vec::new();
