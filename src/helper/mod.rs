@@ -110,6 +110,7 @@ fn probe(options: &ProbeOptions) -> ExitCode {
 /// systemd's RuntimeDirectory=, or outside systemd one the helper creates.
 fn runtime_dir(app: &str) -> Option<PathBuf> {
     let dir = state::runtime_dir(app)
+        .map_err(|e| e.to_string())
         .and_then(|dir| match state::create_dir(&dir) {
             Ok(()) => Ok(dir),
             Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
@@ -173,7 +174,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     let listen_fds = environment::inherited_listen_fds(&vars, std::process::id());
     environment::pass_listen_fds(&mut vars, listen_fds);
     if let Some(name) = &options.increment_var {
-        environment::increment(&mut vars, name, instance)?;
+        environment::increment(&mut vars, name, instance).map_err(|e| e.to_string())?;
     }
     let own = if listen_fds == 0 && !options.listen.is_empty() {
         tracing::info!("no sockets passed (no socket unit, as in a container): the app binds its addresses itself");

@@ -382,7 +382,7 @@ fn replace(options: &ReplaceOptions) -> Result<(), String> {
         .filter(|&pid| pid > 1)
         .ok_or("$MAINPID names no process: run it as a worker unit's ExecReload=, where systemd sets it")?;
     let helper = Pid::from_raw(pid);
-    let dir = super::state::runtime_dir(&options.app)?;
+    let dir = super::state::runtime_dir(&options.app).map_err(|e| e.to_string())?;
     let path = result_path(&dir, instance);
     let before = read_result(&path).map_or(0, |(seq, _)| seq);
     kill(helper, Signal::SIGUSR2)
