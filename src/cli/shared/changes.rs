@@ -35,7 +35,7 @@ impl Changes {
         let journal = ApplyJournal::of(scope).context(
             "neither $XDG_STATE_HOME nor $HOME is set, so the apply journal has no place; set HOME, or use --system",
         )?;
-        let signal_at_step = interrupt::test_hook().map_err(anyhow::Error::msg)?;
+        let signal_at_step = interrupt::test_hook()?;
         let interrupt = Interrupt::on_signals().context("handling SIGINT, SIGTERM and SIGHUP")?;
         Ok(Changes {
             scope,
