@@ -7,7 +7,23 @@ use super::instance::ago;
 use super::Description;
 use crate::cli::status::{memory, uptime};
 
+/// The app's name, then a section each: the app, its instances, its
+/// options, commands that show more.
 pub(super) fn text(d: &Description) -> String {
+    let mut out = format!("{}\n{}", d.app, summary(d));
+    out += "\ninstances\n";
+    instances(d, &mut out);
+    out += "\noptions (from the installed units)\n";
+    options(d, &mut out);
+    out += "\nmore\n";
+    for command in &d.commands {
+        let _ = writeln!(out, "  {command}");
+    }
+    out
+}
+
+/// The app: its file, units, socket, logs and last reload, a labelled line each.
+fn summary(d: &Description) -> String {
     let mut out = String::new();
     let mut line = |label: &str, value: &str| {
         let _ = writeln!(out, "  {label:<20} {value}");
@@ -62,8 +78,12 @@ pub(super) fn text(d: &Description) -> String {
             ),
         );
     }
-    let mut out = format!("{}\n{out}", d.app);
-    out += "\ninstances\n";
+    out
+}
+
+/// Each instance: its status, its last restart, and how its last run ended
+/// when it failed.
+fn instances(d: &Description, out: &mut String) {
     for instance in &d.instances {
         let s = &instance.status;
         let pid = if s.pid == 0 {
@@ -100,7 +120,10 @@ pub(super) fn text(d: &Description) -> String {
     if let Some(note) = &d.journal_note {
         let _ = writeln!(out, "  (restart reasons unknown: {note})");
     }
-    out += "\noptions (from the installed units)\n";
+}
+
+/// The effective options, then the environment, masked without `--show-env`.
+fn options(d: &Description, out: &mut String) {
     for effective in &d.options {
         let _ = writeln!(out, "  {:<26} {}", effective.option, effective.value);
     }
@@ -125,9 +148,4 @@ pub(super) fn text(d: &Description) -> String {
             ""
         }
     );
-    out += "\nmore\n";
-    for command in &d.commands {
-        let _ = writeln!(out, "  {command}");
-    }
-    out
 }

@@ -53,13 +53,23 @@ fn label_value(value: &str) -> String {
 /// The samples in the text format, one family after the other.
 pub fn exposition(samples: &[AppSample]) -> String {
     let mut out = String::new();
-    let instances = || {
-        samples.iter().flat_map(|s| {
-            s.instances
-                .iter()
-                .map(move |(status, memory)| (s.app.as_str(), status, *memory))
-        })
-    };
+    instance_families(&mut out, samples);
+    app_families(&mut out, samples);
+    out
+}
+
+/// Every instance of every app, with its app's name and memory restarts.
+fn instances(samples: &[AppSample]) -> impl Iterator<Item = (&str, &InstanceStatus, u64)> {
+    samples.iter().flat_map(|s| {
+        s.instances
+            .iter()
+            .map(move |(status, memory)| (s.app.as_str(), status, *memory))
+    })
+}
+
+/// The families of instances: a series per instance, and one per instance
+/// and state for `nodeunits_instance_state`.
+fn instance_families(out: &mut String, samples: &[AppSample]) {
     // (name, type, help, value of an instance)
     type Value = fn(&InstanceStatus, u64) -> Option<f64>;
     let per_instance: [(&'static str, &str, &str, Value); 6] = [
@@ -83,20 +93,20 @@ pub fn exposition(samples: &[AppSample]) -> String {
         }),
     ];
     for (name, kind, help, value) in per_instance {
-        let mut f = family(&mut out, name, kind, help);
-        for (app, status, memory) in instances() {
+        let mut f = family(out, name, kind, help);
+        for (app, status, memory) in instances(samples) {
             if let Some(v) = value(status, memory) {
                 f.sample(&[("app", app), ("instance", &status.instance)], v);
             }
         }
     }
     let mut f = family(
-        &mut out,
+        out,
         "nodeunits_instance_state",
         "gauge",
         "The instance's ActiveState: 1 for the series of its state, 0 for the others.",
     );
-    for (app, status, _) in instances() {
+    for (app, status, _) in instances(samples) {
         for state in STATES {
             let labels = [
                 ("app", app),
@@ -106,8 +116,13 @@ pub fn exposition(samples: &[AppSample]) -> String {
             f.sample(&labels, u8::from(status.state == state));
         }
     }
+}
+
+/// The families of apps: their instances, their socket's counters, their
+/// last rolling reload.
+fn app_families(out: &mut String, samples: &[AppSample]) {
     let mut f = family(
-        &mut out,
+        out,
         "nodeunits_app_instances",
         "gauge",
         "Instances the app unit wants.",
@@ -122,7 +137,7 @@ pub fn exposition(samples: &[AppSample]) -> String {
         ("nodeunits_socket_refused_connections_total", "counter", "Connections systemd refused on the app's socket (NRefused).", |s| s.2),
     ];
     for (name, kind, help, value) in per_socket {
-        let mut f = family(&mut out, name, kind, help);
+        let mut f = family(out, name, kind, help);
         for s in samples {
             if let Some(v) = s.socket.and_then(value) {
                 f.sample(&[("app", s.app.as_str())], v);
@@ -148,14 +163,13 @@ pub fn exposition(samples: &[AppSample]) -> String {
         ),
     ];
     for (name, help, value) in per_reload {
-        let mut f = family(&mut out, name, "gauge", help);
+        let mut f = family(out, name, "gauge", help);
         for s in samples {
             if let Some(record) = &s.reload {
                 f.sample(&[("app", s.app.as_str())], value(record));
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
