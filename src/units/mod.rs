@@ -10,6 +10,8 @@ mod command;
 pub mod escape;
 /// What a compilation depends on besides the file: the machine, the options.
 mod facts;
+/// What compiling finds wrong or worth a warning, each kind worded once.
+pub mod findings;
 /// Durations and sizes as systemd writes and reads them.
 pub mod format;
 /// The units of the socket-activated metrics endpoint.
@@ -32,6 +34,7 @@ pub use crate::model::AppUnits;
 pub use facts::{
     installed_systemd_version, Account, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION,
 };
+use findings::Finding;
 
 /// One generated unit file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +124,7 @@ pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
                 apps.into_iter().map(RenderedApp::new).collect();
             rendered
                 .map_err(|why: escape::Unrepresentable| {
-                    diagnostics.error(None, "a value cannot be written into a unit", why.0)
+                    Finding::ValueUnwritable { why: why.0 }.report(&mut diagnostics, None)
                 })
                 .ok()
         })

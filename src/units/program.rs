@@ -4,6 +4,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::facts::{is_executable, CompileOptions};
+use super::findings::Finding;
 use crate::ecosystem::settings::{App, Interpreter};
 use crate::ecosystem::Diagnostics;
 use crate::model::helper_options::Runtime;
@@ -99,20 +100,14 @@ pub fn program(
                 options.facts.which(name)
             };
             let Some(path) = resolved else {
-                diagnostics.error(
-                    span,
-                    format!("the interpreter `{name}` is not an executable in PATH"),
-                    "set `interpreter` to an absolute path, a command found in PATH, or \"none\" to run the script directly",
-                );
+                let name = name.to_owned();
+                Finding::InterpreterNotFound { name }.report(diagnostics, span);
                 return None;
             };
             let target = path.canonicalize().unwrap_or_else(|_| path.clone());
             if under_version_manager(&path) || under_version_manager(&target) {
-                diagnostics.warning(
-                    span,
-                    format!("the interpreter is {}, inside a version manager's directory", path.display()),
-                    "the units break when that version is switched or removed; install Node system-wide, or set `interpreter` to a stable path",
-                );
+                let path = path.clone();
+                Finding::InterpreterInVersionManager { path }.report(diagnostics, span.clone());
             }
             Some(path)
         }
@@ -120,11 +115,7 @@ pub fn program(
     let is_node = interpreter.as_deref().is_some_and(is_node_binary);
     if let Some(flag) = &app.source_map_support {
         if *flag.get_ref() && !is_node {
-            diagnostics.error(
-                Some(flag.span()),
-                "`source_map_support` needs Node as the interpreter",
-                "remove it, or run the script with node",
-            );
+            Finding::SourceMapNeedsNode.report(diagnostics, Some(flag.span()));
             return None;
         }
     }
@@ -145,11 +136,11 @@ pub fn program(
         None => match executable(app, script, options) {
             Some(path) => path,
             None => {
-                diagnostics.error(
-                    Some(app.script.span()),
-                    format!("`{script}` is neither a file in {} nor a command in PATH", app.cwd.display()),
-                    "set `script` to the program's path (relative to `cwd`), or a command found in PATH",
-                );
+                Finding::ScriptNotFound {
+                    script: script.to_owned(),
+                    cwd: app.cwd.clone(),
+                }
+                .report(diagnostics, Some(app.script.span()));
                 return None;
             }
         },
@@ -176,18 +167,10 @@ fn shell(app: &App, options: &CompileOptions, diagnostics: &mut Diagnostics) -> 
         .which("bash")
         .or_else(|| options.facts.which("sh"))
     else {
-        diagnostics.error(
-            Some(app.script.span()),
-            "this `script` is a shell command line, and neither bash nor sh is in PATH",
-            "install bash, or set `script` to a program and `args` to its arguments",
-        );
+        Finding::NoShell.report(diagnostics, Some(app.script.span()));
         return None;
     };
-    diagnostics.warning(
-        Some(app.script.span()),
-        "this `script` is a shell command line: it runs with `bash -c`, as PM2 does",
-        "a Node server it starts gets no shared socket (it binds its port itself); for one, set `script` to the program (`npm`, `node`) and `args` to the rest",
-    );
+    Finding::ShellCommandLine.report(diagnostics, Some(app.script.span()));
     let mut argv = vec![
         shell.to_string_lossy().into_owned(),
         "-c".to_owned(),
