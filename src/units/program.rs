@@ -82,36 +82,7 @@ pub fn program(
         Script::Shell => return shell(app, options, diagnostics),
     };
     let script = &script;
-    let is_node_script = has_node_extension(script);
-    let (interpreter, span) = match &app.interpreter {
-        Interpreter::None => (None, None),
-        Interpreter::ByExtension if is_node_script => (Some("node"), Some(app.script.span())),
-        Interpreter::ByExtension => (None, None),
-        Interpreter::Program(program) => (Some(program.get_ref().as_str()), Some(program.span())),
-    };
-    let interpreter = match interpreter {
-        None => None,
-        Some(name) => {
-            let resolved = if name.starts_with('/') {
-                Some(PathBuf::from(name)).filter(|p| is_executable(p))
-            } else if name.contains('/') {
-                None
-            } else {
-                options.facts.which(name)
-            };
-            let Some(path) = resolved else {
-                let name = name.to_owned();
-                Finding::InterpreterNotFound { name }.report(diagnostics, span);
-                return None;
-            };
-            let target = path.canonicalize().unwrap_or_else(|_| path.clone());
-            if under_version_manager(&path) || under_version_manager(&target) {
-                let path = path.clone();
-                Finding::InterpreterInVersionManager { path }.report(diagnostics, span.clone());
-            }
-            Some(path)
-        }
-    };
+    let interpreter = interpreter(app, script, options, diagnostics)?;
     let is_node = interpreter.as_deref().is_some_and(is_node_binary);
     if let Some(flag) = &app.source_map_support {
         if *flag.get_ref() && !is_node {
@@ -156,6 +127,44 @@ pub fn program(
     argv.extend(first_args);
     argv.extend(app.args.iter().cloned());
     Some(Program { argv, runtime })
+}
+
+/// The interpreter the script runs with, found in PATH: `Some(None)` for
+/// none; `None` when it cannot be found (recorded).
+fn interpreter(
+    app: &App,
+    script: &str,
+    options: &CompileOptions,
+    diagnostics: &mut Diagnostics,
+) -> Option<Option<PathBuf>> {
+    let is_node_script = has_node_extension(script);
+    let (name, span) = match &app.interpreter {
+        Interpreter::None => (None, None),
+        Interpreter::ByExtension if is_node_script => (Some("node"), Some(app.script.span())),
+        Interpreter::ByExtension => (None, None),
+        Interpreter::Program(program) => (Some(program.get_ref().as_str()), Some(program.span())),
+    };
+    let Some(name) = name else {
+        return Some(None);
+    };
+    let resolved = if name.starts_with('/') {
+        Some(PathBuf::from(name)).filter(|p| is_executable(p))
+    } else if name.contains('/') {
+        None
+    } else {
+        options.facts.which(name)
+    };
+    let Some(path) = resolved else {
+        let name = name.to_owned();
+        Finding::InterpreterNotFound { name }.report(diagnostics, span);
+        return None;
+    };
+    let target = path.canonicalize().unwrap_or_else(|_| path.clone());
+    if under_version_manager(&path) || under_version_manager(&target) {
+        let path = path.clone();
+        Finding::InterpreterInVersionManager { path }.report(diagnostics, span);
+    }
+    Some(Some(path))
 }
 
 /// `bash -c LINE`, as PM2 runs a command line with shell syntax; `sh` where
