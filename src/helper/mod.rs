@@ -168,7 +168,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         options.command[0].to_string_lossy()
     ));
     let started = Instant::now();
-    let app = recipe.start()?;
+    let app = recipe.start().map_err(|e| e.to_string())?;
 
     let ready = ready_when(options, listen_fds);
     let worker = worker_of(

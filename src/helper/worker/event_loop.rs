@@ -165,7 +165,7 @@ fn on_signals(worker: &mut Worker, watch: &mut Watch, signals: &SignalFd) {
                 let (recipe, when) = (&worker.recipe, worker.ready_when);
                 let (launcher, timeout) = (worker.launcher, worker.listen_timeout);
                 let start = || {
-                    let started = recipe.start()?;
+                    let started = recipe.start().map_err(|e| e.to_string())?;
                     let readiness = readiness_from_now(when, launcher);
                     Ok(Successor::new(started, readiness, timeout))
                 };
