@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use super::sandbox::OLDEST;
+use crate::ecosystem::diagnostic::Kind;
 use crate::ecosystem::{Diagnostics, Severity};
 
 /// A finding of the units stage.
@@ -74,8 +75,8 @@ pub enum Finding {
     ShellCommandLine,
 }
 
-impl Finding {
-    pub fn severity(&self) -> Severity {
+impl Kind for Finding {
+    fn severity(&self) -> Severity {
         match self {
             Finding::InheritedVariableUnset { .. }
             | Finding::ClusterPortNotANumber { .. }
@@ -87,8 +88,7 @@ impl Finding {
         }
     }
 
-    /// What is allowed, or what happens instead.
-    pub fn help(&self) -> String {
+    fn help(&self) -> String {
         match self {
             Finding::UnknownProfile { defined, .. } if defined.is_empty() => {
                 "no app has an `env_<profile>` table; run without --env".to_owned()
@@ -125,14 +125,12 @@ impl Finding {
             Finding::ShellCommandLine => "a Node server it starts gets no shared socket (it binds its port itself); for one, set `script` to the program (`npm`, `node`) and `args` to the rest".to_owned(),
         }
     }
+}
 
+impl Finding {
     /// Records the finding at `span` (a byte range of the file, if it has one).
     pub fn report(self, diagnostics: &mut Diagnostics, span: Option<Range<usize>>) {
-        let (message, help) = (self.to_string(), self.help());
-        match self.severity() {
-            Severity::Error => diagnostics.error(span, message, help),
-            Severity::Warning => diagnostics.warning(span, message, help),
-        }
+        diagnostics.report(span, self);
     }
 }
 
