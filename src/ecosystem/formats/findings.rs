@@ -1,6 +1,7 @@
-//! What reading an ecosystem file finds before its values are looked at:
-//! a file that cannot be read, syntax errors in each format, YAML's
-//! constructs that have no JavaScript value. One kind each, worded once.
+//! What reading an ecosystem file finds before its apps' values are looked
+//! at: a file that cannot be read, syntax errors in each format, YAML's
+//! constructs that have no JavaScript value, a shape that holds no apps
+//! (`shape`). One kind each, worded once.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -51,6 +52,21 @@ pub enum ReadFinding {
     /// A key that is a scalar of another kind.
     YamlKeyNotPlain,
     YamlMergeNotMapping,
+    /// The whole file is a string, a number…
+    SingleValue {
+        format: Format,
+    },
+    /// `key`: as the file spells it, `apps` or `pm2`.
+    AppsInvalid {
+        key: String,
+        format: Format,
+    },
+    AppNotTable {
+        format: Format,
+    },
+    NoApps {
+        format: Format,
+    },
 }
 
 impl Kind for ReadFinding {
@@ -89,6 +105,21 @@ impl Kind for ReadFinding {
             ReadFinding::YamlMergeNotMapping => {
                 "refer to an anchored mapping, such as `<<: *defaults`".to_owned()
             }
+            ReadFinding::SingleValue { format } => format!(
+                "allowed: {}; or an array of apps; or one app",
+                format.apps_example()
+            ),
+            ReadFinding::AppsInvalid { format, .. } => {
+                format!("allowed: {}", format.apps_example())
+            }
+            ReadFinding::AppNotTable { format } => format!(
+                "each app is a table with at least `name` and `script`: {}",
+                format.apps_example()
+            ),
+            ReadFinding::NoApps { format } => format!(
+                "add {} with at least `name` and `script`",
+                format.apps_example()
+            ),
         }
     }
 }
@@ -121,6 +152,12 @@ impl fmt::Display for ReadFinding {
             ReadFinding::YamlMergeNotMapping => {
                 f.write_str("`<<` merges a mapping, or a list of mappings")
             }
+            ReadFinding::SingleValue { .. } => {
+                f.write_str("an ecosystem file holds apps, and this file holds a single value")
+            }
+            ReadFinding::AppsInvalid { key, .. } => write!(f, "invalid value for `{key}`"),
+            ReadFinding::AppNotTable { .. } => f.write_str("this app is not a table of options"),
+            ReadFinding::NoApps { .. } => f.write_str("this file defines no apps"),
         }
     }
 }
