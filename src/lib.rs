@@ -9,6 +9,8 @@
 
 /// The command line of `nodeunits`.
 pub mod cli;
+/// Files replaced whole, atomically and durably.
+pub mod durable;
 /// The ecosystem file, in TOML, YAML, JSON or JavaScript: reading,
 /// validation, errors with locations, conversion to TOML.
 pub mod ecosystem;

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::changes::Changes;
-use super::reload::instances_of;
+use super::shared::changes::Changes;
+use super::shared::instances_of;
+use super::shared::{connect, target};
 use crate::model::AppName;
 use crate::systemd::plan::{removal, scaling, Plan};
 use crate::systemd::unit_dir::{parse_installed, Installed, UnitDir};

@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::apply::{compile_file, linger_note, reachable};
+use super::apply::reachable;
 use super::args::{CompileArgs, ManagerArgs};
-use super::changes::Changes;
-use super::reload::{rollout, Step};
+use super::shared::changes::Changes;
+use super::shared::rollout::{rollout, Step};
+use super::shared::{compile_file, linger_note};
 use crate::systemd::bus::Systemd;
 use crate::systemd::deploy::{after_apply, AfterApply};
 

@@ -5,11 +5,11 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::Context;
 
-use super::apply::target;
 use super::args::ManagerArgs;
-use super::reload::installed_apps;
+use super::shared::installed_apps;
+use super::shared::target;
 use crate::model::{AppName, Scope};
-use crate::systemd::journal::{logs_args, LogsRequest};
+use crate::systemd::journalctl::{logs_args, LogsRequest};
 use crate::systemd::log_entry::entries;
 
 pub fn run(

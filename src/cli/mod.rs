@@ -4,7 +4,6 @@
 
 mod apply;
 pub mod args;
-mod changes;
 mod check;
 mod control;
 mod deploy;
@@ -17,6 +16,8 @@ mod metrics;
 mod monit;
 mod reload;
 mod render;
+/// What several commands share.
+mod shared;
 mod status;
 
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ use args::Command;
 
 use crate::systemd::apply::ApplyError;
 use crate::systemd::interrupt::Interrupted;
-use crate::systemd::journal::LogsRequest;
+use crate::systemd::journalctl::LogsRequest;
 use crate::systemd::rolling::RolloutError;
 
 /// Entry point of the `nodeunits` binary.

@@ -4,20 +4,14 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
 
-use anyhow::Context;
-
-use super::apply::connect;
 use super::args::{CompileArgs, ManagerArgs};
-use super::changes::Changes;
+use super::shared::changes::Changes;
+use super::shared::rollout::{roll_recorded, rollout, Step};
+use super::shared::{connect, installed_apps, instances_of, loaded, not_loaded};
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
-use crate::systemd::interrupt::Interrupt;
-use crate::systemd::lock::lock_dir;
-use crate::systemd::reload_record::ReloadRecord;
-use crate::systemd::rolling::{roll_app, seconds, RolloutError};
-use crate::systemd::{Scope, UnitDir};
+use crate::systemd::Scope;
 
 /// What the argument of `nodeunits reload` names.
 #[derive(Debug, PartialEq, Eq)]
@@ -96,41 +90,6 @@ impl Neither {
     }
 }
 
-/// Why `app` is not an app of this service manager.
-fn not_loaded(app: &AppName, scope: Scope) -> String {
-    let (this, other) = match scope {
-        Scope::System => ("system", "--user"),
-        Scope::User => ("user", "--system"),
-    };
-    format!(
-        "no app `{app}` in the {this} service manager: {} is not loaded (installed with {other}? see `nodeunits status {other}`)",
-        app.units().app()
-    )
-}
-
-/// Whether the service manager has loaded the app unit of `app`.
-pub(super) fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
-    Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
-}
-
-/// The app's instance units, from its app unit's `Wants=`.
-pub(super) fn instances_of(systemd: &Systemd, app: &AppName) -> anyhow::Result<Vec<String>> {
-    anyhow::ensure!(loaded(systemd, app)?, not_loaded(app, systemd.scope()));
-    let wants = systemd.unit(&app.units().app())?.wants()?;
-    let numbers = app
-        .units()
-        .instances_among(wants.iter().map(String::as_str));
-    Ok(app.units().instances(numbers))
-}
-
-/// The apps nodeunits installed in the unit directory.
-pub(super) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
-    let installed = units
-        .read()
-        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
-    Ok(installed.apps().into_keys().cloned().collect())
-}
-
 pub fn run(arg: &OsStr, compile: &CompileArgs, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let changes = Changes::new(manager)?;
     let (scope, units) = (changes.scope, &changes.units);
@@ -195,79 +154,6 @@ fn all(systemd: &Systemd, changes: &Changes) -> anyhow::Result<ExitCode> {
     }
     rollout(systemd, &steps, &changes.interrupt)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// [`roll_app`], its duration and outcome recorded for `describe` and
-/// `metrics` (see [`ReloadRecord`]).
-fn roll_recorded(
-    systemd: &Systemd,
-    app: &AppName,
-    instances: &[String],
-    interrupt: &Interrupt,
-    report: impl FnMut(&str),
-) -> Result<(), RolloutError> {
-    let started = SystemTime::now();
-    let result = roll_app(systemd, app, instances, interrupt, report);
-    let record = ReloadRecord::ended(started, instances.len() as u32, result.is_ok());
-    let dir = lock_dir(systemd.scope());
-    if let Err(err) = record.save(&dir, app) {
-        eprintln!(
-            "{app}: note: this reload is not recorded for `nodeunits metrics`: writing {}: {err}",
-            dir.join(app.units().reload_record_file()).display()
-        );
-    }
-    result
-}
-
-/// What a rollout of several apps does with one of them.
-pub(super) enum Step {
-    /// Nothing: why, for the output.
-    Say(&'static str),
-    /// Roll these instances, if the app is running.
-    Roll(Vec<String>),
-}
-
-/// Rolls each app in turn, a line per instance and one per app, while its
-/// lock is held. An app whose app unit is stopped stays stopped. Stops at
-/// the first instance that does not come back, or before the next one on a
-/// signal noted by `interrupt`, naming the apps not reached.
-pub(super) fn rollout(
-    systemd: &Systemd,
-    steps: &[(AppName, Step)],
-    interrupt: &Interrupt,
-) -> anyhow::Result<()> {
-    for (index, (app, step)) in steps.iter().enumerate() {
-        let instances = match step {
-            Step::Say(what) => {
-                println!("{app}: {what}");
-                continue;
-            }
-            Step::Roll(instances) => instances,
-        };
-        let state = systemd.unit(&app.units().app())?.active_state()?;
-        // `reloading`: a `systemctl reload` of it waits for the lock we hold.
-        if state != "active" && state != "reloading" {
-            println!("{app}: {state}, so not reloaded; `nodeunits start {app}` starts it");
-            continue;
-        }
-        let started = Instant::now();
-        let report = |line: &str| println!("{app}: {line}");
-        roll_recorded(systemd, app, instances, interrupt, report).map_err(|mut err| {
-            err.not_reached = steps[index + 1..]
-                .iter()
-                .filter(|(_, step)| matches!(step, Step::Roll(_)))
-                .map(|(app, _)| app.clone())
-                .collect();
-            err
-        })?;
-        let count = instances.len();
-        let plural = if count == 1 { "" } else { "s" };
-        println!(
-            "{app}: reloaded ({count} instance{plural} in {})",
-            seconds(started.elapsed())
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]

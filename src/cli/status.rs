@@ -1,12 +1,12 @@
-//! `nodeunits status`.
+//! `nodeunits status`: a `pm2 ls`-like table of every instance, or JSON.
 use std::process::ExitCode;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::reload::{installed_apps, loaded};
+use super::shared::{connect, target};
+use super::shared::{installed_apps, loaded};
 use crate::model::AppName;
-use crate::systemd::status::{app_status, table};
-use crate::systemd::unfinished::Journal;
+use crate::systemd::apply_journal::ApplyJournal;
+use crate::systemd::status::{app_status, InstanceStatus};
 
 pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
@@ -28,7 +28,7 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
     } else {
         print!("{}", table(&rows));
     }
-    let journal = Journal::of(scope).and_then(|journal| journal.read().ok());
+    let journal = ApplyJournal::of(scope).and_then(|journal| journal.read().ok());
     for (app, entry) in journal.unwrap_or_default() {
         if apps.contains(&app) {
             eprintln!(
@@ -38,4 +38,138 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `2m`, `3h`: the largest whole unit.
+pub(super) fn uptime(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+/// Mebibytes, one decimal: `12.5M`.
+pub(super) fn memory(bytes: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    format!("{:.1}M", bytes as f64 / MIB)
+}
+
+/// `active (running)`; a failed instance says why: `failed (start-limit-hit)`.
+fn state(row: &InstanceStatus) -> String {
+    let detail = if row.state == "failed" {
+        &row.result
+    } else {
+        &row.sub_state
+    };
+    format!("{} ({detail})", row.state)
+}
+
+/// How the app's last run ended: `status 3`, `SIGKILL`, or `-`.
+fn last_exit(row: &InstanceStatus) -> String {
+    match (&row.exit_status, &row.exit_signal) {
+        (Some(status), _) => format!("status {status}"),
+        (None, Some(signal)) => signal.clone(),
+        (None, None) => "-".into(),
+    }
+}
+
+/// A `pm2 ls`-like table.
+fn table(rows: &[InstanceStatus]) -> String {
+    let header = [
+        "app",
+        "id",
+        "pid",
+        "state",
+        "uptime",
+        "restarts",
+        "last exit",
+        "cpu",
+        "memory",
+        "listen",
+    ];
+    let cells: Vec<[String; 10]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.app.clone(),
+                r.instance.clone(),
+                if r.pid == 0 {
+                    "-".into()
+                } else {
+                    r.pid.to_string()
+                },
+                state(r),
+                r.uptime_secs.map_or("-".into(), uptime),
+                r.restarts.to_string(),
+                last_exit(r),
+                r.cpu_nsec
+                    .map_or("-".into(), |ns| format!("{:.1}s", ns as f64 / 1e9)),
+                r.memory_bytes.map_or("-".into(), memory),
+                r.listen.join(" "),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |row: &[String]| {
+        let padded: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&header.map(String::from));
+    for row in &cells {
+        out += &line(row);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_and_marks_the_unknown() {
+        let row = InstanceStatus {
+            app: "api".into(),
+            instance: "0".into(),
+            unit: "api@0.service".into(),
+            pid: 4242,
+            state: "active".into(),
+            sub_state: "running".into(),
+            uptime_secs: Some(125),
+            restarts: 1,
+            result: "success".into(),
+            exit_status: None,
+            exit_signal: None,
+            cpu_nsec: Some(1_500_000_000),
+            memory_bytes: None,
+            listen: vec!["127.0.0.1:3000".into()],
+        };
+        let failed = InstanceStatus {
+            instance: "1".into(),
+            pid: 0,
+            state: "failed".into(),
+            sub_state: "failed".into(),
+            uptime_secs: None,
+            restarts: 16,
+            result: "start-limit-hit".into(),
+            exit_status: Some(3),
+            ..row.clone()
+        };
+        assert_eq!(
+            table(&[row, failed]),
+            "app  id  pid   state                     uptime  restarts  last exit  cpu   memory  listen\n\
+             api  0   4242  active (running)          2m      1         -          1.5s  -       127.0.0.1:3000\n\
+             api  1   -     failed (start-limit-hit)  -       16        status 3   1.5s  -       127.0.0.1:3000\n"
+        );
+    }
 }

@@ -4,8 +4,34 @@
 
 use std::collections::BTreeSet;
 
+/// A cron expression a timer cannot express, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CronError {
+    #[error("`@{0}` has no timer equivalent; allowed: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly")]
+    Nickname(String),
+    #[error("a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), this one has {0}")]
+    FieldCount(usize),
+    /// `part` of a field (`what`: "minute", "day of the week"…), and what
+    /// the field allows.
+    #[error("`{part}` is not a valid {what}: {allowed}")]
+    Invalid {
+        part: String,
+        what: &'static str,
+        allowed: String,
+    },
+    #[error("cron runs when the day of the month OR the day of the week matches, and a timer cannot express that: restrict only one of the two")]
+    DayOfMonthOrWeek,
+}
+
+/// A diagnostic's help says why, in these words.
+impl From<CronError> for String {
+    fn from(err: CronError) -> String {
+        err.to_string()
+    }
+}
+
 /// A cron expression converted to `OnCalendar=` syntax.
-pub fn to_on_calendar(expression: &str) -> Result<String, String> {
+pub fn to_on_calendar(expression: &str) -> Result<String, CronError> {
     let expression = expression.trim();
     if let Some(nickname) = expression.strip_prefix('@') {
         return match nickname {
@@ -14,20 +40,14 @@ pub fn to_on_calendar(expression: &str) -> Result<String, String> {
             "weekly" => Ok("Sun *-*-* 00:00:00".into()),
             "daily" | "midnight" => Ok("*-*-* 00:00:00".into()),
             "hourly" => Ok("*-*-* *:00:00".into()),
-            _ => Err(format!(
-                "`@{nickname}` has no timer equivalent; allowed: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly"
-            )),
+            _ => Err(CronError::Nickname(nickname.to_owned())),
         };
     }
     let fields: Vec<&str> = expression.split_whitespace().collect();
     let (second, rest) = match fields.len() {
         5 => ("0", &fields[..]),
         6 => (fields[0], &fields[1..]),
-        n => {
-            return Err(format!(
-                "a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), this one has {n}"
-            ))
-        }
+        n => return Err(CronError::FieldCount(n)),
     };
     let [minute, hour, dom, month, dow] = rest else {
         unreachable!()
@@ -43,10 +63,7 @@ pub fn to_on_calendar(expression: &str) -> Result<String, String> {
         .map(|d| if d == 7 { 0 } else { d })
         .collect();
     if dom.len() < 31 && dow.len() < 7 {
-        return Err(
-            "cron runs when the day of the month OR the day of the week matches, and a timer cannot express that: restrict only one of the two"
-                .into(),
-        );
+        return Err(CronError::DayOfMonthOrWeek);
     }
     let weekdays = if dow.len() == 7 {
         String::new()
@@ -102,7 +119,7 @@ impl Field {
         }
     }
 
-    fn parse(&self, text: &str) -> Result<BTreeSet<u32>, String> {
+    fn parse(&self, text: &str) -> Result<BTreeSet<u32>, CronError> {
         let mut values = BTreeSet::new();
         for part in text.split(',') {
             let (range, step) = match part.split_once('/') {
@@ -135,7 +152,7 @@ impl Field {
         Ok(values)
     }
 
-    fn value(&self, text: &str, part: &str) -> Result<u32, String> {
+    fn value(&self, text: &str, part: &str) -> Result<u32, CronError> {
         let lower = text.to_ascii_lowercase();
         let value = match self.names.iter().position(|n| *n == lower) {
             Some(index) => index as u32 + u32::from(self.what == "month"),
@@ -160,8 +177,12 @@ impl Field {
         Ok(value)
     }
 
-    fn invalid(&self, part: &str, allowed: &str) -> String {
-        format!("`{part}` is not a valid {}: {allowed}", self.what)
+    fn invalid(&self, part: &str, allowed: &str) -> CronError {
+        CronError::Invalid {
+            part: part.to_owned(),
+            what: self.what,
+            allowed: allowed.to_owned(),
+        }
     }
 
     /// The set in calendar syntax: `*`, `a/step`, `a..b`, lists of those.

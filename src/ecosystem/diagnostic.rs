@@ -3,7 +3,7 @@
 //! evaluated by Node has no text of its own to show: its findings are placed
 //! by the path of the key instead (`apps[0].instances`).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,21 @@ pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
 }
 
+/// A kind of finding, worded once: its sentence is its `Display`, beside
+/// its severity and what is allowed (as just's `CompileErrorKind`).
+pub trait Kind: fmt::Display {
+    fn severity(&self) -> Severity;
+    /// What is allowed, or what happens instead; empty for nothing to add.
+    fn help(&self) -> String;
+}
+
 impl Diagnostics {
+    /// Records a finding of `kind` at `span` (a byte range of the file).
+    pub fn report(&mut self, span: Option<Range<usize>>, kind: impl Kind) {
+        let (message, help) = (kind.to_string(), kind.help());
+        self.push(kind.severity(), span, message, help);
+    }
+
     pub fn error(
         &mut self,
         span: Option<Range<usize>>,

@@ -5,6 +5,7 @@
 use super::diagnostic::Diagnostics;
 use super::document::{Key, Node, Table, Value};
 use super::fields::Fields;
+use super::formats::findings::ReadFinding;
 use super::formats::Format;
 use super::keys::{self, Handling};
 
@@ -34,14 +35,7 @@ pub fn shape<'d>(
         }
         Value::Table(top) => top,
         _ => {
-            diagnostics.error(
-                Some(document.span()),
-                "an ecosystem file holds apps, and this file holds a single value",
-                format!(
-                    "allowed: {}; or an array of apps; or one app",
-                    format.apps_example()
-                ),
-            );
+            diagnostics.report(Some(document.span()), ReadFinding::SingleValue { format });
             return None;
         }
     };
@@ -64,11 +58,9 @@ pub fn shape<'d>(
         Value::Table(_) => vec![apps_value],
         Value::Array(items) => apps_of(items, format, diagnostics)?,
         _ => {
-            diagnostics.error(
-                Some(apps_value.span()),
-                format!("invalid value for `{}`", key.name),
-                format!("allowed: {}", format.apps_example()),
-            );
+            let key = key.name.clone();
+            let invalid = ReadFinding::AppsInvalid { key, format };
+            diagnostics.report(Some(apps_value.span()), invalid);
             return None;
         }
     };
@@ -132,28 +124,14 @@ fn apps_of<'d>(
         if item.value.is_table() {
             apps.push(item);
         } else {
-            diagnostics.error(
-                Some(item.span()),
-                "this app is not a table of options",
-                format!(
-                    "each app is a table with at least `name` and `script`: {}",
-                    format.apps_example()
-                ),
-            );
+            diagnostics.report(Some(item.span()), ReadFinding::AppNotTable { format });
         }
     }
     Some(apps)
 }
 
 fn no_apps<T>(format: Format, diagnostics: &mut Diagnostics) -> Option<T> {
-    diagnostics.error(
-        None,
-        "this file defines no apps",
-        format!(
-            "add {} with at least `name` and `script`",
-            format.apps_example()
-        ),
-    );
+    diagnostics.report(None, ReadFinding::NoApps { format });
     None
 }
 

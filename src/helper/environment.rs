@@ -32,14 +32,27 @@ pub fn remove(vars: &mut Vars, name: &str) {
     vars.retain(|(key, _)| key != name);
 }
 
+/// Why `increment_var` cannot apply.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IncrementError {
+    #[error(
+        "--increment-var {0}: {0} is not set in the app's environment; set it to a number in `env`"
+    )]
+    Unset(String),
+    #[error("--increment-var {name}: {name}={value:?} is not a whole number; increment_var needs one, such as 3000")]
+    NotANumber { name: String, value: OsString },
+}
+
 /// PM2's `increment_var`: NAME becomes its value plus the instance number.
-pub fn increment(vars: &mut Vars, name: &str, instance: u32) -> Result<(), String> {
-    let value = get(vars, name).ok_or_else(|| {
-        format!("--increment-var {name}: {name} is not set in the app's environment; set it to a number in `env`")
-    })?;
-    let base: u64 = value.to_str().and_then(|text| text.trim().parse().ok()).ok_or_else(|| {
-        format!("--increment-var {name}: {name}={value:?} is not a whole number; increment_var needs one, such as 3000")
-    })?;
+pub fn increment(vars: &mut Vars, name: &str, instance: u32) -> Result<(), IncrementError> {
+    let value = get(vars, name).ok_or_else(|| IncrementError::Unset(name.to_owned()))?;
+    let base: u64 = value
+        .to_str()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or_else(|| IncrementError::NotANumber {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        })?;
     set(vars, name, (base + u64::from(instance)).to_string());
     Ok(())
 }
@@ -84,12 +97,12 @@ mod tests {
     #[test]
     fn increment_says_what_is_wrong() {
         let mut env = vars(&[("PORT", "http")]);
-        let error = increment(&mut env, "PORT", 1).unwrap_err();
+        let error = increment(&mut env, "PORT", 1).unwrap_err().to_string();
         assert!(
             error.contains("PORT=\"http\" is not a whole number"),
             "{error}"
         );
-        let error = increment(&mut env, "WORKER", 1).unwrap_err();
+        let error = increment(&mut env, "WORKER", 1).unwrap_err().to_string();
         assert!(error.contains("WORKER is not set"), "{error}");
     }
 

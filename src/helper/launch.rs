@@ -13,6 +13,15 @@ use super::environment::{self, Vars};
 use super::{log, node, spawn};
 use crate::model::HelperOptions;
 
+/// Why the app could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Prepare(#[from] node::PrepareError),
+    #[error("cannot start {program}: {err}")]
+    Spawn { program: String, err: nix::Error },
+}
+
 /// An app process just started.
 pub struct Started {
     pub pid: Pid,
@@ -79,7 +88,7 @@ impl Recipe {
         }
     }
 
-    pub fn start(&self) -> Result<Started, String> {
+    pub fn start(&self) -> Result<Started, LaunchError> {
         let program = self.options.command[0].to_string_lossy().into_owned();
         let mut argv = self.options.command.clone();
         let mut vars = self.vars.clone();
@@ -106,7 +115,10 @@ impl Recipe {
             channel: theirs,
             stderr: log::app_stderr(&self.options.app),
         };
-        let pid = spawn::spawn(&launch).map_err(|e| format!("cannot start {program}: {e}"))?;
+        let pid = spawn::spawn(&launch).map_err(|err| LaunchError::Spawn {
+            program: program.clone(),
+            err,
+        })?;
         tracing::info!("started {program} as pid {pid}");
         Ok(Started { pid, channel: ours })
     }

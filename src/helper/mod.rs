@@ -24,7 +24,7 @@ mod state;
 mod sticky;
 mod worker;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -110,6 +110,7 @@ fn probe(options: &ProbeOptions) -> ExitCode {
 /// systemd's RuntimeDirectory=, or outside systemd one the helper creates.
 fn runtime_dir(app: &str) -> Option<PathBuf> {
     let dir = state::runtime_dir(app)
+        .map_err(|e| e.to_string())
         .and_then(|dir| match state::create_dir(&dir) {
             Ok(()) => Ok(dir),
             Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
@@ -123,21 +124,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     let Instance::Number(instance) = options.instance else {
         return Err(format!("--instance {} is not a number", options.instance));
     };
-    let mut handled = SigSet::empty();
-    for signal in [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGUSR2,
-        Signal::SIGCHLD,
-    ] {
-        handled.add(signal);
-    }
-    handled
-        .thread_block()
-        .map_err(|e| format!("cannot block signals: {e}"))?;
-    let signals = SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-        .map_err(|e| format!("cannot create a signalfd: {e}"))?;
+    let signals = signal_fd()?;
     if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
         tracing::warn!("cannot become the subreaper of the app's processes: {error}");
     }
@@ -153,27 +140,15 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         .filter(|_| options.exp_backoff.is_some())
         .map(|dir| backoff::RestartCount::new(dir, instance));
     let previous_restarts = restarts.as_ref().map_or(0, backoff::RestartCount::read);
-    // A start the delay has passed for already (the unit failed, then was
-    // started by hand) does not wait.
-    let waited = restarts
-        .as_ref()
-        .and_then(backoff::RestartCount::since_last_end);
-    if let Some(base) = options.exp_backoff {
-        let delay = backoff::delay(base, previous_restarts);
-        let due = waited.is_some_and(|waited| waited >= delay);
-        if !delay.is_zero() && !due && wait_or_stop(&signals, delay, previous_restarts) {
-            if let Some(count) = &restarts {
-                count.write(0);
-            }
-            return Ok(Ending::Exited(0));
-        }
+    if back_off(options, restarts.as_ref(), previous_restarts, &signals) {
+        return Ok(Ending::Exited(0));
     }
 
     let mut vars: environment::Vars = std::env::vars_os().collect();
     let listen_fds = environment::inherited_listen_fds(&vars, std::process::id());
     environment::pass_listen_fds(&mut vars, listen_fds);
     if let Some(name) = &options.increment_var {
-        environment::increment(&mut vars, name, instance)?;
+        environment::increment(&mut vars, name, instance).map_err(|e| e.to_string())?;
     }
     let own = if listen_fds == 0 && !options.listen.is_empty() {
         tracing::info!("no sockets passed (no socket unit, as in a container): the app binds its addresses itself");
@@ -182,14 +157,6 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         sticky::own_sockets(options, instance, listen_fds)
     };
     let runs_node = options.runtime.runs_node();
-    let ready_when = match (runs_node, options.wait_ready) {
-        (true, true) => ReadyWhen::AppSendsReady,
-        (false, true) => ReadyWhen::AppNotifies,
-        (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
-        (true, false) if !options.listen.is_empty() => ReadyWhen::ListeningItself,
-        (true, false) => ReadyWhen::ListeningOrSettled,
-        (false, false) => ReadyWhen::AtOnce,
-    };
     // Sticky workers each have sockets of their own: nothing to share.
     let balance = runtime_dir
         .as_deref()
@@ -201,44 +168,18 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         options.command[0].to_string_lossy()
     ));
     let started = Instant::now();
-    let app = recipe.start()?;
+    let app = recipe.start().map_err(|e| e.to_string())?;
 
-    let kill_timeout = options.kill_timeout;
-    // A lock this old belongs to an instance whose replacement never came.
-    let stale_after = kill_timeout + Duration::from_secs(60);
-    let lock = || {
-        let dir = runtime_dir.as_deref()?;
-        Some(memory_lock::MemoryLock::new(dir, instance, stale_after))
-    };
-    // A container's stop is SIGTERM: the app drains as on systemd's SIGINT.
-    let drain_signal = std::env::var_os("NOTIFY_SOCKET")
-        .is_none()
-        .then_some(Signal::SIGINT);
-    let drain = replace::Drain {
-        signal: drain_signal.unwrap_or(Signal::SIGINT),
-        launcher: options.runtime == Runtime::Launcher,
-        message: options.shutdown_with_message,
-        time: worker::drain_time(kill_timeout),
-    };
-    let worker = Worker {
-        app: app.pid,
-        launcher: options.runtime == Runtime::Launcher,
-        serving: Vec::new(),
-        channel: app.channel,
-        ready_when,
-        shutdown_with_message: options.shutdown_with_message,
-        kill_timeout,
-        memory: options.max_memory.map(|limit| MemoryWatch {
-            limit,
-            lock: lock(),
-        }),
-        restart_lock: lock(),
-        state,
-        drain_signal,
-        replacement: replace::Replacement::new(runtime_dir.as_deref(), instance, drain),
+    let ready = ready_when(options, listen_fds);
+    let worker = worker_of(
+        options,
+        instance,
+        runtime_dir.as_deref(),
+        app,
         recipe,
-        listen_timeout: options.listen_timeout,
-    };
+        ready,
+        state,
+    );
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));
     if let Some(count) = &restarts {
@@ -255,6 +196,117 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
             std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
         );
     }
+    Ok(ending(options, instance, outcome))
+}
+
+/// SIGINT, SIGTERM, SIGHUP, SIGUSR2 and SIGCHLD, blocked and read from a
+/// signalfd by the worker's loop.
+fn signal_fd() -> Result<SignalFd, String> {
+    let mut handled = SigSet::empty();
+    for signal in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGUSR2,
+        Signal::SIGCHLD,
+    ] {
+        handled.add(signal);
+    }
+    handled
+        .thread_block()
+        .map_err(|e| format!("cannot block signals: {e}"))?;
+    SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| format!("cannot create a signalfd: {e}"))
+}
+
+/// `exp_backoff_restart_delay`: waits before a restart after `previous`
+/// quick ones; true when a stop came meanwhile (the count starts again).
+fn back_off(
+    options: &HelperOptions,
+    restarts: Option<&backoff::RestartCount>,
+    previous: u32,
+    signals: &SignalFd,
+) -> bool {
+    let Some(base) = options.exp_backoff else {
+        return false;
+    };
+    // A start the delay has passed for already (the unit failed, then was
+    // started by hand) does not wait.
+    let waited = restarts.and_then(backoff::RestartCount::since_last_end);
+    let delay = backoff::delay(base, previous);
+    let due = waited.is_some_and(|waited| waited >= delay);
+    if !delay.is_zero() && !due && wait_or_stop(signals, delay, previous) {
+        if let Some(count) = restarts {
+            count.write(0);
+        }
+        return true;
+    }
+    false
+}
+
+/// When the worker counts as ready, from how it runs and what it listens on.
+fn ready_when(options: &HelperOptions, listen_fds: usize) -> ReadyWhen {
+    match (options.runtime.runs_node(), options.wait_ready) {
+        (true, true) => ReadyWhen::AppSendsReady,
+        (false, true) => ReadyWhen::AppNotifies,
+        (true, false) if listen_fds > 0 && !options.listen.is_empty() => ReadyWhen::Listening,
+        (true, false) if !options.listen.is_empty() => ReadyWhen::ListeningItself,
+        (true, false) => ReadyWhen::ListeningOrSettled,
+        (false, false) => ReadyWhen::AtOnce,
+    }
+}
+
+/// The worker of the app just started.
+fn worker_of(
+    options: &HelperOptions,
+    instance: u32,
+    runtime_dir: Option<&Path>,
+    app: launch::Started,
+    recipe: launch::Recipe,
+    ready_when: ReadyWhen,
+    state: Option<state::StateFile>,
+) -> Worker {
+    let kill_timeout = options.kill_timeout;
+    // A lock this old belongs to an instance whose replacement never came.
+    let stale_after = kill_timeout + Duration::from_secs(60);
+    let lock = || {
+        let dir = runtime_dir?;
+        Some(memory_lock::MemoryLock::new(dir, instance, stale_after))
+    };
+    // A container's stop is SIGTERM: the app drains as on systemd's SIGINT.
+    let drain_signal = std::env::var_os("NOTIFY_SOCKET")
+        .is_none()
+        .then_some(Signal::SIGINT);
+    let drain = replace::Drain {
+        signal: drain_signal.unwrap_or(Signal::SIGINT),
+        launcher: options.runtime == Runtime::Launcher,
+        message: options.shutdown_with_message,
+        time: worker::drain_time(kill_timeout),
+    };
+    Worker {
+        app: app.pid,
+        launcher: options.runtime == Runtime::Launcher,
+        serving: Vec::new(),
+        channel: app.channel,
+        ready_when,
+        shutdown_with_message: options.shutdown_with_message,
+        kill_timeout,
+        memory: options.max_memory.map(|limit| MemoryWatch {
+            limit,
+            lock: lock(),
+        }),
+        restart_lock: lock(),
+        state,
+        drain_signal,
+        replacement: replace::Replacement::new(runtime_dir, instance, drain),
+        recipe,
+        listen_timeout: options.listen_timeout,
+    }
+}
+
+/// How the helper ends after the app's end: a port taken is a
+/// configuration error; a restart for memory has its own exit status.
+fn ending(options: &HelperOptions, instance: u32, outcome: worker::Outcome) -> Ending {
     if let (Some(taken), None) = (&outcome.port_taken, outcome.stop) {
         let why = port_conflict::explain(&options.app, &options.listen, taken);
         let unit = AppName::new(&options.app).map_or_else(
@@ -263,14 +315,14 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         );
         tracing::error!("{unit}: {why}");
         notify(&why);
-        return Ok(Ending::Exited(EXIT_CONFIG.into()));
+        return Ending::Exited(EXIT_CONFIG.into());
     }
-    Ok(match outcome.stop {
+    match outcome.stop {
         Some(StopReason::Memory) => Ending::Exited(EXIT_MEMORY_RESTART.into()),
         // Killed at kill_timeout on a stop, as PM2 does: still a stop, not a crash.
         Some(StopReason::Signal(signal)) if outcome.killed => Ending::Killed(signal),
         _ => outcome.ending,
-    })
+    }
 }
 
 fn notify(status: &str) {

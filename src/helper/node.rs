@@ -11,7 +11,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
@@ -21,6 +21,19 @@ use crate::model::helper_options::Runtime;
 use crate::model::HelperOptions;
 
 /// Node's IPC channel: the helper's end, and the app's with the fd it gets.
+/// Why the app cannot be started as a Node app.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("cannot write the Node preload into {}: {err}", dir.display())]
+    Preload { dir: PathBuf, err: std::io::Error },
+    #[error("cannot create the IPC channel: {0}")]
+    Channel(nix::Error),
+    #[error("cannot inspect the IPC channel: {0}")]
+    InspectChannel(nix::Error),
+    #[error("cannot inspect socket fd {fd}: {err}")]
+    InspectSocket { fd: RawFd, err: nix::Error },
+}
+
 pub struct Channel {
     pub ours: UnixStream,
     pub theirs: OwnedFd,
@@ -36,10 +49,10 @@ pub fn prepare(
     listen_fds: usize,
     argv: &mut Vec<OsString>,
     vars: &mut Vars,
-) -> Result<Channel, String> {
-    let preload = preload::install(runtime_dir).map_err(|e| {
-        let dir = runtime_dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        format!("cannot write the Node preload into {}: {e}", dir.display())
+) -> Result<Channel, PrepareError> {
+    let preload = preload::install(runtime_dir).map_err(|err| PrepareError::Preload {
+        dir: runtime_dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
+        err,
     })?;
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
@@ -47,14 +60,13 @@ pub fn prepare(
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(|e| format!("cannot create the IPC channel: {e}"))?;
+    .map_err(PrepareError::Channel)?;
     // The first fd after the sockets systemd passed.
     let target = 3 + listen_fds as RawFd;
     if options.runtime == Runtime::Launcher {
         let node_options = with_preload(environment::get(vars, "NODE_OPTIONS"), &preload);
         environment::set(vars, "NODE_OPTIONS", node_options);
-        let inode =
-            inode(theirs.as_fd()).map_err(|e| format!("cannot inspect the IPC channel: {e}"))?;
+        let inode = inode(theirs.as_fd()).map_err(PrepareError::InspectChannel)?;
         let channel = serde_json::json!({ "fd": target, "inode": inode });
         environment::set(vars, "NODEUNITS_CHANNEL", channel.to_string());
     } else {
@@ -71,10 +83,10 @@ pub fn prepare(
             // SAFETY: systemd passed the fds from 3 on; they stay open while the helper runs.
             let borrowed = unsafe { BorrowedFd::borrow_raw(*fd) };
             let inode =
-                inode(borrowed).map_err(|e| format!("cannot inspect socket fd {fd}: {e}"))?;
+                inode(borrowed).map_err(|err| PrepareError::InspectSocket { fd: *fd, err })?;
             Ok((address.as_str(), *fd, inode))
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, PrepareError>>()?;
     environment::set(vars, "NODEUNITS_LISTEN", listen_map(&entries));
     let drain = super::worker::drain_time(options.kill_timeout);
     environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());

@@ -7,6 +7,8 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::durable;
+
 const PRELOAD: &str = include_str!("preload.cjs");
 const BALANCE: &str = include_str!("balance.cjs");
 
@@ -36,8 +38,6 @@ fn replace(dir: &Path, name: &str, content: &str) -> io::Result<PathBuf> {
     if fs::read(&path).is_ok_and(|current| current == content.as_bytes()) {
         return Ok(path);
     }
-    let partial = dir.join(format!(".{name}.{}", std::process::id()));
-    fs::write(&partial, content)?;
-    fs::rename(&partial, &path)?;
+    durable::write(&path, content.as_bytes())?;
     Ok(path)
 }

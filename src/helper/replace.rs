@@ -23,6 +23,7 @@ use super::ipc::{read_stream, send_shutdown, LineBuffer, Message};
 use super::launch::Started;
 use super::readiness::Readiness;
 use super::worker::{describe, Ending, Worker};
+use crate::durable;
 use crate::model::helper_options::Instance;
 use crate::model::ReplaceOptions;
 
@@ -338,10 +339,7 @@ impl ResultFile {
             Ok(()) => format!("{seq} ok\n"),
             Err(why) => format!("{seq} failed: {why}\n"),
         };
-        let partial = self.path.with_extension("partial");
-        let written =
-            std::fs::write(&partial, line).and_then(|()| std::fs::rename(&partial, &self.path));
-        if let Err(error) = written {
+        if let Err(error) = durable::write(&self.path, line.as_bytes()) {
             tracing::warn!(
                 "cannot record the replacement's outcome in {}: {error}",
                 self.path.display()
@@ -384,7 +382,7 @@ fn replace(options: &ReplaceOptions) -> Result<(), String> {
         .filter(|&pid| pid > 1)
         .ok_or("$MAINPID names no process: run it as a worker unit's ExecReload=, where systemd sets it")?;
     let helper = Pid::from_raw(pid);
-    let dir = super::state::runtime_dir(&options.app)?;
+    let dir = super::state::runtime_dir(&options.app).map_err(|e| e.to_string())?;
     let path = result_path(&dir, instance);
     let before = read_result(&path).map_or(0, |(seq, _)| seq);
     kill(helper, Signal::SIGUSR2)

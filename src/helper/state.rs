@@ -10,7 +10,8 @@ use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
-use crate::model::{AppName, ProbeOptions};
+use crate::durable;
+use crate::model::{AppName, InvalidName, ProbeOptions};
 
 /// Where the state files live outside systemd, and the preload with them,
 /// when `$NODEUNITS_RUNTIME_DIR` names no directory: `BASE/APP`.
@@ -33,10 +34,49 @@ impl State {
     }
 }
 
+/// An app name that cannot be a directory's, where the runtime directory
+/// falls back to one under [`FALLBACK_BASE`].
+#[derive(Debug, thiserror::Error)]
+#[error("--app {app:?} cannot name a directory under {FALLBACK_BASE}: {why} (or set NODEUNITS_RUNTIME_DIR)")]
+pub struct NoRuntimeDir {
+    app: String,
+    why: InvalidName,
+}
+
+/// Why `probe` fails: no worker runs, or one is not ready.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error(transparent)]
+    NoRuntimeDir(#[from] NoRuntimeDir),
+    #[error("no worker of {app} runs: {} records no state", dir.display())]
+    NoState { app: String, dir: PathBuf },
+    #[error("instance {instance} of {app} does not run: {} is missing", path.display())]
+    NoStateFile {
+        app: String,
+        instance: u32,
+        path: PathBuf,
+    },
+    #[error("cannot read {}: {err}", path.display())]
+    Unreadable { path: PathBuf, err: io::Error },
+    #[error("instance {instance} of {app} does not run: its helper (pid {pid}) is gone")]
+    HelperGone {
+        app: String,
+        instance: u32,
+        pid: String,
+    },
+    /// `state`: the state it recorded, `starting` or `draining`.
+    #[error("instance {instance} of {app} is {state}")]
+    NotReady {
+        app: String,
+        instance: u32,
+        state: String,
+    },
+}
+
 /// The app's runtime directory: systemd's `RuntimeDirectory=`, else
 /// `$NODEUNITS_RUNTIME_DIR`, else `/tmp/nodeunits/APP`. The helper and the
 /// probe find it alike, as they run with the container's environment.
-pub fn runtime_dir(app: &str) -> Result<PathBuf, String> {
+pub fn runtime_dir(app: &str) -> Result<PathBuf, NoRuntimeDir> {
     let systemds = std::env::var("RUNTIME_DIRECTORY").ok();
     if let Some(first) = systemds.as_deref().and_then(|dirs| dirs.split(':').next()) {
         return Ok(PathBuf::from(first));
@@ -44,8 +84,9 @@ pub fn runtime_dir(app: &str) -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("NODEUNITS_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
-    let name = AppName::new(app).map_err(|e| {
-        format!("--app {app:?} cannot name a directory under {FALLBACK_BASE}: {e} (or set NODEUNITS_RUNTIME_DIR)")
+    let name = AppName::new(app).map_err(|why| NoRuntimeDir {
+        app: app.to_owned(),
+        why,
     })?;
     Ok(Path::new(FALLBACK_BASE).join(name.as_str()))
 }
@@ -69,12 +110,8 @@ impl StateFile {
     /// Records the state with the helper's pid, replacing the file whole:
     /// a probe reads the old state or the new, never half of one.
     pub fn write(&self, state: State) {
-        let partial = self
-            .dir
-            .join(format!(".state.{}.{}", self.instance, std::process::id()));
         let line = format!("{} {}\n", state.word(), std::process::id());
-        let result = fs::write(&partial, line).and_then(|()| fs::rename(&partial, self.path()));
-        if let Err(error) = result {
+        if let Err(error) = durable::write(&self.path(), line.as_bytes()) {
             tracing::warn!("cannot record the state {}: {error}", state.word());
         }
     }
@@ -97,40 +134,48 @@ impl Drop for StateFile {
 
 /// `probe`: Ok when the instance asked for, or every instance that records
 /// a state, is ready; Err says what it is instead.
-pub fn probe(options: &ProbeOptions) -> Result<(), String> {
+pub fn probe(options: &ProbeOptions) -> Result<(), ProbeError> {
     probe_in(&runtime_dir(&options.app)?, options)
 }
 
-fn probe_in(dir: &Path, options: &ProbeOptions) -> Result<(), String> {
+fn probe_in(dir: &Path, options: &ProbeOptions) -> Result<(), ProbeError> {
+    let app = || options.app.clone();
     let files: Vec<(u32, PathBuf)> = match options.instance {
         Some(instance) => vec![(instance, path(dir, instance))],
         None => instances(dir),
     };
     if files.is_empty() {
-        return Err(format!(
-            "no worker of {} runs: {} records no state",
-            options.app,
-            dir.display()
-        ));
+        return Err(ProbeError::NoState {
+            app: app(),
+            dir: dir.to_owned(),
+        });
     }
     for (instance, path) in files {
-        let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => format!(
-                "instance {instance} of {} does not run: {} is missing",
-                options.app,
-                path.display()
-            ),
-            _ => format!("cannot read {}: {e}", path.display()),
+        let text = fs::read_to_string(&path).map_err(|err| match err.kind() {
+            ErrorKind::NotFound => ProbeError::NoStateFile {
+                app: app(),
+                instance,
+                path: path.clone(),
+            },
+            _ => ProbeError::Unreadable {
+                path: path.clone(),
+                err,
+            },
         })?;
         let (word, pid) = text.trim().split_once(' ').unwrap_or((text.trim(), ""));
         if !pid.parse().is_ok_and(alive) {
-            return Err(format!(
-                "instance {instance} of {} does not run: its helper (pid {pid}) is gone",
-                options.app
-            ));
+            return Err(ProbeError::HelperGone {
+                app: app(),
+                instance,
+                pid: pid.to_owned(),
+            });
         }
         if word != State::Ready.word() {
-            return Err(format!("instance {instance} of {} is {word}", options.app));
+            return Err(ProbeError::NotReady {
+                app: app(),
+                instance,
+                state: word.to_owned(),
+            });
         }
     }
     Ok(())
@@ -174,7 +219,7 @@ mod tests {
             app: "api".into(),
             instance,
         };
-        let probe = |options: ProbeOptions| probe_in(&dir, &options);
+        let probe = |options: ProbeOptions| probe_in(&dir, &options).map_err(|e| e.to_string());
         let none = probe(options(None)).unwrap_err();
         assert!(none.starts_with("no worker of api runs"), "{none}");
         let zero = StateFile::new(&dir, 0);

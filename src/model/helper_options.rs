@@ -12,6 +12,10 @@ use super::defaults;
 use super::probe_options::{self, ProbeOptions};
 use super::replace_options::{self, ReplaceOptions};
 pub use super::runtime::Runtime;
+pub use error::ArgsError;
+
+/// Mistakes on the command line.
+mod error;
 
 /// Which worker: in a template unit the specifier `%i`, which systemd
 /// expands to the number the helper then reads.
@@ -188,7 +192,7 @@ impl HelperOptions {
 }
 
 /// Reads the helper's command line, without the program name.
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsError> {
     use lexopt::prelude::*;
     let mut args = args.into_iter().peekable();
     if args.next_if(|first| first == "probe").is_some() {
@@ -203,7 +207,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
     let millis = |parser: &mut lexopt::Parser, option| {
         number(parser, option, "milliseconds").map(Duration::from_millis)
     };
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+    while let Some(arg) = parser.next()? {
         match arg {
             Long("app") => app = Some(text(&mut parser, "--app")?),
             Long("instance") => instance = Some(self::instance(&mut parser)?),
@@ -230,24 +234,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String
             Short('V') | Long("version") => return Ok(Request::Version),
             Value(program) => {
                 options.command.push(program);
-                options
-                    .command
-                    .extend(parser.raw_args().map_err(|e| e.to_string())?);
+                options.command.extend(parser.raw_args()?);
             }
-            other => {
-                return Err(format!(
-                    "{}; see --help for the options",
-                    other.unexpected()
-                ))
-            }
+            other => return Err(ArgsError::Unexpected(other.unexpected().to_string())),
         }
     }
-    options.app = app.ok_or("--app NAME is required")?;
-    options.instance = instance.ok_or("--instance N is required")?;
+    options.app = app.ok_or(ArgsError::Missing("--app NAME"))?;
+    options.instance = instance.ok_or(ArgsError::Missing("--instance N"))?;
     if options.command.is_empty() {
-        return Err(
-            "no program to run: give it after `--`, as in `-- /usr/bin/node app.js`".into(),
-        );
+        return Err(ArgsError::NoProgram);
     }
     Ok(Request::Run(options))
 }
@@ -260,21 +255,21 @@ pub(super) type AppAndInstance = (Option<String>, Option<Instance>);
 /// `--help`.
 pub(super) fn app_and_instance(
     args: impl IntoIterator<Item = OsString>,
-    subcommand: &str,
-) -> Result<Option<AppAndInstance>, String> {
+    subcommand: &'static str,
+) -> Result<Option<AppAndInstance>, ArgsError> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let (mut app, mut instance) = (None, None);
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+    while let Some(arg) = parser.next()? {
         match arg {
             Long("app") => app = Some(text(&mut parser, "--app")?),
             Long("instance") => instance = Some(self::instance(&mut parser)?),
             Short('h') | Long("help") => return Ok(None),
             other => {
-                return Err(format!(
-                    "{subcommand}: {}; it takes --app NAME and --instance N",
-                    other.unexpected()
-                ))
+                return Err(ArgsError::UnexpectedAfter {
+                    subcommand,
+                    unexpected: other.unexpected().to_string(),
+                })
             }
         }
     }
@@ -283,43 +278,48 @@ pub(super) fn app_and_instance(
 
 /// The value of `--instance`: a number, or `%i` as a unit file writes it
 /// before systemd fills it in.
-pub(super) fn instance(parser: &mut lexopt::Parser) -> Result<Instance, String> {
+pub(super) fn instance(parser: &mut lexopt::Parser) -> Result<Instance, ArgsError> {
     Ok(match text(parser, "--instance")?.as_str() {
         "%i" => Instance::Specifier,
-        number => Instance::Number(number.parse().map_err(|_| {
-            format!("--instance: {number:?} is not a whole number; it takes an instance number such as 0")
-        })?),
+        number => Instance::Number(number.parse().map_err(|_| not_an_instance_number(number))?),
     })
 }
 
-fn runtime(options: &mut HelperOptions, runtime: Runtime) -> Result<(), String> {
+/// `--instance` given something else than a number.
+pub(super) fn not_an_instance_number(value: &str) -> ArgsError {
+    ArgsError::NotANumber {
+        option: "--instance",
+        value: value.to_owned(),
+        what: "an instance number such as 0",
+    }
+}
+
+fn runtime(options: &mut HelperOptions, runtime: Runtime) -> Result<(), ArgsError> {
     if options.runtime.runs_node() && options.runtime != runtime {
-        return Err(
-            "--node and --launcher exclude each other: --node when PROGRAM is node, \
-             --launcher when it is a program that starts Node (npm, npx, yarn...)"
-                .into(),
-        );
+        return Err(ArgsError::RuntimesExclusive);
     }
     options.runtime = runtime;
     Ok(())
 }
 
-pub(super) fn text(parser: &mut lexopt::Parser, option: &str) -> Result<String, String> {
-    let value = parser.value().map_err(|e| e.to_string())?;
+pub(super) fn text(parser: &mut lexopt::Parser, option: &'static str) -> Result<String, ArgsError> {
+    let value = parser.value()?;
     value
         .into_string()
-        .map_err(|value| format!("{option}: {value:?} is not valid UTF-8"))
+        .map_err(|value| ArgsError::NotUtf8 { option, value })
 }
 
 pub(super) fn number<T: std::str::FromStr>(
     parser: &mut lexopt::Parser,
-    option: &str,
-    what: &str,
-) -> Result<T, String> {
+    option: &'static str,
+    what: &'static str,
+) -> Result<T, ArgsError> {
     let value = text(parser, option)?;
-    value
-        .parse()
-        .map_err(|_| format!("{option}: {value:?} is not a whole number; it takes {what}"))
+    value.parse().map_err(|_| ArgsError::NotANumber {
+        option,
+        value,
+        what,
+    })
 }
 
 #[cfg(test)]

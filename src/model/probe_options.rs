@@ -4,7 +4,9 @@
 
 use std::ffi::OsString;
 
-use super::helper_options::{app_and_instance, Instance, Request};
+use super::helper_options::{
+    app_and_instance, not_an_instance_number, ArgsError, Instance, Request,
+};
 
 /// Which worker to ask about: one instance, or every instance of the app
 /// that records a state (in a pod, the one).
@@ -39,21 +41,17 @@ impl ProbeOptions {
 }
 
 /// Reads the probe's command line, after the word `probe`.
-pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
+pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsError> {
     let Some((app, instance)) = app_and_instance(args, "probe")? else {
         return Ok(Request::ProbeHelp);
     };
-    let instance =
-        match instance {
-            None => None,
-            Some(Instance::Number(number)) => Some(number),
-            // A probe runs in a container, where no one expands a specifier.
-            Some(Instance::Specifier) => return Err(
-                "--instance: \"%i\" is not a whole number; it takes an instance number such as 0"
-                    .into(),
-            ),
-        };
-    let app = app.ok_or("probe: --app NAME is required")?;
+    let instance = match instance {
+        None => None,
+        Some(Instance::Number(number)) => Some(number),
+        // A probe runs in a container, where no one expands a specifier.
+        Some(Instance::Specifier) => return Err(not_an_instance_number("%i")),
+    };
+    let app = app.ok_or(ArgsError::Missing("probe: --app NAME"))?;
     Ok(Request::Probe(ProbeOptions { app, instance }))
 }
 
@@ -81,7 +79,7 @@ mod tests {
 
     #[test]
     fn mistakes_are_explained() {
-        let error = |line| parse_words(line).unwrap_err();
+        let error = |line| parse_words(line).unwrap_err().to_string();
         assert_eq!(error("probe"), "probe: --app NAME is required");
         assert_eq!(
             error("probe --app api --instance %i"),

@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 
-use super::helper_options::{app_and_instance, Instance, Request};
+use super::helper_options::{app_and_instance, ArgsError, Instance, Request};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplaceOptions {
@@ -43,13 +43,13 @@ impl ReplaceOptions {
 }
 
 /// Reads the command line after the word `replace`.
-pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, String> {
+pub(super) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsError> {
     let Some((app, instance)) = app_and_instance(args, "replace")? else {
         return Ok(Request::ReplaceHelp);
     };
     Ok(Request::Replace(ReplaceOptions {
-        app: app.ok_or("replace: --app NAME is required")?,
-        instance: instance.ok_or("replace: --instance N is required")?,
+        app: app.ok_or(ArgsError::Missing("replace: --app NAME"))?,
+        instance: instance.ok_or(ArgsError::Missing("replace: --instance N"))?,
     }))
 }
 
@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn mistakes_are_explained() {
-        let error = |line| parse_words(line).unwrap_err();
+        let error = |line| parse_words(line).unwrap_err().to_string();
         assert_eq!(
             error("replace --instance 0"),
             "replace: --app NAME is required"

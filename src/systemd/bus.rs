@@ -7,7 +7,7 @@ use zbus::blocking::Connection;
 use zbus::proxy::{CacheProperties, Defaults};
 use zbus::zvariant::OwnedObjectPath;
 
-use super::journal;
+use super::journalctl;
 use super::manager::{ServiceManager, SystemdError};
 use super::proxies::{ManagerProxy, ServiceProxy, SocketProxy, UnitProxy};
 use super::Scope;
@@ -252,7 +252,7 @@ impl ServiceManager for Systemd {
     }
 
     fn journal_tail(&self, unit: &str) -> String {
-        journal::tail(self.scope, unit, 15, self.connected_at)
+        journalctl::tail(self.scope, unit, 15, self.connected_at)
     }
 }
 

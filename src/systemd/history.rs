@@ -66,6 +66,16 @@ pub enum LastEnd {
     Requested { at_usec: u64 },
 }
 
+/// Why the journal could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("could not run journalctl: {0}")]
+    NotRun(std::io::Error),
+    /// journalctl's complaint.
+    #[error("journalctl failed: {0}")]
+    Failed(String),
+}
+
 /// The journal entries of the instances of interest, in order, by unit.
 #[derive(Debug, Default)]
 pub struct History {
@@ -92,7 +102,7 @@ fn fields(scope: Scope) -> (&'static str, &'static str) {
 
 impl History {
     /// The current boot's journal of `units` (instances), read once.
-    pub fn read(scope: Scope, units: &[String]) -> Result<History, String> {
+    pub fn read(scope: Scope, units: &[String]) -> Result<History, HistoryError> {
         if units.is_empty() {
             return Ok(History::default());
         }
@@ -107,12 +117,10 @@ impl History {
         let output = Command::new("journalctl")
             .args(&args)
             .output()
-            .map_err(|err| format!("could not run journalctl: {err}"))?;
+            .map_err(HistoryError::NotRun)?;
         if !output.status.success() {
-            return Err(format!(
-                "journalctl failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(HistoryError::Failed(stderr.trim().to_owned()));
         }
         Ok(History::parse(
             scope,

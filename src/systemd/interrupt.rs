@@ -1,7 +1,7 @@
 //! SIGINT, SIGTERM and SIGHUP (a lost terminal) while nodeunits changes
 //! units: noted rather than fatal, so that the change stops after its
 //! current step and rolls back. A second signal ends the process at once;
-//! the apply journal ([`super::unfinished`]) lets the next apply finish.
+//! the apply journal ([`super::apply_journal`]) lets the next apply finish.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -79,21 +79,38 @@ impl Interrupt {
 }
 
 /// The variable of the test hook: `N` or `N:SIGNAL`.
+#[cfg(feature = "test-hooks")]
 pub const TEST_HOOK: &str = "NODEUNITS_TEST_SIGNAL_AT_STEP";
+
+/// A value of [`TEST_HOOK`] that is not a step.
+#[cfg(feature = "test-hooks")]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{TEST_HOOK}={0}: expected a step number from 1, optionally followed by :KILL, :INT, :TERM or :HUP")]
+pub struct BadTestHook(String);
 
 /// For the tests of interruptions: with `NODEUNITS_TEST_SIGNAL_AT_STEP=N`
 /// (or `N:KILL`, `N:INT`, `N:TERM`, `N:HUP`), a change sends itself that
 /// signal (SIGKILL by default) just before its step N. Its steps, counted
 /// from 1 once the apply journal is written: every unit file written or
 /// deleted and every request to systemd, in the order apply makes them.
-pub fn test_hook() -> Result<Option<(usize, Signal)>, String> {
+/// Only in builds with the `test-hooks` feature (the test suite's), so that
+/// a release binary neither reads the variable nor names it.
+#[cfg(feature = "test-hooks")]
+pub fn test_hook() -> Result<Option<(usize, Signal)>, BadTestHook> {
     let Some(value) = std::env::var_os(TEST_HOOK) else {
         return Ok(None);
     };
     parse_hook(&value.to_string_lossy())
 }
 
-fn parse_hook(value: &str) -> Result<Option<(usize, Signal)>, String> {
+/// Without the `test-hooks` feature: no hook.
+#[cfg(not(feature = "test-hooks"))]
+pub fn test_hook() -> Result<Option<(usize, Signal)>, std::convert::Infallible> {
+    Ok(None)
+}
+
+#[cfg(feature = "test-hooks")]
+fn parse_hook(value: &str) -> Result<Option<(usize, Signal)>, BadTestHook> {
     let (step, signal) = value.split_once(':').unwrap_or((value, "KILL"));
     let signal = match signal {
         "KILL" => Signal::SIGKILL,
@@ -104,9 +121,7 @@ fn parse_hook(value: &str) -> Result<Option<(usize, Signal)>, String> {
     };
     match step.parse::<usize>() {
         Ok(step) if step > 0 && signal != Signal::SIGSYS => Ok(Some((step, signal))),
-        _ => Err(format!(
-            "{TEST_HOOK}={value}: expected a step number from 1, optionally followed by :KILL, :INT, :TERM or :HUP"
-        )),
+        _ => Err(BadTestHook(value.to_owned())),
     }
 }
 
@@ -129,11 +144,12 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "test-hooks")]
     fn the_test_hook_takes_a_step_and_a_signal() {
         assert_eq!(parse_hook("3"), Ok(Some((3, Signal::SIGKILL))));
         assert_eq!(parse_hook("12:INT"), Ok(Some((12, Signal::SIGINT))));
         assert_eq!(
-            parse_hook("0:STOP"),
+            parse_hook("0:STOP").map_err(|e| e.to_string()),
             Err(format!("{TEST_HOOK}=0:STOP: expected a step number from 1, optionally followed by :KILL, :INT, :TERM or :HUP"))
         );
     }

@@ -1,21 +1,24 @@
 //! Driving systemd over D-Bus: apply a plan of unit files, rolling reloads,
-//! status. Nothing here hard-codes a unit directory or a bus: callers pass a
+//! reading the properties and journal entries that `status`, `describe` and
+//! `metrics` show (their wording is the command line's). Nothing here hard-codes a unit directory or a bus: callers pass a
 //! [`UnitDir`] and a [`ServiceManager`], so tests can point them anywhere.
 
 /// Carrying out a plan, with rollback.
 pub mod apply;
+/// The apply journal: applies that did not finish.
+pub mod apply_journal;
 /// The real service manager, over D-Bus.
 pub mod bus;
 /// What apply restarts, and what a deploy rolls after it.
 pub mod deploy;
-/// One app in full, for `nodeunits describe`.
-pub mod describe;
 /// Why instances restarted, from the journal.
 pub mod history;
 /// SIGINT, SIGTERM and SIGHUP during a change.
 pub mod interrupt;
-/// `journalctl` invocations.
-pub mod journal;
+/// `journalctl` invocations: the systemd journal of apps and instances.
+pub mod journalctl;
+/// One installed app as systemd runs it now, for `nodeunits describe`.
+pub mod live;
 /// One rollout per app at a time.
 pub mod lock;
 /// The directories of the apps' log files, created before they start.
@@ -24,8 +27,6 @@ pub mod log_dirs;
 pub mod log_entry;
 /// The trait apply needs from systemd, and its errors.
 pub mod manager;
-/// Every app and instance in Prometheus' text format.
-pub mod metrics;
 /// Rendered units vs installed ones.
 pub mod plan;
 /// zbus proxies of org.freedesktop.systemd1.
@@ -34,14 +35,14 @@ pub mod proxies;
 pub mod reload_record;
 /// One instance at a time.
 pub mod rolling;
+/// What `nodeunits metrics` exposes: every app's instances, sockets and reloads.
+pub mod samples;
 /// Starting an app in the order systemd needs.
 pub mod starting;
-/// Properties of apps and instances, for `nodeunits status`.
+/// Properties of an app's instances, for `status`, `describe`, `metrics` and `monit`.
 pub mod status;
 /// What undoes each step of an apply.
 mod undo;
-/// The apply journal: applies that did not finish.
-pub mod unfinished;
 /// Reading and writing the unit directory.
 pub mod unit_dir;
 
@@ -50,9 +51,9 @@ mod fake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_autostart;
+mod tests_apply_journal;
 #[cfg(test)]
-mod tests_unfinished;
+mod tests_autostart;
 
 pub use manager::{ServiceManager, SystemdError};
 pub use unit_dir::UnitDir;

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::durable;
 use crate::model::AppName;
 
 /// One rolling reload.
@@ -53,10 +54,8 @@ impl ReloadRecord {
     /// by all: the metrics endpoint runs as a user of its own.
     pub fn save(&self, dir: &Path, app: &AppName) -> io::Result<()> {
         fs::create_dir_all(dir)?;
-        let name = app.units().reload_record_file();
-        let tmp = dir.join(format!(".{name}.tmp"));
-        fs::write(&tmp, serde_json::to_vec(self).map_err(io::Error::other)?)?;
-        fs::rename(tmp, dir.join(name))
+        let json = serde_json::to_vec(self).map_err(io::Error::other)?;
+        durable::write(&dir.join(app.units().reload_record_file()), &json)
     }
 
     /// The last record of `app`; `None` when it never reloaded since boot,

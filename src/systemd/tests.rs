@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::apply::{apply, ApplyError, Context};
+use super::apply_journal::ApplyJournal;
 use super::deploy::{after_apply, restart, AfterApply, Restart};
 use super::fake::FakeSystemd;
 use super::interrupt::Interrupt;
 use super::manager::ServiceManager;
 use super::plan::{plan, Change, Plan, PlanError};
-use super::unfinished::Journal;
 use super::unit_dir::Installed;
 use super::unit_dir::UnitDir;
 use crate::model::helper_options::Instance;
@@ -82,7 +82,7 @@ pub fn rendered(apps: Vec<RenderedApp>) -> Rendered {
 }
 
 /// A unit directory, with the apply journal beside it.
-pub struct Dir(pub UnitDir, pub Journal);
+pub struct Dir(pub UnitDir, pub ApplyJournal);
 
 impl Dir {
     pub fn new(name: &str) -> Self {
@@ -91,7 +91,7 @@ impl Dir {
         let _ = std::fs::remove_dir_all(&path);
         Dir(
             UnitDir::new(path.join("units")),
-            Journal::new(path.join("journal")),
+            ApplyJournal::new(path.join("journal")),
         )
     }
 

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use super::unfinished::Unfinished;
+use super::apply_journal::Unfinished;
+use crate::durable;
 use crate::model::{AppName, AppUnits};
 use crate::units::read::{file_owner, read_app, ReadError};
 
@@ -91,29 +92,6 @@ pub fn parse_installed(contents: String) -> Option<InstalledFile> {
     })
 }
 
-/// Writes a temporary file, syncs it, renames it over `dir/name`, syncs
-/// the directory: a reader sees the old file or the new one, never a part,
-/// also after a crash.
-pub fn write_durably(dir: &Path, name: &str, contents: &str) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.nodeunits-tmp"));
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, dir.join(name))?;
-    fs::File::open(dir)?.sync_all()
-}
-
-/// Removes `dir/name`, if it exists, and syncs the directory.
-pub fn remove_durably(dir: &Path, name: &str) -> io::Result<()> {
-    match fs::remove_file(dir.join(name)) {
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(err),
-        Ok(()) => fs::File::open(dir)?.sync_all(),
-    }
-}
-
 /// A directory of unit files: `/etc/systemd/system`, `~/.config/systemd/user`,
 /// or anywhere in tests.
 #[derive(Debug, Clone)]
@@ -172,13 +150,14 @@ impl UnitDir {
         }
     }
 
-    /// Writes `name` with [`write_durably`].
+    /// Writes `name` whole ([`durable::write`]), creating the directory.
     pub fn write(&self, name: &str, contents: &str) -> io::Result<()> {
-        write_durably(&self.path, name, contents)
+        fs::create_dir_all(&self.path)?;
+        durable::write(&self.path.join(name), contents.as_bytes())
     }
 
     pub fn remove(&self, name: &str) -> io::Result<()> {
-        remove_durably(&self.path, name)
+        durable::remove(&self.path.join(name))
     }
 
     /// Puts a file back as it was: its old contents, or no file.

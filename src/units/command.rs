@@ -8,7 +8,7 @@ use super::escape;
 use super::program::Program;
 use crate::ecosystem::settings::{defaults, App};
 use crate::model::defaults::backoff_delay;
-use crate::model::helper_options::{parse, HelperOptions, Instance, Request};
+use crate::model::helper_options::{parse, ArgsError, HelperOptions, Instance, Request};
 use crate::model::{Bytes, ReplaceOptions};
 
 /// `RestartSteps=` and `RestartMaxDelaySec=` appeared in systemd 254.
@@ -126,9 +126,9 @@ pub fn exec_words(options: &HelperOptions) -> Vec<String> {
 }
 
 /// The options read back from the words after the helper's path.
-pub fn parse_helper_options(words: &[String]) -> Result<HelperOptions, String> {
+pub fn parse_helper_options(words: &[String]) -> Result<HelperOptions, ArgsError> {
     match parse(words.iter().map(OsString::from))? {
         Request::Run(options) => Ok(options),
-        _ => Err("no options to run a worker".into()),
+        _ => Err(ArgsError::NotARun),
     }
 }

@@ -1,19 +1,21 @@
-//! From a validated ecosystem to unit files and back: plan each app's
-//! typed [`AppUnits`], render them; read installed files into the same
-//! model. The files and their directives are specified in docs/contract.md.
+//! From a validated ecosystem to unit files and back: each app's typed
+//! [`AppUnits`], rendered; installed files read back into the same model.
+//! The files and their directives are specified in docs/contract.md.
 
+/// A validated app → its typed units.
+mod app_units;
 /// The worker's `ExecStart=` and how restarts are spaced.
 mod command;
 /// One escaping function per context a value can land in, and its inverse.
 pub mod escape;
 /// What a compilation depends on besides the file: the machine, the options.
 mod facts;
+/// What compiling finds wrong or worth a warning, each kind worded once.
+pub mod findings;
 /// Durations and sizes as systemd writes and reads them.
 pub mod format;
 /// The units of the socket-activated metrics endpoint.
 pub mod metrics_endpoint;
-/// A validated app → its typed units.
-mod plan;
 /// PM2's port rules: the socket the workers share, and `PORT`.
 mod ports;
 /// What a worker runs: interpreter, script, arguments.
@@ -34,6 +36,7 @@ pub use crate::model::AppUnits;
 pub use facts::{
     installed_systemd_version, Account, CompileOptions, Facts, FALLBACK_SYSTEMD_VERSION,
 };
+use findings::Finding;
 
 /// One generated unit file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,13 +120,13 @@ pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
     };
     let (source, document, ecosystem) = ecosystem::read(file, &evaluator, &mut diagnostics);
     let apps = ecosystem
-        .and_then(|eco| plan::plan(&eco, options, &mut diagnostics))
+        .and_then(|eco| app_units::from_ecosystem(&eco, options, &mut diagnostics))
         .and_then(|apps| {
             let rendered: Result<Vec<RenderedApp>, _> =
                 apps.into_iter().map(RenderedApp::new).collect();
             rendered
                 .map_err(|why: escape::Unrepresentable| {
-                    diagnostics.error(None, "a value cannot be written into a unit", why.0)
+                    Finding::ValueUnwritable { why: why.0 }.report(&mut diagnostics, None)
                 })
                 .ok()
         })

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use super::findings::Finding;
 use crate::ecosystem::settings::{App, ExecMode, Listen};
 use crate::ecosystem::Diagnostics;
 use crate::model::sockets::{parse_port, tcp_port};
@@ -55,11 +56,8 @@ pub fn shared_sockets(
     match parse_port(value) {
         Some(port) => vec![port.to_string()],
         None => {
-            diagnostics.warning(
-                Some(app.name.span()),
-                format!("this app runs in cluster mode, whose workers share the port in PORT, but PORT is {value:?}, not a port number"),
-                "the workers get no shared socket; set PORT to a port from 1 to 65535, or declare the socket with `port` or `listen`",
-            );
+            let value = value.clone();
+            Finding::ClusterPortNotANumber { value }.report(diagnostics, Some(app.name.span()));
             Vec::new()
         }
     }
@@ -81,11 +79,11 @@ fn port_from_listen(app: &App, env: &mut BTreeMap<String, String>, diagnostics: 
         None => {
             env.insert(PORT.to_owned(), port.to_string());
         }
-        Some(declared) if parse_port(declared) != Some(port) => diagnostics.warning(
-            Some(app.name.span()),
-            format!("`listen` holds port {port}, but the environment sets PORT to {declared:?}"),
-            format!("an app that listens on process.env.PORT binds {declared} itself and never serves the socket; remove PORT from the environment (`listen` sets it) or make the two agree"),
-        ),
+        Some(declared) if parse_port(declared) != Some(port) => Finding::ListenPortDisagrees {
+            port: port.to_string(),
+            declared: declared.clone(),
+        }
+        .report(diagnostics, Some(app.name.span())),
         Some(_) => {}
     }
 }

@@ -4,6 +4,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::facts::{is_executable, CompileOptions};
+use super::findings::Finding;
 use crate::ecosystem::settings::{App, Interpreter};
 use crate::ecosystem::Diagnostics;
 use crate::model::helper_options::Runtime;
@@ -81,50 +82,11 @@ pub fn program(
         Script::Shell => return shell(app, options, diagnostics),
     };
     let script = &script;
-    let is_node_script = has_node_extension(script);
-    let (interpreter, span) = match &app.interpreter {
-        Interpreter::None => (None, None),
-        Interpreter::ByExtension if is_node_script => (Some("node"), Some(app.script.span())),
-        Interpreter::ByExtension => (None, None),
-        Interpreter::Program(program) => (Some(program.get_ref().as_str()), Some(program.span())),
-    };
-    let interpreter = match interpreter {
-        None => None,
-        Some(name) => {
-            let resolved = if name.starts_with('/') {
-                Some(PathBuf::from(name)).filter(|p| is_executable(p))
-            } else if name.contains('/') {
-                None
-            } else {
-                options.facts.which(name)
-            };
-            let Some(path) = resolved else {
-                diagnostics.error(
-                    span,
-                    format!("the interpreter `{name}` is not an executable in PATH"),
-                    "set `interpreter` to an absolute path, a command found in PATH, or \"none\" to run the script directly",
-                );
-                return None;
-            };
-            let target = path.canonicalize().unwrap_or_else(|_| path.clone());
-            if under_version_manager(&path) || under_version_manager(&target) {
-                diagnostics.warning(
-                    span,
-                    format!("the interpreter is {}, inside a version manager's directory", path.display()),
-                    "the units break when that version is switched or removed; install Node system-wide, or set `interpreter` to a stable path",
-                );
-            }
-            Some(path)
-        }
-    };
+    let interpreter = interpreter(app, script, options, diagnostics)?;
     let is_node = interpreter.as_deref().is_some_and(is_node_binary);
     if let Some(flag) = &app.source_map_support {
         if *flag.get_ref() && !is_node {
-            diagnostics.error(
-                Some(flag.span()),
-                "`source_map_support` needs Node as the interpreter",
-                "remove it, or run the script with node",
-            );
+            Finding::SourceMapNeedsNode.report(diagnostics, Some(flag.span()));
             return None;
         }
     }
@@ -145,11 +107,11 @@ pub fn program(
         None => match executable(app, script, options) {
             Some(path) => path,
             None => {
-                diagnostics.error(
-                    Some(app.script.span()),
-                    format!("`{script}` is neither a file in {} nor a command in PATH", app.cwd.display()),
-                    "set `script` to the program's path (relative to `cwd`), or a command found in PATH",
-                );
+                Finding::ScriptNotFound {
+                    script: script.to_owned(),
+                    cwd: app.cwd.clone(),
+                }
+                .report(diagnostics, Some(app.script.span()));
                 return None;
             }
         },
@@ -167,6 +129,44 @@ pub fn program(
     Some(Program { argv, runtime })
 }
 
+/// The interpreter the script runs with, found in PATH: `Some(None)` for
+/// none; `None` when it cannot be found (recorded).
+fn interpreter(
+    app: &App,
+    script: &str,
+    options: &CompileOptions,
+    diagnostics: &mut Diagnostics,
+) -> Option<Option<PathBuf>> {
+    let is_node_script = has_node_extension(script);
+    let (name, span) = match &app.interpreter {
+        Interpreter::None => (None, None),
+        Interpreter::ByExtension if is_node_script => (Some("node"), Some(app.script.span())),
+        Interpreter::ByExtension => (None, None),
+        Interpreter::Program(program) => (Some(program.get_ref().as_str()), Some(program.span())),
+    };
+    let Some(name) = name else {
+        return Some(None);
+    };
+    let resolved = if name.starts_with('/') {
+        Some(PathBuf::from(name)).filter(|p| is_executable(p))
+    } else if name.contains('/') {
+        None
+    } else {
+        options.facts.which(name)
+    };
+    let Some(path) = resolved else {
+        let name = name.to_owned();
+        Finding::InterpreterNotFound { name }.report(diagnostics, span);
+        return None;
+    };
+    let target = path.canonicalize().unwrap_or_else(|_| path.clone());
+    if under_version_manager(&path) || under_version_manager(&target) {
+        let path = path.clone();
+        Finding::InterpreterInVersionManager { path }.report(diagnostics, span);
+    }
+    Some(Some(path))
+}
+
 /// `bash -c LINE`, as PM2 runs a command line with shell syntax; `sh` where
 /// there is no bash. The shell is not Node: the preload does not reach a
 /// server it starts, which then binds its port itself.
@@ -176,18 +176,10 @@ fn shell(app: &App, options: &CompileOptions, diagnostics: &mut Diagnostics) -> 
         .which("bash")
         .or_else(|| options.facts.which("sh"))
     else {
-        diagnostics.error(
-            Some(app.script.span()),
-            "this `script` is a shell command line, and neither bash nor sh is in PATH",
-            "install bash, or set `script` to a program and `args` to its arguments",
-        );
+        Finding::NoShell.report(diagnostics, Some(app.script.span()));
         return None;
     };
-    diagnostics.warning(
-        Some(app.script.span()),
-        "this `script` is a shell command line: it runs with `bash -c`, as PM2 does",
-        "a Node server it starts gets no shared socket (it binds its port itself); for one, set `script` to the program (`npm`, `node`) and `args` to the rest",
-    );
+    Finding::ShellCommandLine.report(diagnostics, Some(app.script.span()));
     let mut argv = vec![
         shell.to_string_lossy().into_owned(),
         "-c".to_owned(),

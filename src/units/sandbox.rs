@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::facts::CompileOptions;
+use super::findings::Finding;
 use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::Diagnostics;
 use crate::model::{ProtectHome, Sandbox};
@@ -96,11 +97,7 @@ pub fn plan(
     }
     let systemd = options.systemd_version;
     if systemd < OLDEST {
-        diagnostics.warning(
-            Some(app.name.span()),
-            format!("the workers of this app run without a sandbox: systemd {systemd} has no `ProtectSystem=strict`"),
-            format!("target systemd {OLDEST} or newer (--target-systemd) to sandbox them"),
-        );
+        Finding::NoSandbox { systemd }.report(diagnostics, Some(app.name.span()));
         return None;
     }
     let log_dirs = [&app.out_file, &app.error_file]

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::DefaultTerminal;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::reload::{installed_apps, loaded};
+use super::shared::{connect, target};
+use super::shared::{installed_apps, loaded};
 use crate::model::Scope;
 use crate::systemd::bus::Systemd;
 use crate::systemd::status::{app_status, InstanceStatus};

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use crate::model::{AppName, Scope};
-use crate::systemd::journal::{logs_args, LogsRequest};
+use crate::systemd::journalctl::{logs_args, LogsRequest};
 use crate::systemd::log_entry::entries;
 
 /// More than a terminal shows.

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Paragraph, Row as TableRow, Table, TableState};
 use ratatui::Frame;
 
 use super::{Monit, Row};
+use crate::cli::status::{memory, uptime};
 use crate::model::Scope;
-use crate::systemd::status::{memory, uptime};
 
 const HEADER: [&str; 8] = [
     "app", "id", "pid", "state", "cpu", "memory", "restarts", "uptime",

@@ -6,6 +6,7 @@
 use jsonc_parser::ast::{self, ObjectPropName};
 use jsonc_parser::{CollectOptions, ParseOptions};
 
+use super::findings::ReadFinding;
 use super::number;
 use crate::ecosystem::diagnostic::Diagnostics;
 use crate::ecosystem::document::{Key, Node, Table, Value};
@@ -21,24 +22,15 @@ pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
         Ok(parsed) => match parsed.value {
             Some(value) => Some(node(&value, diagnostics)),
             None => {
-                diagnostics.error(
-                    Some(0..source.len()),
-                    "this JSON file holds no value",
-                    format!(
-                        "an ecosystem file holds its apps: {}",
-                        super::Format::Json.apps_example()
-                    ),
-                );
+                diagnostics.report(Some(0..source.len()), ReadFinding::JsonEmpty);
                 None
             }
         },
         Err(error) => {
             let range = error.range();
-            diagnostics.error(
-                Some(range.start..range.end.max(range.start + 1)),
-                format!("this is not valid JSON: {}", error.kind()),
-                "PM2 reads a .json file as a JavaScript value: comments, trailing commas, single quotes and unquoted keys are allowed; for values computed by code, name the file *.config.js",
-            );
+            let why = error.kind().to_string();
+            let span = range.start..range.end.max(range.start + 1);
+            diagnostics.report(Some(span), ReadFinding::JsonInvalid { why });
             None
         }
     }
@@ -74,11 +66,8 @@ fn node(value: &ast::Value, diagnostics: &mut Diagnostics) -> Node {
                 };
                 if let Some(index) = table.entries.iter().position(|(k, _)| k.name == key.name) {
                     let (earlier, _) = table.entries.remove(index);
-                    diagnostics.warning(
-                        Some(earlier.span),
-                        format!("`{}` is set again further on", earlier.name),
-                        "the last value is used, as PM2 does; remove this one",
-                    );
+                    let name = earlier.name;
+                    diagnostics.report(Some(earlier.span), ReadFinding::KeyRepeated { name });
                 }
                 let value = node(&property.value, diagnostics);
                 table.entries.push((key, value));

@@ -2,6 +2,8 @@
 //! name as PM2 chooses it, read into a [`Node`] tree whose spans point into
 //! the text the diagnostics are shown against.
 
+/// What reading a file finds, each kind worded once.
+pub mod findings;
 /// JavaScript, evaluated by Node.
 mod javascript;
 /// JSON and JSON5, read as leniently as PM2's evaluation reads them.
@@ -17,6 +19,7 @@ pub use javascript::Evaluator;
 
 use super::diagnostic::{Diagnostics, Source};
 use super::document::{self, Node};
+use findings::ReadFinding;
 
 /// The formats of an ecosystem file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,28 +72,30 @@ pub fn load(
     diagnostics: &mut Diagnostics,
 ) -> (Source, Option<Node>) {
     let Some(format) = Format::of(path) else {
-        diagnostics.error(
-            None,
-            format!("cannot tell the format of {} from its name", path.display()),
-            format!("name an ecosystem file {FILE_NAMES}"),
-        );
+        let unknown = ReadFinding::UnknownFormat {
+            path: path.to_owned(),
+        };
+        diagnostics.report(None, unknown);
         return (Source::new(path, Format::Toml, String::new()), None);
     };
-    let failed = |diagnostics: &mut Diagnostics, message: String, help: String| {
-        diagnostics.error(None, message, help);
+    let failed = |diagnostics: &mut Diagnostics, finding: ReadFinding| {
+        diagnostics.report(None, finding);
         (Source::new(path, format, String::new()), None)
     };
     let text = match std::fs::read_to_string(absolute) {
         Ok(text) => text,
         Err(err) => {
-            let message = format!("cannot read {}: {err}", path.display());
-            return failed(diagnostics, message, String::new());
+            let (path, why) = (path.to_owned(), err.to_string());
+            return failed(diagnostics, ReadFinding::Unreadable { path, why });
         }
     };
     let text = match format {
         Format::JavaScript => match javascript::evaluate(path, absolute, evaluator) {
             Ok(json) => json,
-            Err(failure) => return failed(diagnostics, failure.message, failure.help),
+            Err(failure) => {
+                let (message, help) = (failure.message, failure.help);
+                return failed(diagnostics, ReadFinding::NotEvaluated { message, help });
+            }
         },
         _ => text,
     };

@@ -1,5 +1,6 @@
 //! TOML, through the `toml` crate's spanned tables.
 
+use super::findings::ReadFinding;
 use crate::ecosystem::diagnostic::Diagnostics;
 use crate::ecosystem::document::{self, Node};
 
@@ -7,11 +8,8 @@ use crate::ecosystem::document::{self, Node};
 pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
     let (table, syntax_errors) = toml::de::DeTable::parse_recoverable(source);
     for error in &syntax_errors {
-        diagnostics.error(
-            error.span(),
-            format!("this is not valid TOML: {}", error.message().trim_end()),
-            "see https://toml.io for the syntax",
-        );
+        let why = error.message().trim_end().to_owned();
+        diagnostics.report(error.span(), ReadFinding::TomlInvalid { why });
     }
     if !syntax_errors.is_empty() {
         return None;

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
+use super::findings::ReadFinding;
 use super::number;
 use crate::ecosystem::diagnostic::Diagnostics;
 use crate::ecosystem::document::{Key, Node, Table, Value};
@@ -16,11 +17,9 @@ pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
         Ok(documents) => documents,
         Err(error) => {
             let start = offsets.at(error.marker().index());
-            diagnostics.error(
-                Some(start..offsets.next(start)),
-                format!("this is not valid YAML: {}", error.info()),
-                "see https://yaml.org for the syntax",
-            );
+            let why = error.info().to_string();
+            let span = start..offsets.next(start);
+            diagnostics.report(Some(span), ReadFinding::YamlInvalid { why });
             return None;
         }
     };
@@ -30,11 +29,8 @@ pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
         [document] => reader.node(document, diagnostics),
         [_, second, ..] => {
             let start = reader.offsets.at(second.span.start.index());
-            diagnostics.error(
-                Some(start..reader.offsets.next(start)),
-                "this file holds more than one YAML document",
-                "an ecosystem file is one document: remove the `---` that starts another",
-            );
+            let span = start..reader.offsets.next(start);
+            diagnostics.report(Some(span), ReadFinding::YamlDocuments);
             None
         }
     }
@@ -84,19 +80,12 @@ impl Reader {
             ),
             YamlData::Mapping(mapping) => Value::Table(self.table(mapping, diagnostics)?),
             YamlData::Tagged(tag, _) => {
-                diagnostics.error(
-                    Some(span),
-                    format!("the YAML tag `{tag}` is not supported"),
-                    "remove the tag: values are strings, numbers, booleans, lists and mappings",
-                );
+                let tag = tag.to_string();
+                diagnostics.report(Some(span), ReadFinding::YamlTag { tag });
                 return None;
             }
             YamlData::Alias(_) | YamlData::BadValue => {
-                diagnostics.error(
-                    Some(span),
-                    "this YAML value cannot be read",
-                    "check its tag, or the anchor it refers to",
-                );
+                diagnostics.report(Some(span), ReadFinding::YamlUnreadable);
                 return None;
             }
         };
@@ -126,11 +115,7 @@ impl Reader {
                 }
                 YamlData::Value(scalar) => key_name(scalar, &key_span, diagnostics)?,
                 _ => {
-                    diagnostics.error(
-                        Some(key_span),
-                        "a key must be a plain value",
-                        "write the key as text, such as `name:`",
-                    );
+                    diagnostics.report(Some(key_span), ReadFinding::YamlKeyNotText);
                     return None;
                 }
             };
@@ -159,11 +144,8 @@ impl Reader {
                     entries.extend(self.table(mapping, diagnostics)?.entries)
                 }
                 _ => {
-                    diagnostics.error(
-                        Some(self.span(source)),
-                        "`<<` merges a mapping, or a list of mappings",
-                        "refer to an anchored mapping, such as `<<: *defaults`",
-                    );
+                    let span = self.span(source);
+                    diagnostics.report(Some(span), ReadFinding::YamlMergeNotMapping);
                     return None;
                 }
             }
@@ -190,7 +172,7 @@ fn key_name(scalar: &Scalar, span: &Range<usize>, diagnostics: &mut Diagnostics)
         Value::Boolean(b) => Some(b.to_string()),
         Value::Null => Some("null".to_owned()),
         _ => {
-            diagnostics.error(Some(span.clone()), "a key must be a plain value", "");
+            diagnostics.report(Some(span.clone()), ReadFinding::YamlKeyNotPlain);
             None
         }
     }

@@ -3,7 +3,7 @@
 use super::*;
 
 /// A command line written as one string, the words split at spaces.
-pub(in crate::model) fn parse_words(line: &str) -> Result<Request, String> {
+pub(in crate::model) fn parse_words(line: &str) -> Result<Request, ArgsError> {
     parse(line.split_whitespace().map(OsString::from))
 }
 
@@ -36,7 +36,7 @@ fn none_set() -> HelperOptions {
     HelperOptions::new("web".into(), Instance::Number(0), argv(["./server"]))
 }
 
-fn round_trip(options: &HelperOptions) -> Result<Request, String> {
+fn round_trip(options: &HelperOptions) -> Result<Request, ArgsError> {
     parse(options.words().into_iter().map(OsString::from))
 }
 
@@ -65,7 +65,7 @@ fn defaults_and_equals_signs() {
 
 #[test]
 fn mistakes_are_explained() {
-    let error = |line| parse_words(line).unwrap_err();
+    let error = |line| parse_words(line).unwrap_err().to_string();
     assert_eq!(error("--instance 0 -- node"), "--app NAME is required");
     assert_eq!(error("--app a -- node"), "--instance N is required");
     assert_eq!(

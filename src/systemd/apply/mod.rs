@@ -8,12 +8,12 @@ use std::path::PathBuf;
 
 use nix::sys::signal::Signal;
 
+use super::apply_journal::{ApplyJournal, Unfinished};
 use super::interrupt::{Interrupt, Interrupted};
 use super::log_dirs::{self, LogDirError};
 use super::manager::{ServiceManager, SystemdError};
 use super::plan::{AppPlan, Change, Plan};
 use super::undo::{roll_back, Undo};
-use super::unfinished::{Journal, Unfinished};
 use super::unit_dir::UnitDir;
 use crate::model::AppName;
 
@@ -24,7 +24,7 @@ mod steps;
 pub struct Context<'a> {
     pub units: &'a UnitDir,
     pub systemd: &'a dyn ServiceManager,
-    pub journal: &'a Journal,
+    pub journal: &'a ApplyJournal,
     /// Checked before each step.
     pub interrupt: &'a Interrupt,
     /// The test hook of [`super::interrupt::test_hook`].

@@ -8,7 +8,7 @@ use crate::model::name::UnitKind;
 use crate::model::{AppName, AppUnits, UnitNames};
 use crate::units::read::ReadError;
 
-use super::unfinished::Unfinished;
+use super::apply_journal::Unfinished;
 
 /// Making plans.
 mod make;

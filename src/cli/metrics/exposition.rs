@@ -1,17 +1,12 @@
-//! `nodeunits metrics`: every installed app and instance in the Prometheus
-//! text exposition format (version 0.0.4), read from systemd's properties,
-//! the journal (memory restarts) and the reload records. docs/commands.md
-//! ("metrics") maps pm2-prometheus-exporter's names onto these.
+//! Every installed app and instance in the Prometheus text exposition
+//! format (version 0.0.4). docs/commands.md ("metrics") maps
+//! pm2-prometheus-exporter's names onto these.
 
 use std::fmt::Write;
 
-use super::bus::Systemd;
-use super::history::History;
-use super::lock::lock_dir;
-use super::manager::SystemdError;
-use super::reload_record::ReloadRecord;
-use super::status::{app_status, InstanceStatus};
-use crate::model::AppName;
+use crate::systemd::reload_record::ReloadRecord;
+use crate::systemd::samples::AppSample;
+use crate::systemd::status::InstanceStatus;
 
 /// The media type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -25,57 +20,6 @@ const STATES: [&str; 6] = [
     "activating",
     "deactivating",
 ];
-
-/// What one app's series are made of.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppSample {
-    pub app: AppName,
-    /// One per instance the app unit wants, with its memory restarts.
-    pub instances: Vec<(InstanceStatus, u64)>,
-    /// `NAccepted`, `NConnections`, `NRefused` of its socket unit.
-    pub socket: Option<(u32, u32, Option<u32>)>,
-    pub reload: Option<ReloadRecord>,
-}
-
-/// Reads every app's sample: the properties over D-Bus, the journal once.
-pub fn gather(systemd: &Systemd, apps: &[AppName]) -> Result<Vec<AppSample>, SystemdError> {
-    let mut statuses = Vec::new();
-    for app in apps {
-        statuses.push(app_status(systemd, app)?);
-    }
-    let units: Vec<String> = statuses.iter().flatten().map(|s| s.unit.clone()).collect();
-    // Without the journal (not readable by this user) memory restarts read 0;
-    // the other series still hold.
-    let history = History::read(systemd.scope(), &units).unwrap_or_default();
-    let dir = lock_dir(systemd.scope());
-    let mut samples = Vec::new();
-    for (app, status) in apps.iter().zip(statuses) {
-        let socket_unit = app.units().socket();
-        let socket = if systemd.unit(&socket_unit)?.load_state()? == "loaded" {
-            let socket = systemd.socket(&socket_unit)?;
-            Some((
-                socket.n_accepted()?,
-                socket.n_connections()?,
-                socket.n_refused().ok(),
-            ))
-        } else {
-            None
-        };
-        samples.push(AppSample {
-            app: app.clone(),
-            instances: status
-                .into_iter()
-                .map(|s| {
-                    let memory = history.memory_restarts(&s.unit);
-                    (s, memory)
-                })
-                .collect(),
-            socket,
-            reload: ReloadRecord::load(&dir, app),
-        });
-    }
-    Ok(samples)
-}
 
 /// One metric family being written.
 struct Family<'a> {
@@ -109,13 +53,23 @@ fn label_value(value: &str) -> String {
 /// The samples in the text format, one family after the other.
 pub fn exposition(samples: &[AppSample]) -> String {
     let mut out = String::new();
-    let instances = || {
-        samples.iter().flat_map(|s| {
-            s.instances
-                .iter()
-                .map(move |(status, memory)| (s.app.as_str(), status, *memory))
-        })
-    };
+    instance_families(&mut out, samples);
+    app_families(&mut out, samples);
+    out
+}
+
+/// Every instance of every app, with its app's name and memory restarts.
+fn instances(samples: &[AppSample]) -> impl Iterator<Item = (&str, &InstanceStatus, u64)> {
+    samples.iter().flat_map(|s| {
+        s.instances
+            .iter()
+            .map(move |(status, memory)| (s.app.as_str(), status, *memory))
+    })
+}
+
+/// The families of instances: a series per instance, and one per instance
+/// and state for `nodeunits_instance_state`.
+fn instance_families(out: &mut String, samples: &[AppSample]) {
     // (name, type, help, value of an instance)
     type Value = fn(&InstanceStatus, u64) -> Option<f64>;
     let per_instance: [(&'static str, &str, &str, Value); 6] = [
@@ -139,20 +93,20 @@ pub fn exposition(samples: &[AppSample]) -> String {
         }),
     ];
     for (name, kind, help, value) in per_instance {
-        let mut f = family(&mut out, name, kind, help);
-        for (app, status, memory) in instances() {
+        let mut f = family(out, name, kind, help);
+        for (app, status, memory) in instances(samples) {
             if let Some(v) = value(status, memory) {
                 f.sample(&[("app", app), ("instance", &status.instance)], v);
             }
         }
     }
     let mut f = family(
-        &mut out,
+        out,
         "nodeunits_instance_state",
         "gauge",
         "The instance's ActiveState: 1 for the series of its state, 0 for the others.",
     );
-    for (app, status, _) in instances() {
+    for (app, status, _) in instances(samples) {
         for state in STATES {
             let labels = [
                 ("app", app),
@@ -162,8 +116,13 @@ pub fn exposition(samples: &[AppSample]) -> String {
             f.sample(&labels, u8::from(status.state == state));
         }
     }
+}
+
+/// The families of apps: their instances, their socket's counters, their
+/// last rolling reload.
+fn app_families(out: &mut String, samples: &[AppSample]) {
     let mut f = family(
-        &mut out,
+        out,
         "nodeunits_app_instances",
         "gauge",
         "Instances the app unit wants.",
@@ -178,7 +137,7 @@ pub fn exposition(samples: &[AppSample]) -> String {
         ("nodeunits_socket_refused_connections_total", "counter", "Connections systemd refused on the app's socket (NRefused).", |s| s.2),
     ];
     for (name, kind, help, value) in per_socket {
-        let mut f = family(&mut out, name, kind, help);
+        let mut f = family(out, name, kind, help);
         for s in samples {
             if let Some(v) = s.socket.and_then(value) {
                 f.sample(&[("app", s.app.as_str())], v);
@@ -204,19 +163,19 @@ pub fn exposition(samples: &[AppSample]) -> String {
         ),
     ];
     for (name, help, value) in per_reload {
-        let mut f = family(&mut out, name, "gauge", help);
+        let mut f = family(out, name, "gauge", help);
         for s in samples {
             if let Some(record) = &s.reload {
                 f.sample(&[("app", s.app.as_str())], value(record));
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::AppName;
 
     fn instance(number: &str, state: &str) -> InstanceStatus {
         InstanceStatus {

@@ -1,4 +1,7 @@
 //! `nodeunits metrics [--install [ADDRESS] | --uninstall | --http]`.
+/// The samples in Prometheus' text format.
+mod exposition;
+
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -6,13 +9,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::apply::{connect, target};
 use super::args::ManagerArgs;
-use super::reload::installed_apps;
+use super::shared::installed_apps;
+use super::shared::{connect, target};
 use crate::model::name::metrics_endpoint;
 use crate::model::Scope;
-use crate::systemd::metrics::{exposition, gather, CONTENT_TYPE};
+use crate::systemd::samples::gather;
 use crate::systemd::{ServiceManager, UnitDir};
+use exposition::{exposition, CONTENT_TYPE};
 
 pub fn run(
     manager: ManagerArgs,

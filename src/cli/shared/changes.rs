@@ -7,22 +7,22 @@ use std::collections::BTreeSet;
 use anyhow::Context as _;
 use nix::sys::signal::Signal;
 
-use super::apply::{lock_apps, target};
-use super::args::ManagerArgs;
+use super::target;
+use crate::cli::args::ManagerArgs;
 use crate::model::AppName;
 use crate::systemd::apply::{apply, Context};
+use crate::systemd::apply_journal::ApplyJournal;
 use crate::systemd::interrupt::{self, Interrupt};
-use crate::systemd::lock::AppLock;
+use crate::systemd::lock::{lock_dir, AppLock, LockError};
 use crate::systemd::plan::{plan, Change, Plan};
-use crate::systemd::unfinished::Journal;
 use crate::systemd::unit_dir::Installed;
 use crate::systemd::{Scope, ServiceManager, UnitDir};
 use crate::units::Rendered;
 
-pub(super) struct Changes {
+pub(in crate::cli) struct Changes {
     pub scope: Scope,
     pub units: UnitDir,
-    pub journal: Journal,
+    pub journal: ApplyJournal,
     pub interrupt: Interrupt,
     signal_at_step: Option<(usize, Signal)>,
 }
@@ -32,10 +32,10 @@ impl Changes {
     /// SIGHUP are noted instead of ending the process.
     pub fn new(manager: ManagerArgs) -> anyhow::Result<Changes> {
         let (scope, units) = target(manager)?;
-        let journal = Journal::of(scope).context(
+        let journal = ApplyJournal::of(scope).context(
             "neither $XDG_STATE_HOME nor $HOME is set, so the apply journal has no place; set HOME, or use --system",
         )?;
-        let signal_at_step = interrupt::test_hook().map_err(anyhow::Error::msg)?;
+        let signal_at_step = interrupt::test_hook()?;
         let interrupt = Interrupt::on_signals().context("handling SIGINT, SIGTERM and SIGHUP")?;
         Ok(Changes {
             scope,
@@ -137,5 +137,33 @@ fn changing(plan: &Plan) -> BTreeSet<AppName> {
         .iter()
         .filter(|app| app.change != Change::Unchanged || app.unfinished.is_some())
         .map(|app| app.app.clone())
+        .collect()
+}
+
+/// Holds the rollout lock of each app, waiting for other rollouts of them;
+/// a signal noted by `interrupt` ends the wait.
+fn lock_apps<'a>(
+    scope: Scope,
+    apps: impl IntoIterator<Item = &'a AppName>,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Vec<AppLock>> {
+    let dir = lock_dir(scope);
+    let mut apps: Vec<&AppName> = apps.into_iter().collect();
+    // One order for everyone, so two commands never wait for each other.
+    apps.sort_unstable();
+    apps.dedup();
+    apps.into_iter()
+        .map(|app| {
+            let waiting = || eprintln!("{app}: waiting for another rollout of it to finish");
+            AppLock::acquire(&dir, app, waiting, interrupt).map_err(|err| match err {
+                LockError::Interrupted(signal) => anyhow::Error::new(signal).context(format!(
+                    "stopped waiting for another rollout of `{app}`; nothing was changed"
+                )),
+                LockError::Io(err) => anyhow::Error::new(err).context(format!(
+                    "locking {}",
+                    dir.join(app.units().lock_file()).display()
+                )),
+            })
+        })
         .collect()
 }

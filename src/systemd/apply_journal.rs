@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::unit_dir::{remove_durably, write_durably};
 use super::Scope;
+use crate::durable;
 use crate::model::AppName;
 
 /// An apply of one app that has begun and not ended.
@@ -37,7 +37,7 @@ pub struct Unfinished {
 /// An entry that cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {why}; it is the apply journal's record of an apply of `{app}` that did not finish: fix or delete the file, then apply again", .path.display())]
-pub struct JournalError {
+pub struct ApplyJournalError {
     pub path: PathBuf,
     pub app: String,
     pub why: String,
@@ -45,20 +45,20 @@ pub struct JournalError {
 
 /// The directory of the entries.
 #[derive(Debug, Clone)]
-pub struct Journal {
+pub struct ApplyJournal {
     dir: PathBuf,
 }
 
-impl Journal {
-    pub fn new(dir: impl Into<PathBuf>) -> Journal {
-        Journal { dir: dir.into() }
+impl ApplyJournal {
+    pub fn new(dir: impl Into<PathBuf>) -> ApplyJournal {
+        ApplyJournal { dir: dir.into() }
     }
 
     /// `/var/lib/nodeunits/apply-journal`, or in user mode
     /// `$XDG_STATE_HOME/nodeunits/apply-journal` (default
     /// `~/.local/state/nodeunits/apply-journal`); `None` when neither
     /// `$XDG_STATE_HOME` nor `$HOME` is set.
-    pub fn of(scope: Scope) -> Option<Journal> {
+    pub fn of(scope: Scope) -> Option<ApplyJournal> {
         let state = match scope {
             Scope::System => PathBuf::from("/var/lib"),
             Scope::User => std::env::var_os("XDG_STATE_HOME")
@@ -66,7 +66,7 @@ impl Journal {
                 .map(PathBuf::from)
                 .or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".local/state")))?,
         };
-        Some(Journal::new(state.join("nodeunits/apply-journal")))
+        Some(ApplyJournal::new(state.join("nodeunits/apply-journal")))
     }
 
     pub fn path(&self) -> &Path {
@@ -74,8 +74,8 @@ impl Journal {
     }
 
     /// Every entry, by app; none when the directory does not exist.
-    pub fn read(&self) -> Result<BTreeMap<AppName, Unfinished>, JournalError> {
-        let failed = |path: &Path, app: &str, why: String| JournalError {
+    pub fn read(&self) -> Result<BTreeMap<AppName, Unfinished>, ApplyJournalError> {
+        let failed = |path: &Path, app: &str, why: String| ApplyJournalError {
             path: path.to_owned(),
             app: app.to_owned(),
             why,
@@ -111,11 +111,12 @@ impl Journal {
     /// Writes the entry of `app` durably: it must outlive a crash.
     pub fn write(&self, app: &AppName, unfinished: &Unfinished) -> io::Result<()> {
         let text = serde_json::to_string_pretty(unfinished).map_err(io::Error::other)?;
-        write_durably(&self.dir, &app.units().journal_entry(), &(text + "\n"))
+        fs::create_dir_all(&self.dir)?;
+        durable::write(&self.entry_path(app), (text + "\n").as_bytes())
     }
 
     pub fn remove(&self, app: &AppName) -> io::Result<()> {
-        remove_durably(&self.dir, &app.units().journal_entry())
+        durable::remove(&self.entry_path(app))
     }
 
     /// Where the entry of `app` is, for messages.
@@ -131,7 +132,7 @@ mod tests {
     #[test]
     fn entries_are_written_read_back_and_removed() {
         let dir = std::env::temp_dir().join(format!("nodeunits-journal-{}", std::process::id()));
-        let journal = Journal::new(&dir);
+        let journal = ApplyJournal::new(&dir);
         assert!(journal.read().unwrap().is_empty(), "no directory, no entry");
         let api = AppName::new("api").unwrap();
         let entry = Unfinished {

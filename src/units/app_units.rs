@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::command::{helper_options, Backoff};
 use super::escape;
 use super::facts::CompileOptions;
+use super::findings::Finding;
 use super::ports;
 use super::program::{program, Program};
 use super::sandbox;
@@ -15,8 +16,9 @@ use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::{Diagnostics, Ecosystem};
 use crate::model::{defaults, sockets, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
 
-/// Plans every app; `None` when one of them has an error (recorded).
-pub fn plan(
+/// The typed units of every app; `None` when one of them has an error
+/// (recorded).
+pub fn from_ecosystem(
     eco: &Ecosystem,
     options: &CompileOptions,
     diagnostics: &mut Diagnostics,
@@ -29,44 +31,26 @@ pub fn plan(
                 .iter()
                 .any(|app| app.profiles.contains_key(profile))
         {
-            let defined: BTreeSet<&str> = eco
-                .apps
-                .iter()
-                .flat_map(|a| a.profiles.keys())
-                .map(String::as_str)
-                .collect();
-            let help = if defined.is_empty() {
-                "no app has an `env_<profile>` table; run without --env".to_owned()
-            } else {
-                format!(
-                    "defined profiles: {}",
-                    defined.into_iter().collect::<Vec<_>>().join(", ")
-                )
-            };
-            diagnostics.error(
-                None,
-                format!("no app defines the profile `{profile}` (`env_{profile}`)"),
-                help,
-            );
+            let defined: BTreeSet<&String> =
+                eco.apps.iter().flat_map(|a| a.profiles.keys()).collect();
+            let defined = defined.into_iter().cloned().collect();
+            let profile = profile.clone();
+            Finding::UnknownProfile { profile, defined }.report(diagnostics, None);
             return None;
         }
     }
     if let Err(why) = escape::path(&eco.path) {
         {
-            diagnostics.error(
-                None,
-                "the ecosystem file's path cannot be written into a unit",
-                format!("it contains {}", why.0),
-            );
+            Finding::EcosystemPathUnwritable { why: why.0 }.report(diagnostics, None);
             return None;
         }
     }
-    let plans: Vec<Option<AppUnits>> = eco
+    let apps: Vec<Option<AppUnits>> = eco
         .apps
         .iter()
-        .map(|app| plan_app(app, &eco.path, options, diagnostics))
+        .map(|app| app_units(app, &eco.path, options, diagnostics))
         .collect();
-    plans.into_iter().collect()
+    apps.into_iter().collect()
 }
 
 /// `sticky = true` steers each client address to one worker's own socket:
@@ -85,15 +69,12 @@ fn sticky_possible(
     } else {
         return true;
     };
-    diagnostics.error(
-        Some(app.name.span()),
-        format!("`sticky = true` cannot apply to this app: {why}"),
-        "sticky sessions need a Node app (script run by node, or by npm, npx…) with `port`, or a TCP address in `listen`; remove `sticky` otherwise",
-    );
+    Finding::StickyImpossible { why }.report(diagnostics, Some(app.name.span()));
     false
 }
 
-fn plan_app(
+/// One app's typed units; `None` when it has an error (recorded).
+fn app_units(
     app: &App,
     source: &Path,
     options: &CompileOptions,
@@ -190,14 +171,10 @@ fn environment(
             Some(value) => {
                 env.insert(name.get_ref().clone(), value.clone());
             }
-            None => diagnostics.warning(
-                Some(name.span()),
-                format!(
-                    "`{}` is not set in the environment of nodeunits; the units do not get it",
-                    name.get_ref()
-                ),
-                "inherit_env copies variables when the units are rendered",
-            ),
+            None => Finding::InheritedVariableUnset {
+                name: name.get_ref().clone(),
+            }
+            .report(diagnostics, Some(name.span())),
         }
     }
     env.extend(app.env.clone());
@@ -208,11 +185,12 @@ fn environment(
         let port_text = port.get_ref().to_string();
         match env.get("PORT") {
             Some(declared) if *declared != port_text => {
-                diagnostics.error(
-                    Some(port.span()),
-                    format!("`port` is {port_text} but the environment sets PORT to {declared}"),
-                    "set the port once: `port` sets PORT",
-                );
+                let declared = declared.clone();
+                Finding::PortDisagrees {
+                    port: port_text,
+                    declared,
+                }
+                .report(diagnostics, Some(port.span()));
                 return None;
             }
             _ => {
@@ -237,11 +215,7 @@ fn accounts(
     if options.mode == Scope::User {
         for (key, account) in [("user", &app.user), ("group", &app.group)] {
             if let Some(account) = account {
-                diagnostics.error(
-                    Some(account.span()),
-                    format!("`{key}` needs the system service manager"),
-                    "a user's service manager runs everything as that user: render with --system, or remove it",
-                );
+                Finding::NeedsSystemManager { key }.report(diagnostics, Some(account.span()));
             }
         }
         return (None, group);
@@ -256,14 +230,8 @@ fn accounts(
                 Some(_) => "belongs to root",
                 None => "has no owner nodeunits could read",
             };
-            diagnostics.error(
-                Some(app.name.span()),
-                format!("this app would run as root: it sets no `user`, and its ecosystem file {whose}"),
-                format!(
-                    "an app without `user` runs as the owner of its file, as PM2 runs apps as the user who starts PM2; allowed: `user = \"deploy\"` (the account to run it as), the file given to that account (`chown deploy {}`), or `user = \"root\"` to run it as root on purpose",
-                    source.display()
-                ),
-            );
+            let source = source.to_owned();
+            Finding::WouldRunAsRoot { whose, source }.report(diagnostics, Some(app.name.span()));
             (None, group)
         }
     }
@@ -291,11 +259,7 @@ fn check_paths(app: &App, diagnostics: &mut Diagnostics) {
     );
     for (what, path) in paths {
         if let Some(Err(why)) = path.map(escape::path) {
-            diagnostics.error(
-                Some(app.name.span()),
-                format!("the {what} of this app cannot be written into a unit"),
-                format!("it contains {}", why.0),
-            );
+            Finding::PathUnwritable { what, why: why.0 }.report(diagnostics, Some(app.name.span()));
         }
     }
 }

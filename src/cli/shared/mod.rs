@@ -1,0 +1,117 @@
+//! What several commands share: the manager and unit directory the flags
+//! select, the connection to it, the installed apps and their instances, a
+//! file compiled with its warnings printed; the changes of units
+//! ([`changes`]) and rollouts of several apps ([`rollout`]).
+
+/// The unit directory with the apply journal beside it, the apps' locks,
+/// and signals between steps: what commands that change units share.
+pub(super) mod changes;
+/// Rolling reloads of several apps, each recorded for `describe` and `metrics`.
+pub(super) mod rollout;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::args::{CompileArgs, ManagerArgs};
+use crate::model::AppName;
+use crate::systemd::bus::Systemd;
+use crate::systemd::{unit_dir_of, Scope, UnitDir};
+use crate::units::Rendered;
+
+/// The manager the flags select and its unit directory.
+pub(in crate::cli) fn target(manager: ManagerArgs) -> anyhow::Result<(Scope, UnitDir)> {
+    let scope = manager.mode();
+    let dir = unit_dir_of(scope).context(
+        "neither $XDG_CONFIG_HOME nor $HOME is set, so the user's unit directory is unknown; set HOME, or use --system",
+    )?;
+    Ok((scope, UnitDir::new(dir)))
+}
+
+/// The manager of `scope` over D-Bus; an error says which it is and how to
+/// reach the other.
+pub(in crate::cli) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
+    let which = match scope {
+        Scope::System => "the system service manager (use --user for yours)",
+        Scope::User => "your user service manager (it runs while you are logged in, or always after `loginctl enable-linger`; use --system for the system's)",
+    };
+    Systemd::connect(scope).with_context(|| format!("connecting to {which}"))
+}
+
+/// The apps nodeunits installed in the unit directory.
+pub(in crate::cli) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
+    let installed = units
+        .read()
+        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
+    Ok(installed.apps().into_keys().cloned().collect())
+}
+
+/// Whether the service manager has loaded the app unit of `app`.
+pub(in crate::cli) fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
+    Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
+}
+
+/// The app's instance units, from its app unit's `Wants=`.
+pub(in crate::cli) fn instances_of(
+    systemd: &Systemd,
+    app: &AppName,
+) -> anyhow::Result<Vec<String>> {
+    anyhow::ensure!(loaded(systemd, app)?, not_loaded(app, systemd.scope()));
+    let wants = systemd.unit(&app.units().app())?.wants()?;
+    let numbers = app
+        .units()
+        .instances_among(wants.iter().map(String::as_str));
+    Ok(app.units().instances(numbers))
+}
+
+/// Why `app` is not an app of this service manager.
+pub(in crate::cli) fn not_loaded(app: &AppName, scope: Scope) -> String {
+    let (this, other) = match scope {
+        Scope::System => ("system", "--user"),
+        Scope::User => ("user", "--system"),
+    };
+    format!(
+        "no app `{app}` in the {this} service manager: {} is not loaded (installed with {other}? see `nodeunits status {other}`)",
+        app.units().app()
+    )
+}
+
+/// The file compiled, its warnings printed; `None`, its errors printed,
+/// when it is invalid.
+pub(in crate::cli) fn compile_file(
+    file: &Path,
+    compile: &CompileArgs,
+    manager: ManagerArgs,
+) -> Option<Rendered> {
+    match crate::units::compile(file, &compile.options(manager)) {
+        Ok(rendered) => {
+            super::render::print_warnings(&rendered);
+            Some(rendered)
+        }
+        Err(err) => {
+            eprint!("{err}");
+            None
+        }
+    }
+}
+
+/// Whether the user's manager runs without a session (`loginctl enable-linger`).
+fn lingering() -> bool {
+    let uid = nix::unistd::getuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(user)) => Path::new("/var/lib/systemd/linger")
+            .join(user.name)
+            .exists(),
+        _ => false,
+    }
+}
+
+/// In user mode, how to have the apps start at boot rather than at login.
+pub(in crate::cli) fn linger_note(scope: Scope) {
+    if scope == Scope::User && !lingering() {
+        println!(
+            "note: your apps run while you are logged in; to start them at boot, run `loginctl enable-linger {}`",
+            std::env::var("USER").unwrap_or_else(|_| "$USER".into())
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! What `nodeunits metrics` exposes, read from systemd's properties, the
+//! journal (memory restarts) and the reload records.
+
+use super::bus::Systemd;
+use super::history::History;
+use super::lock::lock_dir;
+use super::manager::SystemdError;
+use super::reload_record::ReloadRecord;
+use super::status::{app_status, InstanceStatus};
+use crate::model::AppName;
+
+/// What one app's series are made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppSample {
+    pub app: AppName,
+    /// One per instance the app unit wants, with its memory restarts.
+    pub instances: Vec<(InstanceStatus, u64)>,
+    /// `NAccepted`, `NConnections`, `NRefused` of its socket unit.
+    pub socket: Option<(u32, u32, Option<u32>)>,
+    pub reload: Option<ReloadRecord>,
+}
+
+/// Reads every app's sample: the properties over D-Bus, the journal once.
+pub fn gather(systemd: &Systemd, apps: &[AppName]) -> Result<Vec<AppSample>, SystemdError> {
+    let mut statuses = Vec::new();
+    for app in apps {
+        statuses.push(app_status(systemd, app)?);
+    }
+    let units: Vec<String> = statuses.iter().flatten().map(|s| s.unit.clone()).collect();
+    // Without the journal (not readable by this user) memory restarts read 0;
+    // the other series still hold.
+    let history = History::read(systemd.scope(), &units).unwrap_or_default();
+    let dir = lock_dir(systemd.scope());
+    let mut samples = Vec::new();
+    for (app, status) in apps.iter().zip(statuses) {
+        let socket_unit = app.units().socket();
+        let socket = if systemd.unit(&socket_unit)?.load_state()? == "loaded" {
+            let socket = systemd.socket(&socket_unit)?;
+            Some((
+                socket.n_accepted()?,
+                socket.n_connections()?,
+                socket.n_refused().ok(),
+            ))
+        } else {
+            None
+        };
+        samples.push(AppSample {
+            app: app.clone(),
+            instances: status
+                .into_iter()
+                .map(|s| {
+                    let memory = history.memory_restarts(&s.unit);
+                    (s, memory)
+                })
+                .collect(),
+            socket,
+            reload: ReloadRecord::load(&dir, app),
+        });
+    }
+    Ok(samples)
+}
