@@ -47,24 +47,6 @@ impl Diagnostics {
         self.push(kind.severity(), span, message, help);
     }
 
-    pub fn error(
-        &mut self,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.push(Severity::Error, span, message.into(), help.into());
-    }
-
-    pub fn warning(
-        &mut self,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.push(Severity::Warning, span, message.into(), help.into());
-    }
-
     fn push(
         &mut self,
         severity: Severity,

@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::document::{Key, Node, Table, Value as V};
 
 use super::diagnostic::Diagnostics;
+use super::findings::{Allowed, OptionFinding};
 use super::keys::{self, Handling, Known};
 use super::values::{json, parse_bytes, parse_duration, split_args};
 use crate::model::Bytes;
@@ -24,12 +25,6 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// The most bytes a size takes: a memory limit is raised by half for
 /// `MemoryMax=`, which must stay a number.
 const MAX_BYTES: Bytes = Bytes(1 << 50);
-
-/// What is said of a key nobody read: a message and what to do instead.
-pub enum Unread {
-    Warning(String, String),
-    Error(String, String),
-}
 
 type Entry<'t> = (&'t Key, &'t Value);
 
@@ -106,11 +101,9 @@ impl<'t> Fields<'t> {
             } else {
                 "0"
             };
-            self.diagnostics.warning(
-                Some(value.span()),
-                format!("`{}` is {what}, which PM2 takes as not set", key.get_ref()),
-                "so does nodeunits: the default applies (see \"The ecosystem file\" in the README); remove it or give a value",
-            );
+            let key = key.get_ref().to_string();
+            let finding = OptionFinding::EmptyAsUnset { key, what };
+            self.diagnostics.report(Some(value.span()), finding);
             return None;
         }
         Some((key, value))
@@ -119,27 +112,20 @@ impl<'t> Fields<'t> {
     fn spelling_ignored(&mut self, known: &Known, ignored: &Key, winner: &Key) {
         let span = ignored.span();
         let (ignored, winner, name) = (ignored.get_ref(), winner.get_ref(), known.name);
-        let (message, why) = if winner == name {
-            (
-                format!(
-                    "`{ignored}` is ignored: it is another name for `{winner}`, which is set too"
-                ),
-                format!("PM2 takes `{winner}` when both are set"),
-            )
+        let (ignored, winner) = (ignored.to_string(), winner.to_string());
+        let finding = if winner == name {
+            OptionFinding::SpellingIgnored { ignored, winner }
         } else {
             let order: Vec<String> = known.spellings().iter().map(|s| format!("`{s}`")).collect();
-            (
-                format!(
-                    "`{ignored}` is ignored: `{winner}` is set too, and both are names of `{name}`"
-                ),
-                format!(
-                    "PM2 takes the first of {} that is set and not false, 0 or empty",
-                    order.join(", ")
-                ),
-            )
+            let order = order.join(", ");
+            OptionFinding::AliasIgnored {
+                ignored,
+                winner,
+                name,
+                order,
+            }
         };
-        let help = format!("{why}, and so does nodeunits; remove one");
-        self.diagnostics.warning(Some(span), message, help);
+        self.diagnostics.report(Some(span), finding);
     }
 
     pub fn get(&mut self, option: &str) -> Option<&'t Value> {
@@ -184,18 +170,13 @@ impl<'t> Fields<'t> {
     }
 
     /// Says what `judge` makes of each key not read yet, at the key.
-    pub fn report_unread(&mut self, judge: impl Fn(&str) -> Unread) {
+    pub fn report_unread(&mut self, judge: impl Fn(&str) -> OptionFinding) {
         let unread: Vec<(String, Range<usize>)> = self
             .unread()
             .map(|(key, span, _)| (key.to_owned(), span))
             .collect();
         for (key, span) in unread {
-            match judge(&key) {
-                Unread::Warning(message, help) => {
-                    self.diagnostics.warning(Some(span), message, help)
-                }
-                Unread::Error(message, help) => self.diagnostics.error(Some(span), message, help),
-            }
+            self.diagnostics.report(Some(span), judge(&key));
         }
     }
 
@@ -203,13 +184,10 @@ impl<'t> Fields<'t> {
         self.read.push(key);
     }
 
-    pub fn wrong(&mut self, option: &str, value: &Value, allowed: &str) {
+    pub fn wrong(&mut self, option: &str, value: &Value, allowed: Allowed) {
         let key = self.spelling(option).to_owned();
-        self.diagnostics.error(
-            Some(value.span()),
-            format!("invalid value for `{key}`"),
-            format!("allowed: {allowed}"),
-        );
+        let finding = OptionFinding::InvalidValue { key, allowed };
+        self.diagnostics.report(Some(value.span()), finding);
     }
 
     pub fn string(&mut self, key: &str) -> Option<Spanned<String>> {
@@ -217,7 +195,7 @@ impl<'t> Fields<'t> {
         match value.get_ref() {
             V::String(s) => Some(Spanned::new(value.span(), s.to_string())),
             _ => {
-                self.wrong(key, value, "a string");
+                self.wrong(key, value, Allowed::String);
                 None
             }
         }
@@ -228,7 +206,7 @@ impl<'t> Fields<'t> {
         match value.get_ref() {
             V::Boolean(b) => Some(*b),
             _ => {
-                self.wrong(key, value, "true or false");
+                self.wrong(key, value, Allowed::Bool);
                 None
             }
         }
@@ -239,7 +217,7 @@ impl<'t> Fields<'t> {
         match integer(value).filter(|n| (min..=max).contains(n)) {
             Some(n) => Some(n),
             None => {
-                self.wrong(key, value, &format!("a whole number from {min} to {max}"));
+                self.wrong(key, value, Allowed::WholeNumber { min, max });
                 None
             }
         }
@@ -255,14 +233,10 @@ impl<'t> Fields<'t> {
                 .map(Duration::from_millis),
         };
         if parsed.is_none() {
-            self.wrong(
-                key,
-                value,
-                "milliseconds as a number (5000), or a string with units: \"8s\", \"500ms\", \"2min\", \"1h\"",
-            );
+            self.wrong(key, value, Allowed::Duration);
         }
         if parsed.is_some_and(|d| d > MAX_DURATION) {
-            self.wrong(key, value, "at most a year, \"365d\"");
+            self.wrong(key, value, Allowed::AtMostAYear);
             return None;
         }
         parsed.map(|d| Spanned::new(value.span(), d))
@@ -279,16 +253,12 @@ impl<'t> Fields<'t> {
         };
         match parsed.filter(|b| b.0 > 0) {
             Some(b) if b > MAX_BYTES => {
-                self.wrong(key, value, "at most 1024T");
+                self.wrong(key, value, Allowed::AtMostBytes);
                 None
             }
             Some(b) => Some(b),
             None => {
-                self.wrong(
-                    key,
-                    value,
-                    "bytes as a number, or a string with a K, M, G or T suffix (powers of 1024): \"512M\", \"1G\"",
-                );
+                self.wrong(key, value, Allowed::Bytes);
                 None
             }
         }
@@ -305,16 +275,12 @@ impl<'t> Fields<'t> {
                     .map(|item| item.get_ref().as_str().map(str::to_owned))
                     .collect();
                 if words.is_none() {
-                    self.wrong(key, value, "a string, or an array of strings");
+                    self.wrong(key, value, Allowed::Words);
                 }
                 words
             }
             _ => {
-                self.wrong(
-                    key,
-                    value,
-                    "a string, or an array of strings (one per argument)",
-                );
+                self.wrong(key, value, Allowed::Arguments);
                 None
             }
         }
@@ -325,20 +291,16 @@ impl<'t> Fields<'t> {
     pub fn environment(&mut self, key: &str) -> Option<BTreeMap<String, String>> {
         let value = self.get(key)?;
         let Some(table) = value.get_ref().as_table() else {
-            self.wrong(key, value, "a table of variables, such as `[apps.env]` or `env = { NODE_ENV = \"production\" }`");
+            self.wrong(key, value, Allowed::EnvironmentTable);
             return None;
         };
         let mut env = BTreeMap::new();
         for (name, value) in table.iter() {
             if !is_variable_name(name.get_ref()) {
-                self.diagnostics.error(
-                    Some(name.span()),
-                    format!(
-                        "`{}` cannot be the name of an environment variable",
-                        name.get_ref()
-                    ),
-                    "allowed: letters, digits and `_`, not starting with a digit",
-                );
+                let finding = OptionFinding::NotAVariableName {
+                    name: name.get_ref().to_string(),
+                };
+                self.diagnostics.report(Some(name.span()), finding);
                 continue;
             }
             let text = match value.get_ref() {
@@ -350,11 +312,8 @@ impl<'t> Fields<'t> {
                 V::Array(_) | V::Table(_) | V::Null => json(value),
             };
             if text.contains('\0') {
-                self.diagnostics.error(
-                    Some(value.span()),
-                    "an environment variable cannot contain a NUL character",
-                    "",
-                );
+                self.diagnostics
+                    .report(Some(value.span()), OptionFinding::NulInVariable);
                 continue;
             }
             env.insert(name.get_ref().to_string(), text);

@@ -230,13 +230,17 @@ mod tests {
         let mut diagnostics = Diagnostics::default();
         let document = formats::read(Format::Json, json, &mut diagnostics).unwrap();
         let at = json.find("\"watch\"").unwrap();
-        diagnostics.warning(Some(at..at + 7), "`watch` is ignored", "instead: reload");
+        let finding = crate::ecosystem::findings::OptionFinding::IgnoredOption {
+            key: "watch".to_owned(),
+            instead: "reload",
+        };
+        diagnostics.report(Some(at..at + 7), finding);
         let source = Source::new(Path::new("eco.json"), Format::Json, json.to_owned());
         let toml = to_toml(&source, &document, &diagnostics);
         let body = toml.split_once("\n\n").unwrap().1;
         assert_eq!(
             body,
-            "[[apps]]\nname = 'a\"b'\nwatch = true  # `watch` is ignored; instead: reload\n# cwd = null: left out, as TOML has no null\nscript = \"a.js\"\n\n[apps.env]\nX = \"\"\"\n1\n2\"\"\"\n"
+            "[[apps]]\nname = 'a\"b'\nwatch = true  # `watch` has no meaning under systemd and is ignored; instead: reload\n# cwd = null: left out, as TOML has no null\nscript = \"a.js\"\n\n[apps.env]\nX = \"\"\"\n1\n2\"\"\"\n"
         );
         let parsed: toml::Table = toml::from_str(&toml).expect("valid TOML");
         assert_eq!(parsed["apps"][0]["env"]["X"].as_str(), Some("1\n2"));

@@ -10,7 +10,8 @@
 
 use std::borrow::Cow;
 
-use super::fields::{Fields, Unread};
+use super::fields::Fields;
+use super::findings::OptionFinding;
 pub use crate::options::app_options;
 
 /// What nodeunits does with an option.
@@ -112,41 +113,36 @@ pub fn camel_case(name: &str) -> String {
 /// Reports the keys of an app that no option read: a warning for an option
 /// nodeunits ignores, else an error with the option probably meant.
 pub(super) fn unknown_keys(fields: &mut Fields) {
-    fields.report_unread(|key| match find(app_options(), key).map(|known| known.handling) {
-        Some(Handling::Ignored(instead)) => Unread::Warning(
-            format!("`{key}` has no meaning under systemd and is ignored"),
-            format!("instead: {instead}"),
-        ),
-        _ => {
-            let help = match closest(key, app_options()) {
-                Some(known) => format!("did you mean `{known}`? See \"The ecosystem file\" in the README for every option"),
-                None => "see \"The ecosystem file\" in the README for every option".to_owned(),
-            };
-            Unread::Error(format!("unknown option `{key}`"), help)
+    fields.report_unread(|key| {
+        let key_owned = key.to_owned();
+        match find(app_options(), key).map(|known| known.handling) {
+            Some(Handling::Ignored(instead)) => OptionFinding::IgnoredOption {
+                key: key_owned,
+                instead,
+            },
+            _ => OptionFinding::UnknownOption {
+                key: key_owned,
+                suggestion: closest(key, app_options()),
+            },
         }
     });
 }
 
 /// Reports the top-level keys other than `apps`.
 pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
-    fields.report_unread(
-        |key| match find(TOP_LEVEL, key).map(|known| known.handling) {
-            Some(Handling::Ignored(why)) => Unread::Warning(
-                format!("`{key}` has no meaning under systemd"),
-                why.to_owned(),
-            ),
-            _ => Unread::Error(
-                format!("unknown top-level key `{key}`"),
-                match closest(key, TOP_LEVEL) {
-                    Some(known) => format!("did you mean `{known}`?"),
-                    None => {
-                        "an ecosystem file holds its apps under `apps`; put app options inside an app"
-                            .to_owned()
-                    }
-                },
-            ),
-        },
-    );
+    fields.report_unread(|key| {
+        let key_owned = key.to_owned();
+        match find(TOP_LEVEL, key).map(|known| known.handling) {
+            Some(Handling::Ignored(why)) => OptionFinding::IgnoredTopLevel {
+                key: key_owned,
+                why,
+            },
+            _ => OptionFinding::UnknownTopLevel {
+                key: key_owned,
+                suggestion: closest(key, TOP_LEVEL),
+            },
+        }
+    });
 }
 
 /// The documented spelling closest to a typo, to suggest it. The camelCase

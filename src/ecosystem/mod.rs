@@ -12,6 +12,8 @@ pub mod diagnostic;
 pub mod document;
 /// Typed access to the keys of one table.
 pub(crate) mod fields;
+/// What validating the apps finds, one kind each.
+pub mod findings;
 /// Each format read into a document.
 mod formats;
 /// Any ecosystem file → an equivalent, commented `ecosystem.toml`.
@@ -35,6 +37,7 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Source};
 use fields::Fields;
+use findings::OptionFinding;
 pub use formats::{Evaluator, Format};
 pub use settings::{App, Ecosystem};
 
@@ -108,18 +111,16 @@ fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mu
         };
         for unit in app.units().all() {
             if let Some(owner) = owners.insert(unit.clone(), name) {
-                let message = if owner == name {
-                    format!("the app `{name}` is defined twice")
+                let finding = if owner == name {
+                    OptionFinding::DefinedTwice { name: name.clone() }
                 } else {
-                    format!(
-                        "the unit `{unit}` of the app `{name}` is also a unit of the app `{owner}`"
-                    )
+                    OptionFinding::UnitOfTwoApps {
+                        unit: unit.clone(),
+                        name: name.clone(),
+                        owner: owner.to_owned(),
+                    }
                 };
-                diagnostics.error(
-                    Some(span.clone()),
-                    message,
-                    "give each app a name of its own; an app `X` owns X.service, X@.service, X.socket, X-cron.timer and X-cron.service",
-                );
+                diagnostics.report(Some(span.clone()), finding);
                 break;
             }
         }

@@ -7,6 +7,7 @@ use super::document::Value as V;
 use toml::Spanned;
 
 use super::fields::{integer, Fields, Value};
+use super::findings::{Allowed, OptionFinding};
 use super::settings::{Listen, LogTarget};
 
 pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
@@ -14,14 +15,12 @@ pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
     for item in fields.one_or_many("listen") {
         match listen_entry(item, dir) {
             Some(entry) if listen.contains(&entry) => {
-                fields.diagnostics.error(Some(item.span()), "this socket is listed twice in `listen`", "list each address once");
+                fields
+                    .diagnostics
+                    .report(Some(item.span()), OptionFinding::ListenedTwice);
             }
             Some(entry) => listen.push(entry),
-            None => fields.wrong(
-                "listen",
-                item,
-                "\"127.0.0.1:3000\", \"[::1]:3000\", \"[::]:3000\", a port (3000) for all addresses, or a unix socket path (\"/run/api/http.sock\", \"./api.sock\")",
-            ),
+            None => fields.wrong("listen", item, Allowed::Listen),
         }
     }
     listen
@@ -82,11 +81,7 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
     match text.filter(valid) {
         Some(name) => Some(Spanned::new(value.span(), name)),
         None => {
-            fields.wrong(
-                key,
-                value,
-                "a user or group name (letters, digits, `_`, `-`, `.`), or a numeric id",
-            );
+            fields.wrong(key, value, Allowed::Account);
             None
         }
     }
@@ -97,11 +92,8 @@ pub fn account(fields: &mut Fields, key: &str) -> Option<Spanned<String>> {
 pub fn read_write_paths_of(fields: &mut Fields, dir: &Path, hardening: bool) -> Vec<PathBuf> {
     let paths = read_write_paths(fields, dir);
     if let (false, Some((_, value))) = (hardening, fields.entry("read_write_paths")) {
-        fields.diagnostics.warning(
-            Some(value.span()),
-            "`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may",
-            "remove one of them",
-        );
+        let finding = OptionFinding::ReadWritePathsWithoutSandbox;
+        fields.diagnostics.report(Some(value.span()), finding);
     }
     paths
 }
@@ -114,11 +106,7 @@ fn read_write_paths(fields: &mut Fields, dir: &Path) -> Vec<PathBuf> {
             Some(path) if !path.is_empty() && !path.chars().any(char::is_control) => {
                 paths.push(normalize(&dir.join(path)));
             }
-            _ => fields.wrong(
-                "read_write_paths",
-                item,
-                "directories or files the app writes besides its own directory, as an array of paths: [\"/var/lib/api\", \"../uploads\"]",
-            ),
+            _ => fields.wrong("read_write_paths", item, Allowed::ReadWritePaths),
         }
     }
     paths
@@ -133,11 +121,7 @@ pub fn hardening(fields: &mut Fields) -> bool {
         Some("on") => true,
         Some("off") => false,
         _ => {
-            fields.wrong(
-                "hardening",
-                value,
-                "\"on\" (the default: the workers run in systemd's sandbox) or \"off\" (no sandbox directive at all)",
-            );
+            fields.wrong("hardening", value, Allowed::Hardening);
             true
         }
     }
@@ -151,11 +135,8 @@ pub fn log_target(fields: &mut Fields, key: &str, dir: &Path) -> Option<LogTarge
     }
     if path.get_ref().chars().any(char::is_control) {
         let key = fields.spelling(key).to_owned();
-        fields.diagnostics.error(
-            Some(path.span()),
-            format!("invalid path for `{key}`"),
-            "allowed: a file path, or \"/dev/null\" or \"NULL\" to discard the stream",
-        );
+        let finding = OptionFinding::InvalidLogPath { key };
+        fields.diagnostics.report(Some(path.span()), finding);
         return None;
     }
     Some(LogTarget::Append(normalize(&dir.join(path.get_ref()))))

@@ -11,8 +11,9 @@ use std::path::Path;
 use super::cron;
 use super::document::Value as V;
 use super::fields::{integer, is_variable_name, Fields};
+use super::findings::{Allowed, OptionFinding};
 use super::places::normalize;
-use super::settings::{defaults, ExecMode, Interpreter};
+use super::settings::{ExecMode, Interpreter};
 use super::values::Instances;
 use crate::model::defaults::MAX_INSTANCES;
 
@@ -23,12 +24,10 @@ pub(crate) fn namespace(fields: &mut Fields) -> Option<String> {
     match crate::model::name::check(namespace.get_ref()) {
         Ok(()) => Some(namespace.into_inner()),
         Err(why) => {
-            let allowed = format!("allowed: {}", why.said_of("a namespace"));
-            fields.diagnostics.error(
-                Some(namespace.span()),
-                "invalid value for `namespace`",
-                allowed,
-            );
+            let allowed = Allowed::Name(why.said_of("a namespace"));
+            let key = "namespace".to_owned();
+            let finding = OptionFinding::InvalidValue { key, allowed };
+            fields.diagnostics.report(Some(namespace.span()), finding);
             None
         }
     }
@@ -43,14 +42,10 @@ pub(crate) fn instances(fields: &mut Fields) -> Option<Instances> {
     };
     let parsed = number.and_then(Instances::parse);
     if parsed.is_none() {
-        fields.wrong("instances", value, "a number of workers (4), \"max\" or 0 for one per CPU, or a negative number for the CPU count minus that many (at least 1)");
+        fields.wrong("instances", value, Allowed::Instances);
     }
     if matches!(parsed, Some(Instances::Count(n)) if n.get() > MAX_INSTANCES) {
-        fields.wrong(
-            "instances",
-            value,
-            &format!("at most {MAX_INSTANCES} workers"),
-        );
+        fields.wrong("instances", value, Allowed::AtMostInstances);
         return None;
     }
     parsed
@@ -73,11 +68,10 @@ pub(crate) fn profiles(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
             fields.mark_read(key);
-            fields.diagnostics.error(
-                Some(span),
-                format!("`{key}` is not a valid profile"),
-                "allowed: `env_` followed by letters, digits, `_` or `-`, such as `env_production`",
-            );
+            let finding = OptionFinding::NotAProfile {
+                key: key.to_owned(),
+            };
+            fields.diagnostics.report(Some(span), finding);
             continue;
         }
         if let Some(env) = fields.environment(key) {
@@ -92,11 +86,7 @@ pub(crate) fn inherit_env(fields: &mut Fields) -> Vec<Spanned<String>> {
         return Vec::new();
     };
     let Some(items) = value.get_ref().as_array() else {
-        fields.wrong(
-            "inherit_env",
-            value,
-            "an array of variable names, such as [\"PATH\", \"HOME\"]",
-        );
+        fields.wrong("inherit_env", value, Allowed::VariableNameArray);
         return Vec::new();
     };
     let mut names = Vec::new();
@@ -105,11 +95,7 @@ pub(crate) fn inherit_env(fields: &mut Fields) -> Vec<Spanned<String>> {
             Some(name) if is_variable_name(name) => {
                 names.push(Spanned::new(item.span(), name.to_owned()))
             }
-            _ => fields.wrong(
-                "inherit_env",
-                item,
-                "names of environment variables: letters, digits and `_`",
-            ),
+            _ => fields.wrong("inherit_env", item, Allowed::VariableNames),
         }
     }
     names
@@ -120,11 +106,7 @@ pub(crate) fn stop_exit_codes(fields: &mut Fields) -> Vec<u8> {
     for item in fields.one_or_many("stop_exit_codes") {
         match integer(item).and_then(|n| u8::try_from(n).ok()) {
             Some(code) => codes.push(code),
-            None => fields.wrong(
-                "stop_exit_codes",
-                item,
-                "exit statuses from 0 to 255, one or an array",
-            ),
+            None => fields.wrong("stop_exit_codes", item, Allowed::ExitStatuses),
         }
     }
     codes.sort_unstable();
@@ -136,11 +118,9 @@ pub(crate) fn positive(fields: &mut Fields, key: &str) -> Option<Duration> {
     let duration = fields.duration(key)?;
     if duration.get_ref().is_zero() {
         let key = fields.spelling(key).to_owned();
-        fields.diagnostics.error(
-            Some(duration.span()),
-            format!("`{key}` cannot be 0"),
-            "systemd reads 0 as \"no timeout\"; give a duration such as \"5s\"",
-        );
+        fields
+            .diagnostics
+            .report(Some(duration.span()), OptionFinding::ZeroTimeout { key });
         return None;
     }
     Some(duration.into_inner())
@@ -149,14 +129,10 @@ pub(crate) fn positive(fields: &mut Fields, key: &str) -> Option<Duration> {
 pub(crate) fn variable(fields: &mut Fields, key: &str) -> Option<String> {
     let name = fields.string(key)?;
     if !is_variable_name(name.get_ref()) {
-        fields.diagnostics.error(
-            Some(name.span()),
-            format!(
-                "`{}` cannot be the name of an environment variable",
-                name.get_ref()
-            ),
-            "allowed: letters, digits and `_`, not starting with a digit",
-        );
+        let finding = OptionFinding::NotAVariableName {
+            name: name.get_ref().clone(),
+        };
+        fields.diagnostics.report(Some(name.span()), finding);
         return None;
     }
     Some(name.into_inner())
@@ -172,15 +148,12 @@ pub(crate) fn restart_delays(fields: &mut Fields) -> (Option<Duration>, Option<D
             fields.spelling("restart_delay").to_owned(),
             fields.spelling("exp_backoff_restart_delay").to_owned(),
         );
-        fields.diagnostics.warning(
-            Some(fixed.span()),
-            format!("`{fixed_key}` is ignored: `{backoff_key}` is set"),
-            format!(
-                "PM2 ignores the fixed delay when both are set, and so does nodeunits: a restart waits {} ms, then 1.5 times longer each time, up to {} s",
-                backoff.get_ref().as_millis(),
-                defaults::MAX_BACKOFF.as_secs()
-            ),
-        );
+        let finding = OptionFinding::FixedDelayIgnored {
+            fixed: fixed_key,
+            backoff: backoff_key,
+            first_ms: backoff.get_ref().as_millis(),
+        };
+        fields.diagnostics.report(Some(fixed.span()), finding);
     }
     let backoff = backoff.map(Spanned::into_inner);
     (
@@ -216,7 +189,7 @@ pub(crate) fn exec_mode(fields: &mut Fields) -> ExecMode {
             Some("cluster" | "cluster_mode") => ExecMode::Cluster,
             Some("fork" | "fork_mode") => ExecMode::Fork,
             _ => {
-                fields.wrong("exec_mode", mode, "\"fork\" or \"cluster\"");
+                fields.wrong("exec_mode", mode, Allowed::ExecMode);
                 ExecMode::Fork
             }
         },
@@ -231,7 +204,7 @@ pub(crate) fn port(fields: &mut Fields) -> Option<Spanned<u16>> {
         .and_then(|n| u16::try_from(n).ok())
         .filter(|&p| p > 0);
     if port.is_none() {
-        fields.wrong("port", value, "a TCP port number from 1 to 65535");
+        fields.wrong("port", value, Allowed::Port);
     }
     port.map(|p| Spanned::new(value.span(), p))
 }
@@ -245,8 +218,9 @@ pub(crate) fn cron_restart(fields: &mut Fields) -> Option<String> {
     cron::to_on_calendar(expr.get_ref())
         .map_err(|why| {
             let key = fields.spelling("cron_restart").to_owned();
-            let message = format!("`{key}` cannot become a timer");
-            fields.diagnostics.error(Some(expr.span()), message, why)
+            let why = why.to_string();
+            let finding = OptionFinding::NoTimer { key, why };
+            fields.diagnostics.report(Some(expr.span()), finding)
         })
         .ok()
 }

@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use super::diagnostic::Severity;
 use super::fields::Fields;
+use super::findings::OptionFinding;
 use super::settings::App;
 use crate::model::AppName;
 use crate::options;
@@ -33,20 +34,16 @@ fn script(fields: &mut Fields, table_span: Range<usize>) -> Option<Spanned<Strin
         let valid = !s.get_ref().is_empty() && !s.get_ref().chars().any(char::is_control);
         if !valid {
             let key = fields.spelling("script").to_owned();
-            fields.diagnostics.error(
-                Some(s.span()),
-                format!("invalid value for `{key}`"),
-                "allowed: a path to the program, or a command found in PATH",
-            );
+            fields
+                .diagnostics
+                .report(Some(s.span()), OptionFinding::InvalidScript { key });
         }
         valid
     });
     if script.is_none() && fields.get("script").is_none() {
-        fields.diagnostics.error(
-            Some(table_span),
-            "this app has no `script`",
-            "set the program to run, such as `script = \"dist/server.js\"`",
-        );
+        fields
+            .diagnostics
+            .report(Some(table_span), OptionFinding::NoScript);
     }
     script
 }
@@ -63,30 +60,27 @@ fn name(
         _ if written => fields.string("name"),
         Some(script) => Some(Spanned::new(script.span(), name_from(script.get_ref()))),
         None => {
-            fields.diagnostics.error(
-                Some(table_span),
-                "this app has no `name`",
-                "every app needs a name, such as `name = \"api\"`: it names the app's units",
-            );
+            fields
+                .diagnostics
+                .report(Some(table_span), OptionFinding::NoName);
             None
         }
     };
-    let name = text.as_ref().and_then(|name| match AppName::new(name.get_ref()) {
-        Ok(valid) => Some(Spanned::new(name.span(), valid)),
-        Err(why) => {
-            let shown = name.get_ref().escape_debug();
-            let (message, help) = if written {
-                (format!("`{shown}` cannot name units"), format!("allowed: {why}"))
-            } else {
-                (
-                    format!("this app has no `name`, and `{shown}`, which PM2 would take from `script`, cannot name units"),
-                    format!("set `name`, such as `name = \"api\"`; {why}"),
-                )
-            };
-            fields.diagnostics.error(Some(name.span()), message, help);
-            None
-        }
-    });
+    let name = text
+        .as_ref()
+        .and_then(|name| match AppName::new(name.get_ref()) {
+            Ok(valid) => Some(Spanned::new(name.span(), valid)),
+            Err(why) => {
+                let (shown, why) = (name.get_ref().escape_debug().to_string(), why.to_string());
+                let finding = if written {
+                    OptionFinding::CannotNameUnits { shown, why }
+                } else {
+                    OptionFinding::NameFromScript { shown, why }
+                };
+                fields.diagnostics.report(Some(name.span()), finding);
+                None
+            }
+        });
     (text, name)
 }
 
