@@ -27,9 +27,11 @@ mod directive;
 pub mod docs;
 /// The rows of nodeunits' own options and of older PM2 versions' keys.
 mod own;
+/// The rows of PM2's options: each worker's variables, port and user.
+mod pm2_identity;
 /// The rows of PM2's options: the program, its environment, logs and restarts.
 mod pm2_program;
-/// The rows of PM2's options: the workers, their start, stop and user.
+/// The rows of PM2's options: the workers, their start, stop and restarts.
 mod pm2_workers;
 
 use std::path::Path;
@@ -156,6 +158,7 @@ pub fn table() -> &'static [Row] {
     static TABLE: LazyLock<Vec<Row>> = LazyLock::new(|| {
         let mut rows = pm2_program::rows();
         rows.extend(pm2_workers::rows());
+        rows.extend(pm2_identity::rows());
         rows.extend(own::rows());
         rows
     });

@@ -4,34 +4,24 @@ use toml::Spanned;
 
 use super::directive::Directive;
 use super::{describe::*, Doc, Row};
-use crate::ecosystem::places::account;
 use crate::ecosystem::settings::defaults;
 use crate::ecosystem::typed;
 use crate::ecosystem::values::Instances;
 use crate::units::format::duration;
 
 const WATCHING: &str = "nothing watches files: run `nodeunits reload APP` after a deploy";
-const AGENT: &str = "there is no PM2 monitoring agent; systemd accounts memory and CPU per worker";
 const NO_AGENT: &str = "there is no PM2 monitoring agent";
 const MERGED: &str =
     "all workers log to the journal under the app's name; `nodeunits logs APP` merges them";
 const NOT_READ: &str = "PM2 does not read it either";
 
 /// PM2's options, second part: how many workers, how they start and stop,
-/// when they restart, who runs them.
+/// and when they restart.
 pub(super) fn rows() -> Vec<Row> {
-    [
-        readiness(),
-        stopping(),
-        starting(),
-        exits(),
-        restarts(),
-        identity(),
-        accounts(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    [readiness(), stopping(), starting(), exits(), restarts()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// How many workers, when each is ready, how long it may drain.
@@ -304,109 +294,5 @@ fn restarts() -> Vec<Row> {
         Row::ignored("v8", &[], NOT_READ),
         Row::ignored("event_loop_inspector", &[], NOT_READ),
         Row::ignored("deep_monitoring", &[], NO_AGENT),
-    ]
-}
-
-/// The variables of each worker, and its port.
-fn identity() -> Vec<Row> {
-    vec![
-        Row::read(
-            "increment_var",
-            &[],
-            Doc {
-                default: "none",
-                becomes: "the helper's `--increment-var`",
-            },
-        )
-        .validate(|f, _, app| app.increment_var = typed::variable(f, "increment_var"))
-        .unless_empty()
-        .describe(|units| units.worker.options.increment_var.clone())
-        .unmapped(|units, _| {
-            let name = units.worker.options.increment_var.as_ref()?;
-            Some(format!(
-                "increment_var: {name} keeps its value in every pod (instance 0); pods have addresses of their own"
-            ))
-        }),
-        Row::read(
-            "instance_var",
-            &[],
-            Doc {
-                default: "`NODE_APP_INSTANCE`",
-                becomes: "`Environment=<var>=%i`",
-            },
-        )
-        .validate(|f, _, app| {
-            if let Some(name) = typed::variable(f, "instance_var") {
-                app.instance_var = name;
-            }
-        })
-        .unless_empty()
-        .describe(|units| Some(units.worker.instance_var.clone()))
-        .unmapped(|units, _| {
-            let var = &units.worker.instance_var;
-            Some(format!(
-                "{var} is 0 in every pod: a Deployment's pods are not numbered 0…N-1, so work an app does only on instance 0 runs in every pod; run it in a CronJob or a Deployment of 1"
-            ))
-        }),
-        Row::ignored("pmx", &[], AGENT),
-        Row::ignored("automation", &[], AGENT),
-        Row::ignored("treekill", &[], "systemd always stops the whole process tree (KillMode=mixed)"),
-        Row::read(
-            "port",
-            &[],
-            Doc {
-                default: "none",
-                becomes: "`Environment=PORT=…`; without `listen`, `ListenStream=<port>` (all addresses)",
-            },
-        )
-        .validate(|f, _, app| app.port = typed::port(f))
-        .unless_empty(),
-        Row::ignored("username", &[], "PM2 overwrites it with its own user; `uid` chooses the user the app runs as"),
-    ]
-}
-
-/// Who runs the workers, and what PM2 keeps for its agent.
-fn accounts() -> Vec<Row> {
-    vec![
-        Row::read(
-            "uid",
-            &["user"],
-            Doc {
-                default:
-                    "the owner of the ecosystem file (system manager; see \"Who runs the app\")",
-                becomes:
-                    "`User=` (system manager only); `\"root\"` runs the app as root on purpose",
-            },
-        )
-        .validate(|f, _, app| app.user = account(f, "uid"))
-        .directives(vec![Directive::name(
-            "User",
-            |w| w.user.as_ref(),
-            |w, user| w.user = Some(user),
-        )])
-        .describe(|units| units.worker.user.clone()),
-        Row::read(
-            "gid",
-            &["group"],
-            Doc {
-                default: "the manager's",
-                becomes: "`Group=` (system manager only)",
-            },
-        )
-        .validate(|f, _, app| app.group = account(f, "gid"))
-        .directives(vec![Directive::name(
-            "Group",
-            |w| w.group.as_ref(),
-            |w, group| w.group = Some(group),
-        )])
-        .describe(|units| units.worker.group.clone()),
-        Row::ignored("windowsHide", &[], "it applies to Windows only"),
-        Row::ignored(
-            "kill_retry_time",
-            &[],
-            "systemd sends SIGKILL once TimeoutStopSec= (kill_timeout) has passed",
-        ),
-        Row::ignored("write", &[], NOT_READ),
-        Row::ignored("io", &[], NO_AGENT),
     ]
 }
