@@ -46,18 +46,32 @@ pub const STOP_SLACK_SECONDS: u64 = 2;
 /// characters, and the restart objects add `-restart`.
 const MAX_NAME: usize = 44;
 
+/// Two apps whose objects would have one name in Kubernetes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("apps `{first}` and `{second}` would both be named `{object}` in Kubernetes, where names are lowercase letters, digits and `-`: rename one of them")]
+pub struct NameCollision {
+    pub first: String,
+    pub second: String,
+    pub object: String,
+}
+
+/// A `--namespace` that is no Kubernetes namespace name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a namespace has 1 to 63 lowercase letters, digits and `-`, and starts and ends with a letter or digit")]
+pub struct InvalidNamespace;
+
 /// The manifests of every app; an error when two apps would have the same
 /// name in Kubernetes.
-pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Result<Export, String> {
+pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Result<Export, NameCollision> {
     let mut export = Export::default();
     let mut names = std::collections::BTreeMap::new();
     for app in apps {
         if let Some(other) = names.insert(object_name(app.name.as_str()), &app.name) {
-            return Err(format!(
-                "apps `{other}` and `{}` would both be named `{}` in Kubernetes, where names are lowercase letters, digits and `-`: rename one of them",
-                app.name,
-                object_name(app.name.as_str())
-            ));
+            return Err(NameCollision {
+                first: other.to_string(),
+                second: app.name.to_string(),
+                object: object_name(app.name.as_str()),
+            });
         }
         let mut warn = |text: String| {
             export
@@ -98,7 +112,7 @@ pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Result<Export, Stri
 }
 
 /// `--namespace`: a Kubernetes namespace name, an RFC 1123 label.
-pub fn namespace(text: &str) -> Result<String, String> {
+pub fn namespace(text: &str) -> Result<String, InvalidNamespace> {
     let valid = !text.is_empty()
         && text.len() <= 63
         && text
@@ -109,7 +123,7 @@ pub fn namespace(text: &str) -> Result<String, String> {
     if valid {
         Ok(text.to_owned())
     } else {
-        Err("a namespace has 1 to 63 lowercase letters, digits and `-`, and starts and ends with a letter or digit".into())
+        Err(InvalidNamespace)
     }
 }
 

@@ -314,7 +314,9 @@ fn profiles_select_the_environment_and_a_numeric_user_runs_the_pod() {
 
     let mut twin = apps[0].clone();
     twin.name = AppName::new("WEB").expect("a name");
-    let err = kubernetes::export(&[apps[0].clone(), twin], &options()).unwrap_err();
+    let err = kubernetes::export(&[apps[0].clone(), twin], &options())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("apps `web` and `WEB` would both be named `web`"),
         "{err}"
