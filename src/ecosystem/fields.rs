@@ -13,7 +13,7 @@ use super::document::{Key, Node, Table, Value as V};
 use super::diagnostic::Diagnostics;
 use super::findings::{Allowed, OptionFinding};
 use super::keys::{self, Handling, Known};
-use super::values::{json, parse_bytes, parse_duration, split_args};
+use super::values::{json, parse_bytes, parse_pm2_duration, split_args};
 use crate::model::Bytes;
 
 pub type Value = Node;
@@ -227,7 +227,7 @@ impl<'t> Fields<'t> {
     pub fn duration(&mut self, key: &str) -> Option<Spanned<Duration>> {
         let value = self.get(key)?;
         let parsed = match value.get_ref() {
-            V::String(s) => parse_duration(s),
+            V::String(s) => parse_pm2_duration(s),
             _ => integer(value)
                 .and_then(|n| u64::try_from(n).ok())
                 .map(Duration::from_millis),

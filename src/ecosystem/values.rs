@@ -11,7 +11,7 @@ use crate::model::Bytes;
 
 /// Parses a duration: a bare number is milliseconds (PM2); a string takes
 /// units, several may add up: `"8s"`, `"500ms"`, `"2min"`, `"1min 30s"`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
+pub fn parse_pm2_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if let Ok(ms) = text.parse::<u64>() {
         return Some(Duration::from_millis(ms));
@@ -173,14 +173,14 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("5000"), ms(5000));
-        assert_eq!(parse_duration("8s"), ms(8000));
-        assert_eq!(parse_duration("500ms"), ms(500));
-        assert_eq!(parse_duration("2min"), ms(120_000));
-        assert_eq!(parse_duration("1min 30s"), ms(90_000));
-        assert_eq!(parse_duration("1h"), ms(3_600_000));
+        assert_eq!(parse_pm2_duration("5000"), ms(5000));
+        assert_eq!(parse_pm2_duration("8s"), ms(8000));
+        assert_eq!(parse_pm2_duration("500ms"), ms(500));
+        assert_eq!(parse_pm2_duration("2min"), ms(120_000));
+        assert_eq!(parse_pm2_duration("1min 30s"), ms(90_000));
+        assert_eq!(parse_pm2_duration("1h"), ms(3_600_000));
         for bad in ["", "s", "8 parsecs", "-1s", "1.5s", "99999999999999999999s"] {
-            assert_eq!(parse_duration(bad), None, "{bad:?}");
+            assert_eq!(parse_pm2_duration(bad), None, "{bad:?}");
         }
     }
 
