@@ -115,7 +115,7 @@ mod tests {
         let root = std::env::temp_dir().join(format!("nodeunits-log-dirs.{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir(&root).unwrap();
-        let mut app = super::super::tests::model("/srv/e.toml", "api", 1, &[], "v1");
+        let mut app = super::super::test_support::model("/srv/e.toml", "api", 1, &[], "v1");
         let out = root.join("pm2/api/out.log");
         app.worker.standard_output = Some(LogTarget::Append(out));
         app.worker.standard_error = Some(LogTarget::Append(root.join("pm2/api/err.log")));

@@ -49,6 +49,8 @@ pub mod unit_dir;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_apply_journal;

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::fake::FakeSystemd;
 use super::interrupt::Interrupt;
 use super::plan::{removal, Change};
-use super::tests::{app, rendered, Dir};
+use super::test_support::{app, rendered, Dir};
 use crate::model::AppName;
 use crate::units::Rendered;
 

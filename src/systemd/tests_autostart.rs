@@ -1,6 +1,6 @@
 //! `autostart`: an app apply installs without enabling or starting it.
 
-use super::tests::{model, rendered, Dir, SOURCE};
+use super::test_support::{model, rendered, Dir, SOURCE};
 use crate::units::RenderedApp;
 
 fn autostarting(autostart: bool) -> RenderedApp {
