@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::name::UnitKind;
 use super::{AppName, HelperOptions, Scope};
 
 /// A memory size in bytes.
@@ -152,6 +153,21 @@ impl AppUnits {
     /// The socket unit's `ListenStream=` values, in order.
     pub fn socket_lines(&self) -> Vec<String> {
         super::sockets::lines(&self.listen, self.worker.options.sticky, self.instances)
+    }
+
+    /// The kinds of unit file the app has, in the order they are written:
+    /// a socket when it listens, cron units with `cron_restart`.
+    pub fn kinds(&self) -> Vec<UnitKind> {
+        let listens = !self.listen.is_empty();
+        let cron = self.cron.is_some();
+        UnitKind::ALL
+            .into_iter()
+            .filter(|kind| match kind {
+                UnitKind::Socket => listens,
+                UnitKind::CronTimer | UnitKind::CronService => cron,
+                UnitKind::Template | UnitKind::App => true,
+            })
+            .collect()
     }
 
     pub fn app_start_timeout(&self) -> Duration {

@@ -25,6 +25,8 @@ pub mod describe;
 mod directive;
 /// The option tables of the documentation, generated.
 pub mod docs;
+/// What happens instead of ignored options, where several share the words.
+mod instead;
 /// The rows of nodeunits' own options and of older PM2 versions' keys.
 mod own;
 /// The rows of PM2's options: each worker's variables, port and user.

@@ -1,11 +1,8 @@
 use super::directive::Directive;
+use super::instead::{AGENT, NOT_READ, NO_AGENT};
 use super::{Doc, Row};
 use crate::ecosystem::places::account;
 use crate::ecosystem::typed;
-
-const AGENT: &str = "there is no PM2 monitoring agent; systemd accounts memory and CPU per worker";
-const NO_AGENT: &str = "there is no PM2 monitoring agent";
-const NOT_READ: &str = "PM2 does not read it either";
 
 /// PM2's options, third part: each worker's variables and port, who runs
 /// the workers, and what PM2 keeps for its agent.

@@ -1,14 +1,13 @@
-use crate::ecosystem::places::{log_target, normalize};
-use crate::ecosystem::settings::LogTarget;
-use crate::ecosystem::typed;
 use std::time::Duration;
 
 use super::directive::Directive;
+use super::instead::TIMESTAMPS;
 use super::{describe::*, Doc, Row, PROFILE_ROW};
+use crate::ecosystem::places::{log_target, normalize};
+use crate::ecosystem::settings::LogTarget;
+use crate::ecosystem::typed;
 use crate::model::RestartSteps;
 use crate::units::format::{duration, parse_duration};
-
-const TIMESTAMPS: &str = "the journal timestamps every line: `journalctl -u APP@0 -o short-iso`";
 
 /// PM2's options (the keys of its `lib/API/schema.json`, in its order, with
 /// their aliases), first part: what runs, where, with which environment and

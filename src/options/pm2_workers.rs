@@ -3,17 +3,12 @@ use std::num::NonZeroU32;
 use toml::Spanned;
 
 use super::directive::Directive;
+use super::instead::{MERGED, NOT_READ, NO_AGENT, WATCHING};
 use super::{describe::*, Doc, Row};
 use crate::ecosystem::settings::defaults;
 use crate::ecosystem::typed;
 use crate::ecosystem::values::Instances;
 use crate::units::format::duration;
-
-const WATCHING: &str = "nothing watches files: run `nodeunits reload APP` after a deploy";
-const NO_AGENT: &str = "there is no PM2 monitoring agent";
-const MERGED: &str =
-    "all workers log to the journal under the app's name; `nodeunits logs APP` merges them";
-const NOT_READ: &str = "PM2 does not read it either";
 
 /// PM2's options, second part: how many workers, how they start and stop,
 /// and when they restart.

@@ -151,14 +151,15 @@ pub fn render(app: &AppUnits) -> Result<Vec<UnitFile>, Unrepresentable> {
         contents.push('\n');
         files.push(UnitFile { name, contents });
     };
-    if !app.listen.is_empty() {
-        add("app.socket", units.socket());
-    }
-    add("worker.service", units.template());
-    add("app.service", units.app());
-    if app.cron.is_some() {
-        add("cron.timer", units.cron_timer());
-        add("cron.service", units.cron_service());
+    for kind in app.kinds() {
+        let template = match kind {
+            UnitKind::Socket => "app.socket",
+            UnitKind::Template => "worker.service",
+            UnitKind::App => "app.service",
+            UnitKind::CronTimer => "cron.timer",
+            UnitKind::CronService => "cron.service",
+        };
+        add(template, units.of(kind));
     }
     Ok(files)
 }

@@ -214,25 +214,23 @@ impl Applier<'_> {
         let (Some(before), Some(after)) = (&app.before, &app.after) else {
             return Ok(());
         };
-        let names = app.units();
-        let mut startable = Vec::new();
-        if !after.listen.is_empty() {
-            startable.push(names.socket());
-        }
-        startable.push(names.app());
-        if after.cron.is_some() {
-            startable.push(names.cron_timer());
-        }
+        let files: Vec<String> = after
+            .kinds()
+            .into_iter()
+            .map(|k| app.units().of(k))
+            .collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let enable = startable(app, &files);
         match (before.autostart, after.autostart) {
             (true, false) => {
-                self.undo.push(Undo::Enable(startable.clone()));
-                self.call(app, |systemd| systemd.disable(&startable))
+                self.undo.push(Undo::Enable(enable.clone()));
+                self.call(app, |systemd| systemd.disable(&enable))
             }
             (false, true) => {
-                self.undo.push(Undo::Disable(startable.clone()));
-                self.call(app, |systemd| systemd.enable(&startable))?;
+                self.undo.push(Undo::Disable(enable.clone()));
+                self.call(app, |systemd| systemd.enable(&enable))?;
                 let mut units = app.units().instances(0..app.instances_after());
-                units.extend(startable);
+                units.extend(enable);
                 self.undo.push(Undo::Stop(units.clone()));
                 for batch in start_order(app, &units) {
                     self.call(app, |systemd| systemd.start(&batch))?;
