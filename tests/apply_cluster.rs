@@ -1,7 +1,8 @@
 //! PM2's cluster mode on a real systemd: the workers share the port of the
 //! selected environment's PORT, an app that listens on nothing is ready,
-//! a port no rule can know fails the apply with the fix, `listen` sets
-//! PORT, and missing log directories are created.
+//! in fork mode a port two workers both bind fails the apply with the fix
+//! (cluster mode shares it: tests/code_ports.rs), `listen` sets PORT, and
+//! missing log directories are created.
 
 mod apply_support;
 
@@ -161,13 +162,13 @@ fn an_app_that_listens_on_nothing_is_ready_after_a_moment_and_runs() {
 }
 
 #[test]
-fn a_port_no_rule_can_know_fails_the_apply_with_the_fix_and_leaves_nothing() {
+fn in_fork_mode_a_port_only_the_code_knows_fails_the_apply_with_the_fix_and_leaves_nothing() {
     let host = TestHost::boot("cluster-unknown-port");
     let file = write_app(
         &host,
         "fixed.js",
         "require('http').createServer((req, res) => res.end('fixed\\n')).listen(3300);\n",
-        "[[apps]]\nname = \"fixed\"\nscript = \"fixed.js\"\ninstances = 2\nexec_mode = \"cluster\"\n",
+        "[[apps]]\nname = \"fixed\"\nscript = \"fixed.js\"\ninstances = 2\nexec_mode = \"fork\"\n",
     );
     let output = nodeunits(&host, &format!("apply {file}"));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::args::{CompileArgs, ManagerArgs};
 use super::shared::changes::Changes;
-use super::shared::{compile_file, connect, linger_note};
+use super::shared::{compile_file, connect, linger_note, ports_of};
 use crate::units::Rendered;
 
 /// Refuses, before anything starts, apps whose user cannot reach what
@@ -37,6 +37,7 @@ pub fn run(
     if first.changes_nothing() {
         return Ok(ExitCode::SUCCESS);
     }
+    print!("ports:\n{}", ports_of(&rendered, only));
     let systemd = connect(changes.scope)?;
     changes.apply_changing(&first, &rendered, only, &systemd)?;
     linger_note(changes.scope);

@@ -15,6 +15,7 @@ pub fn run(file: &Path, compile: &CompileArgs) -> anyhow::Result<ExitCode> {
                 file.display(),
                 if apps == 1 { "" } else { "s" }
             );
+            eprint!("{}", super::shared::ports_of(&rendered, &[]));
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {

@@ -7,6 +7,8 @@ use std::os::unix::net::UnixStream;
 use nix::unistd::Pid;
 use serde_json::Value;
 
+use super::shared_ports::BindRequest;
+
 /// What a message from the app means to the helper.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Message {
@@ -26,6 +28,8 @@ pub enum Message {
     Attached { pid: i32 },
     /// The preload under a launcher: a Node process of the tree has started.
     Started { pid: i32 },
+    /// The preload, in cluster mode: a socket for a port in the app's code.
+    Bind(BindRequest),
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -57,6 +61,7 @@ impl Message {
                 Some(port) => Message::AddressInUse { port, address },
                 None => Message::Other,
             },
+            Some("bind") => bind_request(&map).map_or(Message::Other, Message::Bind),
             Some(event @ ("started" | "attached")) => {
                 match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
                     Some(Ok(pid)) if pid > 1 && event == "started" => Message::Started { pid },
@@ -67,6 +72,27 @@ impl Message {
             _ => Message::Other,
         }
     }
+}
+
+/// `{"nodeunits":"bind","id":1,"port":3000,"host":"127.0.0.1"|null,"ipv6Only":false}`.
+fn bind_request(map: &serde_json::Map<String, Value>) -> Option<BindRequest> {
+    let port = map
+        .get("port")?
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())?;
+    let host = match map.get("host") {
+        None | Some(Value::Null) => None,
+        Some(host) => Some(host.as_str()?.parse().ok()?),
+    };
+    Some(BindRequest {
+        id: map.get("id")?.as_u64()?,
+        port: Some(port).filter(|&port| port > 0)?,
+        host,
+        ipv6_only: map
+            .get("ipv6Only")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
 }
 
 /// The line encoding of a message sent to the app.
@@ -175,6 +201,33 @@ mod tests {
             &br#"{"nodeunits":"attached"}"#[..],
             br#"{"nodeunits":"attached","pid":1}"#,
             br#"{"nodeunits":"attached","pid":-5}"#,
+        ] {
+            assert_eq!(Message::parse(bad), Message::Other);
+        }
+        assert_eq!(
+            Message::parse(br#"{"nodeunits":"bind","id":4,"port":3000,"host":null}"#),
+            Message::Bind(BindRequest {
+                id: 4,
+                port: 3000,
+                host: None,
+                ipv6_only: false
+            })
+        );
+        assert_eq!(
+            Message::parse(
+                br#"{"nodeunits":"bind","id":5,"port":8080,"host":"::1","ipv6Only":true}"#
+            ),
+            Message::Bind(BindRequest {
+                id: 5,
+                port: 8080,
+                host: Some("::1".parse().expect("an address")),
+                ipv6_only: true
+            })
+        );
+        for bad in [
+            &br#"{"nodeunits":"bind","id":4,"port":0}"#[..],
+            br#"{"nodeunits":"bind","port":3000}"#,
+            br#"{"nodeunits":"bind","id":4,"port":3000,"host":"localhost"}"#,
         ] {
             assert_eq!(Message::parse(bad), Message::Other);
         }

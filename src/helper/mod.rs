@@ -19,6 +19,7 @@ mod preload;
 mod proc_tree;
 mod readiness;
 mod replace;
+mod shared_ports;
 mod spawn;
 mod state;
 mod sticky;
@@ -192,9 +193,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         });
     }
     if runtime_dir.is_none() && runs_node {
-        let _ = std::fs::remove_file(
-            std::env::temp_dir().join(format!("nodeunits-preload.{}.cjs", std::process::id())),
-        );
+        let _ = std::fs::remove_dir_all(preload::private_dir());
     }
     Ok(ending(options, instance, outcome))
 }
@@ -299,6 +298,7 @@ fn worker_of(
         state,
         drain_signal,
         replacement: replace::Replacement::new(runtime_dir, instance, drain),
+        ports: shared_ports::SharedPorts::default(),
         recipe,
         listen_timeout: options.listen_timeout,
     }

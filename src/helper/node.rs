@@ -76,6 +76,10 @@ pub fn prepare(
         );
         environment::set(vars, "NODE_CHANNEL_FD", target.to_string());
         environment::set(vars, "NODE_CHANNEL_SERIALIZATION_MODE", "json");
+        if options.share_ports {
+            // Node's IPC channel can carry a socket: the preload asks for one.
+            environment::set(vars, "NODEUNITS_SHARE_PORTS", "1");
+        }
     }
     let entries = listen
         .iter()

@@ -15,7 +15,9 @@
 //    whose handlers leave its servers open.
 // 5. Workers sharing a socket share its connections evenly (balance.cjs,
 //    beside this file, when the helper names a balance file).
-// 6. Under a launcher only the process that serves acts: the first to listen
+// 6. In cluster mode, a listen() on a port the socket unit does not hold
+//    gets its socket from the helper, shared by the workers (shared_ports.cjs).
+// 7. Under a launcher only the process that serves acts: the first to listen
 //    on an address of the socket unit (with no socket unit, the first to
 //    listen at all). It takes the channel to the helper, a plain inherited fd,
 //    and gets `process.send` and 'shutdown' messages over it. Until then each
@@ -135,6 +137,7 @@ net.Server.prototype.listen = function listen(...args) {
   if (fd === undefined) {
     watchAddressInUse(this);
     this.once('listening', () => tellHelper({ nodeunits: 'listening', address: describeAddress(this.address()) }));
+    if (sharedPorts?.wanted(options)) return sharedPorts.listen(this, options, callback, () => originalListen.apply(this, args));
     return originalListen.apply(this, args);
   }
   this.once('listening', () => {
@@ -145,6 +148,22 @@ net.Server.prototype.listen = function listen(...args) {
   const fdOptions = { fd };
   return callback ? originalListen.call(this, fdOptions, callback) : originalListen.call(this, fdOptions);
 };
+
+// In cluster mode, ports only the app's code knows: their sockets come from
+// the helper (shared_ports.cjs, beside this file).
+const sharedPorts = sharedPortsOfThisProcess();
+
+function sharedPortsOfThisProcess() {
+  if (!isMainThread || underLauncher || env.NODEUNITS_SHARE_PORTS !== '1' || typeof process.send !== 'function') return null;
+  try {
+    const { sharer, wanted } = require(path.join(__dirname, 'shared_ports.cjs'));
+    const listenOn = (server, handle, callback) => originalListen.call(server, handle, ...(callback ? [callback] : []));
+    return { wanted, listen: sharer(listenOn) };
+  } catch {
+    // Without the file (an older helper's directory), the app binds its ports itself.
+    return null;
+  }
+}
 
 // The error is told before the app sees it: with no handler, the app dies
 // of it, and the helper then says which port and what to declare.
@@ -414,6 +433,7 @@ if (!underLauncher) {
   delete env.NODEUNITS_LISTEN;
   delete env.NODEUNITS_DRAIN_MS;
   delete env.NODEUNITS_BALANCE;
+  delete env.NODEUNITS_SHARE_PORTS;
   if (listenMap) serve();
 } else if (listenMap) {
   // For an app with no socket unit, the helper waits a moment after the

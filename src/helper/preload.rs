@@ -1,36 +1,54 @@
 //! The Node preload, shipped inside the helper and written at start to the
 //! app's runtime directory, where `node --require` finds it; beside it the
 //! module that shares a socket's connections evenly among the workers
-//! (`balance.cjs`, which needs the runtime directory the instances share).
+//! (`balance.cjs`, which needs the runtime directory the instances share)
+//! and the one that asks the helper for the sockets of ports in the app's
+//! code (`shared_ports.cjs`).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::durable;
 
 const PRELOAD: &str = include_str!("preload.cjs");
 const BALANCE: &str = include_str!("balance.cjs");
+const SHARED_PORTS: &str = include_str!("shared_ports.cjs");
 
 /// The file in the runtime directory where the workers count their connections.
 pub const BALANCE_FILE: &str = "connections";
 
 /// Writes the preload and returns its path. In the runtime directory the
 /// files are replaced atomically, as the instances of the app share them;
-/// the balance module first, so that a new preload finds its own.
+/// the modules first, so that a new preload finds its own. Without one (a
+/// container's entrypoint), they go to a directory of this process's own
+/// under the temporary directory ([`private_dir`]).
 pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
-    let pid = std::process::id();
     let Some(dir) = runtime_dir else {
-        let path = std::env::temp_dir().join(format!("nodeunits-preload.{pid}.cjs"));
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?
-            .write_all(PRELOAD.as_bytes())?;
-        return Ok(path);
+        let dir = private_dir();
+        fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        for (name, content) in [
+            ("balance.cjs", BALANCE),
+            ("shared_ports.cjs", SHARED_PORTS),
+            ("preload.cjs", PRELOAD),
+        ] {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(dir.join(name))?
+                .write_all(content.as_bytes())?;
+        }
+        return Ok(dir.join("preload.cjs"));
     };
     replace(dir, "balance.cjs", BALANCE)?;
+    replace(dir, "shared_ports.cjs", SHARED_PORTS)?;
     replace(dir, "preload.cjs", PRELOAD)
+}
+
+/// The preload's directory of a helper without a runtime directory.
+pub fn private_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("nodeunits-preload.{}", std::process::id()))
 }
 
 fn replace(dir: &Path, name: &str, content: &str) -> io::Result<PathBuf> {

@@ -118,7 +118,10 @@ impl Readiness {
                 !self.ready && self.listening_makes_ready(fd, address.as_deref())
             }
             Message::Ready => !self.ready && self.when == ReadyWhen::AppSendsReady,
-            Message::Started { .. } | Message::Attached { .. } | Message::Other => false,
+            Message::Started { .. }
+            | Message::Attached { .. }
+            | Message::Bind(_)
+            | Message::Other => false,
         }
     }
 

@@ -22,6 +22,7 @@ use super::children::{any_alive, subtree};
 use super::ipc::{read_stream, send_shutdown, LineBuffer, Message};
 use super::launch::Started;
 use super::readiness::Readiness;
+use super::shared_ports::Asker;
 use super::worker::{describe, Ending, Worker};
 use crate::durable;
 use crate::model::helper_options::Instance;
@@ -258,6 +259,12 @@ pub fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Re
         worker.replacement.successor = Some(successor);
         return false;
     };
+    for message in &messages {
+        if let Message::Bind(request) = message {
+            let channel = successor.channel.as_mut();
+            worker.ports.answer(request, channel, Asker::Successor);
+        }
+    }
     if !successor.hear(messages) {
         worker.replacement.successor = Some(successor);
         return false;
@@ -271,6 +278,7 @@ pub fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Re
     *lines = successor.lines;
     *readiness = successor.readiness;
     worker.replacement.promoted(old);
+    worker.ports.promoted();
     true
 }
 

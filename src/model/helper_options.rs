@@ -45,6 +45,9 @@ pub struct HelperOptions {
     /// `sticky = true`: each TCP address has a socket per instance; the
     /// worker serves its own and steers clients to it by their address.
     pub sticky: bool,
+    /// Cluster mode: a TCP port the app's code listens on that no socket
+    /// unit holds is bound by the helper and shared by the workers.
+    pub share_ports: bool,
     /// Written and read in whole milliseconds.
     pub kill_timeout: Duration,
     /// How long a successor (`replace`) has to become ready; whole
@@ -94,6 +97,8 @@ Options:
   --listen ADDR            an address of the socket unit, in order: the Nth is fd 3+N-1
   --sticky                 each TCP address has a socket per instance (sticky = true): serve
                            this instance's, steer each client address to one instance
+  --share-ports            cluster mode: bind a TCP port the app listens on that no socket
+                           unit holds (SO_REUSEPORT), shared by every worker's helper
   --kill-timeout MS        how long the drain may take [default: {}]
   --listen-timeout MS      how long a successor (replace) has to be ready [default: {}]
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
@@ -119,6 +124,7 @@ impl HelperOptions {
             wait_ready: false,
             listen: Vec::new(),
             sticky: false,
+            share_ports: false,
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
             max_memory: None,
@@ -163,6 +169,9 @@ impl HelperOptions {
         }
         if self.sticky {
             option("--sticky", None);
+        }
+        if self.share_ports {
+            option("--share-ports", None);
         }
         option("--kill-timeout", millis(self.kill_timeout));
         if self.listen_timeout != defaults::LISTEN_TIMEOUT {
@@ -216,6 +225,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
             Long("wait-ready") => options.wait_ready = true,
             Long("listen") => options.listen.push(text(&mut parser, "--listen")?),
             Long("sticky") => options.sticky = true,
+            Long("share-ports") => options.share_ports = true,
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
             Long("listen-timeout") => {
                 options.listen_timeout = millis(&mut parser, "--listen-timeout")?

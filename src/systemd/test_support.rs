@@ -78,6 +78,7 @@ pub fn rendered(apps: Vec<RenderedApp>) -> Rendered {
         source: PathBuf::from(SOURCE),
         apps,
         warnings: vec![],
+        ports: vec![],
     }
 }
 

@@ -114,6 +114,7 @@ fn apps_of_another_ecosystem_file_and_foreign_files_are_never_touched() {
         source: PathBuf::from("/other/ecosystem.toml"),
         apps: vec![app_from("/other/ecosystem.toml", "db", 1, &[], "v1")],
         warnings: vec![],
+        ports: vec![],
     };
     dir.apply(&other);
     // "db" is not in this file, but it is not this file's to prune.

@@ -16,13 +16,19 @@ use crate::ecosystem::settings::{App, LogTarget};
 use crate::ecosystem::{Diagnostics, Ecosystem};
 use crate::model::{defaults, sockets, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
 
+/// An app's units, and what `check` and `apply` say of its ports.
+pub struct Planned {
+    pub units: AppUnits,
+    pub ports: String,
+}
+
 /// The typed units of every app; `None` when one of them has an error
 /// (recorded).
 pub fn from_ecosystem(
     eco: &Ecosystem,
     options: &CompileOptions,
     diagnostics: &mut Diagnostics,
-) -> Option<Vec<AppUnits>> {
+) -> Option<Vec<Planned>> {
     if let Some(profile) = &options.profile {
         // An app left out for its errors may be the one defining the profile.
         if !diagnostics.has_errors()
@@ -45,7 +51,7 @@ pub fn from_ecosystem(
             return None;
         }
     }
-    let apps: Vec<Option<AppUnits>> = eco
+    let apps: Vec<Option<Planned>> = eco
         .apps
         .iter()
         .map(|app| app_units(app, &eco.path, options, diagnostics))
@@ -79,7 +85,7 @@ fn app_units(
     source: &Path,
     options: &CompileOptions,
     diagnostics: &mut Diagnostics,
-) -> Option<AppUnits> {
+) -> Option<Planned> {
     let errors_before = diagnostics.count(crate::ecosystem::Severity::Error);
     let environment = environment(app, options, diagnostics);
     let program = program(app, options, diagnostics);
@@ -90,9 +96,10 @@ fn app_units(
         return None;
     }
     let (program, mut environment) = (program?, environment?);
-    let listen = ports::shared_sockets(
+    let ports::Sockets { listen, from } = ports::shared_sockets(
         app,
         program.runtime.runs_node(),
+        options.profile.as_deref(),
         &mut environment,
         diagnostics,
     );
@@ -139,7 +146,7 @@ fn app_units(
         .facts
         .which("systemctl")
         .unwrap_or_else(|| PathBuf::from("/usr/bin/systemctl"));
-    Some(AppUnits {
+    let units = AppUnits {
         name: app.name.get_ref().clone(),
         source: source.to_owned(),
         namespace: app.namespace.clone(),
@@ -155,7 +162,9 @@ fn app_units(
             on_calendar: on_calendar.clone(),
             systemctl,
         }),
-    })
+    };
+    let ports = ports::summary(&units, from.as_deref());
+    Some(Planned { units, ports })
 }
 
 /// The declared environment, by name, without the instance variable. Later

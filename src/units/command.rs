@@ -96,6 +96,7 @@ pub fn helper_options(
         wait_ready: app.wait_ready,
         listen: listen.to_vec(),
         sticky: app.sticky,
+        share_ports: super::ports::shares_code_ports(app, program.runtime),
         kill_timeout: app.kill_timeout,
         listen_timeout: app.listen_timeout,
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),
@@ -107,16 +108,17 @@ pub fn helper_options(
 }
 
 /// The words of a worker's `ExecReload=`, after the helper's path: the
-/// successor-first reload of a Node app that serves from the socket unit.
-/// Other workers restart: an app that binds its own port would find it
-/// taken by the running process, and the helper cannot see when a program
-/// other than Node is ready.
+/// successor-first reload of a Node app that serves from the socket unit or
+/// from the sockets its helper holds for ports in its code. Other workers
+/// restart: an app that binds its own port would find it taken by the
+/// running process, and the helper cannot see when a program other than
+/// Node is ready.
 pub fn replace_words(options: &HelperOptions, listen: &[String]) -> Option<Vec<String>> {
     let replace = ReplaceOptions {
         app: options.app.clone(),
         instance: Instance::Specifier,
     };
-    (options.runtime.runs_node() && !listen.is_empty())
+    (options.runtime.runs_node() && (!listen.is_empty() || options.share_ports))
         .then(|| replace.escaped_words(escape::exec_word))
 }
 

@@ -72,6 +72,8 @@ pub struct Rendered {
     /// Warnings for the user (ignored PM2 options, fragile interpreter paths),
     /// each complete with its place in the file.
     pub warnings: Vec<String>,
+    /// What each app serves, in words, for `check` and `apply`.
+    pub ports: Vec<String>,
 }
 
 /// Why an ecosystem file was not compiled. Its `Display` is the whole report
@@ -98,6 +100,8 @@ pub struct Compiled {
     pub document: Option<ecosystem::document::Node>,
     /// The apps, when the file has no errors.
     pub apps: Option<Vec<RenderedApp>>,
+    /// What each app serves, in words (`api: serves 3000 ...`).
+    pub ports: Vec<String>,
     pub diagnostics: Diagnostics,
 }
 
@@ -119,11 +123,17 @@ pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
         environment: &options.facts.environment,
     };
     let (source, document, ecosystem) = ecosystem::read(file, &evaluator, &mut diagnostics);
+    let mut ports = Vec::new();
     let apps = ecosystem
         .and_then(|eco| app_units::from_ecosystem(&eco, options, &mut diagnostics))
         .and_then(|apps| {
-            let rendered: Result<Vec<RenderedApp>, _> =
-                apps.into_iter().map(RenderedApp::new).collect();
+            let rendered: Result<Vec<RenderedApp>, _> = apps
+                .into_iter()
+                .map(|planned| {
+                    ports.push(format!("{}: {}", planned.units.name, planned.ports));
+                    RenderedApp::new(planned.units)
+                })
+                .collect();
             rendered
                 .map_err(|why: escape::Unrepresentable| {
                     Finding::ValueUnwritable { why: why.0 }.report(&mut diagnostics, None)
@@ -135,6 +145,7 @@ pub fn compile_file(file: &Path, options: &CompileOptions) -> Compiled {
         source,
         document,
         apps,
+        ports,
         diagnostics,
     }
 }
@@ -145,6 +156,7 @@ pub fn compile(file: &Path, options: &CompileOptions) -> Result<Rendered, Compil
     let Compiled {
         source,
         apps,
+        ports,
         diagnostics,
         ..
     } = compile_file(file, options);
@@ -153,6 +165,7 @@ pub fn compile(file: &Path, options: &CompileOptions) -> Result<Rendered, Compil
         Some(apps) => Ok(Rendered {
             source: ecosystem::absolute(file),
             apps,
+            ports,
             warnings,
         }),
         None => {

@@ -107,6 +107,20 @@ fn lingering() -> bool {
 }
 
 /// In user mode, how to have the apps start at boot rather than at login.
+/// The ports each app (of `only`, when given) serves and where they come
+/// from, one line each.
+pub(in crate::cli) fn ports_of(rendered: &Rendered, only: &[String]) -> String {
+    rendered
+        .apps
+        .iter()
+        .zip(&rendered.ports)
+        .filter(|(app, _)| {
+            only.is_empty() || only.iter().any(|name| app.units.name.as_str() == name)
+        })
+        .map(|(_, ports)| format!("  {ports}\n"))
+        .collect()
+}
+
 pub(in crate::cli) fn linger_note(scope: Scope) {
     if scope == Scope::User && !lingering() {
         println!(

@@ -21,6 +21,7 @@ use crate::helper::ipc::{LineBuffer, Message};
 use crate::helper::memory_watch::{self, over_memory};
 use crate::helper::readiness::{Readiness, ReadyWhen};
 use crate::helper::replace::{self, Successor};
+use crate::helper::shared_ports::Asker;
 use crate::helper::state::State;
 
 /// What the loop keeps from one wake-up to the next.
@@ -80,6 +81,9 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
             record(&worker, State::Ready);
         }
         worker.replacement.tick(Instant::now());
+        if worker.replacement.successor.is_none() {
+            worker.ports.without_successor();
+        }
         on_time(&mut worker, &mut watch);
     }
     after_the_end(&mut worker, watch, signals)
@@ -203,6 +207,11 @@ fn on_messages(worker: &mut Worker, watch: &mut Watch) {
     for message in read_channel(worker, &mut watch.lines) {
         match message {
             Message::Attached { pid } => attached(worker, pid),
+            Message::Bind(request) => {
+                worker
+                    .ports
+                    .answer(&request, worker.channel.as_mut(), Asker::Current)
+            }
             // The launcher's own start says nothing of the app's.
             Message::Started { pid } if pid != worker.app.as_raw() => {
                 watch.readiness.node_started(Instant::now())

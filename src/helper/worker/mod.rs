@@ -19,6 +19,7 @@ use super::memory_watch::MemoryWatch;
 use super::proc_tree;
 use super::readiness::{PortTaken, Readiness, ReadyWhen};
 use super::replace::Replacement;
+use super::shared_ports::SharedPorts;
 use super::state::{State, StateFile};
 pub use event_loop::run;
 
@@ -74,6 +75,8 @@ pub struct Worker {
     /// How long a successor has to be ready.
     pub listen_timeout: Duration,
     pub replacement: Replacement,
+    /// The sockets of ports in the app's code (`--share-ports`).
+    pub ports: SharedPorts,
 }
 
 pub fn notify(states: &[NotifyState]) {

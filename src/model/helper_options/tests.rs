@@ -22,6 +22,7 @@ fn every_option() -> HelperOptions {
         wait_ready: true,
         listen: vec!["127.0.0.1:3000".into(), "/run/api.sock".into()],
         sticky: true,
+        share_ports: true,
         kill_timeout: Duration::from_millis(5000),
         listen_timeout: Duration::from_millis(8000),
         max_memory: Some(104_857_600),
@@ -42,7 +43,7 @@ fn round_trip(options: &HelperOptions) -> Result<Request, ArgsError> {
 
 /// docs/contract.md's command line, in the order the golden units show.
 const CONTRACT: &str = "--app api --instance 2 --node --wait-ready \
-    --listen 127.0.0.1:3000 --listen /run/api.sock --sticky --kill-timeout 5000 \
+    --listen 127.0.0.1:3000 --listen /run/api.sock --sticky --share-ports --kill-timeout 5000 \
     --listen-timeout 8000 --max-memory 104857600 --shutdown-with-message --increment-var PORT \
     --exp-backoff 100 -- /usr/bin/node --inspect app.js --app x";
 
@@ -94,12 +95,13 @@ fn what_is_rendered_parses_back_the_same() {
 #[test]
 fn each_option_alone_parses_back_the_same() {
     let all = every_option();
-    let alone: [&dyn Fn(&mut HelperOptions); 11] = [
+    let alone: [&dyn Fn(&mut HelperOptions); 12] = [
         &|o| o.app = all.app.clone(),
         &|o| o.instance = all.instance,
         &|o| o.runtime = all.runtime,
         &|o| o.wait_ready = all.wait_ready,
         &|o| o.listen = all.listen.clone(),
+        &|o| o.share_ports = all.share_ports,
         &|o| o.kill_timeout = all.kill_timeout,
         &|o| o.max_memory = all.max_memory,
         &|o| o.shutdown_with_message = all.shutdown_with_message,

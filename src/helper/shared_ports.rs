@@ -1,0 +1,316 @@
+//! Ports only the app's code knows, in cluster mode (`--share-ports`).
+//!
+//! PM2's cluster primary shares every port its workers listen on. Here each
+//! worker's helper plays that part for its own app process: when the app
+//! listens on a TCP port no socket unit holds, the preload asks the helper,
+//! which binds the port once, with `SO_REUSEPORT`, and hands the listening
+//! socket over Node's IPC channel, as a cluster primary hands a handle to
+//! its workers (`NODE_HANDLE`, type `net.Native`). Every worker's helper
+//! binds its own socket of the port, so the kernel spreads new connections
+//! over the workers; the helper keeps its socket while a successor replaces
+//! the app, so a reload refuses no connection. A socket only an old process
+//! asked for is closed once a successor took over: the app now listens
+//! elsewhere (docs/contract.md, "Ports in the app's code").
+
+use std::io::IoSlice;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    bind, listen, sendmsg, setsockopt, socket, sockopt, AddressFamily, Backlog, ControlMessage,
+    MsgFlags, SockFlag, SockType, SockaddrStorage,
+};
+use serde_json::json;
+
+/// The preload's request: a socket for `listen(port, host)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindRequest {
+    /// The preload's number for the request, given back with the answer.
+    pub id: u64,
+    pub port: u16,
+    /// An address the preload resolved; `None`: every address, as Node's
+    /// `listen(port)` (IPv6 and IPv4, or IPv4 alone without IPv6).
+    pub host: Option<IpAddr>,
+    pub ipv6_only: bool,
+}
+
+/// The `cmd` of the helper's answer: internal to Node's IPC (`NODE_`), so
+/// the app's own `process.on('message')` never sees it.
+const ANSWER: &str = "NODE_NODEUNITS_SOCKET";
+
+/// Node's default backlog, as `listen()` without one.
+const BACKLOG: i32 = 511;
+
+/// Which process of the worker asked for a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// The app process that serves now.
+    Current,
+    /// Its successor, starting during a reload.
+    Successor,
+}
+
+struct Held {
+    port: u16,
+    host: Option<IpAddr>,
+    ipv6_only: bool,
+    socket: OwnedFd,
+    current: bool,
+    successor: bool,
+}
+
+/// The sockets this worker's helper holds for ports in the app's code.
+#[derive(Default)]
+pub struct SharedPorts {
+    held: Vec<Held>,
+}
+
+impl SharedPorts {
+    /// Answers `request` on `channel`: the socket, bound now or held
+    /// already, or the error binding it failed with (the app sees it as its
+    /// own `listen()` would have failed).
+    pub fn answer(&mut self, request: &BindRequest, channel: Option<&mut UnixStream>, by: Asker) {
+        let Some(channel) = channel else {
+            return;
+        };
+        let socket = self.socket(request, by);
+        let sent = match socket {
+            Ok(fd) => {
+                let message = json!({
+                    "cmd": "NODE_HANDLE",
+                    "type": "net.Native",
+                    "msg": { "cmd": ANSWER, "id": request.id },
+                });
+                send(channel, &message, Some(fd))
+            }
+            Err(errno) => {
+                tracing::warn!(
+                    "cannot bind port {} for the app: {}",
+                    request.port,
+                    errno.desc()
+                );
+                let message = json!({ "cmd": ANSWER, "id": request.id, "errno": errno as i32 });
+                send(channel, &message, None)
+            }
+        };
+        if let Err(error) = sent {
+            tracing::debug!(
+                "answering the app's request for port {}: {error}",
+                request.port
+            );
+        }
+    }
+
+    fn socket(&mut self, request: &BindRequest, by: Asker) -> Result<BorrowedFd<'_>, Errno> {
+        let same = |held: &Held| {
+            (held.port, held.host, held.ipv6_only)
+                == (request.port, request.host, request.ipv6_only)
+        };
+        let at = match self.held.iter().position(same) {
+            Some(at) => at,
+            None => {
+                let socket = bind_shared(request)?;
+                tracing::info!(
+                    "the app listens on port {}: bound for it, shared with the other workers",
+                    request.port
+                );
+                self.held.push(Held {
+                    port: request.port,
+                    host: request.host,
+                    ipv6_only: request.ipv6_only,
+                    socket,
+                    current: false,
+                    successor: false,
+                });
+                self.held.len() - 1
+            }
+        };
+        let held = &mut self.held[at];
+        match by {
+            Asker::Current => held.current = true,
+            Asker::Successor => held.successor = true,
+        }
+        Ok(self.held[at].socket.as_fd())
+    }
+
+    /// The successor took over: the sockets it asked for are the app's now;
+    /// those only the old process used are closed.
+    pub fn promoted(&mut self) {
+        self.held.retain(|held| held.successor);
+        for held in &mut self.held {
+            held.current = true;
+            held.successor = false;
+        }
+    }
+
+    /// No successor is starting (it failed, or none was asked for): the
+    /// sockets only it asked for are closed.
+    pub fn without_successor(&mut self) {
+        if self.held.iter().any(|held| held.successor) {
+            self.held.retain(|held| held.current);
+            for held in &mut self.held {
+                held.successor = false;
+            }
+        }
+    }
+
+    /// The ports held.
+    #[cfg(test)]
+    pub fn ports(&self) -> Vec<u16> {
+        self.held.iter().map(|held| held.port).collect()
+    }
+}
+
+/// A listening socket of the request's address with `SO_REUSEPORT`, which
+/// the other workers' sockets of the port join (the kernel lets only
+/// sockets of the same user do so).
+fn bind_shared(request: &BindRequest) -> Result<OwnedFd, Errno> {
+    match request.host {
+        Some(ip) => bind_at(SocketAddr::new(ip, request.port), request.ipv6_only),
+        // Node's listen(port): `::` (both families unless ipv6Only), else 0.0.0.0.
+        None => {
+            let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), request.port);
+            match bind_at(any6, request.ipv6_only) {
+                Err(Errno::EAFNOSUPPORT | Errno::EADDRNOTAVAIL) => {
+                    let any4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), request.port);
+                    bind_at(any4, false)
+                }
+                other => other,
+            }
+        }
+    }
+}
+
+fn bind_at(address: SocketAddr, ipv6_only: bool) -> Result<OwnedFd, Errno> {
+    let family = match address {
+        SocketAddr::V4(_) => AddressFamily::Inet,
+        SocketAddr::V6(_) => AddressFamily::Inet6,
+    };
+    let socket = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+    setsockopt(&socket, sockopt::ReuseAddr, &true)?;
+    setsockopt(&socket, sockopt::ReusePort, &true)?;
+    if family == AddressFamily::Inet6 {
+        setsockopt(&socket, sockopt::Ipv6V6Only, &ipv6_only)?;
+    }
+    bind(socket.as_raw_fd(), &SockaddrStorage::from(address))?;
+    listen(&socket, Backlog::new(BACKLOG).unwrap_or(Backlog::MAXCONN))?;
+    Ok(socket)
+}
+
+/// One JSON line on Node's IPC channel, with `fd` passed along.
+fn send(
+    channel: &UnixStream,
+    message: &serde_json::Value,
+    fd: Option<BorrowedFd>,
+) -> nix::Result<()> {
+    let mut line = message.to_string().into_bytes();
+    line.push(b'\n');
+    let fds = fd.map(|fd| [fd.as_raw_fd()]);
+    let control: Vec<ControlMessage> = fds
+        .iter()
+        .map(|fds| ControlMessage::ScmRights(fds))
+        .collect();
+    let mut sent = sendmsg::<()>(
+        channel.as_raw_fd(),
+        &[IoSlice::new(&line)],
+        &control,
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )?;
+    // The rest of a line cut short goes without the fd, which came with its start.
+    while sent < line.len() {
+        sent += sendmsg::<()>(
+            channel.as_raw_fd(),
+            &[IoSlice::new(&line[sent..])],
+            &[],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpStream;
+
+    fn request(id: u64, port: u16) -> BindRequest {
+        BindRequest {
+            id,
+            port,
+            host: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            ipv6_only: false,
+        }
+    }
+
+    fn free_port() -> u16 {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        probe.local_addr().expect("its address").port()
+    }
+
+    #[test]
+    fn a_port_is_bound_once_and_shared_with_a_second_socket_of_it() {
+        let port = free_port();
+        let (mut ours, mut theirs) = UnixStream::pair().expect("a socket pair");
+        let mut ports = SharedPorts::default();
+        ports.answer(&request(1, port), Some(&mut ours), Asker::Current);
+        ports.answer(&request(2, port), Some(&mut ours), Asker::Successor);
+        assert_eq!(ports.ports(), vec![port], "one socket for both");
+        // Another worker's helper binds the same port beside it.
+        let other = bind_shared(&request(3, port)).expect("SO_REUSEPORT lets a second socket bind");
+        drop(other);
+        TcpStream::connect(("127.0.0.1", port)).expect("the held socket accepts connections");
+        let mut text = vec![0; 4096];
+        let n = theirs.read(&mut text).expect("the answers");
+        let text = String::from_utf8_lossy(&text[..n]);
+        assert!(
+            text.starts_with(r#"{"cmd":"NODE_HANDLE","msg":{"cmd":"NODE_NODEUNITS_SOCKET","id":1},"type":"net.Native"}"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_port_taken_by_a_plain_socket_is_an_error_for_the_app() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = taken.local_addr().expect("its address").port();
+        let (mut ours, mut theirs) = UnixStream::pair().expect("a socket pair");
+        let mut ports = SharedPorts::default();
+        ports.answer(&request(7, port), Some(&mut ours), Asker::Current);
+        assert!(ports.ports().is_empty());
+        let mut text = vec![0; 4096];
+        let n = theirs.read(&mut text).expect("the answer");
+        assert_eq!(
+            String::from_utf8_lossy(&text[..n]),
+            format!(
+                "{{\"cmd\":\"NODE_NODEUNITS_SOCKET\",\"errno\":{},\"id\":7}}\n",
+                Errno::EADDRINUSE as i32
+            )
+        );
+    }
+
+    #[test]
+    fn after_a_reload_only_the_ports_the_successor_asked_for_stay() {
+        let (old_port, new_port) = (free_port(), free_port());
+        let (mut ours, _theirs) = UnixStream::pair().expect("a socket pair");
+        let mut ports = SharedPorts::default();
+        ports.answer(&request(1, old_port), Some(&mut ours), Asker::Current);
+        ports.answer(&request(2, new_port), Some(&mut ours), Asker::Successor);
+        ports.without_successor();
+        assert_eq!(
+            ports.ports(),
+            vec![old_port],
+            "a failed successor's port is let go"
+        );
+        ports.answer(&request(3, new_port), Some(&mut ours), Asker::Successor);
+        ports.promoted();
+        assert_eq!(
+            ports.ports(),
+            vec![new_port],
+            "the old process's port is let go"
+        );
+    }
+}
