@@ -37,6 +37,16 @@ const server = http.createServer((req, res) => {
 server.listen(8402, '127.0.0.1');
 "#;
 
+/// A declared port, and a second one only its code knows (its metrics).
+const TWO_PORTS: &str = r#"const http = require('http');
+const answer = (what) => (req, res) => {
+  res.setHeader('x-worker', String(process.pid));
+  res.end(`${what} ${process.env.NODE_APP_INSTANCE} ${process.pid}\n`);
+};
+http.createServer(answer('main')).listen(process.env.PORT);
+http.createServer(answer('metrics')).listen(8404);
+"#;
+
 /// A PM2 file as such apps have it: cluster mode, no port anywhere.
 const ECOSYSTEM: &str = r#"module.exports = {
   apps: [
@@ -54,6 +64,7 @@ fn boot() -> (TestHost, String) {
         r#"{ "server": { "port": 8401 } }"#,
     );
     host.write(&format!("{DIR}/literal.js"), LITERAL);
+    host.write(&format!("{DIR}/two-ports.js"), TWO_PORTS);
     let file = format!("{DIR}/ecosystem.config.js");
     host.write(&file, ECOSYSTEM);
     give_to_deploy(&host, DIR);
@@ -138,5 +149,59 @@ fn a_port_changed_in_the_code_is_served_after_reload_and_the_old_one_closes() {
     assert_eq!(
         property(&host, "NRestarts", &units("config-port")),
         ["0"; 2]
+    );
+}
+
+#[test]
+fn a_restarted_or_crashed_worker_gets_its_sockets_back_and_no_request_fails() {
+    let (host, file) = boot();
+    let two = format!("{DIR}/two.config.js");
+    host.write(
+        &two,
+        "module.exports = { apps: [{ name: 'two-ports', script: './two-ports.js', instances: 2, \
+         exec_mode: 'cluster', port: 8403, kill_timeout: 3000 }] };\n",
+    );
+    give_to_deploy(&host, DIR);
+    nodeunits_ok(&host, &format!("apply {file}"));
+    nodeunits_ok(&host, &format!("apply {two}"));
+    let body = host.ok("curl -fsS --max-time 5 http://127.0.0.1:8404/");
+    assert!(body.starts_with("metrics "), "{body}");
+    for (app, port) in [
+        ("literal-port", 8402),
+        ("two-ports", 8404),
+        ("two-ports", 8403),
+    ] {
+        let _one = one_load_at_a_time();
+        let url = format!("http://127.0.0.1:{port}/");
+        let load = wrk(&host, &url, 32);
+        host.ok(&format!("systemctl restart {app}@0.service"));
+        let (report, output) = stop_wrk(&host, load);
+        let what = format!("{app} port {port}: a worker restarted");
+        assert_no_failures(&report, &output, &what);
+
+        // A crash: the app of worker 1 killed, systemd restarts the worker.
+        // The connections it held break with it; none is refused meanwhile.
+        let load = wrk(&host, &url, 32);
+        let before = property(&host, "NRestarts", &units(app))[1].clone();
+        let restarts: u32 = before.parse().expect("a count");
+        let main_pid = format!("$(systemctl show -P MainPID {app}@1.service)");
+        host.ok(&format!("kill -9 $(ps -o pid= --ppid {main_pid})"));
+        let restarted = format!(
+            "test \"$(systemctl show -P NRestarts {app}@1.service)\" = {} && systemctl is-active {app}@1.service",
+            restarts + 1
+        );
+        host.wait_until(&restarted, Duration::from_secs(20));
+        std::thread::sleep(Duration::from_secs(1));
+        let (report, output) = stop_wrk(&host, load);
+        assert_eq!(
+            (report.connect_errors, report.timeouts, report.non_2xx_3xx),
+            (0, 0, 0),
+            "{app} port {port}: a worker crashed:\n{output}"
+        );
+    }
+    let journal = host.ok("journalctl -b --no-pager -u two-ports@0.service");
+    assert!(
+        journal.contains("port 8404: the socket kept by systemd while the worker restarted"),
+        "{journal}"
     );
 }

@@ -1,6 +1,9 @@
 //! The environment the app starts with.
 
 use std::ffi::{OsStr, OsString};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 
 /// Variables as (name, value) pairs, in order.
 pub type Vars = Vec<(OsString, OsString)>;
@@ -15,6 +18,39 @@ pub fn inherited_listen_fds(vars: &Vars, own_pid: u32) -> usize {
     } else {
         0
     }
+}
+
+/// The sockets systemd passed back from the worker's file descriptor
+/// store (named as [`super::shared_ports::is_stored`] says), after the
+/// socket unit's: taken out of the `count` inherited, each with its name and
+/// close-on-exec, and out of `LISTEN_FDS`/`LISTEN_FDNAMES` for the app.
+/// Returns how many sockets are the socket unit's.
+pub fn take_stored(vars: &mut Vars, count: usize) -> (usize, Vec<(OwnedFd, String)>) {
+    let names: Vec<String> = get(vars, "LISTEN_FDNAMES")
+        .and_then(OsStr::to_str)
+        .map(|names| names.split(':').map(str::to_owned).collect())
+        .unwrap_or_default();
+    if names.len() != count {
+        return (count, Vec::new());
+    }
+    let sockets = names
+        .iter()
+        .rposition(|name| !super::shared_ports::is_stored(name))
+        .map_or(0, |last| last + 1);
+    let mut stored = Vec::new();
+    for (at, name) in names.iter().enumerate().skip(sockets) {
+        let fd = 3 + at as RawFd;
+        // SAFETY: systemd passed fds 3 to 3+LISTEN_FDS-1 to this process,
+        // and nothing else owns this one.
+        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        let _ = fcntl(&socket, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+        stored.push((socket, name.clone()));
+    }
+    if !stored.is_empty() {
+        set(vars, "LISTEN_FDS", sockets.to_string());
+        set(vars, "LISTEN_FDNAMES", names[..sockets].join(":"));
+    }
+    (sockets, stored)
 }
 
 pub fn get<'a>(vars: &'a Vars, name: &str) -> Option<&'a OsStr> {
@@ -76,6 +112,19 @@ mod tests {
             .iter()
             .map(|(k, v)| (OsString::from(k), OsString::from(v)))
             .collect()
+    }
+
+    #[test]
+    fn sockets_stored_by_the_helper_are_told_from_the_socket_units() {
+        let mut env = vars(&[("LISTEN_FDS", "1"), ("LISTEN_FDNAMES", "api.socket")]);
+        assert_eq!(take_stored(&mut env, 1).0, 1);
+        assert_eq!(take_stored(&mut vars(&[]), 0).0, 0);
+        // Names that do not match the count are not systemd's: nothing taken.
+        let mut env = vars(&[
+            ("LISTEN_FDS", "2"),
+            ("LISTEN_FDNAMES", "nodeunits-port.80.0.any"),
+        ]);
+        assert_eq!(take_stored(&mut env, 2).0, 2);
     }
 
     #[test]

@@ -146,7 +146,8 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     }
 
     let mut vars: environment::Vars = std::env::vars_os().collect();
-    let listen_fds = environment::inherited_listen_fds(&vars, std::process::id());
+    let inherited = environment::inherited_listen_fds(&vars, std::process::id());
+    let (listen_fds, stored) = environment::take_stored(&mut vars, inherited);
     environment::pass_listen_fds(&mut vars, listen_fds);
     if let Some(name) = &options.increment_var {
         environment::increment(&mut vars, name, instance).map_err(|e| e.to_string())?;
@@ -172,7 +173,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     let app = recipe.start().map_err(|e| e.to_string())?;
 
     let ready = ready_when(options, listen_fds);
-    let worker = worker_of(
+    let mut worker = worker_of(
         options,
         instance,
         runtime_dir.as_deref(),
@@ -181,6 +182,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         ready,
         state,
     );
+    worker.ports = shared_ports::SharedPorts::adopt(stored);
     let outcome = worker::run(worker, &signals);
     tracing::info!("the app ended: {}", describe(outcome.ending));
     if let Some(count) = &restarts {

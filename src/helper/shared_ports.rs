@@ -8,9 +8,13 @@
 //! its workers (`NODE_HANDLE`, type `net.Native`). Every worker's helper
 //! binds its own socket of the port, so the kernel spreads new connections
 //! over the workers; the helper keeps its socket while a successor replaces
-//! the app, so a reload refuses no connection. A socket only an old process
-//! asked for is closed once a successor took over: the app now listens
-//! elsewhere (docs/contract.md, "Ports in the app's code").
+//! the app, so a reload refuses no connection, and gives systemd a copy to
+//! keep in the worker's file descriptor store (`FileDescriptorStoreMax=`),
+//! which passes it back when the worker restarts: connections wait in the
+//! socket for the restarted worker instead of being reset. A socket only an
+//! old process asked for is closed, and removed from the store, once a
+//! successor took over: the app now listens elsewhere (docs/contract.md,
+//! "Ports in the app's code").
 
 use std::io::IoSlice;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -22,6 +26,7 @@ use nix::sys::socket::{
     bind, listen, sendmsg, setsockopt, socket, sockopt, AddressFamily, Backlog, ControlMessage,
     MsgFlags, SockFlag, SockType, SockaddrStorage,
 };
+use sd_notify::NotifyState;
 use serde_json::json;
 
 /// The preload's request: a socket for `listen(port, host)`.
@@ -39,6 +44,11 @@ pub struct BindRequest {
 /// The `cmd` of the helper's answer: internal to Node's IPC (`NODE_`), so
 /// the app's own `process.on('message')` never sees it.
 const ANSWER: &str = "NODE_NODEUNITS_SOCKET";
+
+/// The start of the names of the sockets in systemd's file descriptor
+/// store: `nodeunits-port.PORT.V6ONLY.HOST`, HOST `any` or the address with
+/// `:` as `-` (systemd refuses `:` in a name).
+const STORED: &str = "nodeunits-port.";
 
 /// Node's default backlog, as `listen()` without one.
 const BACKLOG: i32 = 511;
@@ -61,6 +71,36 @@ struct Held {
     successor: bool,
 }
 
+impl Held {
+    fn stored_name(&self) -> String {
+        let host = self
+            .host
+            .map_or_else(|| "any".to_owned(), |ip| ip.to_string().replace(':', "-"));
+        format!("{STORED}{}.{}.{host}", self.port, u8::from(self.ipv6_only))
+    }
+}
+
+/// Whether a name of `LISTEN_FDNAMES` is one of these sockets.
+pub fn is_stored(name: &str) -> bool {
+    name.starts_with(STORED)
+}
+
+/// The request a stored socket answers, from its name.
+fn from_stored(name: &str) -> Option<(u16, bool, Option<IpAddr>)> {
+    let mut parts = name.strip_prefix(STORED)?.splitn(3, '.');
+    let port = parts.next()?.parse().ok()?;
+    let ipv6_only = match parts.next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let host = match parts.next()? {
+        "any" => None,
+        host => Some(host.replace('-', ":").parse().ok()?),
+    };
+    Some((port, ipv6_only, host))
+}
+
 /// The sockets this worker's helper holds for ports in the app's code.
 #[derive(Default)]
 pub struct SharedPorts {
@@ -68,6 +108,30 @@ pub struct SharedPorts {
 }
 
 impl SharedPorts {
+    /// The sockets systemd passed back from the worker's store after a
+    /// restart: `stored` are their fds with their names. The app gets them
+    /// when it asks; those it has not asked for once ready are closed
+    /// ([`SharedPorts::ready`]).
+    pub fn adopt(stored: Vec<(OwnedFd, String)>) -> SharedPorts {
+        let mut held = Vec::new();
+        for (socket, name) in stored {
+            let Some((port, ipv6_only, host)) = from_stored(&name) else {
+                tracing::warn!("systemd passed a socket named {name:?}, which nodeunits did not store: closing it");
+                continue;
+            };
+            tracing::info!("port {port}: the socket kept by systemd while the worker restarted");
+            held.push(Held {
+                port,
+                host,
+                ipv6_only,
+                socket,
+                current: false,
+                successor: false,
+            });
+        }
+        SharedPorts { held }
+    }
+
     /// Answers `request` on `channel`: the socket, bound now or held
     /// already, or the error binding it failed with (the app sees it as its
     /// own `listen()` would have failed).
@@ -116,14 +180,16 @@ impl SharedPorts {
                     "the app listens on port {}: bound for it, shared with the other workers",
                     request.port
                 );
-                self.held.push(Held {
+                let held = Held {
                     port: request.port,
                     host: request.host,
                     ipv6_only: request.ipv6_only,
                     socket,
                     current: false,
                     successor: false,
-                });
+                };
+                store(&held);
+                self.held.push(held);
                 self.held.len() - 1
             }
         };
@@ -135,10 +201,16 @@ impl SharedPorts {
         Ok(self.held[at].socket.as_fd())
     }
 
+    /// The app is ready: a socket kept by systemd that it did not ask for
+    /// is a port it no longer listens on.
+    pub fn ready(&mut self) {
+        self.held.retain(|held| held.current || unstore(held));
+    }
+
     /// The successor took over: the sockets it asked for are the app's now;
     /// those only the old process used are closed.
     pub fn promoted(&mut self) {
-        self.held.retain(|held| held.successor);
+        self.held.retain(|held| held.successor || unstore(held));
         for held in &mut self.held {
             held.current = true;
             held.successor = false;
@@ -149,7 +221,7 @@ impl SharedPorts {
     /// sockets only it asked for are closed.
     pub fn without_successor(&mut self) {
         if self.held.iter().any(|held| held.successor) {
-            self.held.retain(|held| held.current);
+            self.held.retain(|held| held.current || unstore(held));
             for held in &mut self.held {
                 held.successor = false;
             }
@@ -161,6 +233,33 @@ impl SharedPorts {
     pub fn ports(&self) -> Vec<u16> {
         self.held.iter().map(|held| held.port).collect()
     }
+}
+
+/// Gives systemd a copy of `held`'s socket to keep while the worker
+/// restarts (nothing outside systemd, as in a container).
+fn store(held: &Held) {
+    let name = held.stored_name();
+    let states = [NotifyState::FdStore, NotifyState::FdName(&name)];
+    if let Err(error) = sd_notify::notify_with_fds(&states, &[held.socket.as_fd()]) {
+        tracing::debug!("storing the socket of port {}: {error}", held.port);
+    }
+}
+
+/// Takes `held`'s socket out of systemd's store; false, for `retain`.
+fn unstore(held: &Held) -> bool {
+    let name = held.stored_name();
+    tracing::info!(
+        "port {}: the app no longer listens on it; closing it",
+        held.port
+    );
+    if let Err(error) = sd_notify::notify(&[NotifyState::FdStoreRemove, NotifyState::FdName(&name)])
+    {
+        tracing::debug!(
+            "removing the socket of port {} from the store: {error}",
+            held.port
+        );
+    }
+    false
 }
 
 /// A listening socket of the request's address with `SO_REUSEPORT`, which
@@ -290,6 +389,29 @@ mod tests {
                 Errno::EADDRINUSE as i32
             )
         );
+    }
+
+    #[test]
+    fn stored_names_give_back_the_request() {
+        for host in [None, Some("127.0.0.1"), Some("::1"), Some("fe80::1")] {
+            for ipv6_only in [false, true] {
+                let host = host.map(|h| h.parse().expect("an address"));
+                let (socket, _peer) = UnixStream::pair().expect("a socket pair");
+                let held = Held {
+                    port: 8401,
+                    host,
+                    ipv6_only,
+                    socket: socket.into(),
+                    current: true,
+                    successor: false,
+                };
+                let name = held.stored_name();
+                assert!(is_stored(&name) && !name.contains(':'), "{name}");
+                assert_eq!(from_stored(&name), Some((8401, ipv6_only, host)), "{name}");
+            }
+        }
+        assert_eq!(from_stored("nodeunits-port.x.0.any"), None);
+        assert_eq!(from_stored("api.socket"), None);
     }
 
     #[test]

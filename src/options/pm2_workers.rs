@@ -276,7 +276,7 @@ fn restarts() -> Vec<Row> {
             &[],
             Doc {
                 default: "`\"cluster\"` for a Node app with `instances`, else `\"fork\"` (as PM2)",
-                becomes: "`fork` or `cluster` (or `fork_mode`, `cluster_mode`); both run `instances` workers; in cluster mode a Node app's `PORT` becomes the shared socket (see \"Ports\")",
+                becomes: "`fork` or `cluster` (or `fork_mode`, `cluster_mode`); both run `instances` workers; in cluster mode a Node app's `PORT` becomes the shared socket, and every port its code listens on is shared by the workers (see \"Ports\")",
             },
         )
         .validate(|f, _, app| app.exec_mode = typed::exec_mode(f))

@@ -103,6 +103,8 @@ struct WorkerValues {
     directives: DirectiveValues,
     exec_start: String,
     exec_reload: Option<String>,
+    /// The helper binds ports in the app's code and stores their sockets.
+    share_ports: bool,
     environment: Vec<String>,
     sandbox: Option<SandboxValues>,
 }
@@ -249,6 +251,7 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
         directives: directive_values(app, UnitKind::Template)?,
         exec_start: exec_start.join(" "),
         exec_reload,
+        share_ports: worker.options.share_ports,
         environment,
         sandbox: worker
             .sandbox

@@ -94,6 +94,7 @@ pub fn drain_time(kill_timeout: Duration) -> Duration {
 
 fn become_ready(worker: &mut Worker, readiness: &mut Readiness) {
     readiness.set_ready();
+    worker.ports.ready();
     tracing::info!("ready");
     notify(&[NotifyState::Ready, NotifyState::Status("ready")]);
     record(worker, State::Ready);
