@@ -3,8 +3,8 @@ use std::time::Duration;
 use super::directive::Directive;
 use super::instead::TIMESTAMPS;
 use super::{describe::*, Doc, Row, PROFILE_ROW};
-use crate::ecosystem::places::{log_target, normalize};
-use crate::ecosystem::settings::LogTarget;
+use crate::ecosystem::places::{combined_log, log_target, normalize};
+use crate::ecosystem::settings::LogFile;
 use crate::ecosystem::typed;
 use crate::model::RestartSteps;
 use crate::units::format::{duration, parse_duration};
@@ -141,10 +141,10 @@ fn logs() -> Vec<Row> {
             &["out_log", "output", "out"],
             Doc {
                 default: "the journal",
-                becomes: "`StandardOutput=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
+                becomes: "`StandardOutput=append:`, relative to `cwd` and `~` the home of the app's user, as in PM2; `\"/dev/null\"` or `\"NULL\"` discards (but for `log_file`); a missing directory is created by apply",
             },
         )
-        .validate(|f, dir, app| app.out_file = log_target(f, "out_file", dir))
+        .validate(|f, _, app| app.out_file = log_target(f, "out_file", &app.cwd))
         .unless_empty()
         .directives(vec![Directive::log(
             "StandardOutput",
@@ -158,10 +158,10 @@ fn logs() -> Vec<Row> {
             &["err_log", "err_file", "err", "error"],
             Doc {
                 default: "the journal",
-                becomes: "`StandardError=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
+                becomes: "`StandardError=append:`, relative to `cwd` and `~` the home of the app's user, as in PM2; `\"/dev/null\"` or `\"NULL\"` discards (but for `log_file`); a missing directory is created by apply",
             },
         )
-        .validate(|f, dir, app| app.error_file = log_target(f, "error_file", dir))
+        .validate(|f, _, app| app.error_file = log_target(f, "error_file", &app.cwd))
         .unless_empty()
         .directives(vec![Directive::log(
             "StandardError",
@@ -170,7 +170,15 @@ fn logs() -> Vec<Row> {
         )])
         .describe(|units| Some(log_destination(units.worker.standard_error.as_ref())))
         .unmapped(|units, _| log_unmapped("error_file", units.worker.standard_error.as_ref())),
-        Row::ignored("log_file", &["log"], "the journal holds both streams; set `out_file` and `error_file` to write files"),
+        Row::read(
+            "log_file",
+            &["log"],
+            Doc {
+                default: "none",
+                becomes: "PM2's combined log: each stream without a file of its own (`out_file`, `error_file` not set or `\"NULL\"`) appends to it (`StandardOutput=append:`, `StandardError=append:`), a path as for `out_file`; a stream with its own file goes there only, with a warning (systemd writes a stream to one file); `true` (PM2's own file) keeps the journal, with a warning",
+            },
+        )
+        .validate(|f, _, app| app.log_file = combined_log(f, &app.cwd)),
         Row::read(
             "disable_logs",
             &[],
@@ -181,8 +189,10 @@ fn logs() -> Vec<Row> {
         )
         .validate(|f, _, app| {
             if f.bool("disable_logs") == Some(true) {
-                app.out_file = Some(LogTarget::Null);
-                app.error_file = Some(LogTarget::Null);
+                // PM2 writes no log at all, the combined one included.
+                app.out_file = Some(LogFile::Null);
+                app.error_file = Some(LogFile::Null);
+                app.log_file = None;
             }
         }),
         Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
