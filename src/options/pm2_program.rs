@@ -27,7 +27,7 @@ fn program() -> Vec<Row> {
             &["cmd", "command", "exec"],
             Doc {
                 default: "required",
-                becomes: "the program: a path relative to `cwd`, or a command found in `PATH`; as in PM2, a script with spaces that names no file is a command line: `\"npm start\"` is npm with `start` (then `args`), and shell syntax runs with `bash -c` (with a warning). A Node script run directly (its first line `#!` names `node`: `npm`, `npx`, `yarn`, `pnpm`, `tsx`, `next`…), as in `script = \"npm\"`, `args = \"start\"`, is a launcher: the helper's `--launcher` (see \"The helper\")",
+                becomes: "the program: a path relative to `cwd`, or else a command found in `PATH`, for an `interpreter` too; as in PM2, a script with spaces that names no file is a command line whatever the interpreter: `\"node server.js\"` is node with `server.js`, run directly (then `args`), and shell syntax runs with `bash -c` (with a warning); with an `interpreter` other than `\"none\"`, which PM2 would run on bash, an error. A Node script run directly (its first line `#!` names `node`: `npm`, `npx`, `yarn`, `pnpm`, `tsx`, `next`…), as in `script = \"npm\"`, `args = \"start\"`, is a launcher: the helper's `--launcher` (see \"The helper\")",
             },
         )
         .describe(|units| {
@@ -114,8 +114,8 @@ fn command() -> Vec<Row> {
             "exec_interpreter",
             &["interpreter"],
             Doc {
-                default: "`node` for `.js`, `.mjs`, `.cjs`; else none",
-                becomes: "resolved to an absolute path when rendering (a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`); `\"none\"` runs the script directly. Node gets the helper's `--node`",
+                default: "PM2's by the script's extension: `node` (`.js`, `.mjs`, `.cjs`), `bash` (`.sh`), `python` or else `python3` (`.py`), `ruby` (`.rb`), `php`, `perl` (`.pl`), `coffee`, `lsc` (`.ls`), `bun` (`.ts`, `.tsx`); without one, `node` for text, none for a binary (see \"What runs\")",
+                becomes: "found in `PATH` when rendering (`coffee` and `lsc` also in the app's `node_modules/.bin`); one not found is an error naming it and the script; `\"node@VERSION\"` is nvm's node of that version (`$NVM_DIR`, else `~/.nvm` of the app's user), else the node of `PATH` with a warning; a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`, or in the home of another account than the app's user; `\"none\"` runs the script directly. A Python gets `PYTHONUNBUFFERED=1`, as in PM2; Node the helper's `--node`",
             },
         )
         .validate(|f, dir, app| app.interpreter = typed::interpreter(f, dir))
@@ -125,7 +125,7 @@ fn command() -> Vec<Row> {
             &["interpreter_args", "interpreterArgs"],
             Doc {
                 default: "none",
-                becomes: "arguments between the interpreter and the script",
+                becomes: "arguments between the interpreter and the script; for a program run without interpreter, ignored with a warning, as in PM2",
             },
         )
         .validate(|f, _, app| app.interpreter_args = f.words("node_args").unwrap_or_default())
@@ -327,7 +327,7 @@ fn delays() -> Vec<Row> {
             &[],
             Doc {
                 default: "`false`",
-                becomes: "`--enable-source-maps` for Node",
+                becomes: "`--enable-source-maps` for Node; for another program, ignored with a warning, as in PM2",
             },
         )
         .validate(|f, _, app| app.source_map_support = typed::source_map_support(f)),
