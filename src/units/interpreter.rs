@@ -141,6 +141,11 @@ fn by_contents(located: &Located) -> Option<&'static str> {
     if let Some((_, name)) = BY_EXTENSION.iter().find(|(ext, _)| Some(*ext) == extension) {
         return Some(name);
     }
+    if located.path.is_dir() {
+        // `pm2 init`'s `script: './service-worker/'`: node loads the
+        // directory's `main` or index.js.
+        return Some("node");
+    }
     match script_file::contents(&located.path)? {
         Contents::Text => Some("node"),
         Contents::NodeShebang if !is_executable(&located.path) => Some("node"),

@@ -225,6 +225,20 @@ fn a_file_without_extension_runs_as_its_contents_say() {
         );
         assert_eq!(program.runtime, Runtime::Node);
     }
+    // A directory (`pm2 init`'s './service-worker/'): node loads its index.js.
+    fs::create_dir_all(place.0.join("app/service-worker")).unwrap();
+    let program = run(
+        &place.app("./service-worker/", Interpreter::ByExtension),
+        &options,
+        &deploy(None),
+    );
+    assert_eq!(
+        program.0.unwrap().argv,
+        [
+            node.to_string_lossy().into_owned(),
+            place.path("app/service-worker")
+        ]
+    );
     // A binary, and a script of another `#!`, run directly.
     let proxy = place.file("app/proxy", b"\x7fELF\x02\x01\x01\0\0", 0o755);
     let start = place.file("app/start", b"#!/bin/sh\nexec sleep 1\n", 0o755);
