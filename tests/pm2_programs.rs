@@ -3,7 +3,9 @@
 //! `.py` script without execute bit or `#!` with python, `script = "node
 //! server.js"` with `interpreter = "none"` as a command line; `log_file`
 //! with `out_file` and `error_file` "NULL" (a PM2 fixture) receives both
-//! streams, and `~` in `out_file` is the home of the app's user.
+//! streams, and `~` in `out_file` is the home of the app's user. A pyenv
+//! shim of root's, found through root's `PATH`, is a warning for an app of
+//! deploy's, and apply refuses it, naming the interpreter.
 
 mod apply_support;
 
@@ -103,4 +105,51 @@ fn scripts_run_with_the_interpreter_pm2_picks_and_logs_go_where_pm2_writes_them(
     );
     let www = host.wait_until("cat /home/deploy/www.log", Duration::from_secs(10));
     assert!(www.contains("www listening"), "{www}");
+}
+
+/// A `.py` app of deploy's, applied by root with a pyenv shim of root's
+/// first in `PATH`.
+const SHIM_ECOSYSTEM: &str = r#"[[apps]]
+name = "shim"
+script = "server.py"
+[apps.env]
+PORT = 8404
+"#;
+
+#[test]
+fn an_interpreter_in_roots_home_is_a_warning_and_apply_refuses_what_deploy_cannot_run() {
+    let host = TestHost::boot("pm2-programs-shim");
+    host.write(&format!("{DIR}/server.py"), SERVER_PY);
+    host.write(&format!("{DIR}/ecosystem.toml"), SHIM_ECOSYSTEM);
+    give_to_deploy(&host, DIR);
+    host.write(
+        "/root/.pyenv/shims/python",
+        "#!/bin/sh\nexec python3 \"$@\"\n",
+    );
+    host.ok("chmod 0755 /root/.pyenv/shims/python && chmod 0700 /root");
+    let with_shim = |command: &str| {
+        host.sh(&format!(
+            "PATH=/root/.pyenv/shims:$PATH {} {command} {DIR}/ecosystem.toml",
+            apply_support::NODEUNITS
+        ))
+    };
+    let check = with_shim("check");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: the interpreter /root/.pyenv/shims/python lies in the home of another account than `deploy`, who runs this app"
+        ),
+        "{stderr}"
+    );
+    let apply = with_shim("apply");
+    let stderr = String::from_utf8_lossy(&apply.stderr);
+    assert!(!apply.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "app `shim` cannot start: its user `deploy` cannot reach the interpreter /root/.pyenv/shims/python: the directory /root (mode 0700"
+        ),
+        "{stderr}"
+    );
+    assert!(get(&host, 8404).is_none(), "nothing started");
 }
