@@ -114,8 +114,8 @@ fn command() -> Vec<Row> {
             "exec_interpreter",
             &["interpreter"],
             Doc {
-                default: "PM2's by the script's extension: `node` (`.js`, `.mjs`, `.cjs`), `bash` (`.sh`), `python` or else `python3` (`.py`), `ruby` (`.rb`), `php`, `perl` (`.pl`), `coffee`, `lsc` (`.ls`), `bun` (`.ts`, `.tsx`); without one, `node` for text, none for a binary (see \"What runs\")",
-                becomes: "found in `PATH` when rendering (`coffee` and `lsc` also in the app's `node_modules/.bin`); one not found is an error naming it and the script; `\"node@VERSION\"` is nvm's node of that version (`$NVM_DIR`, else `~/.nvm` of the app's user), else the node of `PATH` with a warning; a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`, or in the home of another account than the app's user; `\"none\"` runs the script directly. A Python gets `PYTHONUNBUFFERED=1`, as in PM2; Node the helper's `--node`",
+                default: "PM2's by the script's extension: `node` (`.js`, `.mjs`, `.cjs`), `bash` (`.sh`), `python` or else `python3` (`.py`), `ruby` (`.rb`), `php`, `perl` (`.pl`), `coffee`, `lsc` (`.ls`), `bun` or else `ts-node` (`.ts`, `.tsx`); without one, `node` for text, none for a binary (see \"What runs\")",
+                becomes: "found in `PATH` when rendering (`coffee`, `lsc` and `ts-node` also in the app's `node_modules/.bin`); one not found is an error naming it and the script; `\"node@VERSION\"` is nvm's node of that version (`$NVM_DIR`, else `~/.nvm` of the app's user), else the node of `PATH` with a warning; a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`, or in the home of another account than the app's user; `\"none\"` runs the script directly. A Python gets `PYTHONUNBUFFERED=1`, as in PM2; Node the helper's `--node`",
             },
         )
         .validate(|f, dir, app| app.interpreter = typed::interpreter(f, dir))

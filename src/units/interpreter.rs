@@ -155,15 +155,20 @@ fn by_contents(located: &Located) -> Option<&'static str> {
 
 /// An interpreter PM2 picks by name: in `PATH`; `python` may be `python3`
 /// (as PM2 falls back); `coffee` and `lsc`, which PM2 brings itself, may be
-/// the app's own (`node_modules/.bin`).
+/// the app's own (`node_modules/.bin`); `bun` for TypeScript (PM2 5.3.1 and
+/// later) may be `ts-node`, PM2's choice before, the app's own too.
 fn by_extension(name: &str, app: &App, options: &CompileOptions) -> Option<PathBuf> {
+    let local = |name: &str| {
+        let local = app.cwd.join("node_modules/.bin").join(name);
+        is_executable(&local).then_some(local)
+    };
     let found = options.facts.which(name);
     match name {
         "python" => found.or_else(|| options.facts.which("python3")),
-        "coffee" | "lsc" => found.or_else(|| {
-            let local = app.cwd.join("node_modules/.bin").join(name);
-            is_executable(&local).then_some(local)
-        }),
+        "coffee" | "lsc" => found.or_else(|| local(name)),
+        "bun" => found
+            .or_else(|| options.facts.which("ts-node"))
+            .or_else(|| local("ts-node")),
         _ => found,
     }
 }

@@ -183,6 +183,22 @@ fn the_interpreter_is_picked_by_extension_as_pm2_picks_it() {
         &deploy(None),
     );
     assert_eq!(program.0.unwrap().environment, [("PYTHONUNBUFFERED", "1")]);
+    // TypeScript without bun: ts-node, PM2's choice before 5.3.1, the
+    // app's own too; a Node program, so a launcher.
+    fs::remove_file(&bun).unwrap();
+    let ts_node = place.file(
+        "app/node_modules/.bin/ts-node",
+        b"#!/usr/bin/env node\n",
+        0o755,
+    );
+    let program = run(
+        &place.app("server.ts", Interpreter::ByExtension),
+        &options,
+        &deploy(None),
+    );
+    let program = program.0.expect("ts-node");
+    assert_eq!(program.argv[0], ts_node.to_string_lossy());
+    assert_eq!(program.runtime, Runtime::Launcher);
     // Not installed: an error naming the interpreter and the script.
     let app = place.app("index.php", Interpreter::ByExtension);
     let (program, messages) = run(&app, &options, &deploy(None));
