@@ -178,7 +178,8 @@ fn logs() -> Vec<Row> {
                 becomes: "PM2's combined log: each stream without a file of its own (`out_file`, `error_file` not set or `\"NULL\"`) appends to it (`StandardOutput=append:`, `StandardError=append:`), a path as for `out_file`; a stream with its own file goes there only, with a warning (systemd writes a stream to one file); `true` (PM2's own file) keeps the journal, with a warning",
             },
         )
-        .validate(|f, _, app| app.log_file = combined_log(f, &app.cwd)),
+        .validate(|f, _, app| app.log_file = combined_log(f, &app.cwd))
+        .unless_empty(),
         Row::read(
             "disable_logs",
             &[],

@@ -125,6 +125,12 @@ fn log_paths_resolve_from_cwd_and_home_as_in_pm2() {
         "{warnings:?}"
     );
     assert_eq!(valid("log = \"NULL\"").log_file, None);
+    let (app, warnings) = warned("log_file = \"\"");
+    assert_eq!(app.log_file, None);
+    assert_eq!(
+        warnings,
+        ["`log_file` is empty, which PM2 takes as not set"]
+    );
     // disable_logs silences the combined file too, as in PM2.
     assert_eq!(
         valid("log_file = \"a.log\"\ndisable_logs = true").log_file,
