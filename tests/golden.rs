@@ -52,6 +52,10 @@ struct CaseOptions {
     homes: Vec<PathBuf>,
     #[serde(default)]
     temporary: Vec<PathBuf>,
+    /// The home directories of accounts (`[user_homes]`, by name); none
+    /// when not set.
+    #[serde(default)]
+    user_homes: BTreeMap<String, PathBuf>,
 }
 
 fn golden_dir() -> PathBuf {
@@ -132,6 +136,14 @@ fn options(case: &Path) -> CompileOptions {
             }),
             homes: case_options.homes,
             temporary: case_options.temporary,
+            // Relative to tests/golden, as `bin` (the stand-ins' nvm).
+            user_homes: Some(
+                case_options
+                    .user_homes
+                    .into_iter()
+                    .map(|(user, home)| (user, golden_dir().join(home)))
+                    .collect(),
+            ),
         },
     }
 }

@@ -118,6 +118,10 @@ pub enum OptionFinding {
     },
     ListenedTwice,
     ReadWritePathsWithoutSandbox,
+    /// `log_file = true`: PM2's own combined file.
+    CombinedLogInJournal {
+        key: String,
+    },
     InvalidLogPath {
         key: String,
     },
@@ -181,6 +185,7 @@ impl fmt::Display for OptionFinding {
             FixedDelayIgnored { fixed, backoff, .. } => write!(f, "`{fixed}` is ignored: `{backoff}` is set"),
             NoTimer { key, .. } => write!(f, "`{key}` cannot become a timer"),
             ListenedTwice => f.write_str("this socket is listed twice in `listen`"),
+            CombinedLogInJournal { key } => write!(f, "`{key} = true` asks for PM2's own combined log file, which nodeunits does not write"),
             ReadWritePathsWithoutSandbox => f.write_str("`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may"),
             InvalidLogPath { key } => write!(f, "invalid path for `{key}`"),
             InvalidScript { key } => write!(f, "invalid value for `{key}`"),
@@ -207,6 +212,7 @@ impl Kind for OptionFinding {
             | AliasIgnored { .. }
             | FixedDelayIgnored { .. }
             | ReadWritePathsWithoutSandbox
+            | CombinedLogInJournal { .. }
             | IgnoredOption { .. }
             | IgnoredTopLevel { .. } => Severity::Warning,
             _ => Severity::Error,
@@ -231,6 +237,7 @@ impl Kind for OptionFinding {
             NoTimer { why, .. } => why.clone(),
             ListenedTwice => "list each address once".to_owned(),
             ReadWritePathsWithoutSandbox => "remove one of them".to_owned(),
+            CombinedLogInJournal { .. } => "the journal holds both streams (`nodeunits logs APP`); set a path to write them to a file".to_owned(),
             InvalidLogPath { .. } => "allowed: a file path, or \"/dev/null\" or \"NULL\" to discard the stream".to_owned(),
             InvalidScript { .. } => "allowed: a path to the program, or a command found in PATH".to_owned(),
             NoScript => "set the program to run, such as `script = \"dist/server.js\"`".to_owned(),

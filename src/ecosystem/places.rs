@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::fields::{integer, Fields, Value};
 use super::findings::{Allowed, OptionFinding};
-use super::settings::{Listen, LogTarget};
+use super::settings::{Listen, LogFile};
 
 pub fn listen(fields: &mut Fields, dir: &Path) -> Vec<Listen> {
     let mut listen = Vec::new();
@@ -127,17 +127,58 @@ pub fn hardening(fields: &mut Fields) -> bool {
     }
 }
 
-pub fn log_target(fields: &mut Fields, key: &str, dir: &Path) -> Option<LogTarget> {
+/// A log path (`out_file`, `error_file`, `log_file`), resolved as PM2
+/// resolves it (`Common.prepareAppConf`): `~` the home directory, else
+/// relative to `cwd`; `"NULL"` and `"/dev/null"` discard.
+pub fn log_target(fields: &mut Fields, key: &str, cwd: &Path) -> Option<LogFile> {
     let path = fields.string(key)?;
+    log_file_of(fields, key, path, cwd)
+}
+
+fn log_file_of(
+    fields: &mut Fields,
+    key: &str,
+    path: Spanned<String>,
+    cwd: &Path,
+) -> Option<LogFile> {
+    let text = path.get_ref();
     // PM2 discards a stream sent to either.
-    if path.get_ref() == "/dev/null" || path.get_ref() == "NULL" {
-        return Some(LogTarget::Null);
+    if text == "/dev/null" || text == "NULL" {
+        return Some(LogFile::Null);
     }
-    if path.get_ref().chars().any(char::is_control) {
+    if text.chars().any(char::is_control) {
         let key = fields.spelling(key).to_owned();
         let finding = OptionFinding::InvalidLogPath { key };
         fields.diagnostics.report(Some(path.span()), finding);
         return None;
     }
-    Some(LogTarget::Append(normalize(&dir.join(path.get_ref()))))
+    // As PM2's `resolveHome`: `~` and what follows, under the home.
+    if let Some(rest) = text.strip_prefix('~') {
+        return Some(LogFile::Home(normalize(Path::new(
+            rest.trim_start_matches('/'),
+        ))));
+    }
+    Some(LogFile::Path(normalize(&cwd.join(text))))
+}
+
+/// `log_file`: PM2's combined log of both streams; `true` asks for PM2's
+/// own default file, which is the journal here (a warning).
+pub fn combined_log(fields: &mut Fields, cwd: &Path) -> Option<Spanned<LogFile>> {
+    let value = fields.get("log_file")?;
+    let span = value.span();
+    match value.get_ref() {
+        V::Boolean(false) => None,
+        V::Boolean(true) => {
+            let key = fields.spelling("log_file").to_owned();
+            let finding = OptionFinding::CombinedLogInJournal { key };
+            fields.diagnostics.report(Some(span), finding);
+            None
+        }
+        _ => {
+            let path = fields.string("log_file")?;
+            let file = log_file_of(fields, "log_file", path, cwd)?;
+            // No combined file: each stream goes where it would without.
+            (file != LogFile::Null).then(|| Spanned::new(span, file))
+        }
+    }
 }

@@ -66,8 +66,10 @@ pub struct App {
     pub increment_var: Option<String>,
     /// `cron_restart`, already in `OnCalendar=` syntax.
     pub cron_restart: Option<String>,
-    pub out_file: Option<LogTarget>,
-    pub error_file: Option<LogTarget>,
+    pub out_file: Option<LogFile>,
+    pub error_file: Option<LogFile>,
+    /// `log_file`: both streams, where no file of their own takes them.
+    pub log_file: Option<Spanned<LogFile>>,
     /// `hardening`: the workers run in systemd's sandbox unless it is `"off"`.
     pub hardening: bool,
     /// `read_write_paths`, absolute: more the sandbox lets the app write.
@@ -115,6 +117,7 @@ impl App {
             cron_restart: None,
             out_file: None,
             error_file: None,
+            log_file: None,
             hardening: true,
             read_write_paths: Vec::new(),
         }
@@ -130,6 +133,18 @@ pub enum Interpreter {
     None,
     /// A command looked up in `PATH`, or an absolute path.
     Program(Spanned<String>),
+}
+
+/// A log path as written, resolved but for the home directory, which
+/// depends on the account the app runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFile {
+    /// `"NULL"` or `"/dev/null"`: discarded.
+    Null,
+    /// Absolute: relative paths are from `cwd`, as in PM2.
+    Path(std::path::PathBuf),
+    /// `~/...`: this path under the home directory of the app's account.
+    Home(std::path::PathBuf),
 }
 
 /// `exec_mode`, or PM2's choice when it is not written.

@@ -3,8 +3,8 @@ use std::time::Duration;
 use super::directive::Directive;
 use super::instead::TIMESTAMPS;
 use super::{describe::*, Doc, Row, PROFILE_ROW};
-use crate::ecosystem::places::{log_target, normalize};
-use crate::ecosystem::settings::LogTarget;
+use crate::ecosystem::places::{combined_log, log_target, normalize};
+use crate::ecosystem::settings::LogFile;
 use crate::ecosystem::typed;
 use crate::model::RestartSteps;
 use crate::units::format::{duration, parse_duration};
@@ -27,7 +27,7 @@ fn program() -> Vec<Row> {
             &["cmd", "command", "exec"],
             Doc {
                 default: "required",
-                becomes: "the program: a path relative to `cwd`, or a command found in `PATH`; as in PM2, a script with spaces that names no file is a command line: `\"npm start\"` is npm with `start` (then `args`), and shell syntax runs with `bash -c` (with a warning). A Node script run directly (its first line `#!` names `node`: `npm`, `npx`, `yarn`, `pnpm`, `tsx`, `next`…), as in `script = \"npm\"`, `args = \"start\"`, is a launcher: the helper's `--launcher` (see \"The helper\")",
+                becomes: "the program: a path relative to `cwd`, or else a command found in `PATH`, for an `interpreter` too; as in PM2, a script with spaces that names no file is a command line whatever the interpreter: `\"node server.js\"` is node with `server.js`, run directly (then `args`), and shell syntax runs with `bash -c` (with a warning); with an `interpreter` other than `\"none\"`, which PM2 would run on bash, an error. A Node script run directly (its first line `#!` names `node`: `npm`, `npx`, `yarn`, `pnpm`, `tsx`, `next`…), as in `script = \"npm\"`, `args = \"start\"`, is a launcher: the helper's `--launcher` (see \"The helper\")",
             },
         )
         .describe(|units| {
@@ -114,8 +114,8 @@ fn command() -> Vec<Row> {
             "exec_interpreter",
             &["interpreter"],
             Doc {
-                default: "`node` for `.js`, `.mjs`, `.cjs`; else none",
-                becomes: "resolved to an absolute path when rendering (a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`); `\"none\"` runs the script directly. Node gets the helper's `--node`",
+                default: "PM2's by the script's extension: `node` (`.js`, `.mjs`, `.cjs`), `bash` (`.sh`), `python` or else `python3` (`.py`), `ruby` (`.rb`), `php`, `perl` (`.pl`), `coffee`, `lsc` (`.ls`), `bun` or else `ts-node` (`.ts`, `.tsx`); without one, `node` for text, none for a binary (see \"What runs\")",
+                becomes: "found in `PATH` when rendering (`coffee`, `lsc` and `ts-node` also in the app's `node_modules/.bin`); one not found is an error naming it and the script; `\"node@VERSION\"` is nvm's node of that version (`$NVM_DIR`, else `~/.nvm` of the app's user), else the node of `PATH` with a warning; a warning if it lies under `~/.nvm`, `~/.volta`, `~/.fnm`, `~/.asdf`, `~/.nodenv` or `n`, or in the home of another account than the app's user; `\"none\"` runs the script directly. A Python gets `PYTHONUNBUFFERED=1`, as in PM2; Node the helper's `--node`",
             },
         )
         .validate(|f, dir, app| app.interpreter = typed::interpreter(f, dir))
@@ -125,7 +125,7 @@ fn command() -> Vec<Row> {
             &["interpreter_args", "interpreterArgs"],
             Doc {
                 default: "none",
-                becomes: "arguments between the interpreter and the script",
+                becomes: "arguments between the interpreter and the script; for a program run without interpreter, ignored with a warning, as in PM2",
             },
         )
         .validate(|f, _, app| app.interpreter_args = f.words("node_args").unwrap_or_default())
@@ -141,10 +141,10 @@ fn logs() -> Vec<Row> {
             &["out_log", "output", "out"],
             Doc {
                 default: "the journal",
-                becomes: "`StandardOutput=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
+                becomes: "`StandardOutput=append:`, relative to `cwd` and `~` the home of the app's user, as in PM2; `\"/dev/null\"` or `\"NULL\"` discards (but for `log_file`); a missing directory is created by apply",
             },
         )
-        .validate(|f, dir, app| app.out_file = log_target(f, "out_file", dir))
+        .validate(|f, _, app| app.out_file = log_target(f, "out_file", &app.cwd))
         .unless_empty()
         .directives(vec![Directive::log(
             "StandardOutput",
@@ -158,10 +158,10 @@ fn logs() -> Vec<Row> {
             &["err_log", "err_file", "err", "error"],
             Doc {
                 default: "the journal",
-                becomes: "`StandardError=append:`; `\"/dev/null\"` or `\"NULL\"` discards; a missing directory is created by apply",
+                becomes: "`StandardError=append:`, relative to `cwd` and `~` the home of the app's user, as in PM2; `\"/dev/null\"` or `\"NULL\"` discards (but for `log_file`); a missing directory is created by apply",
             },
         )
-        .validate(|f, dir, app| app.error_file = log_target(f, "error_file", dir))
+        .validate(|f, _, app| app.error_file = log_target(f, "error_file", &app.cwd))
         .unless_empty()
         .directives(vec![Directive::log(
             "StandardError",
@@ -170,7 +170,16 @@ fn logs() -> Vec<Row> {
         )])
         .describe(|units| Some(log_destination(units.worker.standard_error.as_ref())))
         .unmapped(|units, _| log_unmapped("error_file", units.worker.standard_error.as_ref())),
-        Row::ignored("log_file", &["log"], "the journal holds both streams; set `out_file` and `error_file` to write files"),
+        Row::read(
+            "log_file",
+            &["log"],
+            Doc {
+                default: "none",
+                becomes: "PM2's combined log: each stream without a file of its own (`out_file`, `error_file` not set or `\"NULL\"`) appends to it (`StandardOutput=append:`, `StandardError=append:`), a path as for `out_file`; a stream with its own file goes there only, with a warning (systemd writes a stream to one file); `true` (PM2's own file) keeps the journal, with a warning",
+            },
+        )
+        .validate(|f, _, app| app.log_file = combined_log(f, &app.cwd))
+        .unless_empty(),
         Row::read(
             "disable_logs",
             &[],
@@ -181,8 +190,10 @@ fn logs() -> Vec<Row> {
         )
         .validate(|f, _, app| {
             if f.bool("disable_logs") == Some(true) {
-                app.out_file = Some(LogTarget::Null);
-                app.error_file = Some(LogTarget::Null);
+                // PM2 writes no log at all, the combined one included.
+                app.out_file = Some(LogFile::Null);
+                app.error_file = Some(LogFile::Null);
+                app.log_file = None;
             }
         }),
         Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
@@ -317,7 +328,7 @@ fn delays() -> Vec<Row> {
             &[],
             Doc {
                 default: "`false`",
-                becomes: "`--enable-source-maps` for Node",
+                becomes: "`--enable-source-maps` for Node; for another program, ignored with a warning, as in PM2",
             },
         )
         .validate(|f, _, app| app.source_map_support = typed::source_map_support(f)),

@@ -49,7 +49,7 @@ pub mod unit_dir;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

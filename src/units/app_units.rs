@@ -9,6 +9,8 @@ use super::command::{helper_options, Backoff};
 use super::escape;
 use super::facts::CompileOptions;
 use super::findings::Finding;
+use super::interpreter::Runner;
+use super::logs;
 use super::ports;
 use super::program::{program, Program};
 use super::sandbox;
@@ -88,14 +90,27 @@ fn app_units(
 ) -> Option<Planned> {
     let errors_before = diagnostics.count(crate::ecosystem::Severity::Error);
     let environment = environment(app, options, diagnostics);
-    let program = program(app, options, diagnostics);
     let (user, group) = accounts(app, source, options, diagnostics);
+    let runner = Runner {
+        home: logs::home(user.as_deref(), options),
+        user: user.clone(),
+    };
+    let program = program(app, options, &runner, diagnostics);
+    let logs = logs::targets(app, &runner, diagnostics);
     let backoff = Backoff::new(app, options.systemd_version);
-    check_paths(app, diagnostics);
+    if let Some(logs) = &logs {
+        check_paths(app, logs, diagnostics);
+    }
     if diagnostics.count(crate::ecosystem::Severity::Error) > errors_before {
         return None;
     }
     let (program, mut environment) = (program?, environment?);
+    let [standard_output, standard_error] = logs?;
+    for (name, value) in &program.environment {
+        environment
+            .entry((*name).to_owned())
+            .or_insert_with(|| (*value).to_owned());
+    }
     let ports::Sockets { listen, from } = ports::shared_sockets(
         app,
         program.runtime.runs_node(),
@@ -107,7 +122,14 @@ fn app_units(
         return None;
     }
     let helper = options.bin_dir.join("nodeunits-helper");
-    let sandbox = sandbox::plan(app, &program.argv, &helper, options, diagnostics);
+    let sandbox = sandbox::plan(
+        app,
+        &program.argv,
+        [&standard_output, &standard_error],
+        &helper,
+        options,
+        diagnostics,
+    );
     let worker = Worker {
         helper,
         options: helper_options(app, &listen, &program, &backoff),
@@ -138,8 +160,8 @@ fn app_units(
         memory_max: app
             .max_memory_restart
             .map(|Bytes(limit)| Bytes(limit + limit / 2)),
-        standard_output: app.out_file.clone(),
-        standard_error: app.error_file.clone(),
+        standard_output,
+        standard_error,
         sandbox,
     };
     let systemctl = options
@@ -247,7 +269,7 @@ fn accounts(
 }
 
 /// Reports the paths of the app that no unit can hold.
-fn check_paths(app: &App, diagnostics: &mut Diagnostics) {
+fn check_paths(app: &App, logs: &[Option<LogTarget>; 2], diagnostics: &mut Diagnostics) {
     fn log(target: &Option<LogTarget>) -> Option<&Path> {
         match target {
             Some(LogTarget::Append(path)) => Some(path),
@@ -257,8 +279,8 @@ fn check_paths(app: &App, diagnostics: &mut Diagnostics) {
     let paths = [
         ("working directory", Some(app.cwd.as_path())),
         ("env_file", app.env_file.as_deref()),
-        ("log file", log(&app.out_file)),
-        ("log file", log(&app.error_file)),
+        ("log file", log(&logs[0])),
+        ("log file", log(&logs[1])),
     ]
     .into_iter()
     .chain(

@@ -42,6 +42,9 @@ pub struct Facts {
     /// The directories `PrivateTmp=` replaces: an app using a path in one
     /// keeps the machine's ([`TEMPORARY_DIRECTORIES`]).
     pub temporary: Vec<PathBuf>,
+    /// The home directories of accounts, by name, where `~` in a log path
+    /// and nvm's `~/.nvm` lead. `None`: read from the account database.
+    pub user_homes: Option<BTreeMap<String, PathBuf>>,
 }
 
 /// Where systemd's `ProtectHome=` acts (systemd.exec(5)).
@@ -139,7 +142,21 @@ impl Facts {
             owner: None,
             homes: HOME_DIRECTORIES.iter().map(PathBuf::from).collect(),
             temporary: TEMPORARY_DIRECTORIES.iter().map(PathBuf::from).collect(),
+            user_homes: None,
         }
+    }
+
+    /// The home directory of the account `user` (a name or a uid), `None`
+    /// when it has none here.
+    pub fn home_of(&self, user: &str) -> Option<PathBuf> {
+        if let Some(homes) = &self.user_homes {
+            return homes.get(user).cloned();
+        }
+        let account = match user.parse::<u32>() {
+            Ok(uid) => nix::unistd::User::from_uid(uid.into()),
+            Err(_) => nix::unistd::User::from_name(user),
+        };
+        account.ok().flatten().map(|account| account.dir)
     }
 
     /// The first executable file called `command` in `PATH`.

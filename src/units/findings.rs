@@ -66,7 +66,46 @@ pub enum Finding {
     InterpreterInVersionManager {
         path: PathBuf,
     },
-    SourceMapNeedsNode,
+    /// `source_map_support` on an app whose interpreter is not Node.
+    SourceMapIgnored,
+    /// `node_args` on a program run without interpreter.
+    InterpreterArgsIgnored,
+    /// No interpreter written, and the one PM2 picks for the script is not
+    /// in `PATH`.
+    ExtensionInterpreterNotFound {
+        name: String,
+        script: String,
+    },
+    /// `node@VERSION` that nvm does not have: `used` instead.
+    NodeVersionFallback {
+        version: String,
+        looked: Option<PathBuf>,
+        used: PathBuf,
+    },
+    /// An interpreter in the home of another account than `user`'s.
+    InterpreterOfAnotherAccount {
+        path: PathBuf,
+        user: String,
+    },
+    /// A command line for `script` with `interpreter` set.
+    CommandLineWithInterpreter {
+        interpreter: String,
+    },
+    /// The program of a command line, found nowhere.
+    CommandNotFound {
+        line: String,
+        program: String,
+    },
+    /// A log path starting with `~`, for an account without a home here.
+    NoHome {
+        key: &'static str,
+        user: String,
+    },
+    /// `log_file` that one stream does not reach: `file` has it.
+    LogFileMisses {
+        stream: &'static str,
+        key: &'static str,
+    },
     ScriptNotFound {
         script: String,
         cwd: PathBuf,
@@ -83,6 +122,11 @@ impl Kind for Finding {
             | Finding::ListenPortDisagrees { .. }
             | Finding::NoSandbox { .. }
             | Finding::InterpreterInVersionManager { .. }
+            | Finding::SourceMapIgnored
+            | Finding::InterpreterArgsIgnored
+            | Finding::NodeVersionFallback { .. }
+            | Finding::InterpreterOfAnotherAccount { .. }
+            | Finding::LogFileMisses { .. }
             | Finding::ShellCommandLine => Severity::Warning,
             _ => Severity::Error,
         }
@@ -117,7 +161,15 @@ impl Kind for Finding {
             }
             Finding::InterpreterNotFound { .. } => "set `interpreter` to an absolute path, a command found in PATH, or \"none\" to run the script directly".to_owned(),
             Finding::InterpreterInVersionManager { .. } => "the units break when that version is switched or removed; install Node system-wide, or set `interpreter` to a stable path".to_owned(),
-            Finding::SourceMapNeedsNode => "remove it, or run the script with node".to_owned(),
+            Finding::SourceMapIgnored => "PM2 ignores it too; remove it".to_owned(),
+            Finding::InterpreterArgsIgnored => "PM2 ignores them too; remove them, or put the program's options in `args`".to_owned(),
+            Finding::ExtensionInterpreterNotFound { name, .. } => format!("install {name}, set `interpreter` to its path, or to \"none\" to run the script directly (it then needs the execute bit and a `#!` line)"),
+            Finding::NodeVersionFallback { version, .. } => format!("install it with nvm (`nvm install {version}` as the app's user, or with NVM_DIR set for nodeunits), or set `interpreter` to a node's path"),
+            Finding::InterpreterOfAnotherAccount { user, .. } => format!("`{user}` may not reach it, and a shim there reads that account's settings; install the interpreter system-wide or in the home of `{user}`, and set `interpreter` to its path"),
+            Finding::CommandLineWithInterpreter { .. } => "set `script` to the file and `args` to its arguments, or remove `interpreter`".to_owned(),
+            Finding::CommandNotFound { .. } => "set `script` to a file that exists (relative to `cwd`), or a command line whose first word is a command in PATH".to_owned(),
+            Finding::NoHome { .. } => "write the log path without `~`".to_owned(),
+            Finding::LogFileMisses { key, .. } => format!("systemd writes a stream to one file: set `{key}` to \"NULL\" for `log_file` to receive it, or leave `log_file` out"),
             Finding::ScriptNotFound { .. } => "set `script` to the program's path (relative to `cwd`), or a command found in PATH".to_owned(),
             Finding::NoShell => {
                 "install bash, or set `script` to a program and `args` to its arguments".to_owned()
@@ -186,9 +238,53 @@ impl fmt::Display for Finding {
                 "the interpreter is {}, inside a version manager's directory",
                 path.display()
             ),
-            Finding::SourceMapNeedsNode => {
-                write!(f, "`source_map_support` needs Node as the interpreter")
+            Finding::SourceMapIgnored => write!(
+                f,
+                "`source_map_support` is ignored: this app's program is not Node"
+            ),
+            Finding::InterpreterArgsIgnored => write!(
+                f,
+                "`node_args` is ignored: this script runs without an interpreter"
+            ),
+            Finding::ExtensionInterpreterNotFound { name, script } => write!(
+                f,
+                "`{script}` runs with {name}, as PM2 picks it for this script, and {name} is not an executable in PATH"
+            ),
+            Finding::NodeVersionFallback {
+                version,
+                looked,
+                used,
+            } => {
+                let looked = looked.as_ref().map_or("nvm's directory is not known (no NVM_DIR, no home)".to_owned(), |path| {
+                    format!("{} does not exist", path.display())
+                });
+                write!(
+                    f,
+                    "Node {version} is not installed by nvm ({looked}): the app runs with {}",
+                    used.display()
+                )
             }
+            Finding::InterpreterOfAnotherAccount { path, user } => write!(
+                f,
+                "the interpreter {} lies in the home of another account than `{user}`, who runs this app",
+                path.display()
+            ),
+            Finding::CommandLineWithInterpreter { interpreter } => write!(
+                f,
+                "this `script` is a command line (it has spaces and names no file), which PM2 runs with `bash -c`: with `interpreter = {interpreter:?}` it would run {interpreter} on bash"
+            ),
+            Finding::CommandNotFound { line, program } => write!(
+                f,
+                "`{line}` names no file, so it is a command line, as PM2 reads it; but `{program}` is no command in PATH"
+            ),
+            Finding::NoHome { key, user } => write!(
+                f,
+                "`{key}` starts with `~`, but `{user}`, who runs the app, has no home directory here"
+            ),
+            Finding::LogFileMisses { stream, key } => write!(
+                f,
+                "`log_file` does not receive {stream}: it goes to `{key}` only"
+            ),
             Finding::ScriptNotFound { script, cwd } => write!(
                 f,
                 "`{script}` is neither a file in {} nor a command in PATH",

@@ -14,6 +14,10 @@ mod facts;
 pub mod findings;
 /// Durations and sizes as systemd writes and reads them.
 pub mod format;
+/// The interpreter a script runs with, as PM2 picks it.
+mod interpreter;
+/// Where stdout and stderr go: `out_file`, `error_file`, `log_file`.
+mod logs;
 /// The units of the socket-activated metrics endpoint.
 pub mod metrics_endpoint;
 /// PM2's port rules: the socket the workers share, and `PORT`.
@@ -28,6 +32,8 @@ pub mod read;
 pub mod render;
 /// The worker's sandbox: systemd's hardening directives.
 pub mod sandbox;
+/// What a script's file holds: binary, text, its `#!` line.
+mod script_file;
 
 use std::path::{Path, PathBuf};
 

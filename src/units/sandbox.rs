@@ -88,6 +88,7 @@ pub fn level_of<'a>(directives: impl Iterator<Item = &'a str>) -> u32 {
 pub fn plan(
     app: &App,
     program: &[String],
+    logs: [&Option<LogTarget>; 2],
     helper: &Path,
     options: &CompileOptions,
     diagnostics: &mut Diagnostics,
@@ -100,12 +101,10 @@ pub fn plan(
         Finding::NoSandbox { systemd }.report(diagnostics, Some(app.name.span()));
         return None;
     }
-    let log_dirs = [&app.out_file, &app.error_file]
-        .into_iter()
-        .filter_map(|target| match target {
-            Some(LogTarget::Append(file)) => file.parent(),
-            _ => None,
-        });
+    let log_dirs = logs.into_iter().filter_map(|target| match target {
+        Some(LogTarget::Append(file)) => file.parent(),
+        _ => None,
+    });
     let mut writable: Vec<PathBuf> = Vec::new();
     for path in std::iter::once(app.cwd.as_path())
         .chain(log_dirs)

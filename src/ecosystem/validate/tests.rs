@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::ecosystem::settings::{defaults, App, LogTarget};
+use crate::ecosystem::settings::{defaults, App, LogFile};
 use crate::ecosystem::{Diagnostic, Diagnostics, Severity};
 
 /// The one app of `options` (name and script added), and the diagnostics.
@@ -98,8 +98,44 @@ CONFIG = { db = { host = "localhost", port = 5432 }, tags = [] }"#,
 #[test]
 fn pm2s_ways_of_saying_none() {
     let app = valid("out_file = \"NULL\"\ncron_restart = \"0\"");
-    assert_eq!(app.out_file, Some(LogTarget::Null));
+    assert_eq!(app.out_file, Some(LogFile::Null));
     assert_eq!(app.cron_restart, None);
+}
+
+#[test]
+fn log_paths_resolve_from_cwd_and_home_as_in_pm2() {
+    // PM2 resolves them from `cwd` (`path.resolve(cwd, out_file)`), not
+    // from the ecosystem file's directory, and `~` is the home directory.
+    let app = valid(
+        "cwd = \"app\"\nout_file = \"logs/out.log\"\nerror_file = \"~/logs/err.log\"\n\
+         log_file = \"../all.log\"",
+    );
+    assert_eq!(
+        app.out_file,
+        Some(LogFile::Path("/srv/app/logs/out.log".into()))
+    );
+    assert_eq!(app.error_file, Some(LogFile::Home("logs/err.log".into())));
+    let combined = app.log_file.map(|f| f.into_inner());
+    assert_eq!(combined, Some(LogFile::Path("/srv/all.log".into())));
+    // PM2's own combined file is the journal here; "NULL" is none.
+    let (app, warnings) = warned("log_file = true");
+    assert_eq!(app.log_file, None);
+    assert!(
+        warnings[0].contains("PM2's own combined log"),
+        "{warnings:?}"
+    );
+    assert_eq!(valid("log = \"NULL\"").log_file, None);
+    let (app, warnings) = warned("log_file = \"\"");
+    assert_eq!(app.log_file, None);
+    assert_eq!(
+        warnings,
+        ["`log_file` is empty, which PM2 takes as not set"]
+    );
+    // disable_logs silences the combined file too, as in PM2.
+    assert_eq!(
+        valid("log_file = \"a.log\"\ndisable_logs = true").log_file,
+        None
+    );
 }
 
 #[test]
@@ -147,7 +183,7 @@ fn the_exponential_backoff_wins_over_the_fixed_delay_as_in_pm2() {
 #[test]
 fn of_two_spellings_pm2s_first_wins_with_a_warning() {
     let out = |app: App| match app.out_file {
-        Some(LogTarget::Append(path)) => path,
+        Some(LogFile::Path(path)) => path,
         other => panic!("{other:?}"),
     };
     // After the name, PM2 tries out_log, output, out and outFile in turn.

@@ -199,11 +199,19 @@ fn paths_of(app: &AppUnits) -> Vec<(&'static str, PathBuf, Need)> {
     let worker = &app.worker;
     let mut paths = vec![("the helper", worker.helper.clone(), Need::Execute)];
     let mut command = worker.options.command.iter().map(PathBuf::from);
-    if let Some(program) = command.next().filter(|p| p.is_absolute()) {
-        paths.push(("the program", program, Need::Execute));
+    let program = command.next().filter(|p| p.is_absolute());
+    // The script: the first argument naming an existing file; the program
+    // before it is its interpreter (one found in root's PATH, say).
+    let script = command.find(|arg| arg.is_absolute() && arg.is_file());
+    if let Some(program) = program {
+        let what = if script.is_some() {
+            "the interpreter"
+        } else {
+            "the program"
+        };
+        paths.push((what, program, Need::Execute));
     }
-    // The script: the first argument naming an existing file.
-    if let Some(script) = command.find(|arg| arg.is_absolute() && arg.is_file()) {
+    if let Some(script) = script {
         paths.push(("the script", script, Need::Read));
     }
     paths.push((

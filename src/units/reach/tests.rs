@@ -221,3 +221,31 @@ fn an_account_is_found_by_name_or_number_with_its_groups() {
     assert_eq!(Who::named("0", Some("0")), Some(root));
     assert_eq!(Who::named("no-such-account-of-nodeunits", None), None);
 }
+
+#[test]
+fn an_interpreter_in_a_closed_home_stops_the_app_and_is_named() {
+    // A pyenv shim or nvm's node found through root's PATH.
+    let tree = Tree::new("interpreter");
+    tree.dir("root/.pyenv/shims", 0o755);
+    let interpreter = tree.file("root/.pyenv/shims/python", 0o755);
+    tree.dir("srv/app", 0o755);
+    let script = tree.file("srv/app/tasks.py", 0o644);
+    let closed = tree.dir("root", 0o700);
+    let mut app = crate::systemd::test_support::model("/srv/e.toml", "tasks", 1, &[], "1");
+    app.worker.helper = std::env::current_exe().unwrap();
+    app.worker.options.command = [&interpreter, &script]
+        .map(|p| p.as_os_str().to_owned())
+        .to_vec();
+    app.worker.working_directory = tree.0.join("srv/app");
+    let paths = paths_of(&app);
+    assert_eq!(
+        paths[1],
+        ("the interpreter", interpreter.clone(), Need::Execute)
+    );
+    assert_eq!(paths[2], ("the script", script, Need::Read));
+    let other = tree.other(false);
+    assert_eq!(
+        blocker(&interpreter, &other, Need::Execute),
+        denied_dir(&closed, 0o700, 'o', &tree.owner())
+    );
+}
