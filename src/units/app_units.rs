@@ -130,15 +130,48 @@ fn app_units(
         options,
         diagnostics,
     );
-    let worker = Worker {
-        helper,
-        options: helper_options(app, &listen, &program, &backoff),
+    let worker = worker(
+        app,
+        &backoff,
+        Decided {
+            options: helper_options(app, &listen, &program, &backoff),
+            helper,
+            environment,
+            user,
+            group,
+            standard_output,
+            standard_error,
+            sandbox,
+        },
+    );
+    let units = assemble(app, source, options, listen, worker);
+    let ports = ports::summary(&units, from.as_deref());
+    Some(Planned { units, ports })
+}
+
+/// What the compiler decided for a worker beyond the app's own options.
+struct Decided {
+    helper: PathBuf,
+    options: crate::model::HelperOptions,
+    environment: BTreeMap<String, String>,
+    user: Option<String>,
+    group: Option<String>,
+    standard_output: Option<LogTarget>,
+    standard_error: Option<LogTarget>,
+    sandbox: Option<crate::model::Sandbox>,
+}
+
+/// The worker template of `app`.
+fn worker(app: &App, backoff: &Backoff, decided: Decided) -> Worker {
+    Worker {
+        helper: decided.helper,
+        options: decided.options,
         working_directory: app.cwd.clone(),
         instance_var: app.instance_var.clone(),
-        environment,
+        environment: decided.environment,
         environment_file: app.env_file.clone(),
-        user,
-        group,
+        user: decided.user,
+        group: decided.group,
         start_limit_interval: backoff.start_limit_interval(app.min_uptime, app.max_restarts.get()),
         start_limit_burst: app.max_restarts.get(),
         stop_timeout: app.kill_timeout,
@@ -160,15 +193,25 @@ fn app_units(
         memory_max: app
             .max_memory_restart
             .map(|Bytes(limit)| Bytes(limit + limit / 2)),
-        standard_output,
-        standard_error,
-        sandbox,
-    };
+        standard_output: decided.standard_output,
+        standard_error: decided.standard_error,
+        sandbox: decided.sandbox,
+    }
+}
+
+/// The app's units around its `worker`.
+fn assemble(
+    app: &App,
+    source: &Path,
+    options: &CompileOptions,
+    listen: Vec<String>,
+    worker: Worker,
+) -> AppUnits {
     let systemctl = options
         .facts
         .which("systemctl")
         .unwrap_or_else(|| PathBuf::from("/usr/bin/systemctl"));
-    let units = AppUnits {
+    AppUnits {
         name: app.name.get_ref().clone(),
         source: source.to_owned(),
         namespace: app.namespace.clone(),
@@ -184,9 +227,7 @@ fn app_units(
             on_calendar: on_calendar.clone(),
             systemctl,
         }),
-    };
-    let ports = ports::summary(&units, from.as_deref());
-    Some(Planned { units, ports })
+    }
 }
 
 /// The declared environment, by name, without the instance variable. Later
