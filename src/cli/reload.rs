@@ -35,7 +35,11 @@ fn read_target(
     }
     let path = Path::new(arg);
     let file = is_file(path);
-    let app = arg.to_str().and_then(|name| AppName::new(name).ok());
+    // PM2's name of an app names it too, unless it has a `/`: a path.
+    let app = arg.to_str().and_then(|name| match AppName::new(name) {
+        Err(_) if !name.contains('/') => AppName::from_pm2(name).ok(),
+        valid => valid.ok(),
+    });
     if let Some(app) = &app {
         if loaded(app)? {
             let note = matches!(file, Ok(true)).then(|| {

@@ -48,10 +48,17 @@ fn program() -> Vec<Row> {
             "name",
             &[],
             Doc {
-                default: "the file name of `script` without its extension, as in PM2",
-                becomes: "the units' names; ASCII letters, digits, `_`, `.`, `-`",
+                default: "the file name of `script` without its extension, as in PM2 (`./service-worker/` → `service-worker`, `bin/www` → `www`, `app.min.js` → `app.min`)",
+                becomes: "the units' names. Any text, as in PM2: a name with characters other than ASCII letters, digits, `_`, `.` and `-` names its units after those, each run of other characters becoming `-` (`CodeChat Api` → `CodeChat-Api.service`), with a warning; PM2's name is kept as `X-Nodeunits-Name=` in the app unit, shown by `status` and `describe`, and every command takes either name",
             },
-        ),
+        )
+        .unless_empty()
+        .directives(vec![Directive::app_text(
+            "X-Nodeunits-Name",
+            |app| app.pm2_name.as_ref(),
+            |app, name| app.pm2_name = Some(name),
+        )])
+        .describe(|units| units.pm2_name.clone()),
         Row::ignored("name_prefix", &[], "PM2 itself applies only the `--name-prefix` of its command line; the units are named after `name`"),
         Row::ignored("filter_env", &[], "units never inherit the shell's environment; list variables in `inherit_env`"),
         Row::read(

@@ -185,11 +185,104 @@ fn script_aliases_and_a_name_taken_from_the_script_as_in_pm2() {
         "ecosystem.worker"
     );
     let (app, diagnostics) = with_diagnostics("[[apps]]\nscript = \"npm start\"\n");
+    assert_eq!(app.expect("valid").name.get_ref().as_str(), "npm-start");
+    assert_eq!(
+        diagnostics[0].message,
+        "the app `npm start` (PM2's name from `script`) gets units named `npm-start`"
+    );
+    let (app, diagnostics) = with_diagnostics("[[apps]]\nscript = \"/\"\n");
     assert!(app.is_none());
     assert_eq!(
         diagnostics[0].message,
-        "this app has no `name`, and `npm start`, which PM2 would take from `script`, cannot name units"
+        "this app has no `name`, and ``, which PM2 would take from `script`, cannot name units"
     );
+}
+
+/// PM2's `renderApplicationName`: `path.basename(script)`, then what
+/// precedes the last `.` unless it is the first character.
+#[test]
+fn default_names_as_pm2_derives_them() {
+    for (script, name) in [
+        ("./service-worker/", "service-worker"),
+        ("service-worker//", "service-worker"),
+        ("bin/www", "www"),
+        ("npm", "npm"),
+        ("dist/app.min.js", "app.min"),
+        ("ecosystem.worker.cjs", "ecosystem.worker"),
+        ("/srv/.hidden", ".hidden"),
+        ("./.env.js", ".env"),
+        ("app.", "app"),
+        ("node server.js", "node server"),
+        ("python3 -m http.server", "python3 -m http"),
+        ("node dist/main.js", "main"),
+        ("/", ""),
+    ] {
+        assert_eq!(super::name_from(script), name, "{script:?}");
+    }
+}
+
+/// An empty name is no name to PM2 (`!conf.name`): it takes the script's.
+#[test]
+fn an_empty_name_is_taken_from_the_script() {
+    let (app, diagnostics) =
+        with_diagnostics("[[apps]]\nname = \"\"\nscript = \"./service-worker/\"\n");
+    assert_eq!(
+        app.expect("valid").name.get_ref().as_str(),
+        "service-worker"
+    );
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["`name` is empty, which PM2 takes as not set"]);
+}
+
+/// Any name PM2 accepts: the units are named after it, PM2's kept.
+#[test]
+fn any_pm2_name_names_units_and_is_kept() {
+    let (app, diagnostics) =
+        with_diagnostics("[[apps]]\nname = \"CodeChat Api\"\nscript = \"server.js\"\n");
+    let app = app.expect("valid");
+    assert_eq!(app.name.get_ref().as_str(), "CodeChat-Api");
+    assert_eq!(app.pm2_name.as_deref(), Some("CodeChat Api"));
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].severity, Severity::Warning);
+    assert_eq!(
+        diagnostics[0].message,
+        "the app `CodeChat Api` gets units named `CodeChat-Api`"
+    );
+    assert!(diagnostics[0]
+        .help
+        .as_ref()
+        .is_some_and(|help| help.contains("CodeChat-Api.service and CodeChat-Api@.service")));
+    assert!(valid("").pm2_name.is_none());
+    let (app, diagnostics) =
+        with_diagnostics("[[apps]]\nname = \"日本\"\nscript = \"server.js\"\n");
+    assert!(app.is_none());
+    assert_eq!(diagnostics[0].message, "`日本` cannot name units");
+    assert!(diagnostics[0]
+        .help
+        .as_ref()
+        .is_some_and(|help| help.contains("at least one ASCII letter or digit")));
+}
+
+#[test]
+fn two_pm2_names_of_one_unit_name_are_an_error_naming_both() {
+    let (_, diagnostics) = with_diagnostics(
+        "[[apps]]\nname = \"a b\"\nscript = \"a.js\"\n\n[[apps]]\nname = \"a/b\"\nscript = \"b.js\"\n",
+    );
+    let errors: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        errors,
+        ["the apps `a b` and `a/b` would both get units named `a-b`"]
+    );
+    let (_, diagnostics) = with_diagnostics(
+        "[[apps]]\nname = \"a-b\"\nscript = \"a.js\"\n\n[[apps]]\nname = \"a b\"\nscript = \"b.js\"\n",
+    );
+    assert!(diagnostics
+        .iter()
+        .any(|d| d.message == "the apps `a-b` and `a b` would both get units named `a-b`"));
 }
 
 #[test]
