@@ -3,6 +3,7 @@ use std::time::Duration;
 use super::directive::Directive;
 use super::instead::TIMESTAMPS;
 use super::{describe::*, Doc, Row, PROFILE_ROW};
+use crate::ecosystem::keys::Pm2Default;
 use crate::ecosystem::places::{log_target, normalize};
 use crate::ecosystem::settings::LogTarget;
 use crate::ecosystem::typed;
@@ -60,7 +61,8 @@ fn program() -> Vec<Row> {
         )])
         .describe(|units| units.pm2_name.clone()),
         Row::ignored("name_prefix", &[], "PM2 itself applies only the `--name-prefix` of its command line; the units are named after `name`"),
-        Row::ignored("filter_env", &[], "units never inherit the shell's environment; list variables in `inherit_env`"),
+        Row::ignored("filter_env", &[], "units never inherit the shell's environment; list variables in `inherit_env`")
+        .pm2_default(Pm2Default::Bool(false)),
         Row::read(
             "namespace",
             &[],
@@ -194,7 +196,8 @@ fn logs() -> Vec<Row> {
         }),
         Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
         Row::ignored("log_date_format", &[], TIMESTAMPS),
-        Row::ignored("time", &[], TIMESTAMPS),
+        Row::ignored("time", &[], TIMESTAMPS)
+        .pm2_default(Pm2Default::Bool(false)),
     ]
 }
 
@@ -328,6 +331,7 @@ fn delays() -> Vec<Row> {
             },
         )
         .validate(|f, _, app| app.source_map_support = typed::source_map_support(f)),
-        Row::ignored("disable_source_map_support", &[], "source maps are off unless `source_map_support = true`"),
+        Row::ignored("disable_source_map_support", &[], "source maps are off unless `source_map_support = true`")
+        .pm2_default(Pm2Default::Bool(false)),
     ]
 }

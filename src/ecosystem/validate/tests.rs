@@ -336,3 +336,45 @@ fn read_write_paths_are_absolute() {
         ["`read_write_paths` has no effect: `hardening = \"off\"` lets the app write anywhere its user may"]
     );
 }
+
+/// An ignored option set to PM2's default (`lib/API/schema.json`'s
+/// `default` or `docDefault`) changes nothing under PM2: no warning.
+#[test]
+fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
+    let defaults = [
+        "watch = false",
+        "merge_logs = false",
+        "combine_logs = false",
+        "vizion = true",
+        "pmx = true",
+        "automation = true",
+        "treekill = true",
+        "windowsHide = true",
+        "kill_retry_time = 100",
+        "killRetryTime = 100",
+        "filter_env = false",
+        "disable_source_map_support = false",
+        "force = false",
+        "append_env_to_name = false",
+        "trace = false",
+        "disable_trace = true",
+        "time = false",
+    ];
+    for default in defaults {
+        let (_, warnings) = warned(default);
+        assert!(warnings.is_empty(), "{default}: {warnings:?}");
+    }
+    for other in [
+        "watch = true",
+        "watch = \"false\"",
+        "watch = [\"src\"]",
+        "merge_logs = true",
+        "kill_retry_time = 200",
+        "pmx = false",
+        "time = true",
+    ] {
+        let (_, warnings) = warned(other);
+        assert_eq!(warnings.len(), 1, "{other}: {warnings:?}");
+        assert!(warnings[0].ends_with("has no meaning under systemd and is ignored"));
+    }
+}
