@@ -144,11 +144,19 @@ pub fn camel_case(name: &str) -> String {
         .collect()
 }
 
+/// The prefix of keys nodeunits ignores, as PM2 ignores every key it does
+/// not know: a way to keep notes or other tools' keys in an app.
+pub const COMMENT_PREFIX: char = '_';
+
 /// Reports the keys of an app that no option read: a warning for an option
 /// nodeunits ignores (none when it is set to PM2's default, which changes
-/// nothing), else an error with the option probably meant.
+/// nothing), nothing for a key starting with [`COMMENT_PREFIX`], else an
+/// error with the option probably meant.
 pub(super) fn unknown_keys(fields: &mut Fields) {
     fields.report_unread(|key, value| {
+        if key.starts_with(COMMENT_PREFIX) {
+            return None;
+        }
         let key_owned = key.to_owned();
         let known = find(app_options(), key);
         match known.map(|known| (known.handling, known.pm2_default)) {
@@ -168,6 +176,9 @@ pub(super) fn unknown_keys(fields: &mut Fields) {
 /// Reports the top-level keys other than `apps`.
 pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
     fields.report_unread(|key, _| {
+        if key.starts_with(COMMENT_PREFIX) {
+            return None;
+        }
         let key_owned = key.to_owned();
         Some(match find(TOP_LEVEL, key).map(|known| known.handling) {
             Some(Handling::Ignored(why)) => OptionFinding::IgnoredTopLevel {

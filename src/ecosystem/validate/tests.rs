@@ -378,3 +378,34 @@ fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
         assert!(warnings[0].ends_with("has no meaning under systemd and is ignored"));
     }
 }
+
+/// PM2 drops a key it does not know (`Config.validateJSON` keeps the
+/// schema's keys only): nodeunits refuses it, unless it starts with `_`.
+#[test]
+fn an_unknown_key_is_an_error_unless_it_starts_with_an_underscore() {
+    let (_, diagnostics) = app("colour = \"blue\"");
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].severity, Severity::Error);
+    assert_eq!(diagnostics[0].message, "unknown option `colour`");
+    let help = diagnostics[0].help.clone().unwrap_or_default();
+    assert!(
+        help.starts_with("PM2 ignores keys it does not know"),
+        "{help}"
+    );
+    assert!(
+        help.contains("a key of your own starts with `_` (`_colour`)"),
+        "{help}"
+    );
+    let (_, diagnostics) = app("kill_timout = 3000");
+    let help = diagnostics[0].help.clone().unwrap_or_default();
+    assert!(
+        help.starts_with("did you mean `kill_timeout`? PM2 ignores"),
+        "{help}"
+    );
+    valid("_colour = \"blue\"\n_notes = { owner = \"team\" }\n_ = 1");
+    let (app, diagnostics) = with_diagnostics(
+        "_comment = \"x\"\n[[apps]]\nname = \"api\"\nscript = \"a.js\"\n_x = true\n",
+    );
+    assert!(app.is_some());
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+}
