@@ -190,6 +190,22 @@ mod tests {
     }
 
     #[test]
+    fn pm2_s_name_of_an_app_names_it_unless_it_is_a_path() {
+        assert_eq!(
+            read("CodeChat Api", &["CodeChat-Api"], missing())
+                .unwrap()
+                .0,
+            Target::App(app("CodeChat-Api"))
+        );
+        assert_eq!(
+            read("deploy/eco.json", &["deploy-eco.json"], Ok(true))
+                .unwrap()
+                .0,
+            Target::File("deploy/eco.json".into())
+        );
+    }
+
+    #[test]
     fn all_then_a_loaded_app_then_a_file() {
         assert_eq!(read("all", &["all"], Ok(true)).unwrap().0, Target::All);
         assert_eq!(

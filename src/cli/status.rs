@@ -184,6 +184,16 @@ mod tests {
             exit_status: Some(3),
             ..row.clone()
         };
+        let named = InstanceStatus {
+            app: "CodeChat-Api".into(),
+            pm2_name: Some("CodeChat Api".into()),
+            ..row.clone()
+        };
+        assert!(table(&[named])
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("CodeChat Api  0 "));
         assert_eq!(
             table(&[row, failed]),
             "app  id  pid   state                     uptime  restarts  last exit  cpu   memory  listen\n\
