@@ -138,3 +138,5 @@ fn options(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pm2;
