@@ -145,6 +145,7 @@ pub enum Command {
     },
     /// Show apps and their instances, like `pm2 ls`.
     Status {
+        /// An installed app, by its units' name or PM2's [default: every installed app].
         #[arg(value_parser = app_name)]
         app: Option<AppName>,
         #[command(flatten)]
@@ -163,6 +164,7 @@ pub enum Command {
     /// environment's names, values masked unless --show-env); and the
     /// systemctl and journalctl commands that show more.
     Describe {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
         #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
@@ -213,7 +215,7 @@ pub enum Command {
     /// shows the former (`journalctl -p err` finds them too). Files named by
     /// out_file or error_file are not in the journal.
     Logs {
-        /// An installed app [default: every installed app].
+        /// An installed app, by its units' name or PM2's [default: every installed app].
         #[arg(value_parser = app_name)]
         app: Option<AppName>,
         #[command(flatten)]
@@ -259,6 +261,7 @@ pub enum Command {
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
         #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
@@ -266,6 +269,7 @@ pub enum Command {
     },
     /// Stop an app: `systemctl stop APP.socket APP.service`.
     Stop {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
         #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
@@ -273,6 +277,7 @@ pub enum Command {
     },
     /// Restart all instances of an app at once: `systemctl restart APP.service`.
     Restart {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
         #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
@@ -282,6 +287,7 @@ pub enum Command {
     ///
     /// Only files that nodeunits generated are removed.
     Delete {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
         #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
@@ -292,6 +298,7 @@ pub enum Command {
     /// Persists in the installed app unit, so a reboot starts INSTANCES
     /// workers; the next `apply` restores the ecosystem file's count.
     Scale {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
         #[arg(value_parser = app_name)]
         app: AppName,
         instances: u32,
