@@ -75,17 +75,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
             dry_run,
             only,
-        } => {
-            // PM2's name of an app names the same units.
-            let only: Vec<String> = only
-                .into_iter()
-                .map(|name| match crate::model::AppName::from_pm2(&name) {
-                    Ok(units) => units.to_string(),
-                    Err(_) => name,
-                })
-                .collect();
-            apply::run(&file, &compile, manager, dry_run, &only)
-        }
+        } => apply::run(&file, &compile, manager, dry_run, &apply::only_units(only)),
         Command::Reload {
             target,
             compile,
