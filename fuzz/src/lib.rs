@@ -110,7 +110,10 @@ fn base_options() -> &'static CompileOptions {
 /// ```
 ///
 /// JavaScript is left out: Node evaluates it, a process per file, and the
-/// JSON it gives back is read as a `.json` file is.
+/// JSON it gives back is read as a `.json` file is. A `.json` file that is
+/// not JSON is handed, as PM2 evaluates it, to the stand-in `node` of
+/// `tests/golden/bin`, which without `$GOLDEN_NODE` fails at once: both
+/// errors are reported, as for a file that is neither.
 pub fn compile(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return; // Files are read with read_to_string: not UTF-8 is its error.

@@ -14,6 +14,17 @@ pub(super) fn reachable(rendered: &Rendered, only: &[String]) -> anyhow::Result<
     Ok(crate::units::reach::check_apps(apps, only)?)
 }
 
+/// `--only`'s apps by their units' names: PM2's name of an app names the
+/// same units; a text that names none stays as written, for the plan's error.
+pub(super) fn only_units(only: Vec<String>) -> Vec<String> {
+    only.into_iter()
+        .map(|name| match crate::model::AppName::from_pm2(&name) {
+            Ok(units) => units.to_string(),
+            Err(_) => name,
+        })
+        .collect()
+}
+
 pub fn run(
     file: &Path,
     compile: &CompileArgs,
@@ -42,4 +53,13 @@ pub fn run(
     changes.apply_changing(&first, &rendered, only, &systemd)?;
     linger_note(changes.scope);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_takes_pm2_s_names() {
+        let only = ["CodeChat Api", "api", "日本"].map(String::from).to_vec();
+        assert_eq!(super::only_units(only), ["CodeChat-Api", "api", "日本"]);
+    }
 }

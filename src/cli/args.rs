@@ -145,6 +145,8 @@ pub enum Command {
     },
     /// Show apps and their instances, like `pm2 ls`.
     Status {
+        /// An installed app, by its units' name or PM2's [default: every installed app].
+        #[arg(value_parser = app_name)]
         app: Option<AppName>,
         #[command(flatten)]
         manager: ManagerArgs,
@@ -162,6 +164,8 @@ pub enum Command {
     /// environment's names, values masked unless --show-env); and the
     /// systemctl and journalctl commands that show more.
     Describe {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
@@ -211,7 +215,8 @@ pub enum Command {
     /// shows the former (`journalctl -p err` finds them too). Files named by
     /// out_file or error_file are not in the journal.
     Logs {
-        /// An installed app [default: every installed app].
+        /// An installed app, by its units' name or PM2's [default: every installed app].
+        #[arg(value_parser = app_name)]
         app: Option<AppName>,
         #[command(flatten)]
         manager: ManagerArgs,
@@ -256,18 +261,24 @@ pub enum Command {
     },
     /// Start an app: `systemctl start APP.socket APP.service`.
     Start {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Stop an app: `systemctl stop APP.socket APP.service`.
     Stop {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Restart all instances of an app at once: `systemctl restart APP.service`.
     Restart {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
@@ -276,6 +287,8 @@ pub enum Command {
     ///
     /// Only files that nodeunits generated are removed.
     Delete {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
         app: AppName,
         #[command(flatten)]
         manager: ManagerArgs,
@@ -285,6 +298,8 @@ pub enum Command {
     /// Persists in the installed app unit, so a reboot starts INSTANCES
     /// workers; the next `apply` restores the ecosystem file's count.
     Scale {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
         app: AppName,
         instances: u32,
         #[command(flatten)]
@@ -355,4 +370,10 @@ impl CompileArgs {
             manager.mode(),
         )
     }
+}
+
+/// An app named by the user: its units' name, or PM2's name of it, which
+/// names the same units (`model::AppName::from_pm2`).
+fn app_name(text: &str) -> Result<AppName, String> {
+    AppName::from_pm2(text).map_err(|why| format!("`{text}` names no app: allowed: {why}"))
 }

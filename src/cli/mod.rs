@@ -75,7 +75,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
             dry_run,
             only,
-        } => apply::run(&file, &compile, manager, dry_run, &only),
+        } => apply::run(&file, &compile, manager, dry_run, &apply::only_units(only)),
         Command::Reload {
             target,
             compile,

@@ -35,7 +35,11 @@ fn read_target(
     }
     let path = Path::new(arg);
     let file = is_file(path);
-    let app = arg.to_str().and_then(|name| AppName::new(name).ok());
+    // PM2's name of an app names it too, unless it has a `/`: a path.
+    let app = arg.to_str().and_then(|name| match AppName::new(name) {
+        Err(_) if !name.contains('/') => AppName::from_pm2(name).ok(),
+        valid => valid.ok(),
+    });
     if let Some(app) = &app {
         if loaded(app)? {
             let note = matches!(file, Ok(true)).then(|| {
@@ -183,6 +187,22 @@ mod tests {
 
     fn missing() -> std::io::Result<bool> {
         Err(Error::from(ErrorKind::NotFound))
+    }
+
+    #[test]
+    fn pm2_s_name_of_an_app_names_it_unless_it_is_a_path() {
+        assert_eq!(
+            read("CodeChat Api", &["CodeChat-Api"], missing())
+                .unwrap()
+                .0,
+            Target::App(app("CodeChat-Api"))
+        );
+        assert_eq!(
+            read("deploy/eco.json", &["deploy-eco.json"], Ok(true))
+                .unwrap()
+                .0,
+            Target::File("deploy/eco.json".into())
+        );
     }
 
     #[test]

@@ -15,10 +15,25 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
         None => installed_apps(&units)?,
     };
     let systemd = connect(scope)?;
+    let installed = units.read().ok();
     let mut rows = Vec::new();
+    let mut mapped = Vec::new();
     for app in &apps {
         if loaded(&systemd, app)? {
-            rows.extend(app_status(&systemd, app)?);
+            let pm2_name = installed
+                .as_ref()
+                .and_then(|installed| installed.app(app).ok().flatten()?.pm2_name);
+            if let Some(pm2_name) = &pm2_name {
+                mapped.push(format!("note: the units of `{pm2_name}` are named `{app}`"));
+            }
+            rows.extend(
+                app_status(&systemd, app)?
+                    .into_iter()
+                    .map(|row| InstanceStatus {
+                        pm2_name: pm2_name.clone(),
+                        ..row
+                    }),
+            );
         } else {
             anyhow::bail!("no app `{app}` is installed in {}", units.path().display());
         }
@@ -27,6 +42,9 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print!("{}", table(&rows));
+        for note in mapped {
+            println!("{note}");
+        }
     }
     let journal = ApplyJournal::of(scope).and_then(|journal| journal.read().ok());
     for (app, entry) in journal.unwrap_or_default() {
@@ -93,7 +111,7 @@ fn table(rows: &[InstanceStatus]) -> String {
         .iter()
         .map(|r| {
             [
-                r.app.clone(),
+                r.pm2_name.clone().unwrap_or_else(|| r.app.clone()),
                 r.instance.clone(),
                 if r.pid == 0 {
                     "-".into()
@@ -140,6 +158,7 @@ mod tests {
     fn table_aligns_columns_and_marks_the_unknown() {
         let row = InstanceStatus {
             app: "api".into(),
+            pm2_name: None,
             instance: "0".into(),
             unit: "api@0.service".into(),
             pid: 4242,
@@ -165,6 +184,16 @@ mod tests {
             exit_status: Some(3),
             ..row.clone()
         };
+        let named = InstanceStatus {
+            app: "CodeChat-Api".into(),
+            pm2_name: Some("CodeChat Api".into()),
+            ..row.clone()
+        };
+        assert!(table(&[named])
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("CodeChat Api  0 "));
         assert_eq!(
             table(&[row, failed]),
             "app  id  pid   state                     uptime  restarts  last exit  cpu   memory  listen\n\

@@ -90,11 +90,14 @@ pub struct Source {
     /// The file, as the user named it.
     pub path: PathBuf,
     pub format: Format,
-    /// The file's text; for JavaScript, the JSON of what it evaluated to.
+    /// The file's text; for JavaScript (and a `.json` file evaluated as
+    /// JavaScript), the JSON of what it evaluated to.
     pub text: String,
     /// For JavaScript: the path of the key or value starting at each offset
     /// of `text`, shown instead of a line of text the file does not have.
     key_paths: Vec<(usize, String)>,
+    /// `text` is what the file evaluated to, not the file.
+    evaluated: bool,
 }
 
 impl Source {
@@ -104,11 +107,20 @@ impl Source {
             format,
             text,
             key_paths: Vec::new(),
+            evaluated: format == Format::JavaScript,
         }
     }
 
+    /// `text` is the JSON the file evaluated to; `key_paths` place its findings.
     pub fn set_key_paths(&mut self, key_paths: Vec<(usize, String)>) {
         self.key_paths = key_paths;
+        self.evaluated = true;
+    }
+
+    /// Whether `text` is what the file evaluated to, whose findings are
+    /// placed by key paths.
+    pub fn evaluated(&self) -> bool {
+        self.evaluated
     }
 
     /// The path of what starts at `offset`, or of what holds it.
@@ -136,7 +148,7 @@ pub fn render(diagnostic: &Diagnostic, source: &Source) -> String {
     };
     let mut out = format!("{label}: {}\n", diagnostic.message);
     let gutter = match &diagnostic.span {
-        Some(span) if source.format != Format::JavaScript => show_line(&mut out, span, source),
+        Some(span) if !source.evaluated() => show_line(&mut out, span, source),
         span => {
             let key = span.as_ref().and_then(|span| source.key_path(span.start));
             let place = key.map(|key| format!(": {key}")).unwrap_or_default();

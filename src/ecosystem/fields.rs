@@ -170,13 +170,13 @@ impl<'t> Fields<'t> {
     }
 
     /// Says what `judge` makes of each key not read yet, at the key.
-    pub fn report_unread(&mut self, judge: impl Fn(&str) -> OptionFinding) {
-        let unread: Vec<(String, Range<usize>)> = self
-            .unread()
-            .map(|(key, span, _)| (key.to_owned(), span))
-            .collect();
-        for (key, span) in unread {
-            self.diagnostics.report(Some(span), judge(&key));
+    /// `None`: nothing to say.
+    pub fn report_unread(&mut self, judge: impl Fn(&str, &Value) -> Option<OptionFinding>) {
+        let unread: Vec<(&'t str, Range<usize>, &'t Value)> = self.unread().collect();
+        for (key, span, value) in unread {
+            if let Some(finding) = judge(key, value) {
+                self.diagnostics.report(Some(span), finding);
+            }
         }
     }
 

@@ -140,8 +140,21 @@ pub enum OptionFinding {
         shown: String,
         why: String,
     },
+    /// PM2's name `shown` (escaped) names the units `units`; `derived`:
+    /// PM2 took it from `script`.
+    NameMapped {
+        shown: String,
+        units: String,
+        derived: bool,
+    },
     DefinedTwice {
         name: String,
+    },
+    /// Two apps whose PM2 names map to one unit name.
+    SameUnitName {
+        name: String,
+        other: String,
+        units: String,
     },
     UnitOfTwoApps {
         unit: String,
@@ -193,7 +206,10 @@ impl fmt::Display for OptionFinding {
             NoName => f.write_str("this app has no `name`"),
             CannotNameUnits { shown, .. } => write!(f, "`{shown}` cannot name units"),
             NameFromScript { shown, .. } => write!(f, "this app has no `name`, and `{shown}`, which PM2 would take from `script`, cannot name units"),
+            NameMapped { shown, units, derived: false } => write!(f, "the app `{shown}` gets units named `{units}`"),
+            NameMapped { shown, units, derived: true } => write!(f, "the app `{shown}` (PM2's name from `script`) gets units named `{units}`"),
             DefinedTwice { name } => write!(f, "the app `{name}` is defined twice"),
+            SameUnitName { name, other, units } => write!(f, "the apps `{other}` and `{name}` would both get units named `{units}`"),
             UnitOfTwoApps { unit, name, owner } => write!(f, "the unit `{unit}` of the app `{name}` is also a unit of the app `{owner}`"),
             IgnoredOption { key, .. } => write!(f, "`{key}` has no meaning under systemd and is ignored"),
             UnknownOption { key, .. } => write!(f, "unknown option `{key}`"),
@@ -213,6 +229,7 @@ impl Kind for OptionFinding {
             | FixedDelayIgnored { .. }
             | ReadWritePathsWithoutSandbox
             | CombinedLogInJournal { .. }
+            | NameMapped { .. }
             | IgnoredOption { .. }
             | IgnoredTopLevel { .. } => Severity::Warning,
             _ => Severity::Error,
@@ -244,10 +261,12 @@ impl Kind for OptionFinding {
             NoName => "every app needs a name, such as `name = \"api\"`: it names the app's units".to_owned(),
             CannotNameUnits { why, .. } => format!("allowed: {why}"),
             NameFromScript { why, .. } => format!("set `name`, such as `name = \"api\"`; {why}"),
+            NameMapped { units, .. } => format!("unit names hold only ASCII letters, digits, `_`, `.` and `-`: its units are {units}.service and {units}@.service (with {units}.socket and {units}-cron.timer when it has them); `status` and `describe` show PM2's name, and every command takes either name; to silence this, set `name = \"{units}\"`"),
+            SameUnitName { .. } => "unit names hold only ASCII letters, digits, `_`, `.` and `-`, each run of other characters becoming `-`: rename one of the apps".to_owned(),
             DefinedTwice { .. } | UnitOfTwoApps { .. } => "give each app a name of its own; an app `X` owns X.service, X@.service, X.socket, X-cron.timer and X-cron.service".to_owned(),
             IgnoredOption { instead, .. } => format!("instead: {instead}"),
-            UnknownOption { suggestion: Some(known), .. } => format!("did you mean `{known}`? See \"The ecosystem file\" in the README for every option"),
-            UnknownOption { suggestion: None, .. } => EVERY_OPTION.to_owned(),
+            UnknownOption { key, suggestion: Some(known) } => format!("did you mean `{known}`? PM2 ignores keys it does not know, so this typo would go unnoticed there; a key of your own starts with `_` (`_{key}`), which both ignore; {EVERY_OPTION}"),
+            UnknownOption { key, suggestion: None } => format!("PM2 ignores keys it does not know, so a typo would go unnoticed there; a key of your own starts with `_` (`_{key}`), which both ignore; {EVERY_OPTION}"),
             IgnoredTopLevel { why, .. } => (*why).to_owned(),
             UnknownTopLevel { suggestion: Some(known), .. } => format!("did you mean `{known}`?"),
             UnknownTopLevel { suggestion: None, .. } => "an ecosystem file holds its apps under `apps`; put app options inside an app".to_owned(),

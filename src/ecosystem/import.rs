@@ -11,7 +11,6 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
 
 use super::diagnostic::{Diagnostic, Diagnostics, Severity, Source};
 use super::document::{Key, Node, Value};
-use super::formats::Format;
 use super::shape;
 
 /// The TOML text of `document`, read from `source`, with the compiler's
@@ -68,7 +67,7 @@ fn header(source: &Source) -> String {
          # Relative paths are relative to this file: keep it beside {file_name}.\n",
         source.path.display()
     );
-    if source.format == Format::JavaScript {
+    if source.evaluated() {
         header.push_str("# The values are those the file evaluated to, here and now.\n");
     }
     header
@@ -222,7 +221,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::ecosystem::formats;
+    use crate::ecosystem::formats::{self, Format};
 
     #[test]
     fn keys_in_order_values_escaped_findings_as_comments() {

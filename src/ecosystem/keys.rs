@@ -10,7 +10,8 @@
 
 use std::borrow::Cow;
 
-use super::fields::Fields;
+use super::document::Value as V;
+use super::fields::{Fields, Value};
 use super::findings::OptionFinding;
 pub use crate::options::app_options;
 
@@ -36,6 +37,36 @@ pub struct Known {
     /// are set; the camelCase spelling comes last and is not listed.
     pub aliases: &'static [&'static str],
     pub handling: Handling,
+    /// For an ignored option: PM2's default (`lib/API/schema.json`), a
+    /// value that changes nothing, so it is ignored without a warning.
+    pub pm2_default: Option<Pm2Default>,
+}
+
+/// A value of PM2's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pm2Default {
+    Bool(bool),
+    Number(i64),
+}
+
+impl Pm2Default {
+    /// Whether `value` is this default, as PM2 reads it.
+    pub fn is(self, value: &Value) -> bool {
+        match (self, value.get_ref()) {
+            (Pm2Default::Bool(default), V::Boolean(b)) => default == *b,
+            (Pm2Default::Number(default), V::Integer(n)) => default == *n,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Pm2Default {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pm2Default::Bool(b) => write!(f, "{b}"),
+            Pm2Default::Number(n) => write!(f, "{n}"),
+        }
+    }
 }
 
 impl Known {
@@ -66,6 +97,7 @@ pub const TOP_LEVEL: &[Known] = &[
         name: "apps",
         aliases: &["pm2"],
         handling: Handling::Read,
+        pm2_default: None,
     },
     Known {
         name: "deploy",
@@ -73,6 +105,7 @@ pub const TOP_LEVEL: &[Known] = &[
         handling: Handling::Ignored(
             "deployment is not part of nodeunits; the section is ignored",
         ),
+        pm2_default: None,
     },
     Known {
         name: "static",
@@ -80,6 +113,7 @@ pub const TOP_LEVEL: &[Known] = &[
         handling: Handling::Ignored(
             "`pm2 serve` is not part of nodeunits: serve static files from an app or a web server; the section is ignored",
         ),
+        pm2_default: None,
     },
 ];
 
@@ -110,29 +144,43 @@ pub fn camel_case(name: &str) -> String {
         .collect()
 }
 
+/// The prefix of keys nodeunits ignores, as PM2 ignores every key it does
+/// not know: a way to keep notes or other tools' keys in an app.
+pub const COMMENT_PREFIX: char = '_';
+
 /// Reports the keys of an app that no option read: a warning for an option
-/// nodeunits ignores, else an error with the option probably meant.
+/// nodeunits ignores (none when it is set to PM2's default, which changes
+/// nothing), nothing for a key starting with [`COMMENT_PREFIX`], else an
+/// error with the option probably meant.
 pub(super) fn unknown_keys(fields: &mut Fields) {
-    fields.report_unread(|key| {
+    fields.report_unread(|key, value| {
+        if key.starts_with(COMMENT_PREFIX) {
+            return None;
+        }
         let key_owned = key.to_owned();
-        match find(app_options(), key).map(|known| known.handling) {
-            Some(Handling::Ignored(instead)) => OptionFinding::IgnoredOption {
+        let known = find(app_options(), key);
+        match known.map(|known| (known.handling, known.pm2_default)) {
+            Some((Handling::Ignored(_), Some(default))) if default.is(value) => None,
+            Some((Handling::Ignored(instead), _)) => Some(OptionFinding::IgnoredOption {
                 key: key_owned,
                 instead,
-            },
-            _ => OptionFinding::UnknownOption {
+            }),
+            _ => Some(OptionFinding::UnknownOption {
                 key: key_owned,
                 suggestion: closest(key, app_options()),
-            },
+            }),
         }
     });
 }
 
 /// Reports the top-level keys other than `apps`.
 pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
-    fields.report_unread(|key| {
+    fields.report_unread(|key, _| {
+        if key.starts_with(COMMENT_PREFIX) {
+            return None;
+        }
         let key_owned = key.to_owned();
-        match find(TOP_LEVEL, key).map(|known| known.handling) {
+        Some(match find(TOP_LEVEL, key).map(|known| known.handling) {
             Some(Handling::Ignored(why)) => OptionFinding::IgnoredTopLevel {
                 key: key_owned,
                 why,
@@ -141,7 +189,7 @@ pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
                 key: key_owned,
                 suggestion: closest(key, TOP_LEVEL),
             },
-        }
+        })
     });
 }
 

@@ -102,17 +102,24 @@ pub fn validate_document(
 }
 
 /// Two apps must not generate a unit of the same name: the same name twice,
-/// or `api-cron` beside the cron units of `api`.
+/// two PM2 names that map to one unit name, or `api-cron` beside the cron
+/// units of `api`.
 fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mut Diagnostics) {
     let mut owners: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
     for (name, span) in names {
-        let Ok(app) = crate::model::AppName::new(name) else {
+        let Ok(app) = crate::model::AppName::from_pm2(name) else {
             continue;
         };
         for unit in app.units().all() {
             if let Some(owner) = owners.insert(unit.clone(), name) {
                 let finding = if owner == name {
                     OptionFinding::DefinedTwice { name: name.clone() }
+                } else if crate::model::AppName::from_pm2(owner).ok().as_ref() == Some(&app) {
+                    OptionFinding::SameUnitName {
+                        name: name.escape_debug().to_string(),
+                        other: owner.escape_debug().to_string(),
+                        units: app.to_string(),
+                    }
                 } else {
                     OptionFinding::UnitOfTwoApps {
                         unit: unit.clone(),

@@ -25,7 +25,10 @@ pub struct Ecosystem {
 /// One `[[apps]]` entry.
 #[derive(Debug, Clone)]
 pub struct App {
+    /// The name of the app's units.
     pub name: Spanned<AppName>,
+    /// PM2's name, when it is not the units' (`AppName::from_pm2`).
+    pub pm2_name: Option<String>,
     pub namespace: Option<String>,
     /// As written: a path (relative to `cwd`) or a command looked up in `PATH`.
     pub script: Spanned<String>,
@@ -82,6 +85,7 @@ impl App {
     pub fn new(name: Spanned<AppName>, script: Spanned<String>, dir: &std::path::Path) -> App {
         App {
             name,
+            pm2_name: None,
             namespace: None,
             script,
             args: Vec::new(),

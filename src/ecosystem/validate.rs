@@ -23,7 +23,8 @@ pub fn app(
     let errors_before = fields.diagnostics.count(Severity::Error);
     let script = script(fields, table_span.clone());
     let (name_text, name) = name(fields, table_span, script.as_ref());
-    let app = options(fields, dir, name, script);
+    let pm2_name = name_text.as_ref().map(|text| text.get_ref().clone());
+    let app = options(fields, dir, (name, pm2_name), script);
     let errors_after = fields.diagnostics.count(Severity::Error);
     (name_text, app.filter(|_| errors_after == errors_before))
 }
@@ -48,8 +49,10 @@ fn script(fields: &mut Fields, table_span: Range<usize>) -> Option<Spanned<Strin
     script
 }
 
-/// The name as written, or as PM2 makes it when there is none: the file name
-/// of `script` without its extension; and the name, valid.
+/// The name as written, or as PM2 makes it when there is none (or it is
+/// empty): the file name of `script` without its extension; and the name of
+/// the app's units, PM2's mapped by [`AppName::from_pm2`] when it cannot
+/// name units itself, with a warning.
 fn name(
     fields: &mut Fields,
     table_span: Range<usize>,
@@ -66,12 +69,23 @@ fn name(
             None
         }
     };
-    let name = text
-        .as_ref()
-        .and_then(|name| match AppName::new(name.get_ref()) {
-            Ok(valid) => Some(Spanned::new(name.span(), valid)),
+    let name = text.as_ref().and_then(|name| {
+        let shown = name.get_ref().escape_debug().to_string();
+        match AppName::from_pm2(name.get_ref()) {
+            Ok(valid) => {
+                if valid.as_str() != name.get_ref() {
+                    let units = valid.to_string();
+                    let finding = OptionFinding::NameMapped {
+                        shown,
+                        units,
+                        derived: !written,
+                    };
+                    fields.diagnostics.report(Some(name.span()), finding);
+                }
+                Some(Spanned::new(name.span(), valid))
+            }
             Err(why) => {
-                let (shown, why) = (name.get_ref().escape_debug().to_string(), why.to_string());
+                let why = why.to_string();
                 let finding = if written {
                     OptionFinding::CannotNameUnits { shown, why }
                 } else {
@@ -80,13 +94,18 @@ fn name(
                 fields.diagnostics.report(Some(name.span()), finding);
                 None
             }
-        });
+        }
+    });
     (text, name)
 }
 
-/// PM2's name for an app without one (`Common.renderApplicationName`).
-fn name_from(script: &str) -> String {
-    let file = script.rsplit('/').next().unwrap_or(script);
+/// PM2's name for an app without one (`Common.renderApplicationName`): the
+/// last part of `script`'s path, as Node's `path.basename` finds it (a
+/// trailing `/` ignored), without what follows its last `.` unless that `.`
+/// starts it.
+pub(super) fn name_from(script: &str) -> String {
+    let trimmed = script.trim_end_matches('/');
+    let file = trimmed.rsplit('/').next().unwrap_or(trimmed);
     match file.rfind('.') {
         Some(dot) if dot > 0 => file[..dot].to_owned(),
         _ => file.to_owned(),
@@ -99,7 +118,7 @@ fn name_from(script: &str) -> String {
 fn options(
     fields: &mut Fields,
     dir: &Path,
-    name: Option<Spanned<AppName>>,
+    (name, pm2_name): (Option<Spanned<AppName>>, Option<String>),
     script: Option<Spanned<String>>,
 ) -> Option<App> {
     let complete = name.is_some() && script.is_some();
@@ -107,6 +126,7 @@ fn options(
         name.unwrap_or_else(|| Spanned::new(0..0, AppName::new("app").expect("a valid name")));
     let script = script.unwrap_or_else(|| Spanned::new(0..0, String::new()));
     let mut app = App::new(name, script, dir);
+    app.pm2_name = pm2_name.filter(|pm2| pm2 != app.name.get_ref().as_str());
     for validate in options::table()
         .iter()
         .filter_map(|row| row.validate.as_ref())
@@ -118,3 +138,5 @@ fn options(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pm2;

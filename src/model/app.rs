@@ -35,6 +35,9 @@ pub enum LogTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppUnits {
     pub name: AppName,
+    /// `X-Nodeunits-Name=`: PM2's name of the app, when it cannot name
+    /// units and `name` is what it maps to.
+    pub pm2_name: Option<String>,
     /// `SourcePath=`: the ecosystem file it was compiled from, absolute.
     pub source: PathBuf,
     /// `X-Nodeunits-Namespace=`.

@@ -24,6 +24,10 @@ pub enum InvalidName {
         "an app name other than `nodeunits-metrics`, the units of nodeunits' metrics endpoint"
     )]
     Reserved,
+    #[error("an app name with at least one ASCII letter or digit: its units are named after its ASCII letters, digits, `_`, `.` and `-`, each run of other characters becoming `-`")]
+    NothingUsable,
+    #[error("an app name without control characters (line breaks, tabs)")]
+    Control,
 }
 
 impl InvalidName {
@@ -48,6 +52,35 @@ impl AppName {
             return Err(InvalidName::Reserved);
         }
         Ok(AppName(name.to_owned()))
+    }
+
+    /// The units' name for PM2's name of an app, which may be any text: the
+    /// name itself when it can name units, else its ASCII letters, digits,
+    /// `_`, `.` and `-`, each run of other characters replaced by one `-`,
+    /// without `.` or `-` at the start nor `-` at the end (`CodeChat Api` →
+    /// `CodeChat-Api`, `@scope/api` → `scope-api`). Two names may map to one
+    /// unit name: the ecosystem file's check refuses that.
+    pub fn from_pm2(name: &str) -> Result<AppName, InvalidName> {
+        match AppName::new(name) {
+            Err(InvalidName::BadStart | InvalidName::BadCharacter | InvalidName::TooLong) => {}
+            other => return other,
+        }
+        if name.chars().any(char::is_control) {
+            return Err(InvalidName::Control);
+        }
+        let mut mapped = String::with_capacity(name.len());
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                mapped.push(c);
+            } else if !mapped.ends_with('-') {
+                mapped.push('-');
+            }
+        }
+        let mapped = mapped.trim_start_matches(['.', '-']).trim_end_matches('-');
+        match AppName::new(mapped) {
+            Err(InvalidName::Empty) => Err(InvalidName::NothingUsable),
+            other => other,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -279,6 +312,47 @@ mod tests {
         assert_eq!(
             InvalidName::Empty.said_of("a namespace"),
             "a namespace cannot be empty"
+        );
+    }
+
+    #[test]
+    fn maps_any_pm2_name_to_a_unit_name() {
+        for (pm2, units) in [
+            ("api", "api"),
+            ("CodeChat Api", "CodeChat-Api"),
+            ("PM2 Exporter", "PM2-Exporter"),
+            ("@scope/api", "scope-api"),
+            ("a / b", "a-b"),
+            ("my.app v2", "my.app-v2"),
+            ("café", "caf"),
+            ("日本 api", "api"),
+            (".hidden", "hidden"),
+            ("- x -", "x"),
+            ("a%i", "a-i"),
+            ("a@b", "a-b"),
+        ] {
+            assert_eq!(AppName::from_pm2(pm2).unwrap().as_str(), units, "{pm2:?}");
+        }
+        assert_eq!(AppName::from_pm2("日本"), Err(InvalidName::NothingUsable));
+        assert_eq!(AppName::from_pm2(" / "), Err(InvalidName::NothingUsable));
+        assert_eq!(AppName::from_pm2(""), Err(InvalidName::Empty));
+        assert_eq!(AppName::from_pm2("a\nb"), Err(InvalidName::Control));
+        assert_eq!(AppName::from_pm2("a\tb"), Err(InvalidName::Control));
+        assert_eq!(
+            AppName::from_pm2("nodeunits-metrics"),
+            Err(InvalidName::Reserved)
+        );
+        assert_eq!(
+            AppName::from_pm2("nodeunits metrics"),
+            Err(InvalidName::Reserved)
+        );
+        assert_eq!(
+            AppName::from_pm2(&"é".repeat(300)),
+            Err(InvalidName::NothingUsable)
+        );
+        assert_eq!(
+            AppName::from_pm2(&format!("{} x", "a".repeat(199))),
+            Err(InvalidName::TooLong)
         );
     }
 

@@ -83,6 +83,28 @@ impl Directive {
         }
     }
 
+    /// A text of the app unit's `[Unit]` section, one word quoted as
+    /// `ExecStart=` words are (so that any text reads back as written), when
+    /// `get` has one.
+    pub(super) fn app_text(
+        key: &'static str,
+        get: fn(&AppUnits) -> Option<&String>,
+        set: fn(&mut AppUnits, String),
+    ) -> Directive {
+        Directive {
+            unit: UnitKind::App,
+            section: "Unit",
+            key,
+            required: false,
+            write: Box::new(move |app| Ok(get(app).map(|text| escape::exec_word(text)))),
+            read: Box::new(move |app, text| {
+                let [word] = <[String; 1]>::try_from(escape::unescape_exec_words(text)?).ok()?;
+                set(app, word);
+                Some(())
+            }),
+        }
+    }
+
     /// Every worker has it.
     pub(super) fn required(mut self) -> Directive {
         self.required = true;

@@ -41,13 +41,23 @@ fn read_rows() -> impl Iterator<Item = &'static Row> {
     table().iter().filter(|row| row.doc.is_some())
 }
 
-fn ignored() -> impl Iterator<Item = (&'static Known, &'static str, &'static str)> {
+/// The ignored options, each with what happens instead, and that PM2's
+/// default loads without a warning.
+fn ignored() -> impl Iterator<Item = (&'static Known, &'static str, String)> {
     let options = table().iter().map(|row| (&row.key, ""));
     let top_level = TOP_LEVEL.iter().map(|known| (known, " (top level)"));
     options
         .chain(top_level)
         .filter_map(|(known, place)| match known.handling {
-            Handling::Ignored(instead) => Some((known, place, instead)),
+            Handling::Ignored(instead) => {
+                let text = match known.pm2_default {
+                    Some(default) => {
+                        format!("{instead}; set to `{default}`, PM2's default, it loads without a warning")
+                    }
+                    None => instead.to_owned(),
+                };
+                Some((known, place, text))
+            }
             _ => None,
         })
 }
@@ -137,7 +147,7 @@ pub fn man() -> Vec<Generated> {
         instead.push_str(&format!(
             ".TP\n{}\n{}\n",
             roff_name(known, place),
-            sentence(text)
+            sentence(&text)
         ));
     }
     parts(options, instead)

@@ -42,7 +42,7 @@ use std::sync::LazyLock;
 pub use directive::{path, Directive, DirectiveValues};
 
 use crate::ecosystem::fields::Fields;
-use crate::ecosystem::keys::{Handling, Known};
+use crate::ecosystem::keys::{Handling, Known, Pm2Default};
 use crate::ecosystem::App;
 use crate::kubernetes::ExportOptions;
 use crate::model::name::UnitKind;
@@ -104,6 +104,7 @@ impl Row {
                 name,
                 aliases,
                 handling,
+                pm2_default: None,
             },
             doc,
             validate: None,
@@ -111,6 +112,12 @@ impl Row {
             describe: None,
             unmapped: None,
         }
+    }
+
+    /// An ignored option set to `default`, PM2's, loads without a warning.
+    fn pm2_default(mut self, default: Pm2Default) -> Row {
+        self.key.pm2_default = Some(default);
+        self
     }
 
     /// `0` and `""` are not set (see [`Handling::ReadUnlessEmpty`]).

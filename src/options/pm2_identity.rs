@@ -1,6 +1,7 @@
 use super::directive::Directive;
 use super::instead::{AGENT, NOT_READ, NO_AGENT};
 use super::{Doc, Row};
+use crate::ecosystem::keys::Pm2Default;
 use crate::ecosystem::places::account;
 use crate::ecosystem::typed;
 
@@ -51,9 +52,12 @@ fn identity() -> Vec<Row> {
                 "{var} is 0 in every pod: a Deployment's pods are not numbered 0…N-1, so work an app does only on instance 0 runs in every pod; run it in a CronJob or a Deployment of 1"
             ))
         }),
-        Row::ignored("pmx", &[], AGENT),
-        Row::ignored("automation", &[], AGENT),
-        Row::ignored("treekill", &[], "systemd always stops the whole process tree (KillMode=mixed)"),
+        Row::ignored("pmx", &[], AGENT)
+        .pm2_default(Pm2Default::Bool(true)),
+        Row::ignored("automation", &[], AGENT)
+        .pm2_default(Pm2Default::Bool(true)),
+        Row::ignored("treekill", &[], "systemd always stops the whole process tree (KillMode=mixed)")
+        .pm2_default(Pm2Default::Bool(true)),
         Row::read(
             "port",
             &[],
@@ -103,12 +107,14 @@ fn accounts() -> Vec<Row> {
             |w, group| w.group = Some(group),
         )])
         .describe(|units| units.worker.group.clone()),
-        Row::ignored("windowsHide", &[], "it applies to Windows only"),
+        Row::ignored("windowsHide", &[], "it applies to Windows only")
+            .pm2_default(Pm2Default::Bool(true)),
         Row::ignored(
             "kill_retry_time",
             &[],
             "systemd sends SIGKILL once TimeoutStopSec= (kill_timeout) has passed",
-        ),
+        )
+        .pm2_default(Pm2Default::Number(100)),
         Row::ignored("write", &[], NOT_READ),
         Row::ignored("io", &[], NO_AGENT),
     ]

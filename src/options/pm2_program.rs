@@ -3,6 +3,7 @@ use std::time::Duration;
 use super::directive::Directive;
 use super::instead::TIMESTAMPS;
 use super::{describe::*, Doc, Row, PROFILE_ROW};
+use crate::ecosystem::keys::Pm2Default;
 use crate::ecosystem::places::{combined_log, log_target, normalize};
 use crate::ecosystem::settings::LogFile;
 use crate::ecosystem::typed;
@@ -48,12 +49,20 @@ fn program() -> Vec<Row> {
             "name",
             &[],
             Doc {
-                default: "the file name of `script` without its extension, as in PM2",
-                becomes: "the units' names; ASCII letters, digits, `_`, `.`, `-`",
+                default: "the file name of `script` without its extension, as in PM2 (`./service-worker/` → `service-worker`, `bin/www` → `www`, `app.min.js` → `app.min`)",
+                becomes: "the units' names. Any text, as in PM2: a name with characters other than ASCII letters, digits, `_`, `.` and `-` names its units after those, each run of other characters becoming `-` (`CodeChat Api` → `CodeChat-Api.service`), with a warning; PM2's name is kept as `X-Nodeunits-Name=` in the app unit, shown by `status` and `describe`, and every command takes either name",
             },
-        ),
+        )
+        .unless_empty()
+        .directives(vec![Directive::app_text(
+            "X-Nodeunits-Name",
+            |app| app.pm2_name.as_ref(),
+            |app, name| app.pm2_name = Some(name),
+        )])
+        .describe(|units| units.pm2_name.clone()),
         Row::ignored("name_prefix", &[], "PM2 itself applies only the `--name-prefix` of its command line; the units are named after `name`"),
-        Row::ignored("filter_env", &[], "units never inherit the shell's environment; list variables in `inherit_env`"),
+        Row::ignored("filter_env", &[], "units never inherit the shell's environment; list variables in `inherit_env`")
+        .pm2_default(Pm2Default::Bool(false)),
         Row::read(
             "namespace",
             &[],
@@ -198,7 +207,8 @@ fn logs() -> Vec<Row> {
         }),
         Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
         Row::ignored("log_date_format", &[], TIMESTAMPS),
-        Row::ignored("time", &[], TIMESTAMPS),
+        Row::ignored("time", &[], TIMESTAMPS)
+        .pm2_default(Pm2Default::Bool(false)),
     ]
 }
 
@@ -332,6 +342,7 @@ fn delays() -> Vec<Row> {
             },
         )
         .validate(|f, _, app| app.source_map_support = typed::source_map_support(f)),
-        Row::ignored("disable_source_map_support", &[], "source maps are off unless `source_map_support = true`"),
+        Row::ignored("disable_source_map_support", &[], "source maps are off unless `source_map_support = true`")
+        .pm2_default(Pm2Default::Bool(false)),
     ]
 }

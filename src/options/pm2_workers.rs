@@ -5,6 +5,7 @@ use toml::Spanned;
 use super::directive::Directive;
 use super::instead::{MERGED, NOT_READ, NO_AGENT, WATCHING};
 use super::{describe::*, Doc, Row};
+use crate::ecosystem::keys::Pm2Default;
 use crate::ecosystem::settings::defaults;
 use crate::ecosystem::typed;
 use crate::ecosystem::values::Instances;
@@ -121,8 +122,10 @@ fn stopping() -> Vec<Row> {
             let cron = units.cron.as_ref()?;
             Some(format!("OnCalendar={}", cron.on_calendar))
         }),
-        Row::ignored("merge_logs", &["combine_logs"], MERGED),
-        Row::ignored("vizion", &[], "no version metadata is collected"),
+        Row::ignored("merge_logs", &["combine_logs"], MERGED)
+        .pm2_default(Pm2Default::Bool(false)),
+        Row::ignored("vizion", &[], "no version metadata is collected")
+        .pm2_default(Pm2Default::Bool(true)),
     ]
 }
 
@@ -212,7 +215,7 @@ fn exits() -> Vec<Row> {
             })
         }),
         Row::ignored("watch_delay", &[], WATCHING),
-        Row::ignored("watch", &[], WATCHING),
+        Row::ignored("watch", &[], WATCHING).pm2_default(Pm2Default::Bool(false)),
         Row::ignored("ignore_watch", &[], WATCHING),
         Row::ignored("watch_options", &[], WATCHING),
     ]
@@ -281,11 +284,15 @@ fn restarts() -> Vec<Row> {
         )
         .validate(|f, _, app| app.exec_mode = typed::exec_mode(f))
         .unless_empty(),
-        Row::ignored("force", &[], "an app is a set of units; apply replaces them"),
-        Row::ignored("append_env_to_name", &[], "unit names are the app's name; select the profile with --env"),
+        Row::ignored("force", &[], "an app is a set of units; apply replaces them")
+        .pm2_default(Pm2Default::Bool(false)),
+        Row::ignored("append_env_to_name", &[], "unit names are the app's name; select the profile with --env")
+        .pm2_default(Pm2Default::Bool(false)),
         Row::ignored("post_update", &[], "deployment is not part of nodeunits"),
-        Row::ignored("trace", &[], NO_AGENT),
-        Row::ignored("disable_trace", &[], NO_AGENT),
+        Row::ignored("trace", &[], NO_AGENT)
+        .pm2_default(Pm2Default::Bool(false)),
+        Row::ignored("disable_trace", &[], NO_AGENT)
+        .pm2_default(Pm2Default::Bool(true)),
         Row::ignored("v8", &[], NOT_READ),
         Row::ignored("event_loop_inspector", &[], NOT_READ),
         Row::ignored("deep_monitoring", &[], NO_AGENT),

@@ -13,7 +13,12 @@ use crate::model::AppName;
 /// One worker, as `pm2 ls` shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct InstanceStatus {
+    /// The name of the app's units.
     pub app: String,
+    /// PM2's name of the app, when it is not the units' (its app unit's
+    /// `X-Nodeunits-Name=`); `status` fills it in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pm2_name: Option<String>,
     pub instance: String,
     pub unit: String,
     /// 0 when not running.
@@ -71,6 +76,7 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
         let (code, status) = (service.exec_main_code()?, service.exec_main_status()?);
         rows.push(InstanceStatus {
             app: app.to_string(),
+            pm2_name: None,
             instance: number.to_string(),
             pid: service.main_pid()?,
             sub_state: properties.sub_state()?,

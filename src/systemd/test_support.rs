@@ -23,6 +23,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
     let command = ["/usr/bin/node", "/srv/app.js"].map(Into::into).to_vec();
     AppUnits {
         name: AppName::new(app).unwrap(),
+        pm2_name: None,
         source: PathBuf::from(source),
         namespace: None,
         profile: None,

@@ -283,3 +283,37 @@ fn a_deploy_rolls_what_apply_left_running_the_previous_code() {
     let unlistened = dir.plan(&rendered(vec![app("api", 2, &[], "v1")]));
     assert_eq!(restart(&unlistened.apps[0]), Restart::Rolling);
 }
+
+/// Two PM2 names that map to one unit name, one of them installed from
+/// another file: the error names both.
+#[test]
+fn an_app_whose_units_another_file_installed_is_refused_naming_both_names() {
+    let dir = Dir::new("pm2-names");
+    let named = |source: &str, pm2_name: &str| {
+        let mut model = model(source, "a-b", 1, &[], "v1");
+        model.pm2_name = Some(pm2_name.to_owned());
+        crate::units::RenderedApp::new(model).unwrap()
+    };
+    let other = Rendered {
+        source: PathBuf::from("/other/ecosystem.json"),
+        apps: vec![named("/other/ecosystem.json", "a/b")],
+        warnings: vec![],
+        ports: vec![],
+    };
+    dir.apply(&other);
+    let installed = dir.0.read().unwrap();
+    let err = plan(
+        &rendered(vec![named(SOURCE, "a b")]),
+        &installed,
+        &[],
+        dir.0.path(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "app `a-b` is installed from /other/ecosystem.json, not from /srv/ecosystem.toml \
+             (the app `a b` of this file and the app `a/b` installed both get units named `a-b`); "
+        ),
+        "{err}"
+    );
+}

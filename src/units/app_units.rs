@@ -213,6 +213,7 @@ fn assemble(
         .unwrap_or_else(|| PathBuf::from("/usr/bin/systemctl"));
     AppUnits {
         name: app.name.get_ref().clone(),
+        pm2_name: app.pm2_name.clone(),
         source: source.to_owned(),
         namespace: app.namespace.clone(),
         profile: options.profile.clone(),

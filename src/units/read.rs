@@ -202,6 +202,7 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
     };
     let mut app = AppUnits {
         name: name.clone(),
+        pm2_name: None,
         source: app_unit.required("Unit", "SourcePath", path)?,
         namespace: app_unit
             .get("Unit", "X-Nodeunits-Namespace")

@@ -36,7 +36,13 @@ fn units(file: &Path, case: &Path) -> (BTreeMap<String, String>, usize) {
         .flat_map(|app| &app.files)
         .map(|f| (f.name.clone(), f.contents.replace(&name, "ECOSYSTEM")))
         .collect();
-    (files, rendered.warnings.len())
+    // A `.json` file evaluated as JavaScript is said so; its import is TOML.
+    let about_the_apps =
+        |warning: &&String| !warning.contains("evaluated as a JavaScript expression");
+    (
+        files,
+        rendered.warnings.iter().filter(about_the_apps).count(),
+    )
 }
 
 #[test]

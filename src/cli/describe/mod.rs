@@ -27,6 +27,9 @@ use instance::InstanceDescription;
 #[derive(Serialize)]
 struct Description {
     app: AppName,
+    /// PM2's name, when it is not the units'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pm2_name: Option<String>,
     scope: Scope,
     source: PathBuf,
     profile: Option<String>,
@@ -100,6 +103,7 @@ pub fn run(
         .collect();
     let description = Description {
         app: app.clone(),
+        pm2_name: units.pm2_name.clone(),
         scope,
         source: units.source.clone(),
         profile: units.profile.clone(),

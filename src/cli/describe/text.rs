@@ -10,7 +10,11 @@ use crate::cli::status::{memory, uptime};
 /// The app's name, then a section each: the app, its instances, its
 /// options, commands that show more.
 pub(super) fn text(d: &Description) -> String {
-    let mut out = format!("{}\n{}", d.app, summary(d));
+    let title = match &d.pm2_name {
+        Some(pm2_name) => format!("{pm2_name} (its units: {})", d.app),
+        None => d.app.to_string(),
+    };
+    let mut out = format!("{title}\n{}", summary(d));
     out += "\ninstances\n";
     instances(d, &mut out);
     out += "\noptions (from the installed units)\n";

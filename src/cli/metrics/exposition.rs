@@ -180,6 +180,7 @@ mod tests {
     fn instance(number: &str, state: &str) -> InstanceStatus {
         InstanceStatus {
             app: "api".into(),
+            pm2_name: None,
             instance: number.into(),
             unit: format!("api@{number}.service"),
             pid: 42,

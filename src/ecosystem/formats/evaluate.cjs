@@ -1,11 +1,17 @@
 // Evaluates an ecosystem file in JavaScript as PM2 does, run by nodeunits as
 // `node -e <this> FILE` in the file's directory: `require()` it, or
 // `import()` an ES module that cannot be required, and print what it
-// exports as JSON on stdout. An error of the file is left uncaught, so that
-// Node prints it with its place, and exits 1.
+// exports as JSON on stdout. With `--expression` after FILE, the file is a
+// `.json` file that is not JSON: it is evaluated as one JavaScript
+// expression, as PM2 evaluates every `.json` file (`Common.parseConfig`: the
+// text in parentheses, run in Node's global context, which has no
+// `require`, `module` or `__dirname`). An error of the file is left
+// uncaught, so that Node prints it with its place, and exits 1.
 'use strict';
 
 const file = process.argv[1];
+const expression = process.argv[2] === '--expression';
+const { inspect } = require('util');
 
 // What the file prints must not mix with the result.
 const writeResult = process.stdout.write.bind(process.stdout);
@@ -71,19 +77,43 @@ function finish(loaded) {
 // Any other error has its place in its stack.
 function failed(error) {
   if (error instanceof SyntaxError) throw error;
-  fail(error instanceof Error ? error.stack : `uncaught exception: ${require('util').inspect(error)}`);
+  fail(error instanceof Error ? error.stack : `uncaught exception: ${inspect(error)}`);
 }
 
-let loaded;
-let esModule = false;
-try {
-  loaded = require(file);
-} catch (error) {
-  if (!error || !['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'].includes(error.code)) failed(error);
-  esModule = true;
+function evaluateExpression() {
+  const text = require('fs').readFileSync(file, 'utf8');
+  const vm = require('vm');
+  // What `node -e` adds to the global context, which PM2's has not.
+  for (const name of ['require', 'module', 'exports', '__filename', '__dirname']) {
+    delete globalThis[name];
+  }
+  let value;
+  try {
+    value = vm.runInThisContext('(' + text + ')', { filename: file, timeout: 1000 });
+  } catch (error) {
+    failed(error);
+  }
+  finish(value);
 }
-if (esModule) {
-  import(require('url').pathToFileURL(file).href).then(finish, failed);
+
+function evaluateModule() {
+  let loaded;
+  let esModule = false;
+  try {
+    loaded = require(file);
+  } catch (error) {
+    if (!error || !['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'].includes(error.code)) failed(error);
+    esModule = true;
+  }
+  if (esModule) {
+    import(require('url').pathToFileURL(file).href).then(finish, failed);
+  } else {
+    finish(loaded);
+  }
+}
+
+if (expression) {
+  evaluateExpression();
 } else {
-  finish(loaded);
+  evaluateModule();
 }

@@ -32,6 +32,20 @@ pub enum ReadFinding {
     JsonInvalid {
         why: String,
     },
+    /// A `.json` file that is not JSON, evaluated as JavaScript as PM2
+    /// evaluates it; `why`, `line`, `column`: the JSON parser's words and
+    /// place.
+    EvaluatedAsJavaScript {
+        why: String,
+        line: usize,
+        column: usize,
+    },
+    /// A `.json` file Node could not evaluate either, in the words of
+    /// `javascript::evaluate`.
+    NotAnExpression {
+        message: String,
+        help: String,
+    },
     /// A key of an object set twice: the earlier one.
     KeyRepeated {
         name: String,
@@ -72,7 +86,9 @@ pub enum ReadFinding {
 impl Kind for ReadFinding {
     fn severity(&self) -> Severity {
         match self {
-            ReadFinding::KeyRepeated { .. } => Severity::Warning,
+            ReadFinding::KeyRepeated { .. } | ReadFinding::EvaluatedAsJavaScript { .. } => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
@@ -82,6 +98,8 @@ impl Kind for ReadFinding {
             ReadFinding::UnknownFormat { .. } => format!("name an ecosystem file {FILE_NAMES}"),
             ReadFinding::Unreadable { .. } | ReadFinding::YamlKeyNotPlain => String::new(),
             ReadFinding::NotEvaluated { help, .. } => help.clone(),
+            ReadFinding::EvaluatedAsJavaScript { .. } => "PM2 evaluates a .json file as one JavaScript expression, and so did nodeunits, with Node; to silence this, write it as JSON, or name it *.config.js (`module.exports = ...`), or convert it with `nodeunits import`".to_owned(),
+            ReadFinding::NotAnExpression { help, .. } => help.clone(),
             ReadFinding::JsonEmpty => format!(
                 "an ecosystem file holds its apps: {}",
                 Format::Json.apps_example()
@@ -138,6 +156,8 @@ impl fmt::Display for ReadFinding {
             ReadFinding::NotEvaluated { message, .. } => f.write_str(message),
             ReadFinding::JsonEmpty => f.write_str("this JSON file holds no value"),
             ReadFinding::JsonInvalid { why } => write!(f, "this is not valid JSON: {why}"),
+            ReadFinding::EvaluatedAsJavaScript { why, line, column } => write!(f, "this file is not JSON ({why} at line {line}, column {column}): it was evaluated as a JavaScript expression, as PM2 evaluates it"),
+            ReadFinding::NotAnExpression { message, .. } => write!(f, "nor is it a JavaScript expression, as which PM2 would evaluate it: {message}"),
             ReadFinding::KeyRepeated { name } => write!(f, "`{name}` is set again further on"),
             ReadFinding::TomlInvalid { why } => write!(f, "this is not valid TOML: {why}"),
             ReadFinding::YamlInvalid { why } => write!(f, "this is not valid YAML: {why}"),

@@ -36,19 +36,40 @@ const EVALUATOR: &str = include_str!("evaluate.cjs");
 /// How long a file may take; then node is killed.
 pub const TIME_LIMIT: Duration = Duration::from_secs(10);
 
-/// The JSON of what the file at `absolute` (named `path` by the user) exports.
-pub fn evaluate(path: &Path, absolute: &Path, evaluator: &Evaluator) -> Result<String, Failure> {
+/// What the file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// A module, `require()`d or `import()`ed: `ecosystem.config.js`.
+    Module,
+    /// One expression, as PM2 evaluates a `.json` file.
+    Expression,
+}
+
+/// The JSON of what the file at `absolute` (named `path` by the user)
+/// exports, or evaluates to.
+pub fn evaluate(
+    path: &Path,
+    absolute: &Path,
+    evaluator: &Evaluator,
+    code: Code,
+) -> Result<String, Failure> {
     let name = path.display();
     let Some(node) = &evaluator.node else {
+        let what = match code {
+            Code::Module => "is JavaScript",
+            Code::Expression => "is to be evaluated as JavaScript",
+        };
         return Err(Failure {
-            message: format!("{name} is JavaScript, and there is no `node` in PATH to evaluate it"),
+            message: format!("{name} {what}, and there is no `node` in PATH to evaluate it"),
             help: "install Node, or add its directory to PATH: the node that runs the apps evaluates the file".into(),
         });
     };
-    let child = Command::new(node)
-        .arg("-e")
-        .arg(EVALUATOR)
-        .arg(absolute)
+    let mut command = Command::new(node);
+    command.arg("-e").arg(EVALUATOR).arg(absolute);
+    if code == Code::Expression {
+        command.arg("--expression");
+    }
+    let child = command
         .current_dir(absolute.parent().unwrap_or(Path::new("/")))
         .env_clear()
         .envs(evaluator.environment)
@@ -168,7 +189,8 @@ fn clean_message(stderr: &str, path: &Path, absolute: &Path) -> String {
 
 fn is_noise(line: &str) -> bool {
     let frame = line.trim_start().starts_with("at ");
-    (frame && (line.contains("node:internal") || line.contains("[eval]")))
+    (frame
+        && (line.contains("node:internal") || line.contains("(node:vm:") || line.contains("[eval]")))
         || line.starts_with("Node.js v")
         // Warnings carry a process id, and are not the error.
         || line.starts_with("(node:")

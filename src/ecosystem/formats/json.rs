@@ -11,14 +11,28 @@ use super::number;
 use crate::ecosystem::diagnostic::Diagnostics;
 use crate::ecosystem::document::{Key, Node, Table, Value};
 
-/// Reads JSON; a syntax error is recorded with its place.
-pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
-    let options = ParseOptions {
+fn options() -> ParseOptions {
+    ParseOptions {
         // JavaScript wants its commas.
         allow_missing_commas: false,
         ..ParseOptions::default()
-    };
-    match jsonc_parser::parse_to_ast(source, &CollectOptions::default(), &options) {
+    }
+}
+
+/// Where `source` is not JSON (as leniently read as [`read`] reads it), and
+/// why; `None` when it is.
+pub fn syntax_error(source: &str) -> Option<(std::ops::Range<usize>, String)> {
+    let error = jsonc_parser::parse_to_ast(source, &CollectOptions::default(), &options()).err()?;
+    let range = error.range();
+    Some((
+        range.start..range.end.max(range.start + 1),
+        error.kind().to_string(),
+    ))
+}
+
+/// Reads JSON; a syntax error is recorded with its place.
+pub fn read(source: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
+    match jsonc_parser::parse_to_ast(source, &CollectOptions::default(), &options()) {
         Ok(parsed) => match parsed.value {
             Some(value) => Some(node(&value, diagnostics)),
             None => {

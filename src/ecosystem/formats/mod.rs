@@ -15,6 +15,7 @@ mod yaml;
 
 use std::path::Path;
 
+use javascript::Code;
 pub use javascript::Evaluator;
 
 use super::diagnostic::{Diagnostics, Source};
@@ -90,7 +91,8 @@ pub fn load(
         }
     };
     let text = match format {
-        Format::JavaScript => match javascript::evaluate(path, absolute, evaluator) {
+        Format::Json => return json_or_expression(path, absolute, text, evaluator, diagnostics),
+        Format::JavaScript => match javascript::evaluate(path, absolute, evaluator, Code::Module) {
             Ok(json) => json,
             Err(failure) => {
                 let (message, help) = (failure.message, failure.help);
@@ -105,6 +107,53 @@ pub fn load(
         source.set_key_paths(document::key_paths(document));
     }
     (source, document)
+}
+
+/// A `.json` file: JSON, read as leniently as PM2 reads it; else one
+/// JavaScript expression evaluated by Node, as PM2 evaluates every `.json`
+/// file (`Common.parseConfig`), with a warning. When it is neither, both
+/// errors are reported: the JSON's in place, then Node's.
+fn json_or_expression(
+    path: &Path,
+    absolute: &Path,
+    text: String,
+    evaluator: &Evaluator,
+    diagnostics: &mut Diagnostics,
+) -> (Source, Option<Node>) {
+    let Some((span, why)) = json::syntax_error(&text) else {
+        let source = Source::new(path, Format::Json, text);
+        let document = json::read(&source.text, diagnostics);
+        return (source, document);
+    };
+    match javascript::evaluate(path, absolute, evaluator, Code::Expression) {
+        Ok(json) => {
+            let (line, column) = line_and_column(&text, span.start);
+            let finding = ReadFinding::EvaluatedAsJavaScript { why, line, column };
+            diagnostics.report(None, finding);
+            let mut source = Source::new(path, Format::Json, json);
+            let document = json::read(&source.text, diagnostics);
+            if let Some(document) = &document {
+                source.set_key_paths(document::key_paths(document));
+            }
+            (source, document)
+        }
+        Err(failure) => {
+            diagnostics.report(Some(span), ReadFinding::JsonInvalid { why });
+            let (message, help) = (failure.message, failure.help);
+            diagnostics.report(None, ReadFinding::NotAnExpression { message, help });
+            (Source::new(path, Format::Json, text), None)
+        }
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 /// Reads `text` in `format`; for JavaScript, the JSON of what it evaluated to.
@@ -129,5 +178,62 @@ pub(super) fn number(n: f64) -> document::Value {
         document::Value::Float(if n > 0.0 { "Infinity" } else { "-Infinity" }.into())
     } else {
         document::Value::Float(n.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ecosystem::Severity;
+
+    /// Loads `text` as a `.json` file with no node to evaluate JavaScript.
+    fn load_json_without_node(text: &str) -> (Option<Node>, Vec<(Severity, String)>) {
+        let dir = std::env::temp_dir().join(format!("nodeunits-json-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{:x}.json", text.len()));
+        std::fs::write(&file, text).unwrap();
+        let environment = BTreeMap::new();
+        let evaluator = Evaluator {
+            node: None,
+            environment: &environment,
+        };
+        let mut diagnostics = Diagnostics::default();
+        let (_, document) = load(&file, &file, &evaluator, &mut diagnostics);
+        let _ = std::fs::remove_file(&file);
+        let found = diagnostics.items.into_iter();
+        (document, found.map(|d| (d.severity, d.message)).collect())
+    }
+
+    #[test]
+    fn json_is_read_without_node() {
+        let (document, found) = load_json_without_node("{ apps: [{ name: 'a', script: 'a.js' }] }");
+        assert!(document.is_some());
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn what_is_not_json_is_evaluated_as_pm2_does_and_without_node_both_are_said() {
+        let (document, found) = load_json_without_node("{ apps: [{ name: 'a' + 'b' }] }");
+        assert!(document.is_none());
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, Severity::Error);
+        assert!(
+            found[0].1.starts_with("this is not valid JSON: "),
+            "{found:?}"
+        );
+        assert_eq!(found[1].0, Severity::Error);
+        assert!(
+            found[1].1.starts_with("nor is it a JavaScript expression, as which PM2 would evaluate it: ")
+                && found[1].1.ends_with("is to be evaluated as JavaScript, and there is no `node` in PATH to evaluate it"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        assert_eq!(line_and_column("ab\ncé d", 7), (2, 4));
+        assert_eq!(line_and_column("x", 0), (1, 1));
     }
 }

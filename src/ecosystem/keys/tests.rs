@@ -179,7 +179,9 @@ fn the_validator_reads_every_spelling_of_what_the_table_says_it_reads() {
     for known in app_options() {
         for spelling in known.spellings() {
             if !matches!(&*spelling, "name" | "script") {
-                lines.push(format!("{spelling} = true"));
+                // Not PM2's default, which an ignored option takes silently.
+                let value = known.pm2_default != Some(super::Pm2Default::Bool(true));
+                lines.push(format!("{spelling} = {value}"));
             }
         }
     }

@@ -5,12 +5,12 @@ use crate::ecosystem::settings::{defaults, App, LogFile};
 use crate::ecosystem::{Diagnostic, Diagnostics, Severity};
 
 /// The one app of `options` (name and script added), and the diagnostics.
-fn app(options: &str) -> (Option<App>, Vec<Diagnostic>) {
+pub(super) fn app(options: &str) -> (Option<App>, Vec<Diagnostic>) {
     let source = format!("[[apps]]\nname = \"api\"\nscript = \"server.js\"\n{options}\n");
     with_diagnostics(&source)
 }
 
-fn with_diagnostics(source: &str) -> (Option<App>, Vec<Diagnostic>) {
+pub(super) fn with_diagnostics(source: &str) -> (Option<App>, Vec<Diagnostic>) {
     let mut diagnostics = Diagnostics::default();
     let ecosystem =
         crate::ecosystem::parse(Path::new("/srv/ecosystem.toml"), source, &mut diagnostics);
@@ -18,7 +18,7 @@ fn with_diagnostics(source: &str) -> (Option<App>, Vec<Diagnostic>) {
     (app, diagnostics.items)
 }
 
-fn valid(options: &str) -> App {
+pub(super) fn valid(options: &str) -> App {
     let (app, diagnostics) = app(options);
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     app.expect("a valid app")
@@ -26,7 +26,7 @@ fn valid(options: &str) -> App {
 
 /// The app, and the messages of its warnings in the file's order; it must
 /// have no error.
-fn warned(options: &str) -> (App, Vec<String>) {
+pub(super) fn warned(options: &str) -> (App, Vec<String>) {
     let (app, mut diagnostics) = app(options);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     assert!(
@@ -221,20 +221,17 @@ fn script_aliases_and_a_name_taken_from_the_script_as_in_pm2() {
         "ecosystem.worker"
     );
     let (app, diagnostics) = with_diagnostics("[[apps]]\nscript = \"npm start\"\n");
+    assert_eq!(app.expect("valid").name.get_ref().as_str(), "npm-start");
+    assert_eq!(
+        diagnostics[0].message,
+        "the app `npm start` (PM2's name from `script`) gets units named `npm-start`"
+    );
+    let (app, diagnostics) = with_diagnostics("[[apps]]\nscript = \"/\"\n");
     assert!(app.is_none());
     assert_eq!(
         diagnostics[0].message,
-        "this app has no `name`, and `npm start`, which PM2 would take from `script`, cannot name units"
+        "this app has no `name`, and ``, which PM2 would take from `script`, cannot name units"
     );
-}
-
-#[test]
-fn two_apps_taking_one_name_from_their_scripts_collide() {
-    let (_, diagnostics) = with_diagnostics(
-        "[[apps]]\nscript = \"a/server.js\"\n\n[[apps]]\nscript = \"b/server.js\"\n",
-    );
-    let errors: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
-    assert_eq!(errors, ["the app `server` is defined twice"]);
 }
 
 #[test]

@@ -206,6 +206,23 @@ pub fn scaling(
     }))
 }
 
+/// PM2's names of an app of the file and of the installed app whose units
+/// have the same name, when either differs from it: `OtherSource`'s words.
+fn pm2_names(ours: &AppUnits, theirs: Option<&AppUnits>) -> String {
+    let theirs_name = theirs.and_then(|units| units.pm2_name.as_ref());
+    if ours.pm2_name.is_none() && theirs_name.is_none() {
+        return String::new();
+    }
+    let name =
+        |pm2: Option<&String>| pm2.map_or(ours.name.to_string(), |n| n.escape_debug().to_string());
+    format!(
+        " (the app `{}` of this file and the app `{}` installed both get units named `{}`)",
+        name(ours.pm2_name.as_ref()),
+        name(theirs_name),
+        ours.name
+    )
+}
+
 /// Compares the rendered units with the installed ones, as they were before
 /// any unfinished apply of them. `only`, when not empty, limits the plan to
 /// these apps. `dir` only names paths in errors.
@@ -247,10 +264,12 @@ pub fn plan(
     for app in rendered.apps.iter().filter(|a| selected(&a.units.name)) {
         if let Some(Some(other)) = installed_apps.get(&app.units.name) {
             if *other != source {
+                let theirs = installed.app(&app.units.name).ok().flatten();
                 return Err(PlanError::OtherSource {
                     app: app.units.name.clone(),
                     other: other.to_path_buf(),
                     file: source.to_owned(),
+                    names: pm2_names(&app.units, theirs.as_ref()),
                 });
             }
         }
