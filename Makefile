@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all build test test-deps lint example install man completions deb rpm package-check bench bench-smoke fuzz fuzz-cmin
+.PHONY: all build test test-deps corpus lint example install man completions deb rpm package-check bench bench-smoke fuzz fuzz-cmin
 
 all: build
 
@@ -29,9 +29,9 @@ lint:
 	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
 
 # The whole test suite: lint; both packages, linted, with their file lists;
-# unit and golden tests; the integration tests on real systemd (they boot test
-# hosts, so they need root); the benchmark's smoke run against PM2.
-test: test-deps lint package-check
+# unit, golden and corpus tests; the integration tests on real systemd (they
+# boot test hosts, so they need root); the benchmark's smoke run against PM2.
+test: test-deps corpus lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 	$(MAKE) bench-smoke
 
@@ -41,6 +41,11 @@ example:
 # The Debian packages the tests need, installed when missing (as root).
 test-deps:
 	tools/install-deps test
+
+# The real ecosystem files of tests/pm2_corpus.rs, downloaded from their
+# repositories into tests/corpus/ (tests/corpus/sources.tsv) when missing.
+corpus:
+	tools/fetch-corpus
 
 # --- Fuzzing (docs/development.md, "Fuzzing") --------------------------------
 # Each target of fuzz/ in turn, for FUZZ_RUNS inputs or FUZZ_SECONDS seconds
