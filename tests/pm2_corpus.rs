@@ -16,6 +16,8 @@
 //! Re-bless after an intended change: `NODEUNITS_BLESS=1 cargo test --test
 //! pm2_corpus`; then review the diff of `expected.txt`.
 
+#[path = "pm2_corpus/cluster.rs"]
+mod cluster;
 #[path = "pm2_corpus/record.rs"]
 mod record;
 #[path = "pm2_corpus/run.rs"]
@@ -24,6 +26,8 @@ mod run;
 mod sources;
 #[path = "pm2_corpus/stubs.rs"]
 mod stubs;
+#[path = "pm2_corpus/summary.rs"]
+mod summary;
 
 use std::path::{Path, PathBuf};
 
@@ -84,9 +88,9 @@ fn the_corpus_is_taken_as_recorded() {
     }
     let workspace = run::Workspace::new();
     let records: Vec<Record> = run::run_all(&workspace, &entries);
-    let actual = record::expectations(&records);
-    let summary = record::summary(&records);
-    println!("{summary}");
+    let actual = summary::expectations(&records);
+    let overview = summary::summary(&records);
+    println!("{overview}");
 
     let file = corpus_dir().join("expected.txt");
     if bless() {
@@ -97,7 +101,7 @@ fn the_corpus_is_taken_as_recorded() {
     if expected != actual {
         let diff = similar::TextDiff::from_lines(&expected, &actual);
         panic!(
-            "what nodeunits makes of the corpus changed:\n{}\n{summary}\n\
+            "what nodeunits makes of the corpus changed:\n{}\n{overview}\n\
              (if the change is intended: NODEUNITS_BLESS=1 cargo test --test pm2_corpus, \
              then review the diff of tests/corpus/expected.txt)",
             diff.unified_diff()

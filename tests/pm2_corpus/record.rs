@@ -1,8 +1,9 @@
 //! What nodeunits made of one corpus file, read from what the binary printed,
-//! and how the records are written into `expected.txt`.
+//! and how each record is written into `expected.txt`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
+
+use super::cluster::ClusterApp;
 
 /// One error or warning, as the binary reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,17 +117,20 @@ pub struct Record {
     pub render: Outcome,
     /// The units `render` printed, by name.
     pub units: Vec<String>,
+    /// When `render` accepted it: its cluster apps, `None` when they could
+    /// not be told.
+    pub cluster: Option<Option<Vec<ClusterApp>>>,
     pub import: Outcome,
     /// `check` of the TOML `import` printed, when it printed one.
     pub imported: Option<Outcome>,
 }
 
 impl Record {
-    fn corpus(&self) -> &str {
+    pub fn corpus(&self) -> &str {
         self.entry.split('/').next().unwrap_or_default()
     }
 
-    fn write(&self, out: &mut String) {
+    pub fn write(&self, out: &mut String) {
         let _ = writeln!(out, "\n== {}", self.entry);
         let _ = writeln!(out, "check: {}", self.check.headline());
         write_findings(out, &self.check.findings);
@@ -138,6 +142,19 @@ impl Record {
         }
         if !self.units.is_empty() {
             let _ = writeln!(out, "  units: {}", self.units.join(" "));
+        }
+        match &self.cluster {
+            Some(Some(apps)) if !apps.is_empty() => {
+                let apps: Vec<String> = apps.iter().map(describe_cluster_app).collect();
+                let _ = writeln!(out, "  cluster apps: {}", apps.join(", "));
+            }
+            Some(None) => {
+                let _ = writeln!(
+                    out,
+                    "  cluster apps: not told (the apps of import and render differ)"
+                );
+            }
+            _ => {}
         }
         let import = match (self.import.status, self.import.verdict.as_str()) {
             (Some(0), "") => "converted".to_owned(),
@@ -160,6 +177,14 @@ impl Record {
     }
 }
 
+fn describe_cluster_app(app: &ClusterApp) -> String {
+    if app.listens.is_empty() {
+        format!("{} (no socket)", app.name)
+    } else {
+        format!("{} (socket {})", app.name, app.listens.join(" "))
+    }
+}
+
 fn write_findings(out: &mut String, findings: &[Finding]) {
     for Finding {
         kind,
@@ -175,129 +200,6 @@ fn write_findings(out: &mut String, findings: &[Finding]) {
     }
 }
 
-/// A finding's reason: its message with every `quoted` value left out, so
-/// that the same rule broken by different values counts once.
-pub fn reason(message: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in message.split('`').enumerate() {
-        out.push_str(if i % 2 == 1 { "`…`" } else { part });
-    }
-    out
-}
-
-/// The files that broke one rule, and the values they broke it with.
-#[derive(Default)]
-struct Tally {
-    files: usize,
-    /// The first quoted value of each finding, by the number of files.
-    values: BTreeMap<String, usize>,
-}
-
-/// The first `quoted` value of a message, if it has one.
-fn first_value(message: &str) -> Option<&str> {
-    message.split('`').nth(1).filter(|value| !value.is_empty())
-}
-
-/// The counts of each corpus, and its files by reason.
-pub fn summary(records: &[Record]) -> String {
-    let mut out = String::new();
-    let mut corpora: Vec<&str> = records.iter().map(Record::corpus).collect();
-    corpora.dedup();
-    for corpus in corpora {
-        let of: Vec<&Record> = records.iter().filter(|r| r.corpus() == corpus).collect();
-        let accepted = of.iter().filter(|r| r.check.accepted()).count();
-        let _ = writeln!(
-            out,
-            "{corpus}: {} files, {accepted} accepted, {} refused",
-            of.len(),
-            of.len() - accepted
-        );
-        for record in of.iter().filter(|r| !matches!(r.check.status, Some(0 | 1))) {
-            let _ = writeln!(out, "  CRASHED: {}", record.entry);
-        }
-        let (errors, warnings) = tallies(&of);
-        write_tallies(&mut out, "refused for", &errors);
-        write_tallies(&mut out, "warned of", &warnings);
-    }
-    out
-}
-
-/// The errors and the warnings of `records`, by reason.
-fn tallies(records: &[&Record]) -> (BTreeMap<String, Tally>, BTreeMap<String, Tally>) {
-    let mut errors: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut warnings: BTreeMap<String, Tally> = BTreeMap::new();
-    for record in records {
-        let mut seen: Vec<(&str, String, Option<&str>)> = record
-            .check
-            .findings
-            .iter()
-            .map(|f| (f.kind.as_str(), reason(&f.message), first_value(&f.message)))
-            .collect();
-        seen.sort();
-        seen.dedup();
-        let mut reasons: Vec<(&str, &String)> = seen.iter().map(|(k, r, _)| (*k, r)).collect();
-        reasons.dedup();
-        for (kind, reason) in reasons {
-            let tallies = if kind == "error" {
-                &mut errors
-            } else {
-                &mut warnings
-            };
-            tallies.entry(reason.clone()).or_default().files += 1;
-        }
-        for (kind, reason, value) in &seen {
-            let tallies = if *kind == "error" {
-                &mut errors
-            } else {
-                &mut warnings
-            };
-            if let (Some(tally), Some(value)) = (tallies.get_mut(reason), value) {
-                *tally.values.entry((*value).to_owned()).or_default() += 1;
-            }
-        }
-    }
-    (errors, warnings)
-}
-
-fn write_tallies(out: &mut String, what: &str, tallies: &BTreeMap<String, Tally>) {
-    const SHOWN: usize = 8;
-    let mut sorted: Vec<(&String, &Tally)> = tallies.iter().collect();
-    sorted.sort_by(|a, b| b.1.files.cmp(&a.1.files).then(a.0.cmp(b.0)));
-    for (reason, tally) in sorted {
-        let _ = write!(out, "  {what} ({} files): {reason}", tally.files);
-        let mut values: Vec<(&String, &usize)> = tally.values.iter().collect();
-        values.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        if values.len() > 1 || values.first().is_some_and(|(_, n)| **n != tally.files) {
-            let shown: Vec<String> = values
-                .iter()
-                .take(SHOWN)
-                .map(|(value, files)| format!("`{value}` {files}"))
-                .collect();
-            let more = if values.len() > SHOWN { ", ..." } else { "" };
-            let _ = write!(out, " [{}{more}]", shown.join(", "));
-        } else if let Some((value, _)) = values.first() {
-            let _ = write!(out, " [`{value}`]");
-        }
-        out.push('\n');
-    }
-}
-
-/// The whole of `expected.txt`: the summary, then every file's record.
-pub fn expectations(records: &[Record]) -> String {
-    let mut out = String::from(
-        "# What nodeunits makes of each file of the corpus: see tests/corpus/README.md.\n\
-         # Written by NODEUNITS_BLESS=1 cargo test --test pm2_corpus; do not edit.\n\
-         # Paths: <copy> is the copy's directory, <tmp> the test's.\n\n",
-    );
-    for line in summary(records).lines() {
-        let _ = writeln!(out, "# {line}");
-    }
-    for record in records {
-        record.write(&mut out);
-    }
-    out
-}
-
 #[test]
 fn findings_are_read_with_their_places() {
     let stderr = "warning: `watch` has no meaning under systemd and is ignored\n  \
@@ -311,9 +213,5 @@ fn findings_are_read_with_their_places() {
     assert_eq!(
         outcome.verdict,
         "1 error in e.json; no units were generated"
-    );
-    assert_eq!(
-        reason("`x.sh` is neither a file in `a` nor"),
-        "`…` is neither a file in `…` nor"
     );
 }

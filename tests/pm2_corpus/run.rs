@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::record::{Outcome, Record};
-use super::{corpus_dir, stubs};
+use super::{cluster, corpus_dir, stubs};
 
 /// The commands a PM2 user's machine has besides `node`: found in `PATH`,
 /// as empty programs.
@@ -117,10 +117,10 @@ impl Workspace {
         stubs::create(&first_import, &dir, &copy);
         self.give_away(&copy);
 
-        let (status, stdout, stderr) = self.run(&["import"], &file, &dir, &copy);
+        let (status, toml, stderr) = self.run(&["import"], &file, &dir, &copy);
         let import = Outcome::read(status, &stderr, &file);
         let imported = (status == Some(0)).then(|| {
-            std::fs::write(dir.join(IMPORTED), &stdout).expect("save the import");
+            std::fs::write(dir.join(IMPORTED), &toml).expect("save the import");
             self.give_away(&copy);
             let (status, _, stderr) = self.run(&["check"], IMPORTED, &dir, &copy);
             Outcome::read(status, &stderr, IMPORTED)
@@ -139,12 +139,16 @@ impl Workspace {
             .filter_map(|line| line.strip_prefix("# --- ")?.strip_suffix(" ---"))
             .map(str::to_owned)
             .collect();
+        let cluster = render
+            .accepted()
+            .then(|| cluster::cluster_apps(&toml, &self.normalize(&stdout, &copy)));
 
         Record {
             entry: entry.to_owned(),
             check,
             render,
             units,
+            cluster,
             import,
             imported,
         }
