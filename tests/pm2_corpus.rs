@@ -28,6 +28,8 @@ mod sources;
 mod stubs;
 #[path = "pm2_corpus/summary.rs"]
 mod summary;
+#[path = "pm2_corpus/workers.rs"]
+mod workers;
 
 use std::path::{Path, PathBuf};
 

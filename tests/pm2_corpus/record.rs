@@ -117,6 +117,8 @@ pub struct Record {
     pub render: Outcome,
     /// The units `render` printed, by name.
     pub units: Vec<String>,
+    /// How each app's workers run, a line per app (`workers.rs`).
+    pub workers: Vec<String>,
     /// When `render` accepted it: its cluster apps, `None` when they could
     /// not be told.
     pub cluster: Option<Option<Vec<ClusterApp>>>,
@@ -142,6 +144,9 @@ impl Record {
         }
         if !self.units.is_empty() {
             let _ = writeln!(out, "  units: {}", self.units.join(" "));
+        }
+        for worker in &self.workers {
+            let _ = writeln!(out, "  app {worker}");
         }
         match &self.cluster {
             Some(Some(apps)) if !apps.is_empty() => {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::record::{Outcome, Record};
-use super::{cluster, corpus_dir, stubs};
+use super::{cluster, corpus_dir, stubs, workers};
 
 /// The commands a PM2 user's machine has besides `node`: found in `PATH`,
 /// as empty programs.
@@ -55,9 +55,13 @@ impl Workspace {
         Workspace { root, root_user }
     }
 
-    fn normalize(&self, text: &str, copy: &Path) -> String {
-        text.replace(&copy.to_string_lossy().into_owned(), "<copy>")
-            .replace(&self.root.to_string_lossy().into_owned(), "<tmp>")
+    /// `text` with the test's paths replaced: `<dir>` for the file's
+    /// directory, `<copy>` for its copy, `<tmp>` for the workspace.
+    fn normalize(&self, text: &str, dir: &Path, copy: &Path) -> String {
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        text.replace(&path(dir), "<dir>")
+            .replace(&path(copy), "<copy>")
+            .replace(&path(&self.root), "<tmp>")
     }
 
     /// Runs `nodeunits ARGS FILE` in `dir`; its stderr normalized.
@@ -78,7 +82,7 @@ impl Workspace {
             .output()
             .expect("run nodeunits");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = self.normalize(&String::from_utf8_lossy(&output.stderr), copy);
+        let stderr = self.normalize(&String::from_utf8_lossy(&output.stderr), dir, copy);
         (output.status.code(), stdout, stderr)
     }
 
@@ -139,15 +143,18 @@ impl Workspace {
             .filter_map(|line| line.strip_prefix("# --- ")?.strip_suffix(" ---"))
             .map(str::to_owned)
             .collect();
+        let rendered = self.normalize(&stdout, &dir, &copy);
         let cluster = render
             .accepted()
-            .then(|| cluster::cluster_apps(&toml, &self.normalize(&stdout, &copy)));
+            .then(|| cluster::cluster_apps(&toml, &rendered));
+        let workers = workers::describe(&rendered);
 
         Record {
             entry: entry.to_owned(),
             check,
             render,
             units,
+            workers,
             cluster,
             import,
             imported,

@@ -156,7 +156,7 @@ pub fn expectations(records: &[Record]) -> String {
     let mut out = String::from(
         "# What nodeunits makes of each file of the corpus: see tests/corpus/README.md.\n\
          # Written by NODEUNITS_BLESS=1 cargo test --test pm2_corpus; do not edit.\n\
-         # Paths: <copy> is the copy's directory, <tmp> the test's.\n\n",
+         # Paths: <dir> is the file's directory in its copy, <copy> the copy, <tmp> the test's.\n\n",
     );
     for line in summary(records).lines() {
         let _ = writeln!(out, "# {line}");
