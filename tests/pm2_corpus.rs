@@ -97,6 +97,18 @@ fn the_corpus_is_taken_as_recorded() {
     let file = corpus_dir().join("expected.txt");
     if bless() {
         std::fs::write(&file, &actual).expect("bless expected.txt");
+    }
+    let crashed: Vec<&str> = records
+        .iter()
+        .filter(|record| record.crashed())
+        .map(|record| record.entry.as_str())
+        .collect();
+    assert!(
+        crashed.is_empty(),
+        "nodeunits crashed on: {} (see expected.txt with NODEUNITS_BLESS=1)",
+        crashed.join(", ")
+    );
+    if bless() {
         return;
     }
     let expected = std::fs::read_to_string(&file).unwrap_or_default();

@@ -128,6 +128,14 @@ pub struct Record {
 }
 
 impl Record {
+    /// Whether a command exited other than 0 or 1: a crash.
+    pub fn crashed(&self) -> bool {
+        [&self.check, &self.render, &self.import]
+            .into_iter()
+            .chain(&self.imported)
+            .any(|outcome| !matches!(outcome.status, Some(0 | 1)))
+    }
+
     pub fn corpus(&self) -> &str {
         self.entry.split('/').next().unwrap_or_default()
     }
