@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all build test test-deps lint example install man completions deb rpm package-check bench bench-smoke fuzz fuzz-cmin
+.PHONY: all build test test-deps corpus corpus-test lint example install man completions deb rpm package-check bench bench-smoke fuzz fuzz-cmin
 
 all: build
 
@@ -30,7 +30,8 @@ lint:
 
 # The whole test suite: lint; both packages, linted, with their file lists;
 # unit and golden tests; the integration tests on real systemd (they boot test
-# hosts, so they need root); the benchmark's smoke run against PM2.
+# hosts, so they need root); the benchmark's smoke run against PM2. The
+# corpus test is apart (corpus-test): its files are downloaded from GitHub.
 test: test-deps lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 	$(MAKE) bench-smoke
@@ -41,6 +42,16 @@ example:
 # The Debian packages the tests need, installed when missing (as root).
 test-deps:
 	tools/install-deps test
+
+# The real ecosystem files of tests/pm2_corpus.rs, downloaded from their
+# repositories into tests/corpus/ (tests/corpus/sources.tsv) when missing.
+corpus:
+	tools/fetch-corpus
+
+# The corpus test (tests/pm2_corpus.rs) on those files; NODEUNITS_BLESS=1
+# rewrites tests/corpus/expected.txt.
+corpus-test: corpus
+	$(CARGO) test --locked --test pm2_corpus -- --include-ignored
 
 # --- Fuzzing (docs/development.md, "Fuzzing") --------------------------------
 # Each target of fuzz/ in turn, for FUZZ_RUNS inputs or FUZZ_SECONDS seconds

@@ -102,6 +102,11 @@ pub enum OptionFinding {
     NotAProfile {
         key: String,
     },
+    /// `env_<name>` holding no table (`"env_variable": "TOTO"`, a PM2
+    /// example): PM2 reads no profile from it.
+    ProfileNotATable {
+        key: String,
+    },
     ZeroTimeout {
         key: String,
     },
@@ -194,6 +199,7 @@ impl fmt::Display for OptionFinding {
             NotAVariableName { name } => write!(f, "`{name}` cannot be the name of an environment variable"),
             NulInVariable => f.write_str("an environment variable cannot contain a NUL character"),
             NotAProfile { key } => write!(f, "`{key}` is not a valid profile"),
+            ProfileNotATable { key } => write!(f, "`{key}` is not a table of variables, so it is no profile and is ignored"),
             ZeroTimeout { key } => write!(f, "`{key}` cannot be 0"),
             FixedDelayIgnored { fixed, backoff, .. } => write!(f, "`{fixed}` is ignored: `{backoff}` is set"),
             NoTimer { key, .. } => write!(f, "`{key}` cannot become a timer"),
@@ -229,6 +235,7 @@ impl Kind for OptionFinding {
             | FixedDelayIgnored { .. }
             | ReadWritePathsWithoutSandbox
             | CombinedLogInJournal { .. }
+            | ProfileNotATable { .. }
             | NameMapped { .. }
             | IgnoredOption { .. }
             | IgnoredTopLevel { .. } => Severity::Warning,
@@ -246,6 +253,7 @@ impl Kind for OptionFinding {
             NotAVariableName { .. } => "allowed: letters, digits and `_`, not starting with a digit".to_owned(),
             NulInVariable => String::new(),
             NotAProfile { .. } => "allowed: `env_` followed by letters, digits, `_` or `-`, such as `env_production`".to_owned(),
+            ProfileNotATable { .. } => "PM2 ignores it too; a profile is a table, such as `env_production = { NODE_ENV = \"production\" }`".to_owned(),
             ZeroTimeout { .. } => "systemd reads 0 as \"no timeout\"; give a duration such as \"5s\"".to_owned(),
             FixedDelayIgnored { first_ms, .. } => format!(
                 "PM2 ignores the fixed delay when both are set, and so does nodeunits: a restart waits {first_ms} ms, then 1.5 times longer each time, up to {} s",

@@ -54,13 +54,21 @@ pub(crate) fn instances(fields: &mut Fields) -> Option<Instances> {
 pub(crate) fn profiles(
     fields: &mut Fields,
 ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
-    let keys: Vec<(&str, std::ops::Range<usize>)> = fields
+    let keys: Vec<(&str, std::ops::Range<usize>, bool)> = fields
         .unread()
         .filter(|(k, _, _)| k.starts_with("env_") && !fields.is_option(k))
-        .map(|(k, span, _)| (k, span))
+        .map(|(k, span, value)| (k, span, value.get_ref().is_table()))
         .collect();
     let mut profiles = std::collections::BTreeMap::new();
-    for (key, span) in keys {
+    for (key, span, table) in keys {
+        if !table {
+            fields.mark_read(key);
+            let finding = OptionFinding::ProfileNotATable {
+                key: key.to_owned(),
+            };
+            fields.diagnostics.report(Some(span), finding);
+            continue;
+        }
         let profile = &key["env_".len()..];
         if profile.is_empty()
             || !profile
