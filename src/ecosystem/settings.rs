@@ -77,6 +77,9 @@ pub struct App {
     pub hardening: bool,
     /// `read_write_paths`, absolute: more the sandbox lets the app write.
     pub read_write_paths: Vec<PathBuf>,
+    /// The options that are one directive of the worker and nothing else
+    /// (`Row::plain` in src/options): the directive's value, by its key.
+    pub plain: BTreeMap<&'static str, String>,
 }
 
 impl App {
@@ -124,6 +127,7 @@ impl App {
             log_file: None,
             hardening: true,
             read_write_paths: Vec::new(),
+            plain: BTreeMap::new(),
         }
     }
 }

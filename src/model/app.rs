@@ -101,6 +101,9 @@ pub struct Worker {
     pub standard_error: Option<LogTarget>,
     /// systemd's hardening; `None` with `hardening = "off"`.
     pub sandbox: Option<Sandbox>,
+    /// The directives of options that are one directive and nothing else
+    /// (`Row::plain` in src/options), by key, with their values as written.
+    pub plain: BTreeMap<&'static str, String>,
 }
 
 /// The worker's sandbox (systemd.exec(5)): what varies from app to app. The

@@ -23,6 +23,9 @@ pub struct Directive {
     pub key: &'static str,
     /// Every worker has it: reading a unit without it is an error.
     pub required: bool,
+    /// The template places it by its key; else it is one of the plain
+    /// directives the template writes in a loop (`worker.plain`).
+    pub placed: bool,
     write: Write,
     read: Read,
 }
@@ -53,6 +56,7 @@ impl Directive {
             section,
             key,
             required: false,
+            placed: true,
             write: Box::new(move |app| write(&app.worker)),
             read: Box::new(move |app, text| read(&mut app.worker, text)),
         }
@@ -70,6 +74,7 @@ impl Directive {
             section: "Unit",
             key,
             required: false,
+            placed: true,
             write: Box::new(move |app| Ok((!get(app)).then(|| "no".to_owned()))),
             read: Box::new(move |app, text| {
                 let value = match text {
@@ -96,6 +101,7 @@ impl Directive {
             section: "Unit",
             key,
             required: false,
+            placed: true,
             write: Box::new(move |app| Ok(get(app).map(|text| escape::exec_word(text)))),
             read: Box::new(move |app, text| {
                 let [word] = <[String; 1]>::try_from(escape::unescape_exec_words(text)?).ok()?;
@@ -225,6 +231,22 @@ impl Directive {
                 Some(())
             },
         )
+    }
+
+    /// A plain directive of the worker's `[Service]`: its value as the
+    /// option's row wrote it into [`Worker::plain`], and read back as it is.
+    pub(super) fn plain(key: &'static str) -> Directive {
+        let mut directive = Directive::new(
+            "Service",
+            key,
+            move |worker| Ok(worker.plain.get(key).cloned()),
+            move |worker, text| {
+                worker.plain.insert(key, text.to_owned());
+                Some(())
+            },
+        );
+        directive.placed = false;
+        directive
     }
 
     /// Any other directive.

@@ -15,9 +15,11 @@
 //! - its documentation: the option tables of docs/ecosystem.md and
 //!   `man 5 ecosystem.toml` are generated from it ([`docs`]).
 //!
-//! Adding an option is one row here, the fields it fills in the typed app
-//! (`ecosystem::settings`) and the model (`model::AppUnits`, filled by
-//! `units::plan`), and a golden case.
+//! Adding an option that is one directive of the worker and nothing else
+//! is one row here ([`Row::plain`]) and a golden case. Any other option is
+//! one row, the fields it fills in the typed app (`ecosystem::settings`) and
+//! the model (`model::AppUnits`, filled by `units::app_units`), its place in
+//! a template, and a golden case.
 
 /// The words `describe` and the export use for installed values.
 pub mod describe;
@@ -118,6 +120,29 @@ impl Row {
     fn pm2_default(mut self, default: Pm2Default) -> Row {
         self.key.pm2_default = Some(default);
         self
+    }
+
+    /// An option that is one directive of the worker's `[Service]` and
+    /// nothing else: `parse` checks the value (recording its mistakes) and
+    /// gives the directive's value, which the unit holds, `render` and
+    /// `describe` show and reading the unit gives back as it is. Adding such
+    /// an option is this row and a golden case: the value needs no field of
+    /// its own (`plain` of the typed app and of the worker), and the
+    /// template writes every plain directive (`worker.plain`).
+    fn plain(
+        name: &'static str,
+        doc: Doc,
+        key: &'static str,
+        parse: fn(&mut Fields, &'static str) -> Option<String>,
+    ) -> Row {
+        Row::read(name, &[], doc)
+            .validate(move |f, _, app| {
+                if let Some(value) = parse(f, name) {
+                    app.plain.insert(key, value);
+                }
+            })
+            .directives(vec![Directive::plain(key)])
+            .describe(move |units| units.worker.plain.get(key).cloned())
     }
 
     /// `0` and `""` are not set (see [`Handling::ReadUnlessEmpty`]).

@@ -55,6 +55,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
             standard_output: None,
             standard_error: None,
             sandbox: None,
+            plain: std::collections::BTreeMap::new(),
         },
         cron: None,
     }

@@ -196,6 +196,7 @@ fn worker(app: &App, backoff: &Backoff, decided: Decided) -> Worker {
         standard_output: decided.standard_output,
         standard_error: decided.standard_error,
         sandbox: decided.sandbox,
+        plain: app.plain.clone(),
     }
 }
 

@@ -299,6 +299,7 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
         standard_output: None,
         standard_error: None,
         sandbox: sandbox(unit)?,
+        plain: BTreeMap::new(),
     };
     Ok(worker)
 }

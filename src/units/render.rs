@@ -105,6 +105,8 @@ struct WorkerValues {
     exec_reload: Option<String>,
     /// The helper binds ports in the app's code and stores their sockets.
     share_ports: bool,
+    /// `Key=value`: the directives of plain options (`Row::plain`).
+    plain: Vec<String>,
     environment: Vec<String>,
     sandbox: Option<SandboxValues>,
 }
@@ -252,6 +254,7 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
         exec_start: exec_start.join(" "),
         exec_reload,
         share_ports: worker.options.share_ports,
+        plain: plain_lines(app)?,
         environment,
         sandbox: worker
             .sandbox
@@ -259,6 +262,18 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
             .map(|sandbox| sandbox_values(sandbox, app.scope))
             .transpose()?,
     })
+}
+
+/// The directives of plain options, `Key=value`, in table order.
+fn plain_lines(app: &AppUnits) -> Result<Vec<String>, Unrepresentable> {
+    let plain = options::directives(UnitKind::Template).filter(|d| !d.placed);
+    let mut lines = Vec::new();
+    for directive in plain {
+        if let Some(value) = directive.write(app)? {
+            lines.push(format!("{}={value}", directive.key));
+        }
+    }
+    Ok(lines)
 }
 
 /// The values of the directives options set in the units of `kind`.
