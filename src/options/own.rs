@@ -2,10 +2,11 @@ use super::directive::Directive;
 use super::{Doc, Row};
 use crate::ecosystem::places::{hardening, listen, normalize, read_write_paths_of};
 use crate::ecosystem::typed;
+use crate::units::format::duration;
 
 /// nodeunits' own options, then keys of older PM2 versions.
 pub(super) fn rows() -> Vec<Row> {
-    [sockets_and_environment(), sandbox()]
+    [sockets_and_environment(), journal(), sandbox()]
         .into_iter()
         .flatten()
         .collect()
@@ -51,6 +52,30 @@ fn sockets_and_environment() -> Vec<Row> {
             },
         )
         .validate(|f, _, app| app.inherit_env = typed::inherit_env(f)),
+    ]
+}
+
+/// journald's rate limit of the app's output: plain directives.
+fn journal() -> Vec<Row> {
+    vec![
+        Row::plain(
+            "log_rate_limit_interval",
+            Doc {
+                default: "journald's (30 s)",
+                becomes: "nodeunits' own: `LogRateLimitIntervalSec=` (systemd 240 and later): journald keeps at most `log_rate_limit_burst` lines of the app's output per interval and says how many it dropped; `0` turns the limit off",
+            },
+            "LogRateLimitIntervalSec",
+            |f, key| Some(duration(f.duration(key)?.into_inner())),
+        ),
+        Row::plain(
+            "log_rate_limit_burst",
+            Doc {
+                default: "journald's (10000)",
+                becomes: "nodeunits' own: `LogRateLimitBurst=` (systemd 240 and later): the lines per `log_rate_limit_interval`; `0` turns the limit off",
+            },
+            "LogRateLimitBurst",
+            |f, key| Some(f.integer(key, 0, i64::from(u32::MAX))?.to_string()),
+        ),
     ]
 }
 
