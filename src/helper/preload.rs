@@ -2,8 +2,8 @@
 //! app's runtime directory, where `node --require` finds it; beside it the
 //! module that shares a socket's connections evenly among the workers
 //! (`balance.cjs`, which needs the runtime directory the instances share)
-//! and the one that asks the helper for the sockets of ports in the app's
-//! code (`shared_ports.cjs`).
+//! the one that asks the helper for the sockets of ports in the app's code
+//! (`shared_ports.cjs`), and the one that drains HTTP servers (`drain.cjs`).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -15,6 +15,7 @@ use crate::durable;
 const PRELOAD: &str = include_str!("preload.cjs");
 const BALANCE: &str = include_str!("balance.cjs");
 const SHARED_PORTS: &str = include_str!("shared_ports.cjs");
+const DRAIN: &str = include_str!("drain.cjs");
 
 /// The file in the runtime directory where the workers count their connections.
 pub const BALANCE_FILE: &str = "connections";
@@ -31,6 +32,7 @@ pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
         for (name, content) in [
             ("balance.cjs", BALANCE),
             ("shared_ports.cjs", SHARED_PORTS),
+            ("drain.cjs", DRAIN),
             ("preload.cjs", PRELOAD),
         ] {
             OpenOptions::new()
@@ -43,6 +45,7 @@ pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
     };
     replace(dir, "balance.cjs", BALANCE)?;
     replace(dir, "shared_ports.cjs", SHARED_PORTS)?;
+    replace(dir, "drain.cjs", DRAIN)?;
     replace(dir, "preload.cjs", PRELOAD)
 }
 
