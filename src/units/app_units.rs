@@ -135,7 +135,7 @@ fn app_units(
         options: helper_options(app, &listen, &program, &backoff),
         working_directory: app.cwd.clone(),
         instance_var: app.instance_var.clone(),
-        environment,
+        environment: environment.into_iter().map(|(k, v)| (k, Some(v))).collect(),
         environment_file: app.env_file.clone(),
         user,
         group,

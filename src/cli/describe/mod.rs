@@ -112,7 +112,7 @@ pub fn run(
             .worker
             .environment
             .iter()
-            .map(|(name, value)| (name.clone(), show_env.then(|| value.clone())))
+            .map(|(name, value)| (name.clone(), value.clone().filter(|_| show_env)))
             .collect(),
         commands: commands(app, scope),
         units: live.units,
