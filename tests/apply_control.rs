@@ -29,7 +29,7 @@ fn stop_start_restart_and_delete_do_what_their_systemctl_commands_do() {
 
     let out = nodeunits_ok(&host, "delete api");
     assert!(
-        out.starts_with("api: removed (api.service, api.socket, api@.service)"),
+        out.starts_with("api: removed (api.env, api.service, api.socket, api@.service)"),
         "{out}"
     );
     assert_eq!(unit_files(&host, "api"), Vec::<String>::new());

@@ -121,7 +121,7 @@ fn a_deploy_does_not_roll_again_what_apply_started_or_rolled() {
     assert_eq!(
         without_times(&out),
         "api: unchanged\n\
-         web: changed (web@.service); rolling reload\n\
+         web: changed (web.env); rolling reload\n\
          admin: created (1 instance)\n\
          web: web@0.service restarted and ready in Ts\n\
          web: web@1.service restarted and ready in Ts\n\
