@@ -297,3 +297,58 @@ fn a_deploy_rolls_what_apply_left_running_the_previous_code() {
     let unlistened = dir.plan(&rendered(vec![app("api", 2, &[], "v1")]));
     assert_eq!(restart(&unlistened.apps[0]), Restart::Rolling);
 }
+
+#[test]
+fn units_of_an_older_version_move_their_values_into_the_environment_file() {
+    let dir = Dir::new("upgrade");
+    let file = rendered(vec![app("api", 2, &[], "v1")]);
+    dir.apply(&file);
+    // As an older nodeunits wrote it: the values in the template.
+    let template = dir.0.read_file("api@.service").unwrap().unwrap();
+    let older: String = template
+        .lines()
+        .filter(|line| {
+            !line.starts_with("X-Nodeunits-Environment=") && !line.starts_with("EnvironmentFile=")
+        })
+        .map(|line| match line {
+            "Environment=\"NODE_APP_INSTANCE=%i\"" => format!("{line}\nEnvironment=\"V=v1\"\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    dir.0.write("api@.service", &older).unwrap();
+    dir.0.remove("api.env").unwrap();
+    let installed = dir
+        .installed()
+        .app(&"api".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        installed.worker.environment,
+        [("V".to_owned(), Some("v1".to_owned()))].into()
+    );
+    assert_eq!(
+        dir.plan(&file).to_string(),
+        "api: changed (api@.service, api.env); rolling reload\n"
+    );
+}
+
+#[test]
+fn a_user_who_may_not_read_the_environment_file_gets_no_plan() {
+    let dir = Dir::new("private");
+    let file = rendered(vec![app("api", 1, &[], "v1")]);
+    dir.apply(&file);
+    let mut installed = dir.installed();
+    installed.generated.remove("api.env");
+    installed.private.insert("api.env".to_owned());
+    let api = installed.app(&"api".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(
+        api.worker.environment,
+        [("V".to_owned(), None)].into(),
+        "names only"
+    );
+    let err = plan(&file, &installed, &[], Path::new("/etc/systemd/system")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "app `api`: /etc/systemd/system/api.env can be read only by its owner (root), and the plan compares it: run this as root"
+    );
+}
