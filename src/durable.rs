@@ -2,10 +2,12 @@
 //! never a part, also after a crash. Every file nodeunits writes for
 //! another process goes through here: unit files, the apply journal, the
 //! reload records, and the helper's state, replacement outcomes and
-//! preload scripts.
+//! preload scripts; the environment files and the apply journal only
+//! their owner reads.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Writes `contents` into a temporary file beside `path`, syncs it, renames
@@ -14,6 +16,20 @@ use std::path::Path;
 /// dot) and named after this process, so two writers of one file do not
 /// share it; it is removed when the write fails.
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_mode(path, contents, 0o666)
+}
+
+/// [`write`], for a file only its owner may read (mode 0600): the
+/// temporary file is created with that mode, so the contents are never
+/// readable by anyone else, not even for a moment.
+pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_mode(path, contents, 0o600)
+}
+
+/// [`write`] with the temporary file created anew with `mode` (less the
+/// umask); one that a crash left behind is removed first, as it may have
+/// another mode.
+fn write_mode(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -25,7 +41,15 @@ pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let written = File::create(&tmp)
+    match fs::remove_file(&tmp) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
         .and_then(|mut file| {
             file.write_all(contents)?;
             file.sync_all()
@@ -105,6 +129,22 @@ mod tests {
         assert!(write(&dir.join("missing/state.0"), b"x").is_err());
         assert_eq!(names(&dir), ["blocked", "state.0"]);
         assert_eq!(fs::read(&path).unwrap(), b"ready 1\n");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_private_file_is_never_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("private");
+        let path = dir.join("api.env");
+        // A temporary file a crash left behind, readable by all.
+        let stale = dir.join(format!(".api.env.{}.nodeunits-tmp", std::process::id()));
+        fs::write(&stale, b"old").unwrap();
+        fs::set_permissions(&stale, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"A='secret'\n").unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(names(&dir), ["api.env"]);
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -29,7 +29,7 @@ fn stop_start_restart_and_delete_do_what_their_systemctl_commands_do() {
 
     let out = nodeunits_ok(&host, "delete api");
     assert!(
-        out.starts_with("api: removed (api.service, api.socket, api@.service)"),
+        out.starts_with("api: removed (api.env, api.service, api.socket, api@.service)"),
         "{out}"
     );
     assert_eq!(unit_files(&host, "api"), Vec::<String>::new());
@@ -58,18 +58,23 @@ fn logs_show_the_app_or_one_instance_and_dry_run_touches_nothing() {
     host.write(&file, ecosystem(&[api.clone().version("v2")]));
     let out = nodeunits_ok(&host, &format!("apply --dry-run {file}"));
     assert!(
-        out.starts_with("api: changed (api@.service); rolling reload\n"),
+        out.starts_with("api: changed (api.env); rolling reload\n"),
         "{out}"
     );
     assert!(
-        out.contains(
-            "--- /etc/systemd/system/api@.service\n+++ /etc/systemd/system/api@.service\n"
-        ),
+        out.contains("--- /etc/systemd/system/api.env\n+++ /etc/systemd/system/api.env\n"),
         "{out}"
     );
+    // The values are masked: --show-env shows them.
     assert!(
-        out.contains("\n-Environment=\"APP_VERSION=v1\"\n+Environment=\"APP_VERSION=v2\"\n"),
+        out.contains("\n-APP_VERSION=********\n+APP_VERSION=******** (value changed)\n"),
         "{out}"
+    );
+    assert!(!out.contains("'v2'"), "{out}");
+    let shown = nodeunits_ok(&host, &format!("apply --dry-run --show-env {file}"));
+    assert!(
+        shown.contains("\n-APP_VERSION='v1'\n+APP_VERSION='v2'\n"),
+        "{shown}"
     );
     assert_eq!(host.read(&format!("{UNIT_DIR}/api@.service")), template);
     assert_eq!(invocation_ids(&host, &api.units()), ids);

@@ -41,9 +41,10 @@ fn killed(output: &Output) -> bool {
     output.status.signal() == Some(9) || output.status.code() == Some(137)
 }
 
-/// Steps of applying `shop()` anew: 9 files (1–9), daemon-reload (10),
-/// then for api, web and jobs in turn: check, enable, start the socket,
-/// the instances, the app unit (11–15, 16–20, 21–25).
+/// Steps of applying `shop()` anew: 12 files (1–12: each app's socket,
+/// template, environment file and app unit), daemon-reload (13), then for
+/// api, web and jobs in turn: check, enable, start the socket, the
+/// instances, the app unit (14–18, 19–23, 24–28).
 fn killed_at_step_then_applied_again(step: u32) {
     let host = TestHost::boot(&format!("interrupted-{step}"));
     host.write(&format!("{DIR}/app.js"), APP_JS);
@@ -100,22 +101,22 @@ fn killed_before_writing_any_file() {
 
 #[test]
 fn killed_halfway_through_the_files() {
-    killed_at_step_then_applied_again(5);
+    killed_at_step_then_applied_again(6);
 }
 
 #[test]
 fn killed_before_systemd_reloads_the_files() {
-    killed_at_step_then_applied_again(10);
+    killed_at_step_then_applied_again(13);
 }
 
 #[test]
 fn killed_while_the_first_app_starts() {
-    killed_at_step_then_applied_again(14);
+    killed_at_step_then_applied_again(17);
 }
 
 #[test]
 fn killed_once_the_first_app_runs() {
-    killed_at_step_then_applied_again(19);
+    killed_at_step_then_applied_again(22);
 }
 
 #[test]
@@ -123,7 +124,7 @@ fn a_rollout_killed_halfway_is_finished_by_the_next_apply() {
     let api = App::new("api", 3, 3000);
     let (host, file) = boot_applied("interrupted-roll", std::slice::from_ref(&api));
     host.write(&file, ecosystem(&[api.clone().version("v2")]));
-    // 1 the template, 2 daemon-reload, 3 check, 4 api@0, 5 api@1.
+    // 1 the environment file, 2 daemon-reload, 3 check, 4 api@0, 5 api@1.
     let output = host.sh(&format!(
         "NODEUNITS_TEST_SIGNAL_AT_STEP=5 {NODEUNITS} apply {file}"
     ));
@@ -146,7 +147,7 @@ fn a_rollout_killed_halfway_is_finished_by_the_next_apply() {
 
     let again = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(
-        again.starts_with("api: changed (api@.service); rolling reload; finishing an earlier apply of it that did not end\n"),
+        again.starts_with("api: changed (api.env); rolling reload; finishing an earlier apply of it that did not end\n"),
         "{again}"
     );
     let after = invocation_ids(&host, &api.units());
@@ -252,9 +253,9 @@ fn sighup_rolls_back_and_exits_129() {
         &file,
         ecosystem(&[App::new("web", 1, 4000), App::new("api", 1, 3000)]),
     );
-    // 1–3 api's files, 4 daemon-reload, 5 check, 6 enable, 7 the socket.
+    // 1–4 api's files, 5 daemon-reload, 6 check, 7 enable, 8 the socket.
     let output = host.sh(&format!(
-        "NODEUNITS_TEST_SIGNAL_AT_STEP=7:HUP {NODEUNITS} apply {file}"
+        "NODEUNITS_TEST_SIGNAL_AT_STEP=8:HUP {NODEUNITS} apply {file}"
     ));
     assert_eq!(output.status.code(), Some(129), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("app `api`: interrupted by SIGHUP"));

@@ -67,7 +67,7 @@ fn editing_one_app_of_two_rolls_only_it_one_instance_at_a_time_under_load() {
     let wrk = String::from_utf8_lossy(&load.stdout);
 
     assert!(
-        out.starts_with("api: changed (api@.service); rolling reload\nweb: unchanged\n"),
+        out.starts_with("api: changed (api.env); rolling reload\nweb: unchanged\n"),
         "{out}"
     );
     let lines: Vec<&str> = out
@@ -143,7 +143,7 @@ fn removing_an_app_from_the_file_deletes_its_units_and_closes_its_port() {
     host.write(&file, ecosystem(std::slice::from_ref(&api)));
     let out = nodeunits_ok(&host, &format!("apply {file}"));
     assert!(
-        out.contains("web: removed (web.service, web.socket, web@.service)"),
+        out.contains("web: removed (web.env, web.service, web.socket, web@.service)"),
         "{out}"
     );
     assert_eq!(unit_files(&host, "web"), Vec::<String>::new());

@@ -26,9 +26,12 @@ mod kubernetes;
 #[path = "golden/systemd.rs"]
 mod systemd;
 
+use nodeunits::model::name::ENVIRONMENT_FILE_SUFFIX;
 use nodeunits::model::Scope;
 use nodeunits::units::read::read_app;
-use nodeunits::units::{compile, Account, CompileOptions, Facts, Rendered, RenderedApp};
+use nodeunits::units::{
+    compile, env_file, Account, CompileOptions, Facts, Rendered, RenderedApp, UnitFile,
+};
 
 const PLACEHOLDER: &str = "/golden";
 
@@ -40,6 +43,10 @@ struct CaseOptions {
     systemd: Option<u32>,
     #[serde(default)]
     user: bool,
+    /// The environment files' values shown, for a case about them (as
+    /// `render --show-env` prints them); masked by default, as `render` does.
+    #[serde(default)]
+    show_env: bool,
     #[serde(default)]
     environment: BTreeMap<String, String>,
     /// Who owns the ecosystem file: `root` (uid 0), or another name (uid
@@ -104,12 +111,16 @@ fn ecosystem(case: &Path) -> PathBuf {
     files.pop().expect("one file")
 }
 
-fn options(case: &Path) -> CompileOptions {
+fn case_options(case: &Path) -> CaseOptions {
     let file = case.join("input/options.toml");
-    let case_options: CaseOptions = match std::fs::read_to_string(&file) {
+    match std::fs::read_to_string(&file) {
         Ok(text) => toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
         Err(_) => CaseOptions::default(),
-    };
+    }
+}
+
+fn options(case: &Path) -> CompileOptions {
+    let case_options = case_options(case);
     let bin = golden_dir().join("bin");
     CompileOptions {
         profile: case_options.env,
@@ -235,12 +246,22 @@ fn check_expected(
     }
 }
 
-fn actual_files(rendered: &Rendered) -> BTreeMap<String, String> {
+/// A file as the goldens show it: an environment file with its values
+/// masked, as `render` prints it (they are checked by reading the files
+/// back, and on systemd by the hostile case).
+fn shown(file: &UnitFile, show_env: bool) -> String {
+    match !show_env && file.name.ends_with(ENVIRONMENT_FILE_SUFFIX) {
+        true => env_file::masked(&file.contents, None),
+        false => file.contents.clone(),
+    }
+}
+
+fn actual_files(rendered: &Rendered, show_env: bool) -> BTreeMap<String, String> {
     let mut files: BTreeMap<String, String> = rendered
         .apps
         .iter()
         .flat_map(|app| &app.files)
-        .map(|file| (file.name.clone(), normalize(&file.contents)))
+        .map(|file| (file.name.clone(), normalize(&shown(file, show_env))))
         .collect();
     if !rendered.warnings.is_empty() {
         files.insert(
@@ -257,7 +278,7 @@ fn golden_cases_render_exactly() {
     let mut failures = Vec::new();
     for case in cases() {
         let files = match compile(&ecosystem(&case), &options(&case)) {
-            Ok(rendered) => actual_files(&rendered),
+            Ok(rendered) => actual_files(&rendered, case_options(&case).show_env),
             Err(report) => BTreeMap::from([("errors.txt".into(), normalize(&report.to_string()))]),
         };
         if let Err(difference) = check_expected(&case, &files, bless) {
@@ -365,6 +386,7 @@ fn hostile_values_add_no_directive() {
         "WorkingDirectory",
         "Environment",
         "EnvironmentFile",
+        "X-Nodeunits-Environment",
         "KillMode",
         "KillSignal",
         "TimeoutStopSec",
@@ -393,7 +415,8 @@ fn hostile_values_add_no_directive() {
         .collect();
     let case = golden_dir().join("hostile");
     let rendered = compile(&ecosystem(&case), &options(&case)).expect("compiles");
-    for file in rendered.apps.iter().flat_map(|a| &a.files) {
+    let files = rendered.apps.iter().flat_map(|a| &a.files);
+    for file in files.filter(|f| !f.name.ends_with(ENVIRONMENT_FILE_SUFFIX)) {
         for line in file.contents.lines() {
             let known = line.is_empty()
                 || line.starts_with('#')
@@ -410,14 +433,21 @@ fn hostile_values_add_no_directive() {
         .find(|f| f.name.ends_with("@.service"))
         .unwrap()
         .contents;
-    // NODE_APP_INSTANCE and the seven variables of the file.
+    // NODE_APP_INSTANCE only: the seven variables of the file are in the
+    // environment file, each on its line (or its lines, within quotes).
     assert_eq!(
         worker
             .lines()
             .filter(|l| l.starts_with("Environment="))
             .count(),
-        8
+        1
     );
+    let env = &rendered.apps[0]
+        .files
+        .iter()
+        .find(|f| f.name.ends_with(".env"));
+    let variables = env_file::parse(&env.expect("an environment file").contents);
+    assert_eq!(variables.map(|v| v.len()), Some(7));
     for directive in ["ExecStart=", "ReadWritePaths="] {
         assert_eq!(
             worker.lines().filter(|l| l.starts_with(directive)).count(),

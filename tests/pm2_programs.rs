@@ -77,11 +77,11 @@ fn scripts_run_with_the_interpreter_pm2_picks_and_logs_go_where_pm2_writes_them(
     give_to_deploy(&host, DIR);
     host.ok(&format!("chmod 0644 {DIR}/bin/www {DIR}/server.py"));
 
-    let rendered = nodeunits_ok(&host, &format!("render {DIR}/ecosystem.toml"));
+    let rendered = nodeunits_ok(&host, &format!("render --show-env {DIR}/ecosystem.toml"));
     for expected in [
         format!("/node {DIR}/bin/www"),
         format!(" {DIR}/server.py"),
-        "Environment=\"PYTHONUNBUFFERED=1\"".to_owned(),
+        "PYTHONUNBUFFERED='1'".to_owned(),
         format!("StandardOutput=append:{DIR}/logs/combined.log"),
         format!("StandardError=append:{DIR}/logs/combined.log"),
         "StandardOutput=append:/home/deploy/www.log".to_owned(),

@@ -100,10 +100,11 @@ fn reloading_the_file_after_a_pull_rolls_every_app_with_no_failed_request() {
             assert!(body.contains(" v2 "), "served by the old code: {body}");
         }
     }
-    let environment = property(&host, "Environment", &units[..1]);
+    // The profile's values are in the environment file, not the unit.
+    let environment = host.read(&format!("{UNIT_DIR}/api.env"));
     assert!(
-        environment[0].contains("NODE_ENV=production"),
-        "{environment:?}"
+        environment.contains("\nNODE_ENV='production'\n"),
+        "{environment}"
     );
 }
 
@@ -121,7 +122,7 @@ fn a_deploy_does_not_roll_again_what_apply_started_or_rolled() {
     assert_eq!(
         without_times(&out),
         "api: unchanged\n\
-         web: changed (web@.service); rolling reload\n\
+         web: changed (web.env); rolling reload\n\
          admin: created (1 instance)\n\
          web: web@0.service restarted and ready in Ts\n\
          web: web@1.service restarted and ready in Ts\n\

@@ -160,7 +160,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__apply)
-            opts="-h --env --bin-dir --target-systemd --user --system --dry-run --only --help"
+            opts="-h --env --bin-dir --target-systemd --user --system --dry-run --show-env --only --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -722,7 +722,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__render)
-            opts="-h --env --bin-dir --target-systemd --user --system --out --help"
+            opts="-h --env --bin-dir --target-systemd --user --system --out --show-env --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -47,9 +47,10 @@ complete -c nodeunits -n "__fish_nodeunits_needs_command" -f -a "help" -d 'Print
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l out -d 'Write the unit files into DIR instead of printing them' -r -F
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l out -d 'Write the unit files into DIR instead of printing them (each app\'s environment file with its values, mode 0600)' -r -F
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l system -d 'Talk to the system service manager (the default as root)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -l show-env -d 'Print the environment files\' values instead of masking them'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand render" -s h -l help -d 'Print help'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand check" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand check" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
@@ -73,6 +74,7 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l only -d 'A
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l dry-run -d 'Print the plan and the diff of each changed file; change nothing'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -l show-env -d 'With --dry-run, show the environment files\' values instead of masking them'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F

@@ -29,7 +29,7 @@ pub fn run(
     file: &Path,
     compile: &CompileArgs,
     manager: ManagerArgs,
-    dry_run: bool,
+    (dry_run, show_env): (bool, bool),
     only: &[String],
 ) -> anyhow::Result<ExitCode> {
     let changes = Changes::new(manager)?;
@@ -42,7 +42,7 @@ pub fn run(
     let first = changes.plan(&rendered, only)?;
     print!("{first}");
     if dry_run {
-        print!("{}", first.diff(changes.units.path()));
+        print!("{}", first.diff(changes.units.path(), show_env));
         return Ok(ExitCode::SUCCESS);
     }
     if first.changes_nothing() {

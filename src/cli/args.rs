@@ -56,9 +56,13 @@ pub enum Command {
         compile: CompileArgs,
         #[command(flatten)]
         manager: ManagerArgs,
-        /// Write the unit files into DIR instead of printing them.
+        /// Write the unit files into DIR instead of printing them (each
+        /// app's environment file with its values, mode 0600).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Print the environment files' values instead of masking them.
+        #[arg(long)]
+        show_env: bool,
     },
     /// Validate an ecosystem file and print its warnings.
     Check {
@@ -111,6 +115,10 @@ pub enum Command {
         /// Print the plan and the diff of each changed file; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// With --dry-run, show the environment files' values instead of
+        /// masking them.
+        #[arg(long, requires = "dry_run")]
+        show_env: bool,
         /// Apply only these apps.
         #[arg(long, value_name = "APP,...", value_delimiter = ',')]
         only: Vec<String>,

@@ -157,7 +157,7 @@ fn tcp_ports(app: &AppUnits, warn: &mut impl FnMut(String)) -> Vec<u16> {
         }
     }
     if app.listen.is_empty() {
-        let port = app.worker.environment.get("PORT");
+        let port = app.worker.environment.get("PORT").and_then(Option::as_ref);
         ports.extend(port.and_then(|port| port.parse::<u16>().ok()));
     }
     ports

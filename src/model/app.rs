@@ -74,8 +74,10 @@ pub struct Worker {
     pub working_directory: PathBuf,
     /// The variable set to the instance number (`NODE_APP_INSTANCE`).
     pub instance_var: String,
-    /// The declared environment, by name.
-    pub environment: BTreeMap<String, String>,
+    /// The declared environment, by name: in the environment file, which
+    /// only its owner reads; the template names the variables. A value is
+    /// `None` when it could not be read back (the file is root's).
+    pub environment: BTreeMap<String, Option<String>>,
     pub environment_file: Option<PathBuf>,
     pub user: Option<String>,
     pub group: Option<String>,

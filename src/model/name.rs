@@ -267,7 +267,16 @@ impl<'a> UnitNames<'a> {
     pub fn reload_record_file(&self) -> String {
         format!("{}.reload.json", self.app)
     }
+
+    /// `APP.env`: the workers' environment file, beside the units (no unit
+    /// name, so systemd does not read it as one).
+    pub fn environment_file(&self) -> String {
+        format!("{}{ENVIRONMENT_FILE_SUFFIX}", self.app)
+    }
 }
+
+/// How an app's environment file is named after the app; no unit name ends so.
+pub const ENVIRONMENT_FILE_SUFFIX: &str = ".env";
 
 /// The units of `nodeunits metrics --install`, one endpoint per service
 /// manager: a socket with `Accept=yes` and the service each scrape starts.

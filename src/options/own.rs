@@ -30,7 +30,7 @@ fn sockets_and_environment() -> Vec<Row> {
             &[],
             Doc {
                 default: "none",
-                becomes: "nodeunits' own: `EnvironmentFile=`",
+                becomes: "nodeunits' own: `EnvironmentFile=`, after `APP.env`: its variables win",
             },
         )
         .validate(|f, dir, app| {
@@ -48,7 +48,7 @@ fn sockets_and_environment() -> Vec<Row> {
             &[],
             Doc {
                 default: "none",
-                becomes: "nodeunits' own: the named variables, copied from the environment of `nodeunits` when rendering",
+                becomes: "nodeunits' own: the named variables, copied from the environment of `nodeunits` when rendering into `APP.env`",
             },
         )
         .validate(|f, _, app| app.inherit_env = typed::inherit_env(f)),

@@ -63,7 +63,7 @@ fn identity() -> Vec<Row> {
             &[],
             Doc {
                 default: "none",
-                becomes: "`Environment=PORT=…`; without `listen`, `ListenStream=<port>` (all addresses)",
+                becomes: "`PORT=…` in `APP.env`; without `listen`, `ListenStream=<port>` (all addresses)",
             },
         )
         .validate(|f, _, app| app.port = typed::port(f))

@@ -220,7 +220,7 @@ fn environment() -> Vec<Row> {
             &[],
             Doc {
                 default: "none",
-                becomes: "`Environment=`, one per variable, sorted; an array or table value becomes its JSON, as in PM2; nothing else is inherited from the shell",
+                becomes: "a line of `APP.env`, the environment file only root reads (`EnvironmentFile=`; see \"Secrets\"), one per variable, sorted; an array or table value becomes its JSON, as in PM2; nothing else is inherited from the shell",
             },
         )
         .validate(|f, _, app| app.env = f.environment("env").unwrap_or_default()),

@@ -108,11 +108,12 @@ impl ApplyJournal {
         Ok(found)
     }
 
-    /// Writes the entry of `app` durably: it must outlive a crash.
+    /// Writes the entry of `app` durably: it must outlive a crash. Only its
+    /// owner reads it (mode 0600): it may hold the app's environment file.
     pub fn write(&self, app: &AppName, unfinished: &Unfinished) -> io::Result<()> {
         let text = serde_json::to_string_pretty(unfinished).map_err(io::Error::other)?;
         fs::create_dir_all(&self.dir)?;
-        durable::write(&self.entry_path(app), (text + "\n").as_bytes())
+        durable::write_private(&self.entry_path(app), (text + "\n").as_bytes())
     }
 
     pub fn remove(&self, app: &AppName) -> io::Result<()> {
@@ -143,6 +144,11 @@ mod tests {
         };
         journal.write(&api, &entry).unwrap();
         assert_eq!(journal.read().unwrap(), [(api.clone(), entry)].into());
+        let mode = fs::metadata(journal.entry_path(&api)).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o600
+        );
         fs::write(dir.join("web.json"), "{").unwrap();
         let err = journal.read().unwrap_err();
         assert!(

@@ -38,7 +38,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
             options: HelperOptions::new(app.to_owned(), Instance::Specifier, command),
             working_directory: PathBuf::from("/srv"),
             instance_var: "NODE_APP_INSTANCE".into(),
-            environment: [("V".to_owned(), version.to_owned())].into(),
+            environment: [("V".to_owned(), Some(version.to_owned()))].into(),
             environment_file: None,
             user: None,
             group: None,

@@ -93,7 +93,7 @@ fn an_app_gone_from_the_file_is_stopped_disabled_and_deleted() {
     let plan = dir.plan(&rendered(vec![app("web", 1, &[], "v1")]));
     assert_eq!(
         plan.to_string(),
-        "web: unchanged\napi: removed (api.service, api.socket, api@.service)\n"
+        "web: unchanged\napi: removed (api.env, api.service, api.socket, api@.service)\n"
     );
     assert_eq!(
         dir.apply(&rendered(vec![app("web", 1, &[], "v1")])),
@@ -104,7 +104,14 @@ fn an_app_gone_from_the_file_is_stopped_disabled_and_deleted() {
         ]
     );
     let left: Vec<String> = dir.0.read().unwrap().generated.into_keys().collect();
-    assert_eq!(left, ["web.service", "web@.service"]);
+    assert_eq!(left, ["web.env", "web.service", "web@.service"]);
+    let env = std::fs::metadata(dir.0.path().join("web.env")).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(&env.permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "only its owner reads the environment file"
+    );
 }
 
 #[test]
@@ -175,6 +182,13 @@ fn a_failed_rollout_puts_back_the_previous_files_and_restarts_what_it_rolled() {
         "{err}"
     );
     assert_eq!(dir.0.read().unwrap(), before, "the previous files are back");
+    let env = std::fs::metadata(dir.0.path().join("api.env")).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(&env.permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the environment file came back private"
+    );
     assert_eq!(
         systemd.calls(),
         [
@@ -213,19 +227,19 @@ fn a_new_app_that_fails_to_start_is_stopped_disabled_and_its_files_removed() {
 fn dry_run_diff_shows_changed_lines() {
     let dir = Dir::new("diff");
     dir.apply(&rendered(vec![app("api", 1, &[], "v1")]));
-    let diff = dir
-        .plan(&rendered(vec![app("api", 1, &[], "v2")]))
-        .diff(Path::new("/etc/systemd/system"));
+    let plan = dir.plan(&rendered(vec![app("api", 1, &[], "v2 secret")]));
+    let diff = plan.diff(Path::new("/etc/systemd/system"), false);
     assert!(
-        diff.contains(
-            "--- /etc/systemd/system/api@.service\n+++ /etc/systemd/system/api@.service\n"
-        ),
+        diff.contains("--- /etc/systemd/system/api.env\n+++ /etc/systemd/system/api.env\n"),
         "{diff}"
     );
     assert!(
-        diff.contains("\n-Environment=\"V=v1\"\n+Environment=\"V=v2\"\n"),
+        diff.contains("\n-V=********\n+V=******** (value changed)\n"),
         "{diff}"
     );
+    assert!(!diff.contains("secret"), "{diff}");
+    let shown = plan.diff(Path::new("/etc/systemd/system"), true);
+    assert!(shown.contains("\n-V='v1'\n+V='v2 secret'\n"), "{shown}");
 }
 
 #[test]
@@ -315,5 +329,60 @@ fn an_app_whose_units_another_file_installed_is_refused_naming_both_names() {
              (the app `a b` of this file and the app `a/b` installed both get units named `a-b`); "
         ),
         "{err}"
+    );
+}
+
+#[test]
+fn units_of_an_older_version_move_their_values_into_the_environment_file() {
+    let dir = Dir::new("upgrade");
+    let file = rendered(vec![app("api", 2, &[], "v1")]);
+    dir.apply(&file);
+    // As an older nodeunits wrote it: the values in the template.
+    let template = dir.0.read_file("api@.service").unwrap().unwrap();
+    let older: String = template
+        .lines()
+        .filter(|line| {
+            !line.starts_with("X-Nodeunits-Environment=") && !line.starts_with("EnvironmentFile=")
+        })
+        .map(|line| match line {
+            "Environment=\"NODE_APP_INSTANCE=%i\"" => format!("{line}\nEnvironment=\"V=v1\"\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    dir.0.write("api@.service", &older).unwrap();
+    dir.0.remove("api.env").unwrap();
+    let installed = dir
+        .installed()
+        .app(&"api".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        installed.worker.environment,
+        [("V".to_owned(), Some("v1".to_owned()))].into()
+    );
+    assert_eq!(
+        dir.plan(&file).to_string(),
+        "api: changed (api@.service, api.env); rolling reload\n"
+    );
+}
+
+#[test]
+fn a_user_who_may_not_read_the_environment_file_gets_no_plan() {
+    let dir = Dir::new("private");
+    let file = rendered(vec![app("api", 1, &[], "v1")]);
+    dir.apply(&file);
+    let mut installed = dir.installed();
+    installed.generated.remove("api.env");
+    installed.private.insert("api.env".to_owned());
+    let api = installed.app(&"api".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(
+        api.worker.environment,
+        [("V".to_owned(), None)].into(),
+        "names only"
+    );
+    let err = plan(&file, &installed, &[], Path::new("/etc/systemd/system")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "app `api`: /etc/systemd/system/api.env can be read only by its owner (root), and the plan compares it: run this as root"
     );
 }

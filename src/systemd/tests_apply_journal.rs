@@ -67,7 +67,7 @@ fn a_rollout_killed_halfway_rolls_every_instance_on_the_next_apply() {
     assert_eq!(plan.apps[0].change, Change::Changed);
     assert_eq!(
         plan.to_string(),
-        "api: changed (api@.service); rolling reload; finishing an earlier apply of it that did not end\n"
+        "api: changed (api.env); rolling reload; finishing an earlier apply of it that did not end\n"
     );
     assert_eq!(
         dir.apply(&v2),

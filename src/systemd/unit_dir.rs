@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use super::apply_journal::Unfinished;
 use crate::durable;
+use crate::model::name::ENVIRONMENT_FILE_SUFFIX;
 use crate::model::{AppName, AppUnits};
 use crate::units::read::{file_owner, read_app, ReadError};
+use crate::units::GENERATED_MARKER;
 
 /// A generated file found in the unit directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub struct Installed {
     pub generated: BTreeMap<String, InstalledFile>,
     /// Every other file name: written by someone else, never touched.
     pub foreign: BTreeSet<String>,
+    /// The environment files this user may not read (root's, mode 0600).
+    pub private: BTreeSet<String>,
     /// The apps whose last apply did not finish (from the apply journal).
     pub unfinished: BTreeMap<AppName, Unfinished>,
 }
@@ -39,11 +43,12 @@ impl Installed {
         let mut before = Installed {
             generated: self.generated.clone(),
             foreign: self.foreign.clone(),
+            private: self.private.clone(),
             unfinished: BTreeMap::new(),
         };
         let previous = self.unfinished.values().flat_map(|entry| &entry.previous);
         for (name, contents) in previous {
-            match contents.clone().and_then(parse_installed) {
+            match contents.clone().and_then(|c| parse_file(name, c)) {
                 Some(file) => before.generated.insert(name.clone(), file),
                 None => before.generated.remove(name),
             };
@@ -60,12 +65,17 @@ impl Installed {
             .collect()
     }
 
-    /// The installed apps with the ecosystem file each came from.
+    /// The installed apps with the ecosystem file each came from (which
+    /// an environment file does not say).
     pub fn apps(&self) -> BTreeMap<&AppName, Option<&Path>> {
-        self.generated
-            .values()
-            .filter_map(|file| Some((file.app.as_ref()?, file.source.as_deref())))
-            .collect()
+        let mut apps = BTreeMap::new();
+        for file in self.generated.values() {
+            if let Some(app) = &file.app {
+                let source = apps.entry(app).or_insert(None);
+                *source = source.or(file.source.as_deref());
+            }
+        }
+        apps
     }
 
     /// The typed units of an installed app; `None` when it has no file here.
@@ -82,7 +92,22 @@ impl Installed {
     }
 }
 
-/// A generated file's owner, or `None` for a file nodeunits did not write.
+/// A generated file found under `name`, or `None` for a file nodeunits did
+/// not write. An environment file is its app's by its name.
+pub fn parse_file(name: &str, contents: String) -> Option<InstalledFile> {
+    match name.strip_suffix(ENVIRONMENT_FILE_SUFFIX) {
+        Some(app) => contents
+            .starts_with(GENERATED_MARKER)
+            .then(|| InstalledFile {
+                app: AppName::new(app).ok(),
+                source: None,
+                contents,
+            }),
+        None => parse_installed(contents),
+    }
+}
+
+/// A generated unit's owner, or `None` for a file nodeunits did not write.
 pub fn parse_installed(contents: String) -> Option<InstalledFile> {
     let owner = file_owner(&contents)?;
     Some(InstalledFile {
@@ -125,11 +150,18 @@ impl UnitDir {
                 installed.foreign.insert(name);
                 continue;
             }
+            let contents = match fs::read_to_string(entry.path()) {
+                Err(err)
+                    if err.kind() == io::ErrorKind::PermissionDenied
+                        && name.ends_with(ENVIRONMENT_FILE_SUFFIX) =>
+                {
+                    installed.private.insert(name);
+                    continue;
+                }
+                contents => contents.ok(),
+            };
             // Binary or unreadable files are not ours either.
-            match fs::read_to_string(entry.path())
-                .ok()
-                .and_then(parse_installed)
-            {
+            match contents.and_then(|contents| parse_file(&name, contents)) {
                 Some(file) => {
                     installed.generated.insert(name, file);
                 }
@@ -150,10 +182,15 @@ impl UnitDir {
         }
     }
 
-    /// Writes `name` whole ([`durable::write`]), creating the directory.
+    /// Writes `name` whole ([`durable::write`]), creating the directory;
+    /// an environment file only its owner reads, from the start.
     pub fn write(&self, name: &str, contents: &str) -> io::Result<()> {
         fs::create_dir_all(&self.path)?;
-        durable::write(&self.path.join(name), contents.as_bytes())
+        let path = self.path.join(name);
+        match name.ends_with(ENVIRONMENT_FILE_SUFFIX) {
+            true => durable::write_private(&path, contents.as_bytes()),
+            false => durable::write(&path, contents.as_bytes()),
+        }
     }
 
     pub fn remove(&self, name: &str) -> io::Result<()> {
@@ -172,7 +209,6 @@ impl UnitDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::GENERATED_MARKER;
 
     #[test]
     fn reads_only_generated_files_and_writes_atomically() {

@@ -168,7 +168,7 @@ fn worker(app: &App, backoff: &Backoff, decided: Decided) -> Worker {
         options: decided.options,
         working_directory: app.cwd.clone(),
         instance_var: app.instance_var.clone(),
-        environment: decided.environment,
+        environment: decided.environment.into_iter().map(|(k, v)| (k, Some(v))).collect(),
         environment_file: app.env_file.clone(),
         user: decided.user,
         group: decided.group,

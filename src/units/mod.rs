@@ -6,6 +6,8 @@
 mod app_units;
 /// The worker's `ExecStart=` and how restarts are spaced.
 mod command;
+/// The workers' environment file, which only its owner reads.
+pub mod env_file;
 /// One escaping function per context a value can land in, and its inverse.
 pub mod escape;
 /// What a compilation depends on besides the file: the machine, the options.

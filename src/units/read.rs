@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::env_file;
 use super::escape::{
     unescape_environment, unescape_exec_words, unescape_path_words, unescape_specifiers,
 };
@@ -157,7 +158,7 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
     };
     let missing = |kind: UnitKind| error(&units.of(kind), None, "the file is missing");
     let app_unit = text(UnitKind::App)?.ok_or_else(|| missing(UnitKind::App))?;
-    let template = text(UnitKind::Template)?.ok_or_else(|| missing(UnitKind::Template))?;
+    let mut template = text(UnitKind::Template)?.ok_or_else(|| missing(UnitKind::Template))?;
     let reload = app_unit.required("Service", "ExecReload", unescape_exec_words)?;
     let scope = match reload.get(2).map(String::as_str) {
         Some("--system") => Scope::System,
@@ -219,9 +220,44 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         worker: worker(&template)?,
         cron,
     };
+    read_environment_file(&mut app, &mut template, files)?;
     read_directives(&mut app, &template, UnitKind::Template)?;
     read_directives(&mut app, &app_unit, UnitKind::App)?;
     Ok(app)
+}
+
+/// The variables the template names (`X-Nodeunits-Environment=`), with
+/// their values from the environment file when it is among `files` (it is
+/// not for a user who may not read it: the values are unknown). The
+/// template's `EnvironmentFile=` of that file is taken out: any other is
+/// the app's own `env_file`.
+fn read_environment_file(
+    app: &mut AppUnits,
+    template: &mut UnitText,
+    files: &BTreeMap<String, String>,
+) -> Result<(), ReadError> {
+    let Some(names) = template.get("Service", "X-Nodeunits-Environment") else {
+        return Ok(());
+    };
+    let names: Vec<String> = names.value.split_whitespace().map(str::to_owned).collect();
+    let path = env_file::path_in_unit(&app.name, app.scope)
+        .map_err(|why| error(template.file, None, why.0))?;
+    template
+        .directives
+        .retain(|d| !(d.section == "Service" && d.key == "EnvironmentFile" && d.value == path));
+    let file = app.name.units().environment_file();
+    let values = match files.get(&file) {
+        Some(text) => Some(
+            env_file::parse(text)
+                .ok_or_else(|| error(&file, None, "it is no environment file nodeunits wrote"))?,
+        ),
+        None => None,
+    };
+    for name in names {
+        let value = values.as_ref().and_then(|v| v.get(&name).cloned());
+        app.worker.environment.insert(name, value);
+    }
+    Ok(())
 }
 
 /// Reads what options set in the units of `kind` into `app`.
@@ -272,7 +308,8 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
                         "Environment= cannot be read",
                     )
                 })?;
-                environment.insert(name, value);
+                // Written by an older nodeunits: the value in the unit.
+                environment.insert(name, Some(value));
             }
         }
     }

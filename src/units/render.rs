@@ -42,6 +42,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "cron.service",
         include_str!("../../templates/cron.service.tera"),
     ),
+    (
+        "environment",
+        include_str!("../../templates/environment.tera"),
+    ),
 ];
 
 fn templates() -> &'static Tera {
@@ -83,6 +87,7 @@ struct Values {
 #[derive(Serialize)]
 struct Names {
     socket: String,
+    template: String,
     app: String,
     cron_service: String,
     runtime_directory: String,
@@ -107,7 +112,13 @@ struct WorkerValues {
     share_ports: bool,
     /// `Key=value`: the directives of plain options (`Row::plain`).
     plain: Vec<String>,
+    /// `Environment=` lines: the instance variable only.
     environment: Vec<String>,
+    /// The environment file's `NAME='value'` lines, and the names alone
+    /// and its path for the template; none without variables.
+    assignments: Vec<String>,
+    environment_names: String,
+    environment_file: Option<String>,
     sandbox: Option<SandboxValues>,
 }
 
@@ -142,8 +153,8 @@ struct CronValues {
     exec_start: String,
 }
 
-/// The app's unit files, in a stable order: socket, worker template, app
-/// unit, cron timer and service.
+/// The app's files, in a stable order: socket, worker template and its
+/// environment file, app unit, cron timer and service.
 pub fn render(app: &AppUnits) -> Result<Vec<UnitFile>, Unrepresentable> {
     let context = Context::from_serialize(values(app)?).expect("the values serialize");
     let units = app.name.units();
@@ -164,6 +175,9 @@ pub fn render(app: &AppUnits) -> Result<Vec<UnitFile>, Unrepresentable> {
             UnitKind::CronService => "cron.service",
         };
         add(template, units.of(kind));
+        if kind == UnitKind::Template && !app.worker.environment.is_empty() {
+            add("environment", units.environment_file());
+        }
     }
     Ok(files)
 }
@@ -178,6 +192,7 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
         source_comment: app.source.to_string_lossy().into_owned(),
         units: Names {
             socket: units.socket(),
+            template: units.template(),
             app: units.app(),
             cron_service: units.cron_service(),
             runtime_directory: units.runtime_directory(),
@@ -231,15 +246,23 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
 
 fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
     let worker = &app.worker;
-    // The instance variable comes first, as the specifier; then by name.
-    let environment = std::iter::once(format!("\"{}=%i\"", worker.instance_var))
-        .chain(
-            worker
-                .environment
-                .iter()
-                .map(|(name, value)| escape::environment(name, value)),
-        )
-        .collect();
+    // Only the instance variable, which needs the specifier, is in the
+    // unit: the values are in the environment file.
+    let environment = vec![format!("\"{}=%i\"", worker.instance_var)];
+    let assignments = worker
+        .environment
+        .iter()
+        .map(|(name, value)| {
+            let value = value.as_deref().ok_or(Unrepresentable(
+                "a variable whose value could not be read back (its environment file is missing, or only root reads it)",
+            ))?;
+            Ok(super::env_file::assignment(name, value))
+        })
+        .collect::<Result<_, Unrepresentable>>()?;
+    let names: Vec<&str> = worker.environment.keys().map(String::as_str).collect();
+    let environment_file = (!names.is_empty())
+        .then(|| super::env_file::path_in_unit(&app.name, app.scope))
+        .transpose()?;
     let helper = exec_path(&worker.helper)?;
     let mut exec_start = vec![helper.clone()];
     exec_start.extend(super::command::exec_words(&worker.options));
@@ -256,6 +279,9 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
         share_ports: worker.options.share_ports,
         plain: plain_lines(app)?,
         environment,
+        assignments,
+        environment_names: names.join(" "),
+        environment_file,
         sandbox: worker
             .sandbox
             .as_ref()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nodeunits::model::Scope;
-use nodeunits::units::{compile, CompileOptions, Facts};
+use nodeunits::units::{compile, env_file, CompileOptions, Facts};
 
 use super::import::copy_dir;
 use super::{case_dirs, case_name, check_expected, golden_dir, unprivileged};
@@ -133,13 +133,29 @@ fn render_prints_each_unit_under_its_name() {
         String::from_utf8_lossy(&output.stderr)
     );
     let names: Vec<&str> = units.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["site.socket", "site@.service", "site.service"]);
-    let mut expected = String::new();
-    for (name, contents) in &units {
-        let separator = if expected.is_empty() { "" } else { "\n" };
-        expected.push_str(&format!("{separator}# --- {name} ---\n{contents}"));
-    }
-    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    assert_eq!(
+        names,
+        ["site.socket", "site@.service", "site.env", "site.service"]
+    );
+    let listing = |show_env: bool| {
+        let mut expected = String::new();
+        for (name, contents) in &units {
+            let separator = if expected.is_empty() { "" } else { "\n" };
+            let contents = match name.ends_with(".env") && !show_env {
+                true => env_file::masked(contents, None),
+                false => contents.clone(),
+            };
+            expected.push_str(&format!("{separator}# --- {name} ---\n{contents}"));
+        }
+        expected
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout, listing(false));
+    assert!(stdout.contains("\nPORT=********\n"), "{stdout}");
+    let (output, _) = run_render(&["--show-env"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout, listing(true));
+    assert!(stdout.contains("\nPORT='3000'\n"), "{stdout}");
 }
 
 #[test]
@@ -160,10 +176,20 @@ fn render_out_writes_the_unit_files() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     written.sort();
-    assert_eq!(written, ["site.service", "site.socket", "site@.service"]);
+    assert_eq!(
+        written,
+        ["site.env", "site.service", "site.socket", "site@.service"]
+    );
     for (name, expected) in &units {
         let contents = std::fs::read_to_string(out.join(name)).expect("written");
         assert_eq!(&contents, expected, "{name}");
     }
+    let env = std::fs::metadata(out.join("site.env")).expect("written");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&env.permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "only its owner reads the environment file"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }

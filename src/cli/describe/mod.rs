@@ -19,7 +19,7 @@ use super::shared::{connect, target};
 use crate::model::{AppName, AppUnits, Scope};
 use crate::options::describe::log_destination;
 use crate::options::{effective, Effective};
-use crate::systemd::live::{live_state, SocketState, UnitState};
+use crate::systemd::live::{live_state, InstanceState, SocketState, UnitState};
 use crate::systemd::reload_record::ReloadRecord;
 use instance::InstanceDescription;
 
@@ -39,8 +39,11 @@ struct Description {
     last_reload: Option<ReloadRecord>,
     logs: Logs,
     options: Vec<Effective>,
-    /// Names, and values with `--show-env` (else `null`).
+    /// Names, and values with `--show-env` (else `null`, also for a user
+    /// who may not read them).
     environment: BTreeMap<String, Option<String>>,
+    #[serde(skip)]
+    show_env: bool,
     commands: Vec<String>,
     /// Why the restart reasons are missing, when the journal could not be read.
     journal_note: Option<String>,
@@ -66,6 +69,42 @@ fn commands(app: &AppName, scope: Scope) -> Vec<String> {
         format!("journalctl {unit}='{glob}' {unit}={} -e", names.app()),
         format!("nodeunits logs {app} {}", scope.flag()),
     ]
+}
+
+/// The environment's names, and with `show_env` its values: from the
+/// environment file, or where this user may not read it (root's) from a
+/// running instance, whose environment the kernel shows only to its own
+/// user and root. For anyone else they stay unknown.
+fn environment(
+    units: &AppUnits,
+    instances: &[InstanceState],
+    show_env: bool,
+) -> BTreeMap<String, Option<String>> {
+    let mut env = units.worker.environment.clone();
+    if !show_env {
+        env.values_mut().for_each(|value| *value = None);
+    } else if env.values().any(Option::is_none) {
+        let running = instances
+            .iter()
+            .map(|instance| instance.status.pid)
+            .filter(|pid| *pid != 0)
+            .find_map(process_environment);
+        for (name, value) in env.iter_mut().filter(|(_, value)| value.is_none()) {
+            *value = running.as_ref().and_then(|r| r.get(name).cloned());
+        }
+    }
+    env
+}
+
+/// `/proc/PID/environ`, when this user may read it.
+fn process_environment(pid: u32) -> Option<BTreeMap<String, String>> {
+    let bytes = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let variables = bytes.split(|b| *b == 0).filter_map(|assignment| {
+        let text = String::from_utf8_lossy(assignment);
+        let (name, value) = text.split_once('=')?;
+        Some((name.to_owned(), value.to_owned()))
+    });
+    Some(variables.collect())
 }
 
 pub fn run(
@@ -96,6 +135,7 @@ pub fn run(
     })?;
     let systemd = connect(scope)?;
     let live = live_state(&systemd, &units)?;
+    let environment = environment(&units, &live.instances, show_env);
     let instances = live
         .instances
         .into_iter()
@@ -112,12 +152,8 @@ pub fn run(
             stderr: log_destination(units.worker.standard_error.as_ref()),
         },
         options: effective(&units),
-        environment: units
-            .worker
-            .environment
-            .iter()
-            .map(|(name, value)| (name.clone(), show_env.then(|| value.clone())))
-            .collect(),
+        environment,
+        show_env,
         commands: commands(app, scope),
         units: live.units,
         socket: live.socket,

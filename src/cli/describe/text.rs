@@ -146,10 +146,10 @@ fn options(d: &Description, out: &mut String) {
         } else {
             env.join(" ")
         },
-        if masked {
-            "  (values masked: --show-env shows them)"
-        } else {
-            ""
+        match (masked, d.show_env) {
+            (false, _) => "",
+            (true, false) => "  (values masked: --show-env shows them)",
+            (true, true) => "  (values unknown: only root and the app's user may read them)",
         }
     );
 }

@@ -38,6 +38,13 @@ impl Views<'_> {
     ) -> Result<(Change, Vec<FileChange>), PlanError> {
         let (before, now) = (self.before.app_files(app), self.now.app_files(app));
         let mut names: Vec<&str> = target.iter().map(|(name, _)| *name).collect();
+        let env_file = app.units().environment_file();
+        if self.now.private.contains(&env_file) {
+            return Err(PlanError::Private {
+                app: app.clone(),
+                path: dir.join(env_file),
+            });
+        }
         if let Some(name) = names.iter().find(|name| self.now.foreign.contains(**name)) {
             return Err(PlanError::Foreign {
                 app: app.clone(),

@@ -4,8 +4,9 @@
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::model::name::UnitKind;
+use crate::model::name::{UnitKind, ENVIRONMENT_FILE_SUFFIX};
 use crate::model::{AppName, AppUnits, UnitNames};
+use crate::units::env_file;
 use crate::units::read::ReadError;
 
 use super::apply_journal::Unfinished;
@@ -30,6 +31,22 @@ pub struct FileChange {
     pub contents: Option<String>,
     /// `None`: the file did not exist.
     pub previous: Option<String>,
+}
+
+impl FileChange {
+    /// An environment file's change with its values masked: a value that
+    /// changed says so.
+    fn masked(&self) -> FileChange {
+        let previous = self.previous.as_deref();
+        FileChange {
+            name: self.name.clone(),
+            contents: self
+                .contents
+                .as_deref()
+                .map(|c| env_file::masked(c, previous)),
+            previous: previous.map(|p| env_file::masked(p, None)),
+        }
+    }
 }
 
 /// What apply does to one app.
@@ -70,6 +87,8 @@ pub enum PlanError {
         /// get units named `a-b`)`; else empty.
         names: String,
     },
+    #[error("app `{app}`: {path} can be read only by its owner (root), and the plan compares it: run this as root", path = .path.display())]
+    Private { app: AppName, path: PathBuf },
     #[error("app `{0}`: reading its installed units: {1}")]
     Unreadable(AppName, ReadError),
     #[error("app `{0}` has `sticky = true`: its socket unit holds a socket per instance, so its count changes only with the ecosystem file; set `instances` there and run `nodeunits apply` (the app restarts on its new sockets)")]
@@ -155,10 +174,13 @@ impl AppPlan {
         self.instances_after().min(before)..before
     }
 
-    /// The worker template changes: running instances must restart.
+    /// The worker template, or the environment file it loads, changes:
+    /// running instances must restart (systemd reads the file at a start).
     pub fn template_changed(&self) -> bool {
-        self.file(&self.units().template())
-            .is_some_and(|file| file.contents.is_some() && file.previous.is_some())
+        let template = self
+            .file(&self.units().template())
+            .is_some_and(|file| file.contents.is_some() && file.previous.is_some());
+        template || self.file(&self.units().environment_file()).is_some()
     }
 
     /// Which of the app's units a file is.
@@ -174,10 +196,15 @@ impl Plan {
             .all(|app| app.change == Change::Unchanged && app.unfinished.is_none())
     }
 
-    /// Unified diffs of every file apply writes or deletes.
-    pub fn diff(&self, dir: &Path) -> String {
+    /// Unified diffs of every file apply writes or deletes; an environment
+    /// file's values masked unless `show_env`.
+    pub fn diff(&self, dir: &Path, show_env: bool) -> String {
         let mut out = String::new();
         for file in self.apps.iter().flat_map(|app| &app.files) {
+            let file = match show_env || !file.name.ends_with(ENVIRONMENT_FILE_SUFFIX) {
+                true => file.clone(),
+                false => file.masked(),
+            };
             let path = dir.join(&file.name);
             let old_name = if file.previous.is_some() {
                 path.display().to_string()

@@ -1,0 +1,206 @@
+//! The workers' environment file, `APP.env` beside the units: the values of
+//! `env`, `env_<profile>`, `inherit_env` and `PORT`, which no unit holds, as
+//! systemd's `EnvironmentFile=` reads them (systemd.exec(5)); read back, and
+//! shown with its values masked. Only its owner reads it (mode 0600, written
+//! by `UnitDir`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::escape::{self, Unrepresentable};
+use crate::model::{AppName, Scope};
+
+/// What a masked value shows instead.
+pub const MASK: &str = "********";
+
+/// The file as the worker template names it: `EnvironmentFile=` expands
+/// specifiers, and `%E` is the user manager's configuration directory, where
+/// it finds the units too.
+pub fn path_in_unit(app: &AppName, scope: Scope) -> Result<String, Unrepresentable> {
+    let name = app.units().environment_file();
+    match scope {
+        Scope::System => escape::path(&Path::new("/etc/systemd/system").join(name)),
+        Scope::User => Ok(format!("%E/systemd/user/{name}")),
+    }
+}
+
+/// `NAME='value'`. Inside single quotes systemd takes every character as it
+/// is, newlines too, up to the next quote (the same in every release since
+/// `EnvironmentFile=` came); a quote is written `"'"` between two quoted
+/// parts, which systemd joins.
+pub fn assignment(name: &str, value: &str) -> String {
+    format!("{name}='{}'", value.replace('\'', "'\"'\"'"))
+}
+
+/// One line of the file, as written.
+#[derive(Debug, PartialEq, Eq)]
+enum Line<'a> {
+    /// A comment or blank line, without its newline.
+    Text(&'a str),
+    Variable(String, String),
+}
+
+/// The lines of a file [`assignment`] wrote; `None` for anything else.
+fn lines(text: &str) -> Option<Vec<Line<'_>>> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if rest.starts_with('#') || rest.starts_with('\n') {
+            let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            lines.push(Line::Text(rest[..end].trim_end_matches('\n')));
+            rest = &rest[end..];
+            continue;
+        }
+        let (name, after) = rest.split_once('=')?;
+        if !crate::ecosystem::fields::is_variable_name(name) {
+            return None;
+        }
+        let mut value = String::new();
+        rest = after;
+        loop {
+            if let Some(quoted) = rest.strip_prefix('\'') {
+                let end = quoted.find('\'')?;
+                value.push_str(&quoted[..end]);
+                rest = &quoted[end + 1..];
+            } else if let Some(after) = rest.strip_prefix("\"'\"") {
+                value.push('\'');
+                rest = after;
+            } else {
+                break;
+            }
+        }
+        rest = match rest.strip_prefix('\n') {
+            Some(after) => after,
+            None if rest.is_empty() => rest,
+            None => return None,
+        };
+        lines.push(Line::Variable(name.to_owned(), value));
+    }
+    Some(lines)
+}
+
+/// The variables of a file [`assignment`] wrote, by name; `None` when it
+/// holds anything else.
+pub fn parse(text: &str) -> Option<BTreeMap<String, String>> {
+    let variables = lines(text)?.into_iter().filter_map(|line| match line {
+        Line::Variable(name, value) => Some((name, value)),
+        Line::Text(_) => None,
+    });
+    Some(variables.collect())
+}
+
+/// The file with every value masked; a value that differs from `before`'s
+/// (a file it replaces) says so. A file that cannot be read shows as one
+/// comment.
+pub fn masked(text: &str, before: Option<&str>) -> String {
+    let Some(lines) = lines(text) else {
+        return "# (an environment file nodeunits cannot read; its values are not shown)\n"
+            .to_owned();
+    };
+    let before = before.and_then(parse);
+    let mut out = String::new();
+    for line in lines {
+        match line {
+            Line::Text(text) => out.push_str(text),
+            Line::Variable(name, value) => {
+                let changed = before
+                    .as_ref()
+                    .is_some_and(|b| b.get(&name).is_some_and(|old| *old != value));
+                out.push_str(&format!("{name}={MASK}"));
+                if changed {
+                    out.push_str(" (value changed)");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &[&str] = &[
+        "plain",
+        "",
+        "it's",
+        "''",
+        "\"'\"",
+        "a b  ",
+        "  lead",
+        "$HOME ${X} `id` %i %%",
+        "back\\slash\\",
+        "line\nnext\r\n# not a comment\nX=1",
+        "\t\u{1b}[31mé\u{7f}",
+        "'\n'",
+    ];
+
+    #[test]
+    fn values_are_single_quoted() {
+        assert_eq!(assignment("A", "b"), "A='b'");
+        assert_eq!(assignment("A", "it's"), "A='it'\"'\"'s'");
+        assert_eq!(assignment("A", ""), "A=''");
+    }
+
+    #[test]
+    fn every_value_reads_back_with_its_header() {
+        let mut text = "# Automatically generated by nodeunits from /srv/e.toml.\n#\n".to_owned();
+        let mut expected = BTreeMap::new();
+        for (index, value) in HOSTILE.iter().enumerate() {
+            let name = format!("V{index}");
+            text.push_str(&assignment(&name, value));
+            text.push('\n');
+            expected.insert(name, (*value).to_owned());
+        }
+        assert_eq!(parse(&text), Some(expected));
+    }
+
+    #[test]
+    fn anything_else_is_not_read() {
+        for text in [
+            "A=b\n",
+            "A='b\n",
+            "A='b'c\n",
+            "1A='b'\n",
+            "A B='c'\n",
+            "[Unit]\n",
+        ] {
+            assert_eq!(parse(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn masking_keeps_names_and_comments_only() {
+        let text = format!(
+            "# header\n{}\n{}\n",
+            assignment("DB_PASSWORD", "hunter2\nsecond line"),
+            assignment("PORT", "3000")
+        );
+        let masked = masked(&text, None);
+        assert_eq!(masked, "# header\nDB_PASSWORD=********\nPORT=********\n");
+        let before = format!(
+            "{}\n{}\n",
+            assignment("DB_PASSWORD", "x"),
+            assignment("PORT", "3000")
+        );
+        assert_eq!(
+            super::masked(&text, Some(&before)),
+            "# header\nDB_PASSWORD=******** (value changed)\nPORT=********\n"
+        );
+        assert!(!super::masked("garbage hunter2", None).contains("hunter2"));
+    }
+
+    #[test]
+    fn the_units_name_the_file_where_the_manager_finds_units() {
+        let api = AppName::new("api").unwrap();
+        assert_eq!(
+            path_in_unit(&api, Scope::System).unwrap(),
+            "/etc/systemd/system/api.env"
+        );
+        assert_eq!(
+            path_in_unit(&api, Scope::User).unwrap(),
+            "%E/systemd/user/api.env"
+        );
+    }
+}
