@@ -124,6 +124,11 @@ inside() {
     cd /
     umount -l /.oldroot
     rmdir /.oldroot
+    # Shared within the box, as systemd makes / on a machine of its own (it
+    # leaves that to a container's manager): what a service's mount namespace
+    # mounts for the manager, such as /run/credentials/UNIT, reaches it.
+    # The box's peer groups are new: nothing propagates to or from the machine.
+    mount --make-rshared /
     exec env -i container=nodeunits-testhost /usr/lib/systemd/systemd --system --unit=multi-user.target
 }
 
