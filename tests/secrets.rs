@@ -1,5 +1,6 @@
-//! Secrets stay secret, on a real systemd: an app's `env` password reaches
-//! the app, and another local user reads it nowhere: not through
+//! Secrets stay secret, on a real systemd: an app's `env` password and an
+//! encrypted credential (`nodeunits secret set`) reach the app as
+//! variables, and another local user reads them nowhere: not through
 //! `systemctl show` or the unit files, not in /etc/systemd, /run or
 //! /var/lib/nodeunits, not in the app's /proc, not through `nodeunits`
 //! itself; nor after a reload, a scale, an apply killed mid-way, a failed
@@ -19,19 +20,26 @@ const PORT: u16 = 3300;
 const SECRET: &str = "hunter2-7f3a9c-correct-horse";
 /// The password of an apply that fails and is rolled back.
 const SECRET_FAILED: &str = "hunter3-b41e07-battery-staple";
+/// The credential's value, encrypted by `nodeunits secret set`.
+const TOKEN: &str = "tok-5d21e8-tr0ub4dor-credential";
+/// Where `nodeunits secret set vault API_TOKEN` writes it.
+const TOKEN_FILE: &str = "/etc/nodeunits/credentials/vault/API_TOKEN.cred";
 /// Another local account, unprivileged and unrelated to the app.
 const OTHER: &str = "mallory";
 
-/// Serves whether its `DB_PASSWORD` is the expected one, never the value.
-/// The expected value is written reversed, so that this file does not hold
-/// the secret either.
+/// Serves whether its `DB_PASSWORD` and `API_TOKEN` are the expected ones,
+/// never the values. The expected values are written reversed, so that this
+/// file does not hold the secrets either.
 fn app_js() -> String {
     let reversed: String = SECRET.chars().rev().collect();
+    let token: String = TOKEN.chars().rev().collect();
     format!(
         r#"const http = require('http');
 const expected = '{reversed}'.split('').reverse().join('');
+const token = '{token}'.split('').reverse().join('');
 if (process.env.CRASH) process.exit(3);
-const verdict = process.env.DB_PASSWORD === expected ? 'secret-ok' : 'secret-wrong';
+const both = process.env.DB_PASSWORD === expected && process.env.API_TOKEN === token;
+const verdict = both ? 'secret-ok' : 'secret-wrong';
 http.createServer((req, res) => {{
   res.end(`vault ${{process.env.NODE_APP_INSTANCE}} ${{verdict}} ${{process.env.APP_VERSION}}\n`);
 }}).listen(process.env.PORT);
@@ -43,7 +51,8 @@ fn ecosystem(password: &str, version: &str, crash: bool) -> String {
     let crash = if crash { "CRASH = \"1\"\n" } else { "" };
     format!(
         "[[apps]]\nname = \"vault\"\nscript = \"app.js\"\ninstances = 2\nexec_mode = \"cluster\"\n\
-         listen = [\"127.0.0.1:{PORT}\"]\nkill_timeout = 3000\nlisten_timeout = 8000\n\n\
+         listen = [\"127.0.0.1:{PORT}\"]\nkill_timeout = 3000\nlisten_timeout = 8000\n\
+         credentials = {{ API_TOKEN = \"{TOKEN_FILE}\" }}\n\n\
          [apps.env]\nDB_PASSWORD = \"{password}\"\nAPP_VERSION = \"{version}\"\n{crash}"
     )
 }
@@ -90,7 +99,9 @@ fn nobody_else_reads(host: &TestHost, secrets: &[&str], instances: u32, when: &s
         format!("systemctl show {units}"),
         format!("systemctl show -p Environment -p EnvironmentFiles {units}"),
         format!("systemctl cat {units}"),
-        format!("grep -r {patterns} /etc/systemd /run /var/lib/nodeunits 2>/dev/null"),
+        format!(
+            "grep -r {patterns} /etc/systemd /etc/nodeunits /run /var/lib/nodeunits 2>/dev/null"
+        ),
         format!("for pid in {pids}; do cat /proc/$pid/environ /proc/$pid/cmdline; done"),
         format!("{NODEUNITS} status --system; {NODEUNITS} status --system --json"),
         format!(
@@ -112,11 +123,17 @@ fn nobody_else_reads(host: &TestHost, secrets: &[&str], instances: u32, when: &s
     }
     for secret in secrets {
         let holders = host.ok(&format!(
-            "grep -rl -e '{secret}' /etc/systemd /run /var/lib/nodeunits || true"
+            "grep -rl -e '{secret}' /etc/systemd /etc/nodeunits /run /var/lib/nodeunits || true"
         ));
         for file in holders.lines() {
             let mode = host.ok(&format!("stat -c '%a %U' '{file}'"));
-            assert_eq!(mode.trim(), "600 root", "{when}: {file} holds a secret");
+            // systemd's copy of a credential is the worker's, as its
+            // process's environment is.
+            let expected = match file.starts_with("/run/credentials/vault@") {
+                true => format!("400 {DEPLOY}"),
+                false => "600 root".to_owned(),
+            };
+            assert_eq!(mode.trim(), expected, "{when}: {file} holds a secret");
         }
         let journal = host.ok(&format!(
             "journalctl --no-pager | grep -c -e '{secret}' || true"
@@ -127,6 +144,18 @@ fn nobody_else_reads(host: &TestHost, secrets: &[&str], instances: u32, when: &s
 
 fn boot() -> TestHost {
     let host = TestHost::boot("secrets");
+    let set = nodeunits(
+        &host,
+        &format!("secret set vault API_TOKEN <<'EOF'\n{TOKEN}\nEOF"),
+    );
+    assert!(set.status.success(), "{}", describe(&set));
+    let said = output_text(&set);
+    assert!(said.contains(TOKEN_FILE) && !said.contains(TOKEN), "{said}");
+    assert_eq!(
+        host.ok(&format!("stat -c '%a %U' {TOKEN_FILE}")).trim(),
+        "600 root"
+    );
+    host.ok(&format!("! grep -q -e '{TOKEN}' {TOKEN_FILE}"));
     host.write(&format!("{DIR}/app.js"), app_js());
     give_to_deploy(&host, DIR);
     host.ok(&format!("id -u {OTHER} >/dev/null 2>&1 || useradd {OTHER}"));
@@ -150,9 +179,17 @@ fn an_env_password_reaches_the_app_and_no_other_user() {
         "grep -q -e '{SECRET}' /proc/{}/environ",
         main_pid.trim()
     ));
+    // The helper sets the credential's variable for the app, its child.
+    host.ok(&format!(
+        "grep -q -e '{TOKEN}' /proc/$(pgrep -P {})/environ",
+        main_pid.trim()
+    ));
     let template = host.read(&format!("{UNIT_DIR}/vault@.service"));
     assert!(template.contains("X-Nodeunits-Environment=APP_VERSION DB_PASSWORD PORT\n"));
-    nobody_else_reads(&host, &[SECRET], 2, "applied");
+    assert!(template.contains(&format!(
+        "\nLoadCredentialEncrypted=API_TOKEN:{TOKEN_FILE}\n"
+    )));
+    nobody_else_reads(&host, &[SECRET, TOKEN], 2, "applied");
 
     // Root sees the values; the app's user too, from its running process;
     // anyone else only the names.
@@ -180,7 +217,7 @@ fn an_env_password_reaches_the_app_and_no_other_user() {
 
     nodeunits_ok(&host, "reload vault");
     wait_serving(&host, PORT, "secret-ok v1");
-    nobody_else_reads(&host, &[SECRET], 2, "reloaded");
+    nobody_else_reads(&host, &[SECRET, TOKEN], 2, "reloaded");
 
     // Killed once the apply journal holds the previous environment file
     // and the new one is written (1 the file, 2 daemon-reload).
@@ -193,16 +230,16 @@ fn an_env_password_reaches_the_app_and_no_other_user() {
     assert!(killed, "{}", describe(&output));
     let journal = host.ok("ls /var/lib/nodeunits/apply-journal");
     assert_eq!(journal.trim(), "vault.json");
-    nobody_else_reads(&host, &[SECRET], 2, "killed mid-apply");
+    nobody_else_reads(&host, &[SECRET, TOKEN], 2, "killed mid-apply");
     nodeunits_ok(&host, &format!("apply {file}"));
     wait_serving(&host, PORT, "secret-ok v2");
-    nobody_else_reads(&host, &[SECRET], 2, "applied after the kill");
+    nobody_else_reads(&host, &[SECRET, TOKEN], 2, "applied after the kill");
 
     nodeunits_ok(&host, "scale vault 3");
     wait_serving(&host, PORT, "secret-ok v2");
     let shown = nodeunits_ok(&host, "describe vault --show-env");
     assert!(shown.contains(&format!("DB_PASSWORD={SECRET}")), "{shown}");
-    nobody_else_reads(&host, &[SECRET], 3, "scaled");
+    nobody_else_reads(&host, &[SECRET, TOKEN], 3, "scaled");
 
     // An apply whose new workers crash is rolled back: the old file is back.
     let file = write_file(&host, &ecosystem(SECRET_FAILED, "v3", true));
@@ -218,7 +255,7 @@ fn an_env_password_reaches_the_app_and_no_other_user() {
         "600 root"
     );
     wait_serving(&host, PORT, "secret-ok v2");
-    nobody_else_reads(&host, &[SECRET, SECRET_FAILED], 3, "rolled back");
+    nobody_else_reads(&host, &[SECRET, SECRET_FAILED, TOKEN], 3, "rolled back");
 
     nodeunits_ok(&host, "delete vault");
     host.ok(&format!("test ! -e {env_file}"));
@@ -226,5 +263,5 @@ fn an_env_password_reaches_the_app_and_no_other_user() {
         "grep -rl -e '{SECRET}' -e '{SECRET_FAILED}' /etc/systemd /run /var/lib/nodeunits || true"
     ));
     assert_eq!(left, "", "deleted: no file holds a value");
-    nobody_else_reads(&host, &[SECRET, SECRET_FAILED], 0, "deleted");
+    nobody_else_reads(&host, &[SECRET, SECRET_FAILED, TOKEN], 0, "deleted");
 }

@@ -61,6 +61,9 @@ _nodeunits() {
             nodeunits,scale)
                 cmd="nodeunits__subcmd__scale"
                 ;;
+            nodeunits,secret)
+                cmd="nodeunits__subcmd__secret"
+                ;;
             nodeunits,start)
                 cmd="nodeunits__subcmd__start"
                 ;;
@@ -127,6 +130,9 @@ _nodeunits() {
             nodeunits__subcmd__help,scale)
                 cmd="nodeunits__subcmd__help__subcmd__scale"
                 ;;
+            nodeunits__subcmd__help,secret)
+                cmd="nodeunits__subcmd__help__subcmd__secret"
+                ;;
             nodeunits__subcmd__help,start)
                 cmd="nodeunits__subcmd__help__subcmd__start"
                 ;;
@@ -139,6 +145,21 @@ _nodeunits() {
             nodeunits__subcmd__help__subcmd__export,kubernetes)
                 cmd="nodeunits__subcmd__help__subcmd__export__subcmd__kubernetes"
                 ;;
+            nodeunits__subcmd__help__subcmd__secret,set)
+                cmd="nodeunits__subcmd__help__subcmd__secret__subcmd__set"
+                ;;
+            nodeunits__subcmd__secret,help)
+                cmd="nodeunits__subcmd__secret__subcmd__help"
+                ;;
+            nodeunits__subcmd__secret,set)
+                cmd="nodeunits__subcmd__secret__subcmd__set"
+                ;;
+            nodeunits__subcmd__secret__subcmd__help,help)
+                cmd="nodeunits__subcmd__secret__subcmd__help__subcmd__help"
+                ;;
+            nodeunits__subcmd__secret__subcmd__help,set)
+                cmd="nodeunits__subcmd__secret__subcmd__help__subcmd__set"
+                ;;
             *)
                 ;;
         esac
@@ -146,7 +167,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check import export apply reload status describe metrics logs monit init start stop restart delete scale help"
+            opts="-h -V --help --version render check import export apply reload status describe metrics logs monit init start stop restart delete secret scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,7 +321,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__export__subcmd__kubernetes)
-            opts="-h --env --image --namespace --help"
+            opts="-h --env --image --namespace --show-secrets --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,7 +347,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help)
-            opts="render check import export apply reload status describe metrics logs monit init start stop restart delete scale help"
+            opts="render check import export apply reload status describe metrics logs monit init start stop restart delete secret scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,6 +584,34 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__help__subcmd__secret)
+            opts="set"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__secret__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__help__subcmd__start)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -768,6 +817,76 @@ _nodeunits() {
         nodeunits__subcmd__scale)
             opts="-h --user --system --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__secret)
+            opts="-h --help set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__secret__subcmd__help)
+            opts="set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__secret__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__secret__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__secret__subcmd__set)
+            opts="-h --user --system --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -301,6 +301,11 @@ pub enum Command {
         #[command(flatten)]
         manager: ManagerArgs,
     },
+    /// Keep a secret out of the ecosystem file: a systemd credential.
+    Secret {
+        #[command(subcommand)]
+        action: SecretAction,
+    },
     /// Change the number of running instances of an app.
     ///
     /// Persists in the installed app unit, so a reboot starts INSTANCES
@@ -310,6 +315,29 @@ pub enum Command {
         #[arg(value_parser = app_name)]
         app: AppName,
         instances: u32,
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
+}
+
+/// What `nodeunits secret` does.
+#[derive(Debug, Subcommand)]
+pub enum SecretAction {
+    /// Encrypt a value for an app: /etc/nodeunits/credentials/APP/NAME.cred.
+    ///
+    /// Reads the value from standard input (one final newline dropped), or
+    /// asks for it without echo on a terminal, and encrypts it with
+    /// `systemd-creds encrypt --name=NAME` (this machine's key; systemd 250
+    /// or later). The app gets it as the variable NAME once its ecosystem
+    /// file names the file: `credentials = { NAME = "…/NAME.cred" }`. Root
+    /// only; the value is never printed.
+    Set {
+        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
+        #[arg(value_parser = app_name)]
+        app: AppName,
+        /// The credential's name, which is also the app's variable.
+        #[arg(value_parser = variable_name)]
+        name: String,
         #[command(flatten)]
         manager: ManagerArgs,
     },
@@ -340,6 +368,11 @@ pub enum ExportTarget {
         /// The namespace of every manifest [default: kubectl's current one].
         #[arg(long, value_name = "NS", value_parser = crate::kubernetes::namespace)]
         namespace: Option<String>,
+        /// Also print Secret APP-env, which holds the values of the apps'
+        /// environment; without it, the pods name that Secret and it is said
+        /// on stderr, but no value is printed.
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 
@@ -382,6 +415,16 @@ impl CompileArgs {
 
 /// An app named by the user: its units' name, or PM2's name of it, which
 /// names the same units (`model::AppName::from_pm2`).
+/// A credential's name, which becomes an environment variable.
+fn variable_name(text: &str) -> Result<String, String> {
+    match crate::ecosystem::fields::is_variable_name(text) {
+        true => Ok(text.to_owned()),
+        false => Err(format!(
+            "`{text}` cannot name a variable: allowed: letters, digits and `_`, not starting with a digit"
+        )),
+    }
+}
+
 fn app_name(text: &str) -> Result<AppName, String> {
     AppName::from_pm2(text).map_err(|why| format!("`{text}` names no app: allowed: {why}"))
 }

@@ -15,6 +15,7 @@ pub fn run(target: ExportTarget) -> anyhow::Result<ExitCode> {
         env,
         image,
         namespace,
+        show_secrets,
     } = target;
     let options = CompileOptions::detect(env, None, None, Scope::System);
     let rendered = match units::compile(&file, &options) {
@@ -26,7 +27,14 @@ pub fn run(target: ExportTarget) -> anyhow::Result<ExitCode> {
     };
     print_warnings(&rendered);
     let apps: Vec<_> = rendered.apps.into_iter().map(|app| app.units).collect();
-    let export = match kubernetes::export(&apps, &ExportOptions { image, namespace }) {
+    let export = match kubernetes::export(
+        &apps,
+        &ExportOptions {
+            image,
+            namespace,
+            show_secrets,
+        },
+    ) {
         Ok(export) => export,
         Err(err) => {
             eprintln!("error: {err}; no manifests were generated");

@@ -16,6 +16,8 @@ mod metrics;
 mod monit;
 mod reload;
 mod render;
+/// `secret set`: an encrypted systemd credential.
+mod secret;
 /// What several commands share.
 mod shared;
 mod status;
@@ -25,7 +27,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::Command;
+use args::{Command, SecretAction};
 
 use crate::systemd::apply::ApplyError;
 use crate::systemd::interrupt::Interrupted;
@@ -77,7 +79,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             dry_run,
             show_env,
             only,
-        } => apply::run(&file, &compile, manager, (dry_run, show_env), &apply::only_units(only)),
+        } => apply::run(
+            &file,
+            &compile,
+            manager,
+            (dry_run, show_env),
+            &apply::only_units(only),
+        ),
         Command::Reload {
             target,
             compile,
@@ -124,5 +132,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             instances,
             manager,
         } => control::scale(&app, instances, manager),
+        Command::Secret {
+            action: SecretAction::Set { app, name, manager },
+        } => secret::set(&app, &name, manager),
     }
 }

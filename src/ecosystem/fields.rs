@@ -201,6 +201,34 @@ impl<'t> Fields<'t> {
         }
     }
 
+    /// `credentials`: a table of variable names, each a non-empty path.
+    pub fn credentials(&mut self, key: &str) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        let Some(value) = self.get(key) else {
+            return files;
+        };
+        let Some(table) = value.get_ref().as_table() else {
+            self.wrong(key, value, Allowed::Credentials);
+            return files;
+        };
+        for (name, file) in table.iter() {
+            if !is_variable_name(name.get_ref()) {
+                let finding = OptionFinding::NotAVariableName {
+                    name: name.get_ref().to_string(),
+                };
+                self.diagnostics.report(Some(name.span()), finding);
+                continue;
+            }
+            match file.get_ref() {
+                V::String(path) if !path.is_empty() && !path.contains('\0') => {
+                    files.insert(name.get_ref().to_string(), path.to_string());
+                }
+                _ => self.wrong(key, file, Allowed::Credentials),
+            }
+        }
+        files
+    }
+
     pub fn bool(&mut self, key: &str) -> Option<bool> {
         let value = self.get(key)?;
         match value.get_ref() {

@@ -37,6 +37,7 @@ pub enum Allowed {
     Account,
     ReadWritePaths,
     Hardening,
+    Credentials,
     /// What a name must be, in the words of `model::name`.
     Name(String),
 }
@@ -65,6 +66,7 @@ impl fmt::Display for Allowed {
             Allowed::Account => f.write_str("a user or group name (letters, digits, `_`, `-`, `.`), or a numeric id"),
             Allowed::ReadWritePaths => f.write_str("directories or files the app writes besides its own directory, as an array of paths: [\"/var/lib/api\", \"../uploads\"]"),
             Allowed::Hardening => f.write_str("\"on\" (the default: the workers run in systemd's sandbox) or \"off\" (no sandbox directive at all)"),
+            Allowed::Credentials => f.write_str("a table of variable names, each the path of a file holding its value: `credentials = { DB_PASSWORD = \"/etc/nodeunits/credentials/api/DB_PASSWORD.cred\" }` (a `.cred` file is encrypted by `nodeunits secret set`)"),
             Allowed::Name(what) => f.write_str(what),
         }
     }

@@ -46,6 +46,10 @@ pub struct App {
     pub profiles: BTreeMap<String, BTreeMap<String, String>>,
     pub env_file: Option<PathBuf>,
     pub inherit_env: Vec<Spanned<String>>,
+    /// `credentials`: systemd credentials by name, each a file (absolute).
+    pub credentials: BTreeMap<String, PathBuf>,
+    /// `credentials_env`: the helper sets each credential as a variable.
+    pub credentials_env: bool,
     pub port: Option<Spanned<u16>>,
     pub listen: Vec<Listen>,
     /// `sticky`: a client address keeps reaching one worker.
@@ -102,6 +106,8 @@ impl App {
             profiles: BTreeMap::new(),
             env_file: None,
             inherit_env: Vec::new(),
+            credentials: BTreeMap::new(),
+            credentials_env: true,
             port: None,
             listen: Vec::new(),
             sticky: false,

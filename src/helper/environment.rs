@@ -93,6 +93,36 @@ pub fn increment(vars: &mut Vars, name: &str, instance: u32) -> Result<(), Incre
     Ok(())
 }
 
+/// Why a credential cannot become a variable.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error("--credential {0}: $CREDENTIALS_DIRECTORY is not set: the unit loads no credential (LoadCredential= needs systemd 247 or newer, LoadCredentialEncrypted= 250)")]
+    NoDirectory(String),
+    #[error("--credential {name}: reading {path}: {why}")]
+    Unreadable {
+        name: String,
+        path: String,
+        why: String,
+    },
+}
+
+/// `credentials`: the variable NAME set to the credential NAME that systemd
+/// put in `$CREDENTIALS_DIRECTORY` (decrypted, if it was encrypted); the
+/// file's bytes as they are, as an environment variable holds them.
+pub fn from_credential(vars: &mut Vars, name: &str) -> Result<(), CredentialError> {
+    let dir = get(vars, "CREDENTIALS_DIRECTORY")
+        .ok_or_else(|| CredentialError::NoDirectory(name.to_owned()))?;
+    let path = std::path::Path::new(dir).join(name);
+    let bytes = std::fs::read(&path).map_err(|err| CredentialError::Unreadable {
+        name: name.to_owned(),
+        path: path.display().to_string(),
+        why: err.to_string(),
+    })?;
+    let value: OsString = std::os::unix::ffi::OsStringExt::from_vec(bytes);
+    set(vars, name, value);
+    Ok(())
+}
+
 /// The socket-activation variables for the app: the count and names pass
 /// through; LISTEN_PID is set to the app's own pid between fork and exec.
 pub fn pass_listen_fds(vars: &mut Vars, count: usize) {
@@ -166,5 +196,25 @@ mod tests {
         assert_eq!(env, vars(&[("LISTEN_FDS", "1"), ("LISTEN_FDNAMES", "api")]));
         pass_listen_fds(&mut env, 0);
         assert!(env.is_empty());
+    }
+
+    #[test]
+    fn a_credential_becomes_a_variable_byte_for_byte() {
+        let dir = std::env::temp_dir().join(format!("nodeunits-cred-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("TOKEN"), "s3cr3t\n").unwrap();
+        let mut env = vars(&[("CREDENTIALS_DIRECTORY", dir.to_str().unwrap())]);
+        from_credential(&mut env, "TOKEN").unwrap();
+        assert_eq!(get(&env, "TOKEN"), Some(OsStr::new("s3cr3t\n")));
+        let error = from_credential(&mut env, "MISSING")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("--credential MISSING: reading "),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let error = from_credential(&mut vars(&[]), "TOKEN").unwrap_err();
+        assert_eq!(error, CredentialError::NoDirectory("TOKEN".into()));
     }
 }

@@ -152,6 +152,9 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if let Some(name) = &options.increment_var {
         environment::increment(&mut vars, name, instance).map_err(|e| e.to_string())?;
     }
+    for name in &options.credentials {
+        environment::from_credential(&mut vars, name).map_err(|e| e.to_string())?;
+    }
     let own = if listen_fds == 0 && !options.listen.is_empty() {
         tracing::info!("no sockets passed (no socket unit, as in a container): the app binds its addresses itself");
         Vec::new()

@@ -8,6 +8,8 @@
 
 /// `cron_restart`: a CronJob that restarts the Deployment, and its RBAC.
 mod restart;
+/// The environment and credentials as Secrets.
+mod secrets;
 /// The settings that have no Kubernetes meaning, and what happens instead.
 mod unmapped;
 /// The Deployment and the Service of an app.
@@ -24,6 +26,8 @@ pub struct ExportOptions {
     pub image: Option<String>,
     /// `metadata.namespace` of every manifest; `None`: kubectl's current one.
     pub namespace: Option<String>,
+    /// Print Secret `APP-env` with the environment's values.
+    pub show_secrets: bool,
 }
 
 /// The manifests of some apps, and what could not be carried over.
@@ -96,9 +100,11 @@ pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Result<Export, Name
             namespace: options.namespace.as_deref(),
         };
         unmapped::warn(app, options, &mut warn);
-        export
-            .documents
-            .push(workload::deployment(app, &object, &image, &mut warn));
+        let mut secrets = secrets::secrets(app, &object, options.show_secrets, &mut warn);
+        export.documents.append(&mut secrets.documents);
+        export.documents.push(workload::deployment(
+            app, &object, &image, secrets, &mut warn,
+        ));
         if let Some(service) = workload::service(app, &object, &mut warn) {
             export.documents.push(service);
         }

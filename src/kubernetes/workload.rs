@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::secrets::Secrets;
 use super::{container_security, tmp_volume, Object, PRE_STOP_PAUSE_SECONDS, STOP_SLACK_SECONDS};
 use crate::model::helper_options::Instance;
 use crate::model::sockets::tcp_port;
@@ -21,6 +22,7 @@ pub(super) fn deployment(
     app: &AppUnits,
     object: &Object,
     image: &str,
+    secrets: Secrets,
     warn: &mut impl FnMut(String),
 ) -> Value {
     let worker = &app.worker;
@@ -38,7 +40,7 @@ pub(super) fn deployment(
         "command": [HELPER],
         "args": options.words(),
         "workingDir": worker.working_directory.to_string_lossy(),
-        "env": environment(app),
+        "env": environment(app, secrets.env),
         "readinessProbe": {
             "exec": probe,
             "periodSeconds": READINESS_PERIOD_SECONDS,
@@ -58,13 +60,8 @@ pub(super) fn deployment(
     if let Some(limit) = worker.memory_max {
         container["resources"] = json!({ "limits": { "memory": limit.0.to_string() } });
     }
-    if let Some(file) = &worker.environment_file {
-        let secret = format!("{}-env", object.name);
-        container["envFrom"] = json!([{ "secretRef": { "name": secret } }]);
-        warn(format!(
-            "env_file: the pods read Secret `{secret}`, which is not exported: create it with `kubectl create secret generic {secret} --from-env-file={}`",
-            file.display()
-        ));
+    if !secrets.env_from.is_empty() {
+        container["envFrom"] = secrets.env_from.into();
     }
     let mut pod = json!({
         "terminationGracePeriodSeconds": grace,
@@ -72,10 +69,15 @@ pub(super) fn deployment(
         "securityContext": pod_security(app, warn),
         "containers": [container],
     });
+    let (mut mounts, mut volumes) = (secrets.mounts, secrets.volumes);
     if worker.sandbox.is_some() {
-        let (mounts, volumes) = tmp_volume();
-        pod["containers"][0]["volumeMounts"] = mounts;
-        pod["volumes"] = volumes;
+        let (tmp_mounts, tmp_volumes) = tmp_volume();
+        mounts.extend(tmp_mounts.as_array().into_iter().flatten().cloned());
+        volumes.extend(tmp_volumes.as_array().into_iter().flatten().cloned());
+    }
+    if !mounts.is_empty() {
+        pod["containers"][0]["volumeMounts"] = mounts.into();
+        pod["volumes"] = volumes.into();
     }
     json!({
         "apiVersion": "apps/v1",
@@ -130,16 +132,11 @@ pub(super) fn service(
     Some(service)
 }
 
-/// The declared environment, and the instance variable every pod sets to 0.
-fn environment(app: &AppUnits) -> Vec<Value> {
-    let worker = &app.worker;
-    let mut env = vec![json!({ "name": worker.instance_var, "value": "0" })];
-    env.extend(
-        worker
-            .environment
-            .iter()
-            .map(|(name, value)| json!({ "name": name, "value": value })),
-    );
+/// The instance variable every pod sets to 0, and what the Secrets need;
+/// the declared environment is in Secret `APP-env`.
+fn environment(app: &AppUnits, more: Vec<Value>) -> Vec<Value> {
+    let mut env = vec![json!({ "name": app.worker.instance_var, "value": "0" })];
+    env.extend(more);
     env
 }
 

@@ -79,6 +79,9 @@ pub struct Worker {
     /// `None` when it could not be read back (the file is root's).
     pub environment: BTreeMap<String, Option<String>>,
     pub environment_file: Option<PathBuf>,
+    /// `LoadCredentialEncrypted=` (a `.cred` file) or `LoadCredential=`,
+    /// by name: the file each credential is read from.
+    pub credentials: BTreeMap<String, PathBuf>,
     pub user: Option<String>,
     pub group: Option<String>,
     pub start_limit_interval: Duration,

@@ -57,6 +57,9 @@ pub struct HelperOptions {
     pub max_memory: Option<u64>,
     pub shutdown_with_message: bool,
     pub increment_var: Option<String>,
+    /// systemd credentials the app gets as environment variables, each read
+    /// from `$CREDENTIALS_DIRECTORY/NAME`.
+    pub credentials: Vec<String>,
     /// The first delay of the emulated backoff, in whole milliseconds.
     pub exp_backoff: Option<Duration>,
     /// The program and its arguments, after `--`.
@@ -104,6 +107,7 @@ Options:
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
   --shutdown-with-message  send the IPC message 'shutdown' instead of SIGINT
   --increment-var NAME     set NAME to its value in the environment plus the instance
+  --credential NAME        set NAME to the systemd credential NAME ($CREDENTIALS_DIRECTORY)
   --exp-backoff MS         back off quick restarts exponentially from MS
   -h, --help               print this help
   -V, --version            print the version
@@ -130,6 +134,7 @@ impl HelperOptions {
             max_memory: None,
             shutdown_with_message: false,
             increment_var: None,
+            credentials: Vec::new(),
             exp_backoff: None,
             command,
         }
@@ -186,6 +191,9 @@ impl HelperOptions {
         if let Some(name) = &self.increment_var {
             option("--increment-var", Some(escape(name)));
         }
+        for name in &self.credentials {
+            option("--credential", Some(escape(name)));
+        }
         if let Some(initial) = self.exp_backoff {
             option("--exp-backoff", millis(initial));
         }
@@ -237,6 +245,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
             Long("increment-var") => {
                 options.increment_var = Some(text(&mut parser, "--increment-var")?)
             }
+            Long("credential") => options.credentials.push(text(&mut parser, "--credential")?),
             Long("exp-backoff") => {
                 options.exp_backoff = Some(millis(&mut parser, "--exp-backoff")?)
             }

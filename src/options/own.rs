@@ -52,6 +52,21 @@ fn sockets_and_environment() -> Vec<Row> {
             },
         )
         .validate(|f, _, app| app.inherit_env = typed::inherit_env(f)),
+        credentials(),
+        Row::read(
+            "credentials_env",
+            &[],
+            Doc {
+                default: "`true`",
+                becomes: "nodeunits' own: `false` leaves each credential a file only, `$CREDENTIALS_DIRECTORY/NAME`, which the app reads itself; `true` also sets the variable NAME to its contents (the helper's `--credential NAME`)",
+            },
+        )
+        .validate(|f, _, app| app.credentials_env = f.bool("credentials_env").unwrap_or(true))
+        .describe(|units| {
+            let files_only = !units.worker.credentials.is_empty()
+                && units.worker.options.credentials.is_empty();
+            files_only.then(|| "false: the app reads $CREDENTIALS_DIRECTORY".to_owned())
+        }),
     ]
 }
 
@@ -77,6 +92,32 @@ fn journal() -> Vec<Row> {
             |f, key| Some(f.integer(key, 0, i64::from(u32::MAX))?.to_string()),
         ),
     ]
+}
+
+/// systemd credentials, each the app's environment variable of its name.
+fn credentials() -> Row {
+    Row::read(
+        "credentials",
+        &[],
+        Doc {
+            default: "none",
+            becomes: "nodeunits' own: `{ NAME = \"file\" }`: `LoadCredentialEncrypted=NAME:file` for a file ending in `.cred` (encrypted by `nodeunits secret set`; systemd 250 or newer), else `LoadCredential=NAME:file` (247 or newer); the app gets each as the variable NAME, over `env` (see \"Secrets\")",
+        },
+    )
+    .validate(|f, dir, app| {
+        let files = f.credentials("credentials");
+        app.credentials = files
+            .into_iter()
+            .map(|(name, file)| (name, normalize(&dir.join(file))))
+            .collect();
+    })
+    .describe(|units| {
+        let credentials = &units.worker.credentials;
+        let each = credentials
+            .iter()
+            .map(|(name, file)| format!("{name} from {}", file.display()));
+        (!credentials.is_empty()).then(|| each.collect::<Vec<_>>().join(", "))
+    })
 }
 
 /// The sandbox and sticky sessions; keys of older PM2 versions.

@@ -40,6 +40,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
             instance_var: "NODE_APP_INSTANCE".into(),
             environment: [("V".to_owned(), Some(version.to_owned()))].into(),
             environment_file: None,
+            credentials: Default::default(),
             user: None,
             group: None,
             start_limit_interval: Duration::from_secs(17),

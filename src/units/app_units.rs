@@ -81,6 +81,37 @@ fn sticky_possible(
     false
 }
 
+/// `credentials`: `LoadCredential=` came with systemd 247 and
+/// `LoadCredentialEncrypted=` with 250; a user manager cannot decrypt
+/// what `systemd-creds` encrypted with the machine's key.
+fn credentials_possible(
+    app: &App,
+    options: &CompileOptions,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    let version = options.systemd_version;
+    let mut possible = true;
+    for (name, file) in &app.credentials {
+        let encrypted = file.extension().is_some_and(|ext| ext == "cred");
+        let why = if version < 247 {
+            format!("systemd {version} has no LoadCredential= (247 and later)")
+        } else if encrypted && version < 250 {
+            format!("{} is encrypted, and systemd {version} has no LoadCredentialEncrypted= (250 and later)", file.display())
+        } else if encrypted && options.mode == crate::model::Scope::User {
+            format!("{} is encrypted with the machine's key, which a user's service manager cannot read", file.display())
+        } else {
+            continue;
+        };
+        let finding = Finding::CredentialImpossible {
+            name: name.clone(),
+            why,
+        };
+        finding.report(diagnostics, Some(app.name.span()));
+        possible = false;
+    }
+    possible
+}
+
 /// One app's typed units; `None` when it has an error (recorded).
 fn app_units(
     app: &App,
@@ -119,6 +150,9 @@ fn app_units(
         diagnostics,
     );
     if app.sticky && !sticky_possible(app, &listen, &program, diagnostics) {
+        return None;
+    }
+    if !credentials_possible(app, options, diagnostics) {
         return None;
     }
     let helper = options.bin_dir.join("nodeunits-helper");
@@ -168,8 +202,13 @@ fn worker(app: &App, backoff: &Backoff, decided: Decided) -> Worker {
         options: decided.options,
         working_directory: app.cwd.clone(),
         instance_var: app.instance_var.clone(),
-        environment: decided.environment.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+        environment: decided
+            .environment
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect(),
         environment_file: app.env_file.clone(),
+        credentials: app.credentials.clone(),
         user: decided.user,
         group: decided.group,
         start_limit_interval: backoff.start_limit_interval(app.min_uptime, app.max_restarts.get()),

@@ -102,6 +102,10 @@ pub fn helper_options(
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),
         shutdown_with_message: app.shutdown_with_message,
         increment_var: app.increment_var.clone(),
+        credentials: match app.credentials_env {
+            true => app.credentials.keys().cloned().collect(),
+            false => Vec::new(),
+        },
         exp_backoff: backoff.emulated,
         command: program.argv.iter().map(OsString::from).collect(),
     }

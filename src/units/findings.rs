@@ -34,6 +34,11 @@ pub enum Finding {
     StickyImpossible {
         why: &'static str,
     },
+    /// A credential this manager cannot load: `why` says which and why.
+    CredentialImpossible {
+        name: String,
+        why: String,
+    },
     InheritedVariableUnset {
         name: String,
     },
@@ -144,6 +149,7 @@ impl Kind for Finding {
                 format!("it contains {why}")
             }
             Finding::ValueUnwritable { why } => (*why).to_owned(),
+            Finding::CredentialImpossible { .. } => "LoadCredential= needs systemd 247, LoadCredentialEncrypted= 250 and the system manager; in a user manager, or on an older systemd, keep the value in `env` (nodeunits writes it to a file of mode 0600) or in an `env_file` of your own".to_owned(),
             Finding::StickyImpossible { .. } => "sticky sessions need a Node app (script run by node, or by npm, npx…) with `port`, or a TCP address in `listen`; remove `sticky` otherwise".to_owned(),
             Finding::InheritedVariableUnset { .. } => {
                 "inherit_env copies variables when the units are rendered".to_owned()
@@ -201,6 +207,9 @@ impl fmt::Display for Finding {
                 write!(f, "the {what} of this app cannot be written into a unit")
             }
             Finding::ValueUnwritable { .. } => write!(f, "a value cannot be written into a unit"),
+            Finding::CredentialImpossible { name, why } => {
+                write!(f, "the credential `{name}` cannot be loaded: {why}")
+            }
             Finding::StickyImpossible { why } => {
                 write!(f, "`sticky = true` cannot apply to this app: {why}")
             }

@@ -321,6 +321,7 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
             .ok_or_else(|| error(unit.file, None, "no Environment= holds the instance"))?,
         environment,
         environment_file: None,
+        credentials: credentials(unit)?,
         user: None,
         group: None,
         start_limit_interval: Duration::ZERO,
@@ -339,6 +340,22 @@ fn worker(unit: &UnitText) -> Result<Worker, ReadError> {
         plain: BTreeMap::new(),
     };
     Ok(worker)
+}
+
+/// `LoadCredential=NAME:PATH` and `LoadCredentialEncrypted=NAME:PATH`.
+fn credentials(unit: &UnitText) -> Result<BTreeMap<String, PathBuf>, ReadError> {
+    let lines = unit.directives.iter().filter(|d| {
+        d.section == "Service" && matches!(d.key, "LoadCredential" | "LoadCredentialEncrypted")
+    });
+    lines
+        .map(|d| {
+            let (name, file) = d.value.split_once(':').ok_or_else(|| {
+                let what = format!("{}={} names no file", d.key, d.value);
+                error(unit.file, Some(d.line), &what)
+            })?;
+            Ok((name.to_owned(), PathBuf::from(unescape_specifiers(file))))
+        })
+        .collect()
 }
 
 /// The sandbox, when the unit has one: it is written with `ProtectSystem=`.

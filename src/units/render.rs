@@ -119,6 +119,8 @@ struct WorkerValues {
     assignments: Vec<String>,
     environment_names: String,
     environment_file: Option<String>,
+    /// `LoadCredential[Encrypted]=NAME:FILE` lines.
+    credentials: Vec<String>,
     sandbox: Option<SandboxValues>,
 }
 
@@ -282,6 +284,7 @@ fn worker(app: &AppUnits) -> Result<WorkerValues, Unrepresentable> {
         assignments,
         environment_names: names.join(" "),
         environment_file,
+        credentials: credentials(worker)?,
         sandbox: worker
             .sandbox
             .as_ref()
@@ -300,6 +303,24 @@ fn plain_lines(app: &AppUnits) -> Result<Vec<String>, Unrepresentable> {
         }
     }
     Ok(lines)
+}
+
+/// `LoadCredentialEncrypted=` for a file `systemd-creds` encrypted (its
+/// name ends in `.cred`), else `LoadCredential=`; systemd reads the file
+/// as root when a worker starts.
+fn credentials(worker: &crate::model::Worker) -> Result<Vec<String>, Unrepresentable> {
+    worker
+        .credentials
+        .iter()
+        .map(|(name, file)| {
+            let encrypted = file.extension().is_some_and(|ext| ext == "cred");
+            let key = match encrypted {
+                true => "LoadCredentialEncrypted",
+                false => "LoadCredential",
+            };
+            Ok(format!("{key}={name}:{}", escape::path(file)?))
+        })
+        .collect()
 }
 
 /// The values of the directives options set in the units of `kind`.

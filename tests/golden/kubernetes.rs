@@ -22,6 +22,7 @@ fn options() -> ExportOptions {
     ExportOptions {
         image: Some("registry.example/app:1".into()),
         namespace: Some("apps".into()),
+        show_secrets: true,
     }
 }
 
@@ -161,7 +162,7 @@ fn every_option_maps_onto_the_deployment() {
         .collect();
     // The worker's options, but for the instance and the socket's addresses.
     let helper_options = "--app shop --instance 0 --node --wait-ready --share-ports --kill-timeout 10000 --listen-timeout 60000 \
-        --max-memory 1073741824 --shutdown-with-message --increment-var WORKER_PORT --exp-backoff 250 -- ";
+        --max-memory 1073741824 --shutdown-with-message --increment-var WORKER_PORT --credential API_TOKEN --credential DB_PASSWORD --exp-backoff 250 -- ";
     let command = normalize(&args.join(" "));
     assert!(command.starts_with(helper_options), "{command}");
     assert!(
@@ -181,20 +182,33 @@ fn every_option_maps_onto_the_deployment() {
     assert_eq!(pod["terminationGracePeriodSeconds"], 17);
     // The helper restarts at 1 GiB, below the 1.5 GiB backstop, as MemoryMax= is.
     assert_eq!(container["resources"]["limits"]["memory"], "1610612736");
-    let env = container["env"].as_array().expect("env");
-    for (name, value) in [
-        ("INSTANCE_ID", "0"),
-        ("NODE_ENV", "production"),
-        ("PORT", "3000"),
-    ] {
-        assert!(
-            env.contains(&json!({ "name": name, "value": value })),
-            "{name}: {env:?}"
-        );
-    }
+    // No value of the environment in the Deployment: Secret `shop-env` has
+    // them, and `shop-env-file` (env_file) comes after it, to win.
+    assert_eq!(
+        container["env"],
+        json!([
+            { "name": "INSTANCE_ID", "value": "0" },
+            { "name": "CREDENTIALS_DIRECTORY", "value": "/run/credentials/nodeunits" },
+        ])
+    );
     assert_eq!(
         container["envFrom"],
-        json!([{ "secretRef": { "name": "shop-env" } }])
+        json!([{ "secretRef": { "name": "shop-env" } }, { "secretRef": { "name": "shop-env-file" } }])
+    );
+    let [secret] = of_kind(&export, "Secret")[..] else {
+        panic!("one Secret: {:?}", export.documents)
+    };
+    assert_eq!(secret["metadata"]["name"], "shop-env");
+    assert_eq!(secret["stringData"]["NODE_ENV"], "production");
+    assert_eq!(secret["stringData"]["PORT"], "3000");
+    // The credentials are files of a Secret the helper reads.
+    assert_eq!(
+        container["volumeMounts"][0],
+        json!({ "name": "credentials", "mountPath": "/run/credentials/nodeunits", "readOnly": true })
+    );
+    assert_eq!(
+        pod["volumes"][0],
+        json!({ "name": "credentials", "secret": { "secretName": "shop-credentials" } })
     );
     assert_eq!(
         container["ports"],
@@ -209,18 +223,41 @@ fn every_option_maps_onto_the_deployment() {
         pod["securityContext"]["seccompProfile"]["type"],
         "RuntimeDefault"
     );
-    assert_eq!(pod["volumes"], json!([{ "name": "tmp", "emptyDir": {} }]));
+    assert_eq!(pod["volumes"][1], json!({ "name": "tmp", "emptyDir": {} }));
 
     let warnings = export.warnings.concat();
     for said in [
         "warning: shop: INSTANCE_ID is 0 in every pod",
-        "warning: shop: env_file: the pods read Secret `shop-env`, which is not exported",
+        "warning: shop: env_file: the pods read Secret `shop-env-file`, which is not exported",
+        "warning: shop: credentials: the pods read them as files of Secret `shop-credentials` at /run/credentials/nodeunits, which is not exported: create it with `kubectl create secret generic shop-credentials --from-file=API_TOKEN=FILE (FILE from `systemd-creds decrypt --name=API_TOKEN /etc/nodeunits/credentials/shop/API_TOKEN.cred FILE` on the machine that encrypted it) --from-file=DB_PASSWORD=",
         "warning: shop: user `www-data` is not numeric",
         "warning: shop: out_file: the output goes to the container's log",
         "warning: shop: stop_exit_codes: a Deployment restarts a pod whatever its exit status",
     ] {
         assert!(warnings.contains(said), "{said}:\n{warnings}");
     }
+}
+
+/// Without --show-secrets, no value of the environment is printed: the
+/// pods name the Secret, and stderr says which variables it holds.
+#[test]
+fn no_value_is_printed_unless_asked() {
+    let (apps, _) = case("every-option");
+    let hidden = ExportOptions {
+        show_secrets: false,
+        ..options()
+    };
+    let export = kubernetes::export(&apps, &hidden).expect("the export");
+    assert!(of_kind(&export, "Secret").is_empty());
+    let text = kubernetes::yaml(&export.documents);
+    for value in ["production", "Europe/Paris", "C.UTF-8"] {
+        assert!(!text.contains(value), "{value}:\n{text}");
+    }
+    let deployment = of_kind(&export, "Deployment")[0];
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "shop-env");
+    let warnings = export.warnings.concat();
+    assert!(warnings.contains("warning: shop: env: the pods read LANG, NODE_ENV, PORT, TZ, WORKER_PORT from Secret `shop-env`, which holds their values and is printed only with --show-secrets"), "{warnings}");
 }
 
 #[test]
@@ -300,17 +337,14 @@ fn profiles_select_the_environment_and_a_numeric_user_runs_the_pod() {
     let [web, _] = &of_kind(&export, "Deployment")[..] else {
         panic!("two Deployments")
     };
-    let env = web["spec"]["template"]["spec"]["containers"][0]["env"]
-        .as_array()
-        .expect("env");
-    assert!(
-        env.contains(&json!({ "name": "NODE_ENV", "value": "production" })),
-        "{env:?}"
-    );
-    assert!(
-        env.contains(&json!({ "name": "LOG_LEVEL", "value": "info" })),
-        "{env:?}"
-    );
+    let from = &web["spec"]["template"]["spec"]["containers"][0]["envFrom"];
+    assert_eq!(from, &json!([{ "secretRef": { "name": "web-env" } }]));
+    let secret = of_kind(&export, "Secret")
+        .into_iter()
+        .find(|secret| secret["metadata"]["name"] == "web-env")
+        .expect("Secret web-env");
+    assert_eq!(secret["stringData"]["NODE_ENV"], "production");
+    assert_eq!(secret["stringData"]["LOG_LEVEL"], "info");
 
     let mut twin = apps[0].clone();
     twin.name = AppName::new("WEB").expect("a name");
@@ -325,7 +359,8 @@ fn profiles_select_the_environment_and_a_numeric_user_runs_the_pod() {
     apps[0].worker.user = Some("1000".into());
     apps[0].worker.group = Some("1000".into());
     let export = kubernetes::export(&apps[..1], &options()).expect("one app");
-    let security = &export.documents[0]["spec"]["template"]["spec"]["securityContext"];
+    let deployment = of_kind(&export, "Deployment")[0];
+    let security = &deployment["spec"]["template"]["spec"]["securityContext"];
     assert_eq!(security["runAsUser"], 1000);
     assert_eq!(security["runAsGroup"], 1000);
     assert_eq!(security["runAsNonRoot"], true);

@@ -28,6 +28,7 @@ fn every_option() -> HelperOptions {
         max_memory: Some(104_857_600),
         shutdown_with_message: true,
         increment_var: Some("PORT".into()),
+        credentials: vec!["DB_PASSWORD".into(), "API_KEY".into()],
         exp_backoff: Some(Duration::from_millis(100)),
         command: argv(["/usr/bin/node", "--inspect", "app.js", "--app", "x"]),
     }
@@ -45,7 +46,7 @@ fn round_trip(options: &HelperOptions) -> Result<Request, ArgsError> {
 const CONTRACT: &str = "--app api --instance 2 --node --wait-ready \
     --listen 127.0.0.1:3000 --listen /run/api.sock --sticky --share-ports --kill-timeout 5000 \
     --listen-timeout 8000 --max-memory 104857600 --shutdown-with-message --increment-var PORT \
-    --exp-backoff 100 -- /usr/bin/node --inspect app.js --app x";
+    --credential DB_PASSWORD --credential API_KEY --exp-backoff 100 -- /usr/bin/node --inspect app.js --app x";
 
 #[test]
 fn the_contracts_command_line_is_read_and_written() {
@@ -95,7 +96,7 @@ fn what_is_rendered_parses_back_the_same() {
 #[test]
 fn each_option_alone_parses_back_the_same() {
     let all = every_option();
-    let alone: [&dyn Fn(&mut HelperOptions); 12] = [
+    let alone: [&dyn Fn(&mut HelperOptions); 13] = [
         &|o| o.app = all.app.clone(),
         &|o| o.instance = all.instance,
         &|o| o.runtime = all.runtime,
@@ -106,6 +107,7 @@ fn each_option_alone_parses_back_the_same() {
         &|o| o.max_memory = all.max_memory,
         &|o| o.shutdown_with_message = all.shutdown_with_message,
         &|o| o.increment_var = all.increment_var.clone(),
+        &|o| o.credentials = all.credentials.clone(),
         &|o| o.exp_backoff = all.exp_backoff,
         &|o| o.command = all.command.clone(),
     ];
