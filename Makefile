@@ -133,7 +133,7 @@ install:
 	$(INSTALL) -m 0644 LICENSE $(DESTDIR)$(LICENSEDIR)
 
 # Regenerate the committed man pages and shell completions from the clap
-# definition in src/cli/args.rs (tests/man_pages.rs fails when they are stale).
+# definition in src/cli/args/ (tests/man_pages.rs fails when they are stale).
 man completions:
 	NODEUNITS_BLESS=1 $(CARGO) test --locked --test man_pages
 
