@@ -393,6 +393,8 @@ fn hostile_values_add_no_directive() {
         "TimeoutStartSec",
         "Restart",
         "RestartSec",
+        "LogRateLimitIntervalSec",
+        "LogRateLimitBurst",
         "MemoryAccounting",
         "CPUAccounting",
         "SyslogIdentifier",

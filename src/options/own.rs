@@ -70,26 +70,39 @@ fn sockets_and_environment() -> Vec<Row> {
     ]
 }
 
-/// journald's rate limit of the app's output: plain directives.
+/// journald's rate limit of each worker's output, per interval: the default
+/// keeps a burst of 60,000 lines (an error loop, a verbose deploy) where
+/// journald's own (10,000 per 30 s) drops most of it.
+pub const LOG_RATE_LIMIT_INTERVAL: &str = "30s";
+pub const LOG_RATE_LIMIT_BURST: u32 = 100_000;
+
+/// journald's rate limit of the app's output: plain directives, with
+/// nodeunits' defaults.
 fn journal() -> Vec<Row> {
     vec![
         Row::plain(
             "log_rate_limit_interval",
             Doc {
-                default: "journald's (30 s)",
-                becomes: "nodeunits' own: `LogRateLimitIntervalSec=` (systemd 240 and later): journald keeps at most `log_rate_limit_burst` lines of the app's output per interval and says how many it dropped; `0` turns the limit off",
+                default: "`\"30s\"`",
+                becomes: "nodeunits' own: `LogRateLimitIntervalSec=` (systemd 240 and later): journald keeps at most `log_rate_limit_burst` lines of each worker's output per interval and says how many it dropped; `0` turns the limit off (see \"Logs\")",
             },
             "LogRateLimitIntervalSec",
-            |f, key| Some(duration(f.duration(key)?.into_inner())),
+            |f, key| {
+                let given = f.duration(key).map(|d| duration(d.into_inner()));
+                Some(given.unwrap_or_else(|| LOG_RATE_LIMIT_INTERVAL.to_owned()))
+            },
         ),
         Row::plain(
             "log_rate_limit_burst",
             Doc {
-                default: "journald's (10000)",
-                becomes: "nodeunits' own: `LogRateLimitBurst=` (systemd 240 and later): the lines per `log_rate_limit_interval`; `0` turns the limit off",
+                default: "`100000`",
+                becomes: "nodeunits' own: `LogRateLimitBurst=` (systemd 240 and later): the lines per `log_rate_limit_interval` (ten times journald's 10000, which journald scales up with free disk space); `0` turns the limit off",
             },
             "LogRateLimitBurst",
-            |f, key| Some(f.integer(key, 0, i64::from(u32::MAX))?.to_string()),
+            |f, key| {
+                let given = f.integer(key, 0, i64::from(u32::MAX));
+                Some(given.map_or(LOG_RATE_LIMIT_BURST.to_string(), |n| n.to_string()))
+            },
         ),
     ]
 }
