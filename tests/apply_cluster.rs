@@ -40,6 +40,7 @@ max_restarts = 10
 exp_backoff_restart_delay = 100
 error_file = "/var/log/pm2/api-error.log"
 out_file = "/var/log/pm2/api-out.log"
+merge_logs = true
 kill_timeout = 5000
 listen_timeout = 8000
 wait_ready = true
@@ -143,10 +144,15 @@ fn an_app_that_listens_on_nothing_is_ready_after_a_moment_and_runs() {
         host.ok("stat -c '%a %U:%G' /var/log/jobs").trim(),
         "755 nobody:nogroup"
     );
-    host.wait_until(
-        "grep -c 'polling' /var/log/jobs/out.log | grep -qx 2",
-        Duration::from_secs(10),
-    );
+    // A cluster app's workers write a file each, as PM2's do unless
+    // merge_logs: out-0.log, out-1.log.
+    for instance in 0..2 {
+        host.wait_until(
+            &format!("grep -qx 'queue worker {instance} polling' /var/log/jobs/out-{instance}.log"),
+            Duration::from_secs(10),
+        );
+    }
+    host.ok("test ! -e /var/log/jobs/out.log");
     assert_eq!(unit_files(&host, "jobs"), ["jobs.service", "jobs@.service"]);
     let units = ["jobs@0.service".to_owned(), "jobs@1.service".to_owned()];
     assert_eq!(active_states(&host, &units), ["active"; 2]);

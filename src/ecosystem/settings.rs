@@ -48,6 +48,8 @@ pub struct App {
     pub inherit_env: Vec<Spanned<String>>,
     /// `credentials`: systemd credentials by name, each a file (absolute).
     pub credentials: BTreeMap<String, PathBuf>,
+    /// `merge_logs`: one log file for every worker; `None`: PM2's default.
+    pub merge_logs: Option<bool>,
     /// `credentials_env`: the helper sets each credential as a variable.
     pub credentials_env: bool,
     pub port: Option<Spanned<u16>>,
@@ -108,6 +110,7 @@ impl App {
             inherit_env: Vec::new(),
             credentials: BTreeMap::new(),
             credentials_env: true,
+            merge_logs: None,
             port: None,
             listen: Vec::new(),
             sticky: false,

@@ -27,8 +27,42 @@ impl fmt::Display for Bytes {
 pub enum LogTarget {
     /// `append:PATH`.
     Append(PathBuf),
+    /// `append:PATH` with the worker's number in it: the path ends in
+    /// [`PER_WORKER`], written `-%i.log` (`merge_logs = false`).
+    PerWorker(PathBuf),
     /// `null`: discarded.
     Null,
+}
+
+/// How a per-worker log file's path ends: `%i` is the instance.
+pub const PER_WORKER: &str = "-%i.log";
+
+impl LogTarget {
+    /// The file appended to, if any (a per-worker file with `%i` in it).
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            LogTarget::Append(file) | LogTarget::PerWorker(file) => Some(file),
+            LogTarget::Null => None,
+        }
+    }
+
+    /// This target with one file per worker, as PM2 splits a log file when
+    /// its logs are not merged: `-N.log` or `.log` at the end becomes
+    /// `-%i.log`; a file not ending in `.log` stays shared, as in PM2.
+    pub fn per_worker(self) -> LogTarget {
+        let LogTarget::Append(file) = &self else {
+            return self;
+        };
+        let text = file.to_string_lossy();
+        let Some(stem) = text.strip_suffix(".log") else {
+            return self;
+        };
+        let numbered = stem
+            .rsplit_once('-')
+            .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let stem = numbered.map_or(stem, |(before, _)| before);
+        LogTarget::PerWorker(PathBuf::from(format!("{stem}{PER_WORKER}")))
+    }
 }
 
 /// One app's units.
@@ -186,5 +220,28 @@ impl AppUnits {
         let one = worker.stop_timeout.saturating_add(worker.start_timeout);
         one.saturating_mul(self.instances)
             .saturating_add(APP_START_SLACK)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_file_per_worker_is_named_as_pm2_names_it() {
+        let per_worker = |path: &str| LogTarget::Append(path.into()).per_worker();
+        let named = |path: &str| LogTarget::PerWorker(path.into());
+        assert_eq!(per_worker("/var/log/out.log"), named("/var/log/out-%i.log"));
+        assert_eq!(
+            per_worker("/var/log/out-3.log"),
+            named("/var/log/out-%i.log")
+        );
+        assert_eq!(
+            per_worker("/var/log/out-x.log"),
+            named("/var/log/out-x-%i.log")
+        );
+        let shared = LogTarget::Append("/var/log/out.txt".into());
+        assert_eq!(shared.clone().per_worker(), shared);
+        assert_eq!(LogTarget::Null.per_worker(), LogTarget::Null);
     }
 }

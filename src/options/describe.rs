@@ -17,18 +17,20 @@ pub fn log_destination(target: Option<&LogTarget>) -> String {
         None => "the journal".to_owned(),
         Some(LogTarget::Null) => "discarded".to_owned(),
         Some(LogTarget::Append(file)) => format!("appended to {}", file.display()),
+        Some(LogTarget::PerWorker(file)) => {
+            format!("appended to {} (one file per worker)", file.display())
+        }
     }
 }
 
 /// What a pod does with a stream the units append to a file.
 pub fn log_unmapped(key: &str, target: Option<&LogTarget>) -> Option<String> {
-    match target {
-        Some(LogTarget::Append(path)) => Some(format!(
+    target?.file().map(|path| {
+        format!(
             "{key}: the output goes to the container's log (`kubectl logs`), not to {}",
             path.display()
-        )),
-        _ => None,
-    }
+        )
+    })
 }
 
 /// Exit statuses, as `RestartPreventExitStatus=` lists them.

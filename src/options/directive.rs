@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::model::app::PER_WORKER;
 use crate::model::name::UnitKind;
 use crate::model::{AppUnits, Bytes, LogTarget, Worker};
 use crate::units::escape::{self, unescape_specifiers, Unrepresentable};
@@ -224,6 +225,13 @@ impl Directive {
                     Some(LogTarget::Append(file)) => {
                         Some(format!("append:{}", escape::path(file)?))
                     }
+                    // The path escaped but for its end: `%i`, the instance.
+                    Some(LogTarget::PerWorker(file)) => {
+                        let text = file.to_string_lossy();
+                        let stem = text.strip_suffix(PER_WORKER).unwrap_or(&text);
+                        let stem = escape::path(Path::new(stem))?;
+                        Some(format!("append:{stem}{PER_WORKER}"))
+                    }
                 })
             },
             move |worker, text| {
@@ -266,8 +274,17 @@ pub fn path(text: &str) -> Option<PathBuf> {
 }
 
 fn log_target(text: &str) -> Option<LogTarget> {
-    match text {
-        "null" => Some(LogTarget::Null),
-        _ => path(text.strip_prefix("append:")?).map(LogTarget::Append),
+    let file = match text {
+        "null" => return Some(LogTarget::Null),
+        _ => text.strip_prefix("append:")?,
+    };
+    // An escaped `%` is `%%`: `-%%i.log` is a path of that name.
+    match file.strip_suffix(PER_WORKER) {
+        Some(stem) if !stem.ends_with('%') => {
+            let stem = path(stem)?;
+            let file = format!("{}{PER_WORKER}", stem.display());
+            Some(LogTarget::PerWorker(PathBuf::from(file)))
+        }
+        _ => path(file).map(LogTarget::Append),
     }
 }

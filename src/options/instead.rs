@@ -3,8 +3,6 @@
 
 pub(super) const AGENT: &str =
     "there is no PM2 monitoring agent; systemd accounts memory and CPU per worker";
-pub(super) const MERGED: &str =
-    "all workers log to the journal under the app's name; `nodeunits logs APP` merges them";
 pub(super) const NOT_READ: &str = "PM2 does not read it either";
 pub(super) const NO_AGENT: &str = "there is no PM2 monitoring agent";
 pub(super) const TIMESTAMPS: &str =

@@ -3,12 +3,13 @@ use std::num::NonZeroU32;
 use toml::Spanned;
 
 use super::directive::Directive;
-use super::instead::{MERGED, NOT_READ, NO_AGENT, WATCHING};
+use super::instead::{NOT_READ, NO_AGENT, WATCHING};
 use super::{describe::*, Doc, Row};
 use crate::ecosystem::keys::Pm2Default;
 use crate::ecosystem::settings::defaults;
 use crate::ecosystem::typed;
 use crate::ecosystem::values::Instances;
+use crate::model::LogTarget;
 use crate::units::format::duration;
 
 /// PM2's options, second part: how many workers, how they start and stop,
@@ -122,8 +123,22 @@ fn stopping() -> Vec<Row> {
             let cron = units.cron.as_ref()?;
             Some(format!("OnCalendar={}", cron.on_calendar))
         }),
-        Row::ignored("merge_logs", &["combine_logs"], MERGED)
-        .pm2_default(Pm2Default::Bool(false)),
+        Row::read(
+            "merge_logs",
+            &["combine_logs"],
+            Doc {
+                default: "`true` for the one process of a fork-mode app, else `false` (PM2's)",
+                becomes: "`false`: each worker appends to a file of its own, as PM2 names them: `out.log` (or `out-3.log`) becomes `out-%i.log`, `out-0.log`, `out-1.log`… (`StandardOutput=append:…-%i.log`), for `out_file`, `error_file` and `log_file`; a name not ending in `.log` stays shared, as in PM2; `true`: one file for every worker; the journal is one stream per worker either way",
+            },
+        )
+        .validate(|f, _, app| app.merge_logs = f.bool("merge_logs"))
+        .describe(|units| {
+            let worker = &units.worker;
+            let split = [&worker.standard_output, &worker.standard_error]
+                .iter()
+                .any(|target| matches!(target, Some(LogTarget::PerWorker(_))));
+            split.then(|| "false: one file per worker".to_owned())
+        }),
         Row::ignored("vizion", &[], "no version metadata is collected")
         .pm2_default(Pm2Default::Bool(true)),
     ]

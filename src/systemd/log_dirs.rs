@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use nix::unistd::{chown, Gid, Group, Uid, User};
 
-use crate::model::{AppUnits, LogTarget};
+use crate::model::AppUnits;
 
 /// A log directory that could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -26,10 +26,7 @@ pub fn create(app: &AppUnits) -> Result<Vec<String>, LogDirError> {
     let worker = &app.worker;
     let mut dirs: Vec<&Path> = [&worker.standard_output, &worker.standard_error]
         .into_iter()
-        .filter_map(|target| match target {
-            Some(LogTarget::Append(file)) => file.parent(),
-            _ => None,
-        })
+        .filter_map(|target| target.as_ref()?.file()?.parent())
         .collect();
     dirs.dedup();
     let mut created = Vec::new();
@@ -108,6 +105,7 @@ fn owner(user: Option<&str>, group: Option<&str>) -> Result<(Option<Uid>, Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LogTarget;
     use std::os::unix::fs::MetadataExt;
 
     #[test]

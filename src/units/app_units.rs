@@ -353,10 +353,7 @@ fn accounts(
 /// Reports the paths of the app that no unit can hold.
 fn check_paths(app: &App, logs: &[Option<LogTarget>; 2], diagnostics: &mut Diagnostics) {
     fn log(target: &Option<LogTarget>) -> Option<&Path> {
-        match target {
-            Some(LogTarget::Append(path)) => Some(path),
-            _ => None,
-        }
+        target.as_ref()?.file()
     }
     let paths = [
         ("working directory", Some(app.cwd.as_path())),

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use super::findings::Finding;
 use super::interpreter::Runner;
-use crate::ecosystem::settings::{App, LogFile, LogTarget};
+use crate::ecosystem::settings::{App, ExecMode, LogFile, LogTarget};
+use crate::ecosystem::values::Instances;
 use crate::ecosystem::Diagnostics;
 
 /// `StandardOutput=` and `StandardError=`; `None` on an error (recorded).
@@ -45,21 +46,44 @@ pub fn targets(
     if failed {
         return None;
     }
+    let [out, err] = combine(app, [out, err], combined, diagnostics);
+    match merged(app) {
+        true => Some([out, err]),
+        false => Some([out, err].map(|target| target.map(LogTarget::per_worker))),
+    }
+}
+
+/// Whether the workers share their log files: `merge_logs`, else PM2's
+/// default, shared only by the one process of a fork-mode app.
+fn merged(app: &App) -> bool {
+    let single = matches!(app.instances, Instances::Count(n) if n.get() == 1);
+    app.merge_logs
+        .unwrap_or(single && app.exec_mode != ExecMode::Cluster)
+}
+
+/// The streams with `log_file`, PM2's combined log, for each that has no
+/// file of its own.
+fn combine(
+    app: &App,
+    [out, err]: [Option<LogTarget>; 2],
+    combined: Option<LogTarget>,
+    diagnostics: &mut Diagnostics,
+) -> [Option<LogTarget>; 2] {
     let Some(combined) = combined else {
-        return Some([out, err]);
+        return [out, err];
     };
     let span = app.log_file.as_ref().map(|f| f.span());
     let mut stream = |own: Option<LogTarget>, stream: &'static str, key: &'static str| match own {
-        Some(LogTarget::Append(path)) => {
+        Some(LogTarget::Null) | None => Some(combined.clone()),
+        Some(file) => {
             Finding::LogFileMisses { stream, key }.report(diagnostics, span.clone());
-            Some(LogTarget::Append(path))
+            Some(file)
         }
-        None | Some(LogTarget::Null) => Some(combined.clone()),
     };
-    Some([
+    [
         stream(out, "stdout", "out_file"),
         stream(err, "stderr", "error_file"),
-    ])
+    ]
 }
 
 /// The home of the account an app runs as: the `user` (or the file's

@@ -101,10 +101,9 @@ pub fn plan(
         Finding::NoSandbox { systemd }.report(diagnostics, Some(app.name.span()));
         return None;
     }
-    let log_dirs = logs.into_iter().filter_map(|target| match target {
-        Some(LogTarget::Append(file)) => file.parent(),
-        _ => None,
-    });
+    let log_dirs = logs
+        .into_iter()
+        .filter_map(|target| target.as_ref()?.file()?.parent());
     let mut writable: Vec<PathBuf> = Vec::new();
     for path in std::iter::once(app.cwd.as_path())
         .chain(log_dirs)

@@ -107,8 +107,6 @@ fn two_apps_taking_one_name_from_their_scripts_collide() {
 fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
     let defaults = [
         "watch = false",
-        "merge_logs = false",
-        "combine_logs = false",
         "vizion = true",
         "pmx = true",
         "automation = true",
@@ -132,7 +130,6 @@ fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
         "watch = true",
         "watch = \"false\"",
         "watch = [\"src\"]",
-        "merge_logs = true",
         "kill_retry_time = 200",
         "pmx = false",
         "time = true",
