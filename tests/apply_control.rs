@@ -36,7 +36,11 @@ fn stop_start_restart_and_delete_do_what_their_systemctl_commands_do() {
     assert_eq!(get(&host, 3000), None);
     let output = nodeunits(&host, "delete api");
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no app `api` is installed"));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("`api` is neither an installed app nor an ecosystem file: no app `api` in the system service manager"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -230,7 +230,7 @@ fn init_writes_a_file_that_check_accepts_and_apply_runs_and_never_overwrites() {
     assert!(check.status.success(), "{}", describe(&check));
     assert_eq!(
         String::from_utf8_lossy(&check.stderr),
-        "ecosystem.toml: 1 app ok\n"
+        "ecosystem.toml: 1 app ok\n  shop: serves 3400 (socket unit, from `port`) and any other port its code listens on, each shared by its 2 workers\n"
     );
     nodeunits_ok(&host, "apply /srv/shop/ecosystem.toml");
     assert!(get(&host, 3400).unwrap().starts_with("shop "));

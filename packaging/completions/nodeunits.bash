@@ -40,8 +40,17 @@ _nodeunits() {
             nodeunits,init)
                 cmd="nodeunits__subcmd__init"
                 ;;
+            nodeunits,jlist)
+                cmd="nodeunits__subcmd__jlist"
+                ;;
+            nodeunits,list)
+                cmd="nodeunits__subcmd__status"
+                ;;
             nodeunits,logs)
                 cmd="nodeunits__subcmd__logs"
+                ;;
+            nodeunits,ls)
+                cmd="nodeunits__subcmd__status"
                 ;;
             nodeunits,metrics)
                 cmd="nodeunits__subcmd__metrics"
@@ -109,6 +118,9 @@ _nodeunits() {
             nodeunits__subcmd__help,init)
                 cmd="nodeunits__subcmd__help__subcmd__init"
                 ;;
+            nodeunits__subcmd__help,jlist)
+                cmd="nodeunits__subcmd__help__subcmd__jlist"
+                ;;
             nodeunits__subcmd__help,logs)
                 cmd="nodeunits__subcmd__help__subcmd__logs"
                 ;;
@@ -167,7 +179,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check import export apply reload status describe metrics logs monit init start stop restart delete secret scale help"
+            opts="-h -V --help --version render check import export apply reload status list ls describe metrics logs monit init start jlist stop restart delete secret scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +359,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help)
-            opts="render check import export apply reload status describe metrics logs monit init start stop restart delete secret scale help"
+            opts="render check import export apply reload status describe metrics logs monit init start jlist stop restart delete secret scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +485,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__jlist)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -686,6 +712,20 @@ _nodeunits() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        nodeunits__subcmd__jlist)
+            opts="-h --user --system --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         nodeunits__subcmd__logs)
             opts="-f -n -h --user --system --follow --lines --instance --err --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -745,7 +785,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__reload)
-            opts="-h --env --bin-dir --target-systemd --user --system --help"
+            opts="-h --env --bin-dir --target-systemd --user --system --update-env --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,12 +841,24 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__restart)
-            opts="-h --user --system --help"
+            opts="-h --env --bin-dir --target-systemd --user --system --update-env --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-systemd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -5,11 +5,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::args::ManagerArgs;
+use std::ffi::OsStr;
+
+use super::args::{CompileArgs, ManagerArgs};
 use super::shared::changes::Changes;
 use super::shared::instances_of;
-use super::shared::{connect, target};
+use super::shared::target::{resolve, Target};
+use super::shared::{compile_file, connect, installed_apps, target};
 use crate::model::AppName;
+use crate::systemd::bus::Systemd;
 use crate::systemd::plan::{removal, scaling, Plan};
 use crate::systemd::unit_dir::{parse_installed, Installed, UnitDir};
 use crate::systemd::{starting, ServiceManager};
@@ -58,25 +62,121 @@ pub fn start(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `systemctl stop APP.socket APP.service`: the port closes, the instances
-/// (PartOf= the app unit) stop.
-pub fn stop(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
+/// The apps `arg` names: one installed app, `all` of them, or the
+/// installed apps of an ecosystem file (each app of it that is not
+/// installed is said and left out; none at all is an error). `None`: the
+/// file does not compile (its errors printed).
+fn apps_named(
+    arg: &OsStr,
+    acting: &str,
+    units: &UnitDir,
+    systemd: &Systemd,
+) -> anyhow::Result<Option<Vec<AppName>>> {
+    let file = match resolve(arg, acting, systemd, units)? {
+        Target::App(app) => return Ok(Some(vec![app])),
+        Target::All => return Ok(Some(installed_apps(units)?)),
+        Target::File(file) => file,
+    };
+    let no_flags = CompileArgs {
+        env: None,
+        bin_dir: None,
+        target_systemd: None,
+    };
+    let manager = ManagerArgs::of(systemd.scope());
+    let Some(rendered) = compile_file(&file, &no_flags, manager) else {
+        return Ok(None);
+    };
+    let installed = installed_apps(units)?;
+    let (apps, missing): (Vec<AppName>, Vec<AppName>) = rendered
+        .apps
+        .iter()
+        .map(|app| app.units.name.clone())
+        .partition(|app| installed.contains(app));
+    for app in &missing {
+        eprintln!(
+            "note: {app}: not installed, left out (`nodeunits apply {}` installs it)",
+            file.display()
+        );
+    }
+    anyhow::ensure!(
+        !apps.is_empty(),
+        "no app of {} is installed in {}: `nodeunits apply {}` installs them",
+        file.display(),
+        units.path().display(),
+        file.display()
+    );
+    Ok(Some(apps))
+}
+
+/// `systemctl stop APP.socket APP.service` of each app: the port closes,
+/// the instances (PartOf= the app unit) stop.
+pub fn stop(arg: &OsStr, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
-    let names = app_units(&units, app)?;
-    connect(scope)?.stop(&names)?;
+    let systemd = connect(scope)?;
+    let Some(apps) = apps_named(arg, "stopping", &units, &systemd)? else {
+        return Ok(ExitCode::from(1));
+    };
+    for app in &apps {
+        let names = app_units(&units, app)?;
+        systemd.stop(&names)?;
+        println!("{app}: stopped");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `systemctl restart APP.service`: every instance at once (PartOf=); for
-/// no downtime use `reload`.
-pub fn restart(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
-    let (scope, units) = target(manager)?;
-    app_units(&units, app)?;
-    let systemd = connect(scope)?;
-    systemd.restart(&app.units().app())?;
-    let instances = instances_of(&systemd, app)?;
-    systemd.start(&instances)?;
+/// `systemctl restart APP.service` of each app: every instance at once
+/// (PartOf=); for no downtime use `reload`. A file is applied first, as
+/// `reload FILE` does, and the apps the apply did not start are restarted.
+pub fn restart(
+    arg: &OsStr,
+    compile: &CompileArgs,
+    manager: ManagerArgs,
+    update_env: bool,
+) -> anyhow::Result<ExitCode> {
+    if update_env {
+        update_env_note();
+    }
+    let changes = Changes::new(manager)?;
+    let systemd = connect(changes.scope)?;
+    let apps = match resolve(arg, "restarting", &systemd, &changes.units)? {
+        Target::File(file) => {
+            let then = super::deploy::Then::Restart;
+            return super::deploy::run(&file, compile, manager, &changes, &systemd, then);
+        }
+        Target::App(app) => vec![app],
+        Target::All => installed_apps(&changes.units)?,
+    };
+    let flags = compile.given();
+    anyhow::ensure!(
+        flags.is_empty(),
+        "{} only apply to an ecosystem file; to restart a file's apps, name it",
+        flags.join(", ")
+    );
+    for app in &apps {
+        app_units(&changes.units, app)?;
+        restart_one(&systemd, app)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `systemctl restart APP.service`, then its instances started (an
+/// instance stopped on its own is not restarted by its app unit).
+pub fn restart_one(systemd: &Systemd, app: &AppName) -> anyhow::Result<()> {
+    systemd.restart(&app.units().app())?;
+    let instances = instances_of(systemd, app)?;
+    systemd.start(&instances)?;
+    println!("{app}: restarted ({} instances)", instances.len());
+    Ok(())
+}
+
+/// The note `--update-env` gets, once: PM2 takes the shell's variables
+/// with it; nodeunits takes the environment from the file only.
+pub fn update_env_note() {
+    eprintln!(
+        "note: --update-env changes nothing here: nodeunits takes no variable from this shell; an app's \
+         environment is its ecosystem file's (`env`, `env_<profile>`, `inherit_env`), which `reload FILE` \
+         and `restart FILE` apply; `reload APP` and `restart APP` keep what was last applied"
+    );
 }
 
 /// Carries out a plan for one app under its lock, as apply does; the plan
@@ -95,13 +195,24 @@ fn run_locked(
     Ok(plan)
 }
 
-/// `systemctl disable --now APP.socket APP.service`, then the app's files
-/// removed and `systemctl daemon-reload`.
-pub fn delete(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
-    run_locked(app, manager, |units, installed| {
-        removal(app, installed, units.path())?
-            .with_context(|| format!("no app `{app}` is installed in {}", units.path().display()))
-    })?;
+/// `systemctl disable --now APP.socket APP.service` of each app, then its
+/// files removed and `systemctl daemon-reload`.
+pub fn delete(arg: &OsStr, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
+    let apps = {
+        let (scope, units) = target(manager)?;
+        let systemd = connect(scope)?;
+        match apps_named(arg, "deleting", &units, &systemd)? {
+            Some(apps) => apps,
+            None => return Ok(ExitCode::from(1)),
+        }
+    };
+    for app in &apps {
+        run_locked(app, manager, |units, installed| {
+            removal(app, installed, units.path())?.with_context(|| {
+                format!("no app `{app}` is installed in {}", units.path().display())
+            })
+        })?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,12 +13,22 @@ use super::shared::{compile_file, linger_note};
 use crate::systemd::bus::Systemd;
 use crate::systemd::deploy::{after_apply, AfterApply};
 
+/// What happens, after the apply, to the apps it did not just start or roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// `reload FILE`: rolled, one instance at a time.
+    Roll,
+    /// `restart FILE`: every instance at once.
+    Restart,
+}
+
 pub fn run(
     file: &Path,
     compile: &CompileArgs,
     manager: ManagerArgs,
     changes: &Changes,
     systemd: &Systemd,
+    then: Then,
 ) -> anyhow::Result<ExitCode> {
     let Some(rendered) = compile_file(file, compile, manager) else {
         return Ok(ExitCode::from(1));
@@ -42,7 +52,17 @@ pub fn run(
             Some((app.app.clone(), step))
         })
         .collect();
-    rollout(systemd, &steps, &changes.interrupt)?;
+    match then {
+        Then::Roll => rollout(systemd, &steps, &changes.interrupt)?,
+        Then::Restart => {
+            for (app, step) in &steps {
+                match step {
+                    Step::Say(what) => println!("{app}: {what}"),
+                    Step::Roll(_) => super::control::restart_one(systemd, app)?,
+                }
+            }
+        }
+    }
     linger_note(systemd.scope());
     Ok(ExitCode::SUCCESS)
 }

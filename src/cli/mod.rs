@@ -90,7 +90,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             target,
             compile,
             manager,
-        } => reload::run(&target, &compile, manager),
+            update_env,
+        } => reload::run(&target, &compile, manager, update_env),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
         Command::Describe {
             app,
@@ -124,9 +125,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Monit { manager } => monit::run(manager),
         Command::Init { script } => init::run(script.as_deref()),
         Command::Start { app, manager } => control::start(&app, manager),
-        Command::Stop { app, manager } => control::stop(&app, manager),
-        Command::Restart { app, manager } => control::restart(&app, manager),
-        Command::Delete { app, manager } => control::delete(&app, manager),
+        Command::Jlist { manager } => status::run(None, manager, true),
+        Command::Stop { target, manager } => control::stop(&target, manager),
+        Command::Restart {
+            target,
+            compile,
+            manager,
+            update_env,
+        } => control::restart(&target, &compile, manager, update_env),
+        Command::Delete { target, manager } => control::delete(&target, manager),
         Command::Scale {
             app,
             instances,

@@ -4,12 +4,15 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::model::{AppName, Scope};
+use crate::model::AppName;
 
+/// The flags several commands share: the manager, the compile options.
+mod flags;
 /// The subcommands' own subcommands: `export kubernetes`, `secret set`.
 mod nested;
+pub use flags::{CompileArgs, ManagerArgs};
 pub use nested::{ExportTarget, SecretAction};
 
 /// Where `nodeunits metrics --install` listens unless told otherwise.
@@ -21,32 +24,6 @@ pub const DEFAULT_METRICS_ADDRESS: &str = "127.0.0.1:9209";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Which systemd manager to talk to.
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct ManagerArgs {
-    /// Talk to the user's service manager (the default when not root).
-    #[arg(long, conflicts_with = "system")]
-    pub user: bool,
-    /// Talk to the system service manager (the default as root).
-    #[arg(long)]
-    pub system: bool,
-}
-
-/// Options shared by the commands that compile an ecosystem file.
-#[derive(Debug, Clone, Args)]
-pub struct CompileArgs {
-    /// Select `env_NAME` over `env` for every app that defines it.
-    #[arg(long = "env", value_name = "NAME")]
-    pub env: Option<String>,
-    /// Directory holding `nodeunits` and `nodeunits-helper`, as written into
-    /// the units [default: the directory of this executable].
-    #[arg(long, value_name = "DIR")]
-    pub bin_dir: Option<PathBuf>,
-    /// The systemd version the units are for [default: the installed one].
-    #[arg(long, value_name = "VERSION")]
-    pub target_systemd: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,8 +131,14 @@ pub enum Command {
         compile: CompileArgs,
         #[command(flatten)]
         manager: ManagerArgs,
+        /// Accepted for PM2's habit (`pm2 reload FILE --update-env`):
+        /// nodeunits takes no variable from the shell; the environment is
+        /// the ecosystem file's, which `reload FILE` applies.
+        #[arg(long)]
+        update_env: bool,
     },
-    /// Show apps and their instances, like `pm2 ls`.
+    /// Show apps and their instances, like `pm2 ls` (also `list`, `ls`).
+    #[command(visible_aliases = ["list", "ls"])]
     Status {
         /// An installed app, by its units' name or PM2's [default: every installed app].
         #[arg(value_parser = app_name)]
@@ -279,29 +262,50 @@ pub enum Command {
         #[command(flatten)]
         manager: ManagerArgs,
     },
+    /// Print every app as JSON, like `pm2 jlist`: `status --json`.
+    Jlist {
+        #[command(flatten)]
+        manager: ManagerArgs,
+    },
     /// Stop an app: `systemctl stop APP.socket APP.service`.
+    ///
+    /// TARGET is an installed app, `all` of them, or an ecosystem file:
+    /// every installed app of it, as `pm2 stop FILE` does.
     Stop {
-        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
-        #[arg(value_parser = app_name)]
-        app: AppName,
+        /// An installed app, the path of an ecosystem file, or `all`.
+        #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
+        target: OsString,
         #[command(flatten)]
         manager: ManagerArgs,
     },
     /// Restart all instances of an app at once: `systemctl restart APP.service`.
+    ///
+    /// TARGET is an installed app, `all` of them, or an ecosystem file, which
+    /// is applied first (as `apply` does) and then every app of it that the
+    /// apply did not just start is restarted, as `pm2 restart FILE` does.
+    /// For no downtime, use `reload`.
     Restart {
-        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
-        #[arg(value_parser = app_name)]
-        app: AppName,
+        /// An installed app, the path of an ecosystem file, or `all`.
+        #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
+        target: OsString,
+        #[command(flatten)]
+        compile: CompileArgs,
         #[command(flatten)]
         manager: ManagerArgs,
+        /// Accepted for PM2's habit: the environment always comes from the
+        /// ecosystem file (see --help of reload).
+        #[arg(long)]
+        update_env: bool,
     },
     /// Stop an app and remove its units.
     ///
-    /// Only files that nodeunits generated are removed.
+    /// Only files that nodeunits generated are removed. TARGET is an
+    /// installed app, `all` of them, or an ecosystem file: every installed
+    /// app of it, as `pm2 delete FILE` does.
     Delete {
-        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
-        #[arg(value_parser = app_name)]
-        app: AppName,
+        /// An installed app, the path of an ecosystem file, or `all`.
+        #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
+        target: OsString,
         #[command(flatten)]
         manager: ManagerArgs,
     },
@@ -322,43 +326,6 @@ pub enum Command {
         #[command(flatten)]
         manager: ManagerArgs,
     },
-}
-
-impl ManagerArgs {
-    /// `--user`, `--system`, else the user manager unless running as root.
-    pub fn mode(self) -> Scope {
-        if self.user {
-            Scope::User
-        } else if self.system || nix::unistd::geteuid().is_root() {
-            Scope::System
-        } else {
-            Scope::User
-        }
-    }
-}
-
-impl CompileArgs {
-    /// The options given, as written on the command line.
-    pub fn given(&self) -> Vec<&'static str> {
-        [
-            (self.env.is_some(), "--env"),
-            (self.bin_dir.is_some(), "--bin-dir"),
-            (self.target_systemd.is_some(), "--target-systemd"),
-        ]
-        .into_iter()
-        .filter_map(|(given, flag)| given.then_some(flag))
-        .collect()
-    }
-
-    /// The compile options these arguments ask for, the rest from this machine.
-    pub fn options(&self, manager: ManagerArgs) -> crate::units::CompileOptions {
-        crate::units::CompileOptions::detect(
-            self.env.clone(),
-            self.bin_dir.clone(),
-            self.target_systemd,
-            manager.mode(),
-        )
-    }
 }
 
 /// An app named by the user: its units' name, or PM2's name of it, which

@@ -8,6 +8,8 @@
 pub(super) mod changes;
 /// Rolling reloads of several apps, each recorded for `describe` and `metrics`.
 pub(super) mod rollout;
+/// What a command's `APP|FILE|all` argument names.
+pub(super) mod target;
 
 use std::path::Path;
 

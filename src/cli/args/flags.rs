@@ -1,0 +1,80 @@
+//! The groups of flags several commands share: which service manager
+//! (`--user`, `--system`) and how a file is compiled (`--env`, `--bin-dir`,
+//! `--target-systemd`).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::model::Scope;
+
+/// Which systemd manager to talk to.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ManagerArgs {
+    /// Talk to the user's service manager (the default when not root).
+    #[arg(long, conflicts_with = "system")]
+    pub user: bool,
+    /// Talk to the system service manager (the default as root).
+    #[arg(long)]
+    pub system: bool,
+}
+
+/// Options shared by the commands that compile an ecosystem file.
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
+    /// Select `env_NAME` over `env` for every app that defines it.
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Option<String>,
+    /// Directory holding `nodeunits` and `nodeunits-helper`, as written into
+    /// the units [default: the directory of this executable].
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+    /// The systemd version the units are for [default: the installed one].
+    #[arg(long, value_name = "VERSION")]
+    pub target_systemd: Option<u32>,
+}
+
+impl ManagerArgs {
+    /// The flags that select `scope`.
+    pub fn of(scope: Scope) -> ManagerArgs {
+        ManagerArgs {
+            user: scope == Scope::User,
+            system: scope == Scope::System,
+        }
+    }
+
+    /// `--user`, `--system`, else the user manager unless running as root.
+    pub fn mode(self) -> Scope {
+        if self.user {
+            Scope::User
+        } else if self.system || nix::unistd::geteuid().is_root() {
+            Scope::System
+        } else {
+            Scope::User
+        }
+    }
+}
+
+impl CompileArgs {
+    /// The options given, as written on the command line.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            (self.env.is_some(), "--env"),
+            (self.bin_dir.is_some(), "--bin-dir"),
+            (self.target_systemd.is_some(), "--target-systemd"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
+
+    /// The compile options these arguments ask for, the rest from this machine.
+    pub fn options(&self, manager: ManagerArgs) -> crate::units::CompileOptions {
+        crate::units::CompileOptions::detect(
+            self.env.clone(),
+            self.bin_dir.clone(),
+            self.target_systemd,
+            manager.mode(),
+        )
+    }
+}
