@@ -38,6 +38,8 @@ pub enum Allowed {
     ReadWritePaths,
     Hardening,
     Credentials,
+    LogRotate,
+    LogType,
     /// What a name must be, in the words of `model::name`.
     Name(String),
 }
@@ -67,6 +69,8 @@ impl fmt::Display for Allowed {
             Allowed::ReadWritePaths => f.write_str("directories or files the app writes besides its own directory, as an array of paths: [\"/var/lib/api\", \"../uploads\"]"),
             Allowed::Hardening => f.write_str("\"on\" (the default: the workers run in systemd's sandbox) or \"off\" (no sandbox directive at all)"),
             Allowed::Credentials => f.write_str("a table of variable names, each the path of a file holding its value: `credentials = { DB_PASSWORD = \"/etc/nodeunits/credentials/api/DB_PASSWORD.cred\" }` (a `.cred` file is encrypted by `nodeunits secret set`)"),
+            Allowed::LogRotate => f.write_str("true (pm2-logrotate's defaults), or a table of them: `log_rotate = { max_size = \"10M\", retain = 30, compress = false, interval = \"0 0 * * *\", date_format = \"YYYY-MM-DD_HH-mm-ss\" }` (a size with K, M or G; a count; true or false; a cron schedule, or \"0\" for none; dayjs tokens without `/`)"),
+            Allowed::LogType => f.write_str("\"json\" (PM2's JSON lines) or \"raw\" (the lines as written)"),
             Allowed::Name(what) => f.write_str(what),
         }
     }

@@ -20,6 +20,8 @@ mod formats;
 pub mod import;
 /// Every key a file may hold, in one table; what is said of the others.
 pub mod keys;
+/// `log_rotate`, pm2-logrotate's settings.
+pub(crate) mod log_rotate;
 /// Options whose values are places: sockets, paths, accounts.
 pub(crate) mod places;
 /// The validated, typed form of the file.

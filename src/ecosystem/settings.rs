@@ -48,6 +48,13 @@ pub struct App {
     pub inherit_env: Vec<Spanned<String>>,
     /// `credentials`: systemd credentials by name, each a file (absolute).
     pub credentials: BTreeMap<String, PathBuf>,
+    /// `log_rotate`: pm2-logrotate's settings for the log files.
+    pub log_rotate: Option<crate::model::Rotate>,
+    /// `log_date_format` (or `time = true`): each line in the files starts
+    /// with its time so formatted.
+    pub log_date_format: Option<String>,
+    /// `log_type = "json"`: PM2's JSON lines in the files.
+    pub log_json: bool,
     /// `merge_logs`: one log file for every worker; `None`: PM2's default.
     pub merge_logs: Option<bool>,
     /// `credentials_env`: the helper sets each credential as a variable.
@@ -111,6 +118,9 @@ impl App {
             credentials: BTreeMap::new(),
             credentials_env: true,
             merge_logs: None,
+            log_rotate: None,
+            log_date_format: None,
+            log_json: false,
             port: None,
             listen: Vec::new(),
             sticky: false,

@@ -11,6 +11,8 @@ mod environment;
 pub mod ipc;
 mod launch;
 mod log;
+/// `write-logs`: an app's log files from the journal.
+mod log_writer;
 mod memory_lock;
 mod memory_watch;
 mod node;
@@ -62,6 +64,11 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Request::Replace(options)) => return replace::command(&options),
+        Ok(Request::WriteLogsHelp) => {
+            print!("{}", crate::model::log_writer::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::WriteLogs(writer)) => return log_writer::command(&writer),
         Err(message) => {
             eprintln!("nodeunits-helper: {message}");
             return ExitCode::from(EXIT_CONFIG);

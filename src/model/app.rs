@@ -96,6 +96,10 @@ pub struct AppUnits {
     pub autostart: bool,
     pub worker: Worker,
     pub cron: Option<Cron>,
+    /// `APP-logs.service`: the writer of the log files, when they are
+    /// rotated, timestamped or JSON (the worker's streams then go to the
+    /// journal, which it follows).
+    pub logs: Option<super::LogWriter>,
 }
 
 /// The worker template `APP@.service`.
@@ -210,6 +214,7 @@ impl AppUnits {
             .filter(|kind| match kind {
                 UnitKind::Socket => listens,
                 UnitKind::CronTimer | UnitKind::CronService => cron,
+                UnitKind::Logs => self.logs.is_some(),
                 UnitKind::Template | UnitKind::App => true,
             })
             .collect()

@@ -78,6 +78,9 @@ pub enum Request {
     /// `replace`: a worker's reload, its successor first.
     Replace(ReplaceOptions),
     ReplaceHelp,
+    /// `write-logs`: an app's log files from the journal.
+    WriteLogs(super::log_writer::LogWriter),
+    WriteLogsHelp,
 }
 
 /// The text of `--help`.
@@ -217,6 +220,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
     }
     if args.next_if(|first| first == "replace").is_some() {
         return replace_options::parse(args);
+    }
+    if args.next_if(|first| first == "write-logs").is_some() {
+        return super::log_writer::parse(args);
     }
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = HelperOptions::new(String::new(), Instance::Number(0), Vec::new());

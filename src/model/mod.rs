@@ -10,6 +10,8 @@ pub mod defaults;
 /// The options of `nodeunits-helper`, rendered by the compiler and parsed
 /// by the helper.
 pub mod helper_options;
+/// The options of `nodeunits-helper write-logs`, an app's log files.
+pub mod log_writer;
 /// `AppName`, and `UnitNames`: the one speller of unit names.
 pub mod name;
 /// The options of `nodeunits-helper probe`, a container's readiness probe.
@@ -23,6 +25,7 @@ pub mod sockets;
 
 pub use app::{AppUnits, Bytes, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Worker};
 pub use helper_options::HelperOptions;
+pub use log_writer::{LogWriter, Rotate};
 pub use name::{AppName, InvalidName, UnitNames};
 pub use probe_options::ProbeOptions;
 pub use replace_options::ReplaceOptions;

@@ -147,15 +147,17 @@ pub enum UnitKind {
     App,
     CronTimer,
     CronService,
+    Logs,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 5] = [
+    pub const ALL: [UnitKind; 6] = [
         UnitKind::Socket,
         UnitKind::Template,
         UnitKind::App,
         UnitKind::CronTimer,
         UnitKind::CronService,
+        UnitKind::Logs,
     ];
 }
 
@@ -204,6 +206,11 @@ impl<'a> UnitNames<'a> {
         format!("{}-cron.service", self.app)
     }
 
+    /// `APP-logs.service`: the writer of the app's log files.
+    pub fn logs(&self) -> String {
+        format!("{}-logs.service", self.app)
+    }
+
     /// The file name of one kind of unit.
     pub fn of(&self, kind: UnitKind) -> String {
         match kind {
@@ -212,11 +219,12 @@ impl<'a> UnitNames<'a> {
             UnitKind::App => self.app(),
             UnitKind::CronTimer => self.cron_timer(),
             UnitKind::CronService => self.cron_service(),
+            UnitKind::Logs => self.logs(),
         }
     }
 
     /// Every unit an app may generate.
-    pub fn all(&self) -> [String; 5] {
+    pub fn all(&self) -> [String; 6] {
         UnitKind::ALL.map(|kind| self.of(kind))
     }
 
@@ -376,7 +384,8 @@ mod tests {
                 "api@.service",
                 "api.service",
                 "api-cron.timer",
-                "api-cron.service"
+                "api-cron.service",
+                "api-logs.service"
             ]
         );
         assert_eq!(units.instances(0..2), ["api@0.service", "api@1.service"]);

@@ -33,6 +33,8 @@ mod instead;
 mod own;
 /// The rows of PM2's options: each worker's variables, port and user.
 mod pm2_identity;
+/// The rows of PM2's options of the logs, and of the log writer's.
+mod pm2_logs;
 /// The rows of PM2's options: the program, its environment, logs and restarts.
 mod pm2_program;
 /// The rows of PM2's options: the workers, their start, stop and restarts.

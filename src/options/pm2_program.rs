@@ -1,11 +1,9 @@
 use std::time::Duration;
 
 use super::directive::Directive;
-use super::instead::TIMESTAMPS;
 use super::{describe::*, Doc, Row, PROFILE_ROW};
 use crate::ecosystem::keys::Pm2Default;
-use crate::ecosystem::places::{combined_log, log_target, normalize};
-use crate::ecosystem::settings::LogFile;
+use crate::ecosystem::places::normalize;
 use crate::ecosystem::typed;
 use crate::model::RestartSteps;
 use crate::units::format::{duration, parse_duration};
@@ -14,10 +12,16 @@ use crate::units::format::{duration, parse_duration};
 /// their aliases), first part: what runs, where, with which environment and
 /// logs, and how it restarts.
 pub(super) fn rows() -> Vec<Row> {
-    [program(), command(), logs(), environment(), delays()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        program(),
+        command(),
+        super::pm2_logs::rows(),
+        environment(),
+        delays(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The program: its script, name and namespace.
@@ -139,76 +143,6 @@ fn command() -> Vec<Row> {
         )
         .validate(|f, _, app| app.interpreter_args = f.words("node_args").unwrap_or_default())
         .unless_empty(),
-    ]
-}
-
-/// Where its output goes.
-fn logs() -> Vec<Row> {
-    vec![
-        Row::read(
-            "out_file",
-            &["out_log", "output", "out"],
-            Doc {
-                default: "the journal",
-                becomes: "`StandardOutput=append:`, relative to `cwd` and `~` the home of the app's user, as in PM2; `\"/dev/null\"` or `\"NULL\"` discards (but for `log_file`); a missing directory is created by apply",
-            },
-        )
-        .validate(|f, _, app| app.out_file = log_target(f, "out_file", &app.cwd))
-        .unless_empty()
-        .directives(vec![Directive::log(
-            "StandardOutput",
-            |w| w.standard_output.as_ref(),
-            |w, target| w.standard_output = Some(target),
-        )])
-        .describe(|units| Some(log_destination(units.worker.standard_output.as_ref())))
-        .unmapped(|units, _| log_unmapped("out_file", units.worker.standard_output.as_ref())),
-        Row::read(
-            "error_file",
-            &["err_log", "err_file", "err", "error"],
-            Doc {
-                default: "the journal",
-                becomes: "`StandardError=append:`, relative to `cwd` and `~` the home of the app's user, as in PM2; `\"/dev/null\"` or `\"NULL\"` discards (but for `log_file`); a missing directory is created by apply",
-            },
-        )
-        .validate(|f, _, app| app.error_file = log_target(f, "error_file", &app.cwd))
-        .unless_empty()
-        .directives(vec![Directive::log(
-            "StandardError",
-            |w| w.standard_error.as_ref(),
-            |w, target| w.standard_error = Some(target),
-        )])
-        .describe(|units| Some(log_destination(units.worker.standard_error.as_ref())))
-        .unmapped(|units, _| log_unmapped("error_file", units.worker.standard_error.as_ref())),
-        Row::read(
-            "log_file",
-            &["log"],
-            Doc {
-                default: "none",
-                becomes: "PM2's combined log: each stream without a file of its own (`out_file`, `error_file` not set or `\"NULL\"`) appends to it (`StandardOutput=append:`, `StandardError=append:`), a path as for `out_file`; a stream with its own file goes there only, with a warning (systemd writes a stream to one file); `true` (PM2's own file) keeps the journal, with a warning",
-            },
-        )
-        .validate(|f, _, app| app.log_file = combined_log(f, &app.cwd))
-        .unless_empty(),
-        Row::read(
-            "disable_logs",
-            &[],
-            Doc {
-                default: "`false`",
-                becomes: "`StandardOutput=null`, `StandardError=null`",
-            },
-        )
-        .validate(|f, _, app| {
-            if f.bool("disable_logs") == Some(true) {
-                // PM2 writes no log at all, the combined one included.
-                app.out_file = Some(LogFile::Null);
-                app.error_file = Some(LogFile::Null);
-                app.log_file = None;
-            }
-        }),
-        Row::ignored("log_type", &[], "the journal stores structured fields: `journalctl -o json`"),
-        Row::ignored("log_date_format", &[], TIMESTAMPS),
-        Row::ignored("time", &[], TIMESTAMPS)
-        .pm2_default(Pm2Default::Bool(false)),
     ]
 }
 

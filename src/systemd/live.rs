@@ -68,6 +68,7 @@ pub fn live_state(systemd: &Systemd, units: &AppUnits) -> Result<LiveState, Syst
             UnitKind::Template => true,
             UnitKind::Socket => units.listen.is_empty(),
             UnitKind::CronTimer | UnitKind::CronService => units.cron.is_none(),
+            UnitKind::Logs => units.logs.is_none(),
             UnitKind::App => false,
         };
         if skip {

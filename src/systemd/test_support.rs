@@ -59,6 +59,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
             plain: std::collections::BTreeMap::new(),
         },
         cron: None,
+        logs: None,
     }
 }
 

@@ -136,7 +136,7 @@ fn app_units(
         return None;
     }
     let (program, mut environment) = (program?, environment?);
-    let [standard_output, standard_error] = logs?;
+    let (writer, [standard_output, standard_error]) = logs::writer(app, options.mode, logs?);
     for (name, value) in &program.environment {
         environment
             .entry((*name).to_owned())
@@ -178,7 +178,8 @@ fn app_units(
             sandbox,
         },
     );
-    let units = assemble(app, source, options, listen, worker);
+    let mut units = assemble(app, source, options, listen, worker);
+    units.logs = writer;
     let ports = ports::summary(&units, from.as_deref());
     Some(Planned { units, ports })
 }
@@ -268,6 +269,7 @@ fn assemble(
             on_calendar: on_calendar.clone(),
             systemctl,
         }),
+        logs: None,
     }
 }
 

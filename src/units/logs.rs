@@ -5,13 +5,14 @@
 //! file of their own (not set, or `"NULL"`), and a stream with one goes
 //! there only, with a warning.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::findings::Finding;
 use super::interpreter::Runner;
 use crate::ecosystem::settings::{App, ExecMode, LogFile, LogTarget};
 use crate::ecosystem::values::Instances;
 use crate::ecosystem::Diagnostics;
+use crate::model::LogWriter;
 
 /// `StandardOutput=` and `StandardError=`; `None` on an error (recorded).
 pub fn targets(
@@ -84,6 +85,35 @@ fn combine(
         stream(out, "stdout", "out_file"),
         stream(err, "stderr", "error_file"),
     ]
+}
+
+/// The writer of the log files (`APP-logs.service`), when the app asks for
+/// what only it does: rotation (`log_rotate`), timestamps
+/// (`log_date_format`, `time`) or JSON lines (`log_type`). The streams it
+/// writes then go to the journal, which it follows; a discarded one stays
+/// discarded. Without a file to write, there is no writer.
+pub fn writer(
+    app: &App,
+    scope: crate::model::Scope,
+    targets: [Option<LogTarget>; 2],
+) -> (Option<LogWriter>, [Option<LogTarget>; 2]) {
+    let wanted = app.log_rotate.is_some() || app.log_date_format.is_some() || app.log_json;
+    let file = |target: &Option<LogTarget>| target.as_ref()?.file().map(Path::to_owned);
+    let [out, err] = [file(&targets[0]), file(&targets[1])];
+    if !wanted || (out.is_none() && err.is_none()) {
+        return (None, targets);
+    }
+    let writer = LogWriter {
+        app: app.name.get_ref().to_string(),
+        user: scope == crate::model::Scope::User,
+        out,
+        err,
+        date_format: app.log_date_format.clone(),
+        json: app.log_json,
+        rotate: app.log_rotate.clone(),
+    };
+    let journal = targets.map(|target| target.filter(|t| t == &LogTarget::Null));
+    (Some(writer), journal)
 }
 
 /// The home of the account an app runs as: the `user` (or the file's

@@ -201,6 +201,17 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         }),
         _ => None,
     };
+    let logs = match text(UnitKind::Logs)? {
+        Some(unit) => Some(unit.required("Service", "ExecStart", |line| {
+            let words = unescape_exec_words(line)?;
+            let args = words.into_iter().skip(1).map(std::ffi::OsString::from);
+            match crate::model::helper_options::parse(args) {
+                Ok(crate::model::helper_options::Request::WriteLogs(writer)) => Some(writer),
+                _ => None,
+            }
+        })?),
+        None => None,
+    };
     let mut app = AppUnits {
         name: name.clone(),
         pm2_name: None,
@@ -219,6 +230,7 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         autostart: true,
         worker: worker(&template)?,
         cron,
+        logs,
     };
     read_environment_file(&mut app, &mut template, files)?;
     read_directives(&mut app, &template, UnitKind::Template)?;

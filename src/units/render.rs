@@ -25,6 +25,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app.socket",
         include_str!("../../templates/app.socket.tera"),
     ),
+    (
+        "logs.service",
+        include_str!("../../templates/logs.service.tera"),
+    ),
     ("sandbox", include_str!("../../templates/sandbox.tera")),
     (
         "worker.service",
@@ -81,6 +85,13 @@ struct Values {
     worker: WorkerValues,
     app: AppValues,
     cron: Option<CronValues>,
+    logs: Option<LogsValues>,
+}
+
+/// `APP-logs.service`, the writer of the log files.
+#[derive(Serialize)]
+struct LogsValues {
+    exec_start: String,
 }
 
 /// Unit names the templates refer to, as [`crate::model::UnitNames`] spells them.
@@ -90,6 +101,7 @@ struct Names {
     template: String,
     app: String,
     cron_service: String,
+    logs: String,
     runtime_directory: String,
 }
 
@@ -175,6 +187,7 @@ pub fn render(app: &AppUnits) -> Result<Vec<UnitFile>, Unrepresentable> {
             UnitKind::App => "app.service",
             UnitKind::CronTimer => "cron.timer",
             UnitKind::CronService => "cron.service",
+            UnitKind::Logs => "logs.service",
         };
         add(template, units.of(kind));
         if kind == UnitKind::Template && !app.worker.environment.is_empty() {
@@ -197,6 +210,7 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             template: units.template(),
             app: units.app(),
             cron_service: units.cron_service(),
+            logs: units.logs(),
             runtime_directory: units.runtime_directory(),
         },
         unit: UnitSection {
@@ -238,6 +252,16 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
                 words.extend(["try-reload-or-restart".to_owned(), units.app()]);
                 Some(CronValues {
                     on_calendar: cron.on_calendar.clone(),
+                    exec_start: words.join(" "),
+                })
+            }
+        },
+        logs: match &app.logs {
+            None => None,
+            Some(writer) => {
+                let mut words = vec![exec_path(&app.worker.helper)?];
+                words.extend(writer.escaped_words(escape::exec_word));
+                Some(LogsValues {
                     exec_start: words.join(" "),
                 })
             }

@@ -120,7 +120,6 @@ fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
         "append_env_to_name = false",
         "trace = false",
         "disable_trace = true",
-        "time = false",
     ];
     for default in defaults {
         let (_, warnings) = warned(default);
@@ -132,7 +131,6 @@ fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
         "watch = [\"src\"]",
         "kill_retry_time = 200",
         "pmx = false",
-        "time = true",
     ] {
         let (_, warnings) = warned(other);
         assert_eq!(warnings.len(), 1, "{other}: {warnings:?}");

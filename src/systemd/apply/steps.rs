@@ -12,13 +12,19 @@ use crate::systemd::undo::Undo;
 use crate::systemd::{rolling, starting};
 
 /// The units of an app's files that are started on their own, in order: its
-/// socket, app unit and timer (not the template, not the service a timer
-/// triggers). They are also the ones with an `[Install]` section.
+/// socket, app unit, timer and log writer (not the template, not the
+/// service a timer triggers). They are also the ones with an `[Install]`
+/// section.
 fn startable(app: &AppPlan, names: &[&str]) -> Vec<String> {
     let mut order: Vec<(UnitKind, String)> = names
         .iter()
         .filter_map(|name| Some((app.kind(name)?, (*name).to_owned())))
-        .filter(|(kind, _)| matches!(kind, UnitKind::Socket | UnitKind::App | UnitKind::CronTimer))
+        .filter(|(kind, _)| {
+            matches!(
+                kind,
+                UnitKind::Socket | UnitKind::App | UnitKind::CronTimer | UnitKind::Logs
+            )
+        })
         .collect();
     order.sort();
     order.dedup();
@@ -199,6 +205,7 @@ impl Applier<'_> {
             self.call(app, |systemd| systemd.enable(&enable))?;
         }
         self.follow_autostart(app)?;
+        self.restart_writer(app, &names)?;
         let instances = restarted(app);
         match restart(app) {
             Restart::WholeApp => self.restart_on_new_addresses(app, &instances)?,
@@ -206,6 +213,18 @@ impl Applier<'_> {
             Restart::Nothing => {}
         }
         self.start_added(app)
+    }
+
+    /// A log writer whose unit changed takes its new settings: restarted,
+    /// it goes on from the journal cursor it recorded.
+    fn restart_writer(&mut self, app: &AppPlan, written: &[&str]) -> StepResult {
+        let writer = app.units().logs();
+        let changed = written.contains(&writer.as_str()) && app.existed(&writer);
+        if changed && autostarts(app) {
+            self.undo.push(Undo::Restart(writer.clone()));
+            self.call(app, |systemd| systemd.restart(&writer))?;
+        }
+        Ok(())
     }
 
     /// An app whose `autostart` changed: enabled and started when it became
