@@ -30,8 +30,8 @@ lint:
 
 # The whole test suite: lint; both packages, linted, with their file lists;
 # unit and golden tests; the integration tests on real systemd (they boot test
-# hosts, so they need root); the benchmark's smoke run against PM2. The
-# corpus test is apart (corpus-test): its files are downloaded from GitHub.
+# hosts, so they need root); the corpus of real ecosystem files; the
+# benchmark's smoke run against PM2.
 test: test-deps lint package-check
 	$(CARGO) test --workspace --locked --all-targets -- --test-threads=2
 	$(MAKE) bench-smoke
@@ -43,15 +43,16 @@ example:
 test-deps:
 	tools/install-deps test
 
-# The real ecosystem files of tests/pm2_corpus.rs, downloaded from their
-# repositories into tests/corpus/ (tests/corpus/sources.tsv) when missing.
+# The real ecosystem files of tests/pm2_corpus.rs, checked against their
+# record (tests/corpus/sources.tsv), downloaded again from their
+# repositories when missing or different.
 corpus:
 	tools/fetch-corpus
 
 # The corpus test (tests/pm2_corpus.rs) on those files; NODEUNITS_BLESS=1
 # rewrites tests/corpus/expected.txt.
 corpus-test: corpus
-	$(CARGO) test --locked --test pm2_corpus -- --include-ignored
+	$(CARGO) test --locked --test pm2_corpus
 
 # --- Fuzzing (docs/development.md, "Fuzzing") --------------------------------
 # Each target of fuzz/ in turn, for FUZZ_RUNS inputs or FUZZ_SECONDS seconds

@@ -13,11 +13,11 @@
 //! error and warning, is compared exactly with `tests/corpus/expected.txt`,
 //! which starts with the counts and the refusals grouped by reason.
 //!
-//! The files are not in the repository, and CI cannot download them: the
-//! test is ignored by a plain `cargo test` and run by `make corpus-test`,
-//! which downloads them first. Re-bless after an intended change:
-//! `NODEUNITS_BLESS=1 make corpus-test`; then review the diff of
-//! `expected.txt`.
+//! The files are in the repository, as test data with their source and
+//! licence; `make corpus-test` checks them against `sources.tsv` (and
+//! downloads any missing) before running this test, which `cargo test` runs
+//! too. Re-bless after an intended change: `NODEUNITS_BLESS=1 make
+//! corpus-test`; then review the diff of `expected.txt`.
 
 #[path = "pm2_corpus/cluster.rs"]
 mod cluster;
@@ -86,7 +86,6 @@ fn bless() -> bool {
 }
 
 #[test]
-#[ignore = "needs the corpus downloaded: run `make corpus-test`"]
 fn the_corpus_is_taken_as_recorded() {
     let entries = corpus();
     if let Err(problem) = sources::check_in_place(&entries) {

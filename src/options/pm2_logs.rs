@@ -3,10 +3,9 @@
 //! writer does with the files (`log_rotate`, `log_type`, `log_date_format`,
 //! `time`).
 
-use toml::Spanned;
-
 use super::directive::Directive;
 use super::{describe::*, Doc, Row};
+use crate::ecosystem::document::Value as V;
 use crate::ecosystem::fields::Fields;
 use crate::ecosystem::findings::{Allowed, OptionFinding};
 use crate::ecosystem::log_rotate::log_rotate;
@@ -119,10 +118,7 @@ pub(super) fn rows() -> Vec<Row> {
                 becomes: "each line of the log files starts with its time in this format and `: `, as PM2 writes it (dayjs's tokens: `\"YYYY-MM-DD HH:mm:ss Z\"`), written by `APP-logs.service`; the journal timestamps every line anyway (`journalctl -o short-iso`)",
             },
         )
-        .validate(|f, _, app| {
-            let format = f.string("log_date_format");
-            app.log_date_format = format.map(Spanned::into_inner).filter(|f| !f.is_empty());
-        })
+        .validate(|f, _, app| app.log_date_format = date_format(f))
         .describe(|units| units.logs.as_ref()?.date_format.clone()),
         Row::read(
             "time",
@@ -138,6 +134,21 @@ pub(super) fn rows() -> Vec<Row> {
             }
         }),
     ]
+}
+
+/// `log_date_format`: a format; `false` and `""` are none, as PM2 tests
+/// it for truth.
+fn date_format(f: &mut Fields) -> Option<String> {
+    let value = f.get("log_date_format")?;
+    match value.get_ref() {
+        V::Boolean(false) => None,
+        V::String(format) if format.is_empty() => None,
+        V::String(format) => Some(format.to_string()),
+        _ => {
+            f.wrong("log_date_format", value, Allowed::String);
+            None
+        }
+    }
 }
 
 /// `log_type`: `"json"`, or `"raw"` (PM2's other word) for lines as written.

@@ -1,0 +1,6 @@
+module.exports = {
+  apps : [{
+    name   : "express-app",
+    script : "./app.js"
+  }]
+}

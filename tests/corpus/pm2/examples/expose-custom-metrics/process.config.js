@@ -1,0 +1,5 @@
+module.exports = {
+  apps : [{
+    script : 'process-metrics.js'
+  }]
+}

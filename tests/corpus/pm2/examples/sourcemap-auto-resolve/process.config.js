@@ -1,0 +1,6 @@
+module.exports = {
+  apps : [{
+    name   : "API-minified",
+    script : "API.min.js"
+  }]
+}

@@ -1,0 +1,6 @@
+module.exports = {
+  apps: [{
+    name: "pepega-tts",
+    script: "index.js",
+  }]
+}

@@ -1,0 +1,6 @@
+module.exports = {
+  apps: [{
+    name: "random-clip-player",
+    script: "index.js"
+  }]
+}

@@ -1,0 +1,8 @@
+module.exports = {
+    apps: [
+        {
+            name: "uptime-kuma",
+            script: "./server/server.js",
+        },
+    ],
+};
