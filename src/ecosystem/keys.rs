@@ -100,6 +100,12 @@ pub const TOP_LEVEL: &[Known] = &[
         pm2_default: None,
     },
     Known {
+        name: "log_rotate",
+        aliases: &[],
+        handling: Handling::Read,
+        pm2_default: None,
+    },
+    Known {
         name: "deploy",
         aliases: &[],
         handling: Handling::Ignored(
@@ -173,7 +179,8 @@ pub(super) fn unknown_keys(fields: &mut Fields) {
     });
 }
 
-/// Reports the top-level keys other than `apps`.
+/// Reports the top-level keys other than those read (`apps`, read by the
+/// shape; `log_rotate`, by the validation of the apps).
 pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
     fields.report_unread(|key, _| {
         if key.starts_with(COMMENT_PREFIX) {
@@ -181,6 +188,7 @@ pub(super) fn unknown_top_level_keys(fields: &mut Fields) {
         }
         let key_owned = key.to_owned();
         Some(match find(TOP_LEVEL, key).map(|known| known.handling) {
+            Some(Handling::Read) => return None,
             Some(Handling::Ignored(why)) => OptionFinding::IgnoredTopLevel {
                 key: key_owned,
                 why,

@@ -78,6 +78,14 @@ pub fn validate_document(
 ) -> Option<Ecosystem> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let shape = shape::shape(document, format, diagnostics)?;
+    // `log_rotate` at the top: every app's that sets none of its own.
+    let one_app = shape.apps.iter().any(|app| std::ptr::eq(*app, document));
+    let log_rotate = match document.get_ref().as_table() {
+        Some(top) if !one_app => {
+            log_rotate::log_rotate(&mut Fields::new(top, keys::TOP_LEVEL, diagnostics))
+        }
+        _ => None,
+    };
     let mut apps = Vec::new();
     let mut names = Vec::new();
     for table in shape.apps {
@@ -91,7 +99,10 @@ pub fn validate_document(
                 fields.mark_read(&key.name);
             }
         }
-        let (name, app) = validate::app(&mut fields, table.span(), dir);
+        let (name, mut app) = validate::app(&mut fields, table.span(), dir);
+        if let Some(app) = app.as_mut().filter(|_| fields.get("log_rotate").is_none()) {
+            app.log_rotate = log_rotate.clone();
+        }
         names.extend(name.map(|name| (name.get_ref().clone(), name.span())));
         keys::unknown_keys(&mut fields);
         apps.extend(app);
