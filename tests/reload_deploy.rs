@@ -247,7 +247,7 @@ fn an_argument_that_is_neither_an_app_nor_a_file_is_refused() {
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "note: `api` is an installed app and also a file here: reloading the app; write ./api to deploy the file\n"
+        "note: `api` is an installed app and also a file here: reloading the app; write ./api for the file\n"
     );
 }
 

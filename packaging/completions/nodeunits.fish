@@ -86,7 +86,7 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l bin-dir -
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l system -d 'Talk to the system service manager (the default as root)'
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l update-env -d 'Accepted for PM2\'s habit (`pm2 reload FILE --update-env`): nodeunits takes no variable from the shell; the environment is the ecosystem file\'s, which `reload FILE` applies'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l update-env -d 'Accepted for PM2\'s habit (`pm2 reload FILE --update-env`): nodeunits takes no variable from the shell; the environment is the ecosystem file\'s, which `reload FILE` and `restart FILE` apply'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l system -d 'Talk to the system service manager (the default as root)'
@@ -137,7 +137,7 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l bin-dir 
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l system -d 'Talk to the system service manager (the default as root)'
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l update-env -d 'Accepted for PM2\'s habit: the environment always comes from the ecosystem file (see --help of reload)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -l update-env -d 'Accepted for PM2\'s habit (`pm2 reload FILE --update-env`): nodeunits takes no variable from the shell; the environment is the ecosystem file\'s, which `reload FILE` and `restart FILE` apply'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand delete" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand delete" -l system -d 'Talk to the system service manager (the default as root)'

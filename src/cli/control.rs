@@ -7,10 +7,10 @@ use anyhow::Context;
 
 use std::ffi::OsStr;
 
-use super::args::{CompileArgs, ManagerArgs};
+use super::args::{CompileArgs, ManagerArgs, TargetArgs};
 use super::shared::changes::Changes;
 use super::shared::instances_of;
-use super::shared::target::{resolve, Target};
+use super::shared::target::{read, resolve, Target};
 use super::shared::{compile_file, connect, installed_apps, target};
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
@@ -127,31 +127,18 @@ pub fn stop(arg: &OsStr, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
 /// `systemctl restart APP.service` of each app: every instance at once
 /// (PartOf=); for no downtime use `reload`. A file is applied first, as
 /// `reload FILE` does, and the apps the apply did not start are restarted.
-pub fn restart(
-    arg: &OsStr,
-    compile: &CompileArgs,
-    manager: ManagerArgs,
-    update_env: bool,
-) -> anyhow::Result<ExitCode> {
-    if update_env {
-        update_env_note();
-    }
-    let changes = Changes::new(manager)?;
+pub fn restart(args: &TargetArgs) -> anyhow::Result<ExitCode> {
+    let changes = Changes::new(args.manager)?;
     let systemd = connect(changes.scope)?;
-    let apps = match resolve(arg, "restarting", &systemd, &changes.units)? {
+    let apps = match read(args, "restarting", &systemd, &changes.units)? {
         Target::File(file) => {
+            let (compile, manager) = (&args.compile, args.manager);
             let then = super::deploy::Then::Restart;
             return super::deploy::run(&file, compile, manager, &changes, &systemd, then);
         }
         Target::App(app) => vec![app],
         Target::All => installed_apps(&changes.units)?,
     };
-    let flags = compile.given();
-    anyhow::ensure!(
-        flags.is_empty(),
-        "{} only apply to an ecosystem file; to restart a file's apps, name it",
-        flags.join(", ")
-    );
     for app in &apps {
         app_units(&changes.units, app)?;
         restart_one(&systemd, app)?;
@@ -167,16 +154,6 @@ pub fn restart_one(systemd: &Systemd, app: &AppName) -> anyhow::Result<()> {
     systemd.start(&instances)?;
     println!("{app}: restarted ({} instances)", instances.len());
     Ok(())
-}
-
-/// The note `--update-env` gets, once: PM2 takes the shell's variables
-/// with it; nodeunits takes the environment from the file only.
-pub fn update_env_note() {
-    eprintln!(
-        "note: --update-env changes nothing here: nodeunits takes no variable from this shell; an app's \
-         environment is its ecosystem file's (`env`, `env_<profile>`, `inherit_env`), which `reload FILE` \
-         and `restart FILE` apply; `reload APP` and `restart APP` keep what was last applied"
-    );
 }
 
 /// Carries out a plan for one app under its lock, as apply does; the plan

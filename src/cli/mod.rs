@@ -86,12 +86,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             (dry_run, show_env),
             &apply::only_units(only),
         ),
-        Command::Reload {
-            target,
-            compile,
-            manager,
-            update_env,
-        } => reload::run(&target, &compile, manager, update_env),
+        Command::Reload { target } => reload::run(&target),
         Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
         Command::Describe {
             app,
@@ -127,12 +122,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Start { app, manager } => control::start(&app, manager),
         Command::Jlist { manager } => status::run(None, manager, true),
         Command::Stop { target, manager } => control::stop(&target, manager),
-        Command::Restart {
-            target,
-            compile,
-            manager,
-            update_env,
-        } => control::restart(&target, &compile, manager, update_env),
+        Command::Restart { target } => control::restart(&target),
         Command::Delete { target, manager } => control::delete(&target, manager),
         Command::Scale {
             app,

@@ -2,6 +2,7 @@
 //! (`--user`, `--system`) and how a file is compiled (`--env`, `--bin-dir`,
 //! `--target-systemd`).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -77,4 +78,22 @@ impl CompileArgs {
             manager.mode(),
         )
     }
+}
+
+/// What `reload` and `restart` act on: an installed app, `all`, or an
+/// ecosystem file, which the compile flags apply to.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// An installed app, the path of an ecosystem file, or `all`.
+    #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
+    pub target: OsString,
+    #[command(flatten)]
+    pub compile: CompileArgs,
+    #[command(flatten)]
+    pub manager: ManagerArgs,
+    /// Accepted for PM2's habit (`pm2 reload FILE --update-env`): nodeunits
+    /// takes no variable from the shell; the environment is the ecosystem
+    /// file's, which `reload FILE` and `restart FILE` apply.
+    #[arg(long)]
+    pub update_env: bool,
 }

@@ -12,7 +12,7 @@ use crate::model::AppName;
 mod flags;
 /// The subcommands' own subcommands: `export kubernetes`, `secret set`.
 mod nested;
-pub use flags::{CompileArgs, ManagerArgs};
+pub use flags::{CompileArgs, ManagerArgs, TargetArgs};
 pub use nested::{ExportTarget, SecretAction};
 
 /// Where `nodeunits metrics --install` listens unless told otherwise.
@@ -124,18 +124,8 @@ pub enum Command {
     /// An app whose app unit is stopped stays stopped, except when named
     /// alone. --env, --bin-dir and --target-systemd apply to a file only.
     Reload {
-        /// An installed app, the path of an ecosystem file, or `all`.
-        #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
-        target: OsString,
         #[command(flatten)]
-        compile: CompileArgs,
-        #[command(flatten)]
-        manager: ManagerArgs,
-        /// Accepted for PM2's habit (`pm2 reload FILE --update-env`):
-        /// nodeunits takes no variable from the shell; the environment is
-        /// the ecosystem file's, which `reload FILE` applies.
-        #[arg(long)]
-        update_env: bool,
+        target: TargetArgs,
     },
     /// Show apps and their instances, like `pm2 ls` (also `list`, `ls`).
     #[command(visible_aliases = ["list", "ls"])]
@@ -285,17 +275,8 @@ pub enum Command {
     /// apply did not just start is restarted, as `pm2 restart FILE` does.
     /// For no downtime, use `reload`.
     Restart {
-        /// An installed app, the path of an ecosystem file, or `all`.
-        #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
-        target: OsString,
         #[command(flatten)]
-        compile: CompileArgs,
-        #[command(flatten)]
-        manager: ManagerArgs,
-        /// Accepted for PM2's habit: the environment always comes from the
-        /// ecosystem file (see --help of reload).
-        #[arg(long)]
-        update_env: bool,
+        target: TargetArgs,
     },
     /// Stop an app and remove its units.
     ///

@@ -6,9 +6,44 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use super::{installed_apps, loaded, not_loaded};
+use crate::cli::args::TargetArgs;
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
 use crate::systemd::{Scope, UnitDir};
+
+/// `--update-env` said once, and the compile flags refused unless the
+/// target is a file: what `reload` and `restart` share. `acting`: what the
+/// command does ("reloading").
+pub(in crate::cli) fn read(
+    args: &TargetArgs,
+    acting: &str,
+    systemd: &Systemd,
+    units: &UnitDir,
+) -> anyhow::Result<Target> {
+    if args.update_env {
+        eprintln!(
+            "note: --update-env changes nothing here: nodeunits takes no variable from this shell; an app's \
+             environment is its ecosystem file's (`env`, `env_<profile>`, `inherit_env`), which `reload FILE` \
+             and `restart FILE` apply; `reload APP` and `restart APP` keep what was last applied"
+        );
+    }
+    let target = resolve(&args.target, acting, systemd, units)?;
+    let flags = args.compile.given();
+    if matches!(target, Target::File(_)) || flags.is_empty() {
+        return Ok(target);
+    }
+    anyhow::bail!(
+        "{} only appl{} to an ecosystem file, and `{}` is {}; to deploy a file, name it",
+        flags.join(", "),
+        if flags.len() == 1 { "ies" } else { "y" },
+        Path::new(&args.target).display(),
+        if target == Target::All {
+            "every installed app"
+        } else {
+            "an installed app"
+        },
+    )
+}
 
 /// Reads `arg` against the loaded apps and the files here: prints the note
 /// when an app shadows a file, or fails saying what is allowed. `acting`:
