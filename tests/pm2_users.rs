@@ -211,10 +211,10 @@ fn check_running(host: &TestHost, file: &str) {
     assert_eq!(queue.len(), 2);
     assert_eq!(property(host, "ActiveState", &queue), ["active", "active"]);
     assert_eq!(property(host, "NRestarts", &queue), ["0", "0"]);
-    let log = host.read("/var/log/pm2/api-out.log");
-    assert!(
-        log.contains("listening on port 3000"),
-        "the out_file: {log}"
+    // The log writer appends the app's lines as journald takes them in.
+    host.wait_until(
+        "grep -q 'listening on port 3000' /var/log/pm2/api-out.log",
+        std::time::Duration::from_secs(10),
     );
     assert!(host
         .ok("test -f /var/log/pm2/api-error.log && echo yes")

@@ -29,15 +29,22 @@ impl Files {
         }
     }
 
-    /// Appends `bytes` to `path`, rotating it first when they would take it
-    /// past `max_size`.
-    pub fn append(&mut self, path: &Path, bytes: &[u8], now: &DateTime<Local>) -> io::Result<()> {
+    /// Opens `path` for appending, creating it, if it is not open yet: a
+    /// file exists from the start, as systemd's `append:` has it.
+    pub fn open(&mut self, path: &Path) -> io::Result<()> {
         if !self.open.contains_key(path) {
             let file = open(path)?;
             let size = file.metadata()?.len();
             self.open.insert(path.to_owned(), (file, size));
             self.finish_compressing(path)?;
         }
+        Ok(())
+    }
+
+    /// Appends `bytes` to `path`, rotating it first when they would take it
+    /// past `max_size`.
+    pub fn append(&mut self, path: &Path, bytes: &[u8], now: &DateTime<Local>) -> io::Result<()> {
+        self.open(path)?;
         let size = self.open[path].1;
         let full = self
             .rotate

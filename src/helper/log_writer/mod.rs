@@ -86,6 +86,14 @@ fn run(writer: &LogWriter) -> Result<(), String> {
         json: writer.json,
     };
     let mut files = Files::new(writer.rotate.clone());
+    // The files shared by every worker exist from the start (a per-worker
+    // one is created with its worker's first line).
+    let shared = [&writer.out, &writer.err].into_iter().flatten();
+    for file in shared.filter(|f| !f.to_string_lossy().ends_with(crate::model::app::PER_WORKER)) {
+        files
+            .open(file)
+            .map_err(|e| format!("opening {}: {e}", file.display()))?;
+    }
     let mut next_rotation = schedule.as_ref().and_then(next);
     let mut last_cursor: Option<String> = None;
     let result = loop {
