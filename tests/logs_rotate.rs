@@ -77,6 +77,12 @@ fn a_burst_is_rotated_gzipped_and_kept_whole_through_a_killed_writer() {
         host.ok("systemctl is-active burst-logs.service").trim(),
         "active"
     );
+    // In its sandbox: it writes the logs' directory only.
+    assert_eq!(
+        host.ok("systemctl show -P ReadWritePaths burst-logs.service")
+            .trim(),
+        LOGS
+    );
 
     // Once the first file of worker 0 is rotated, the writer is killed.
     host.wait_until(

@@ -92,6 +92,9 @@ struct Values {
 #[derive(Serialize)]
 struct LogsValues {
     exec_start: String,
+    /// The directories of the log files, which the sandbox leaves
+    /// writable; none in a user's manager, which has no sandbox here.
+    read_write_paths: Option<String>,
 }
 
 /// Unit names the templates refer to, as [`crate::model::UnitNames`] spells them.
@@ -261,8 +264,20 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             Some(writer) => {
                 let mut words = vec![exec_path(&app.worker.helper)?];
                 words.extend(writer.escaped_words(escape::exec_word));
+                let mut dirs: Vec<&Path> = [&writer.out, &writer.err]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|file| file.parent())
+                    .collect();
+                dirs.sort();
+                dirs.dedup();
+                let dirs: Vec<String> = dirs
+                    .into_iter()
+                    .map(escape::path)
+                    .collect::<Result<_, _>>()?;
                 Some(LogsValues {
                     exec_start: words.join(" "),
+                    read_write_paths: (app.scope == Scope::System).then(|| dirs.join(" ")),
                 })
             }
         },
