@@ -21,6 +21,12 @@ fn user_mode_with_linger_and_a_reboot_brings_every_app_back() {
     assert!(out.contains("notes: created (2 instances)"), "{out}");
     assert!(!out.contains("enable-linger"), "lingering already: {out}");
     host.ok("test -f /home/deploy/.config/systemd/user/notes@.service");
+    // The environment's values are the user's only, as root's are in system mode.
+    assert_eq!(
+        host.ok("stat -c '%a %U' /home/deploy/.config/systemd/user/notes.env")
+            .trim(),
+        "600 deploy"
+    );
     host.ok("test -L /home/deploy/.config/systemd/user/default.target.wants/notes.service");
     assert!(get(&host, 5000).unwrap().starts_with("notes "));
     host.ok("ps -o user= -p $(systemctl --user -M deploy@ show -p MainPID --value notes@0) | grep -qx deploy");

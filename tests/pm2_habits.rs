@@ -119,6 +119,9 @@ fn list_jlist_update_env_and_commands_on_a_file() {
     .map(String::from);
     assert_eq!(active_states(&host, &units), ["inactive"; 5]);
     assert_eq!(get(&host, PORT), None, "the port is closed");
+    // The apps of a file are those installed from it, as their units say:
+    // with a script gone, which no longer compiles, they still go.
+    host.ok(&format!("rm {DIR}/jobs.js"));
     nodeunits_ok(&host, &format!("delete {file}"));
     assert!(unit_files(&host, "web").is_empty() && unit_files(&host, "jobs").is_empty());
     let gone = nodeunits(&host, &format!("stop {file}"));

@@ -7,11 +7,11 @@ use anyhow::Context;
 
 use std::ffi::OsStr;
 
-use super::args::{CompileArgs, ManagerArgs, TargetArgs};
+use super::args::{ManagerArgs, TargetArgs};
 use super::shared::changes::Changes;
 use super::shared::instances_of;
 use super::shared::target::{read, resolve, Target};
-use super::shared::{compile_file, connect, installed_apps, target};
+use super::shared::{connect, installed_apps, target};
 use crate::model::AppName;
 use crate::systemd::bus::Systemd;
 use crate::systemd::plan::{removal, scaling, Plan};
@@ -62,50 +62,38 @@ pub fn start(app: &AppName, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The apps `arg` names: one installed app, `all` of them, or the
-/// installed apps of an ecosystem file (each app of it that is not
-/// installed is said and left out; none at all is an error). `None`: the
-/// file does not compile (its errors printed).
+/// The apps `arg` names: one installed app, `all` of them, or those
+/// installed from an ecosystem file (their units' `SourcePath=`), read from
+/// the units alone: an app whose code or file is gone still stops and goes.
 fn apps_named(
     arg: &OsStr,
     acting: &str,
     units: &UnitDir,
     systemd: &Systemd,
-) -> anyhow::Result<Option<Vec<AppName>>> {
+) -> anyhow::Result<Vec<AppName>> {
     let file = match resolve(arg, acting, systemd, units)? {
-        Target::App(app) => return Ok(Some(vec![app])),
-        Target::All => return Ok(Some(installed_apps(units)?)),
+        Target::App(app) => return Ok(vec![app]),
+        Target::All => return installed_apps(units),
         Target::File(file) => file,
     };
-    let no_flags = CompileArgs {
-        env: None,
-        bin_dir: None,
-        target_systemd: None,
-    };
-    let manager = ManagerArgs::of(systemd.scope());
-    let Some(rendered) = compile_file(&file, &no_flags, manager) else {
-        return Ok(None);
-    };
-    let installed = installed_apps(units)?;
-    let (apps, missing): (Vec<AppName>, Vec<AppName>) = rendered
-        .apps
-        .iter()
-        .map(|app| app.units.name.clone())
-        .partition(|app| installed.contains(app));
-    for app in &missing {
-        eprintln!(
-            "note: {app}: not installed, left out (`nodeunits apply {}` installs it)",
-            file.display()
-        );
-    }
+    let source = crate::ecosystem::absolute(&file);
+    let installed = units
+        .read()
+        .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
+    let apps: Vec<AppName> = installed
+        .apps()
+        .into_iter()
+        .filter(|(_, from)| *from == Some(source.as_path()))
+        .map(|(app, _)| app.clone())
+        .collect();
     anyhow::ensure!(
         !apps.is_empty(),
         "no app of {} is installed in {}: `nodeunits apply {}` installs them",
-        file.display(),
+        source.display(),
         units.path().display(),
         file.display()
     );
-    Ok(Some(apps))
+    Ok(apps)
 }
 
 /// `systemctl stop APP.socket APP.service` of each app: the port closes,
@@ -113,9 +101,7 @@ fn apps_named(
 pub fn stop(arg: &OsStr, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
     let systemd = connect(scope)?;
-    let Some(apps) = apps_named(arg, "stopping", &units, &systemd)? else {
-        return Ok(ExitCode::from(1));
-    };
+    let apps = apps_named(arg, "stopping", &units, &systemd)?;
     for app in &apps {
         let names = app_units(&units, app)?;
         systemd.stop(&names)?;
@@ -178,10 +164,7 @@ pub fn delete(arg: &OsStr, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
     let apps = {
         let (scope, units) = target(manager)?;
         let systemd = connect(scope)?;
-        match apps_named(arg, "deleting", &units, &systemd)? {
-            Some(apps) => apps,
-            None => return Ok(ExitCode::from(1)),
-        }
+        apps_named(arg, "deleting", &units, &systemd)?
     };
     for app in &apps {
         run_locked(app, manager, |units, installed| {

@@ -9,7 +9,7 @@ use super::fields::{integer, Fields};
 use super::findings::Allowed;
 use super::values::parse_bytes;
 use crate::model::log_writer::{
-    Rotate, ROTATE_DATE_FORMAT, ROTATE_INTERVAL, ROTATE_MAX_SIZE, ROTATE_RETAIN,
+    schedule, Rotate, ROTATE_DATE_FORMAT, ROTATE_INTERVAL, ROTATE_MAX_SIZE, ROTATE_RETAIN,
 };
 
 /// The key of the table each name of a setting sets.
@@ -77,7 +77,7 @@ fn read_bool(item: &Node) -> Option<bool> {
 fn read_interval(item: &Node) -> Option<Option<String>> {
     match item.get_ref() {
         V::String(cron) if cron.is_empty() || cron == "0" => Some(None),
-        V::String(cron) if schedule_is_valid(cron) => Some(Some(cron.to_string())),
+        V::String(cron) if schedule(cron).is_ok() => Some(Some(cron.to_string())),
         _ => None,
     }
 }
@@ -100,15 +100,4 @@ fn defaults() -> Rotate {
         interval: Some(ROTATE_INTERVAL.to_owned()),
         date_format: ROTATE_DATE_FORMAT.to_owned(),
     }
-}
-
-/// Whether the writer will read `cron` as a schedule (5 fields, or 6 with
-/// seconds first), as pm2-logrotate's `rotateInterval`.
-fn schedule_is_valid(cron: &str) -> bool {
-    use croner::parser::{CronParser, Seconds};
-    CronParser::builder()
-        .seconds(Seconds::Optional)
-        .build()
-        .parse(cron)
-        .is_ok()
 }

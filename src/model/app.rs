@@ -204,6 +204,18 @@ impl AppUnits {
         super::sockets::lines(&self.listen, self.worker.options.sticky, self.instances)
     }
 
+    /// The file a stream of the app's workers ends in (stderr when `err`),
+    /// whoever writes it: the log writer, or systemd (`append:`).
+    pub fn log_file(&self, err: bool) -> Option<&std::path::Path> {
+        let writer = self.logs.as_ref();
+        let written = writer.and_then(|w| if err { &w.err } else { &w.out }.as_deref());
+        let target = match err {
+            true => &self.worker.standard_error,
+            false => &self.worker.standard_output,
+        };
+        written.or_else(|| target.as_ref()?.file())
+    }
+
     /// The kinds of unit file the app has, in the order they are written:
     /// a socket when it listens, cron units with `cron_restart`.
     pub fn kinds(&self) -> Vec<UnitKind> {

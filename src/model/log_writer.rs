@@ -48,6 +48,17 @@ pub struct Rotate {
     pub date_format: String,
 }
 
+/// `interval`, pm2-logrotate's `rotateInterval`: node-schedule's cron, 5
+/// fields or 6 with the seconds first. What the compiler checks and the
+/// writer follows.
+pub fn schedule(cron: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    use croner::parser::{CronParser, Seconds};
+    CronParser::builder()
+        .seconds(Seconds::Optional)
+        .build()
+        .parse(cron)
+}
+
 /// The text of `write-logs --help`.
 pub const USAGE: &str = "\
 Follows the journal of the app's workers (APP@*.service) and appends their
@@ -71,6 +82,15 @@ Options:
 ";
 
 impl LogWriter {
+    /// The directories of its files, each once, in order: what it writes.
+    pub fn dirs(&self) -> Vec<&std::path::Path> {
+        let files = [&self.out, &self.err].into_iter().flatten();
+        let mut dirs: Vec<&std::path::Path> = files.filter_map(|f| f.parent()).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
     /// The words after `write-logs`, each value through `escape`, in the
     /// order `parse` reads.
     pub fn escaped_words(&self, escape: impl Fn(&str) -> String) -> Vec<String> {

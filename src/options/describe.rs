@@ -24,8 +24,8 @@ pub fn log_destination(target: Option<&LogTarget>) -> String {
 }
 
 /// What a pod does with a stream the units append to a file.
-pub fn log_unmapped(key: &str, target: Option<&LogTarget>) -> Option<String> {
-    target?.file().map(|path| {
+pub fn log_unmapped(key: &str, file: Option<&std::path::Path>) -> Option<String> {
+    file.map(|path| {
         format!(
             "{key}: the output goes to the container's log (`kubectl logs`), not to {}",
             path.display()

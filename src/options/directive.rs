@@ -63,12 +63,11 @@ impl Directive {
         }
     }
 
-    /// A marker of the app unit's `[Unit]` section, written `no` when
-    /// `get` is false and left out when it is true (the default).
-    pub(super) fn app_flag(
+    /// A directive of the app unit's `[Unit]` section.
+    fn app_unit(
         key: &'static str,
-        get: fn(&AppUnits) -> bool,
-        set: fn(&mut AppUnits, bool),
+        write: impl Fn(&AppUnits) -> Option<String> + Send + Sync + 'static,
+        read: impl Fn(&mut AppUnits, &str) -> Option<()> + Send + Sync + 'static,
     ) -> Directive {
         Directive {
             unit: UnitKind::App,
@@ -76,8 +75,22 @@ impl Directive {
             key,
             required: false,
             placed: true,
-            write: Box::new(move |app| Ok((!get(app)).then(|| "no".to_owned()))),
-            read: Box::new(move |app, text| {
+            write: Box::new(move |app| Ok(write(app))),
+            read: Box::new(read),
+        }
+    }
+
+    /// A marker of the app unit's `[Unit]` section, written `no` when
+    /// `get` is false and left out when it is true (the default).
+    pub(super) fn app_flag(
+        key: &'static str,
+        get: fn(&AppUnits) -> bool,
+        set: fn(&mut AppUnits, bool),
+    ) -> Directive {
+        Directive::app_unit(
+            key,
+            move |app| (!get(app)).then(|| "no".to_owned()),
+            move |app, text| {
                 let value = match text {
                     "yes" => true,
                     "no" => false,
@@ -85,8 +98,8 @@ impl Directive {
                 };
                 set(app, value);
                 Some(())
-            }),
-        }
+            },
+        )
     }
 
     /// A text of the app unit's `[Unit]` section, one word quoted as
@@ -97,19 +110,15 @@ impl Directive {
         get: fn(&AppUnits) -> Option<&String>,
         set: fn(&mut AppUnits, String),
     ) -> Directive {
-        Directive {
-            unit: UnitKind::App,
-            section: "Unit",
+        Directive::app_unit(
             key,
-            required: false,
-            placed: true,
-            write: Box::new(move |app| Ok(get(app).map(|text| escape::exec_word(text)))),
-            read: Box::new(move |app, text| {
+            move |app| get(app).map(|text| escape::exec_word(text)),
+            move |app, text| {
                 let [word] = <[String; 1]>::try_from(escape::unescape_exec_words(text)?).ok()?;
                 set(app, word);
                 Some(())
-            }),
-        }
+            },
+        )
     }
 
     /// Every worker has it.

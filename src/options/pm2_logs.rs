@@ -16,6 +16,11 @@ use crate::model::{Bytes, Rotate};
 
 /// Where its output goes, and how the files are written.
 pub(super) fn rows() -> Vec<Row> {
+    [streams(), writer()].into_iter().flatten().collect()
+}
+
+/// Where each stream goes: a file, discarded, or the journal.
+fn streams() -> Vec<Row> {
     vec![
         Row::read(
             "out_file",
@@ -36,7 +41,7 @@ pub(super) fn rows() -> Vec<Row> {
             let writer = units.logs.as_ref().and_then(|w| w.out.as_deref());
             Some(written_to(writer, units.worker.standard_output.as_ref()))
         })
-        .unmapped(|units, _| log_unmapped("out_file", units.worker.standard_output.as_ref())),
+        .unmapped(|units, _| log_unmapped("out_file", units.log_file(false))),
         Row::read(
             "error_file",
             &["err_log", "err_file", "err", "error"],
@@ -56,7 +61,7 @@ pub(super) fn rows() -> Vec<Row> {
             let writer = units.logs.as_ref().and_then(|w| w.err.as_deref());
             Some(written_to(writer, units.worker.standard_error.as_ref()))
         })
-        .unmapped(|units, _| log_unmapped("error_file", units.worker.standard_error.as_ref())),
+        .unmapped(|units, _| log_unmapped("error_file", units.log_file(true))),
         Row::read(
             "log_file",
             &["log"],
@@ -83,6 +88,12 @@ pub(super) fn rows() -> Vec<Row> {
                 app.log_file = None;
             }
         }),
+    ]
+}
+
+/// What the log writer does with the files (see "Log files").
+fn writer() -> Vec<Row> {
+    vec![
         Row::read(
             "log_rotate",
             &[],

@@ -29,10 +29,7 @@ pub fn create(app: &AppUnits) -> Result<Vec<String>, LogDirError> {
         .filter_map(|target| target.as_ref()?.file()?.parent())
         .collect();
     // The files the log writer writes for the workers.
-    if let Some(writer) = &app.logs {
-        let files = [&writer.out, &writer.err].into_iter().flatten();
-        dirs.extend(files.filter_map(|file| file.parent()));
-    }
+    dirs.extend(app.logs.iter().flat_map(|writer| writer.dirs()));
     dirs.dedup();
     let mut created = Vec::new();
     for dir in dirs {

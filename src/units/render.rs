@@ -264,14 +264,8 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
             Some(writer) => {
                 let mut words = vec![exec_path(&app.worker.helper)?];
                 words.extend(writer.escaped_words(escape::exec_word));
-                let mut dirs: Vec<&Path> = [&writer.out, &writer.err]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|file| file.parent())
-                    .collect();
-                dirs.sort();
-                dirs.dedup();
-                let dirs: Vec<String> = dirs
+                let dirs: Vec<String> = writer
+                    .dirs()
                     .into_iter()
                     .map(escape::path)
                     .collect::<Result<_, _>>()?;

@@ -389,3 +389,18 @@ fn an_app_without_autostart_is_warned_about() {
         "{warnings}"
     );
 }
+
+/// Files the log writer writes are the container's log in a pod, as
+/// systemd's are: the export says so for both.
+#[test]
+fn log_files_of_the_writer_are_said_to_be_the_containers_log() {
+    let (_, export) = case("log-files");
+    let warnings = export.warnings.concat();
+    for said in [
+        "warning: web: out_file: the output goes to the container's log (`kubectl logs`), not to /var/log/web/out-%i.log",
+        "warning: web: error_file: the output goes to the container's log",
+        "warning: web: log_rotate: the container runtime rotates a container's log",
+    ] {
+        assert!(warnings.contains(said), "{said}:\n{warnings}");
+    }
+}

@@ -36,14 +36,6 @@ pub struct CompileArgs {
 }
 
 impl ManagerArgs {
-    /// The flags that select `scope`.
-    pub fn of(scope: Scope) -> ManagerArgs {
-        ManagerArgs {
-            user: scope == Scope::User,
-            system: scope == Scope::System,
-        }
-    }
-
     /// `--user`, `--system`, else the user manager unless running as root.
     pub fn mode(self) -> Scope {
         if self.user {

@@ -260,7 +260,7 @@ pub enum Command {
     /// Stop an app: `systemctl stop APP.socket APP.service`.
     ///
     /// TARGET is an installed app, `all` of them, or an ecosystem file:
-    /// every installed app of it, as `pm2 stop FILE` does.
+    /// every app installed from it, as `pm2 stop FILE` does.
     Stop {
         /// An installed app, the path of an ecosystem file, or `all`.
         #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]
@@ -281,8 +281,8 @@ pub enum Command {
     /// Stop an app and remove its units.
     ///
     /// Only files that nodeunits generated are removed. TARGET is an
-    /// installed app, `all` of them, or an ecosystem file: every installed
-    /// app of it, as `pm2 delete FILE` does.
+    /// installed app, `all` of them, or an ecosystem file: every app
+    /// installed from it, as `pm2 delete FILE` does.
     Delete {
         /// An installed app, the path of an ecosystem file, or `all`.
         #[arg(value_name = "APP|FILE|all", value_hint = clap::ValueHint::AnyPath)]

@@ -5,9 +5,10 @@
 //! pm2-logrotate does. No line is lost: the journal holds every line
 //! (`LogRateLimitBurst=`), the writer is the only process writing the files
 //! (a rotation is a rename by that process, not a copy behind its back),
-//! and it records the journal cursor of what it wrote, after writing it,
-//! so that a writer killed at any point starts again after the last line
-//! recorded (a line may then be written twice, never missed).
+//! and it records the journal cursor of what it wrote (after syncing it, at
+//! most once a second), so that a writer killed at any point starts again
+//! after the last line recorded (a line may then be written twice, never
+//! missed).
 
 mod files;
 mod format;
@@ -16,20 +17,24 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Local, TimeZone};
 use sd_notify::NotifyState;
 
+use crate::model::app::PER_WORKER;
 use crate::model::defaults::EXIT_CONFIG;
-use crate::model::log_writer::LogWriter;
+use crate::model::log_writer::{schedule, LogWriter};
 use files::Files;
 use format::{line, Entry, Style};
 
-/// Lines written between two records of the cursor, at most.
+/// The lines taken from journalctl at a time, at most.
 const BATCH: usize = 5000;
+/// How often the writer records its cursor, at most: a writer killed
+/// writes again what it wrote since, never less.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
 /// How often the writer looks at the schedule and for a stop signal.
 const TICK: Duration = Duration::from_millis(500);
 
@@ -49,10 +54,6 @@ fn run(writer: &LogWriter) -> Result<(), String> {
         .ok_or("$STATE_DIRECTORY is not set: the unit has no StateDirectory=")?;
     let cursor_file = state.join("cursor");
     let cursor = std::fs::read_to_string(&cursor_file).ok();
-    let schedule = match writer.rotate.as_ref().and_then(|r| r.interval.as_deref()) {
-        Some(cron) => Some(schedule(cron)?),
-        None => None,
-    };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
@@ -64,12 +65,22 @@ fn run(writer: &LogWriter) -> Result<(), String> {
             cursor_file.display()
         ),
     }
+    let mut writing = Writing::new(writer, cursor_file)?;
     let mut journal = Command::new("journalctl")
         .args(journal_args(writer, cursor.as_deref()))
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|err| format!("running journalctl: {err}"))?;
-    let stdout = journal.stdout.take().expect("piped");
+    let received = lines_of(journal.stdout.take().expect("piped"));
+    let _ = sd_notify::notify(&[NotifyState::Ready]);
+    let result = follow(&received, &stop, &mut writing);
+    let _ = journal.kill();
+    let _ = journal.wait();
+    result.and_then(|()| writing.record(true))
+}
+
+/// The lines journalctl prints, read by a thread of their own.
+fn lines_of(stdout: std::process::ChildStdout) -> Receiver<Vec<u8>> {
     let (lines, received) = mpsc::sync_channel::<Vec<u8>>(BATCH);
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).split(b'\n') {
@@ -79,73 +90,128 @@ fn run(writer: &LogWriter) -> Result<(), String> {
             }
         }
     });
-    let _ = sd_notify::notify(&[NotifyState::Ready]);
-    let style = Style {
-        app: writer.app.clone(),
-        date_format: writer.date_format.clone(),
-        json: writer.json,
-    };
-    let mut files = Files::new(writer.rotate.clone());
-    // The files shared by every worker exist from the start (a per-worker
-    // one is created with its worker's first line).
-    let shared = [&writer.out, &writer.err].into_iter().flatten();
-    for file in shared.filter(|f| !f.to_string_lossy().ends_with(crate::model::app::PER_WORKER)) {
-        files
-            .open(file)
-            .map_err(|e| format!("opening {}: {e}", file.display()))?;
-    }
-    let mut next_rotation = schedule.as_ref().and_then(next);
-    let mut last_cursor: Option<String> = None;
-    let result = loop {
-        if stop.load(Ordering::Relaxed) {
-            break Ok(());
-        }
-        let first = match received.recv_timeout(TICK) {
-            Ok(line) => Some(line),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) if stop.load(Ordering::Relaxed) => break Ok(()),
+    received
+}
+
+/// Writes what journalctl prints, a batch at a time, until a stop signal.
+fn follow(
+    received: &Receiver<Vec<u8>>,
+    stop: &AtomicBool,
+    writing: &mut Writing,
+) -> Result<(), String> {
+    while !stop.load(Ordering::Relaxed) {
+        let mut batch = match received.recv_timeout(TICK) {
+            Ok(line) => vec![line],
+            Err(RecvTimeoutError::Timeout) => Vec::new(),
+            Err(RecvTimeoutError::Disconnected) if stop.load(Ordering::Relaxed) => break,
             Err(RecvTimeoutError::Disconnected) => {
-                break Err("journalctl stopped following the journal".to_owned())
+                return Err("journalctl stopped following the journal".to_owned())
             }
         };
-        let mut batch: Vec<Vec<u8>> = first.into_iter().collect();
         while batch.len() < BATCH {
             match received.try_recv() {
                 Ok(line) => batch.push(line),
                 Err(_) => break,
             }
         }
-        let now = Local::now();
-        if next_rotation.is_some_and(|at| now >= at) {
+        writing.batch(&batch)?;
+        writing.record(false)?;
+    }
+    Ok(())
+}
+
+/// The writer at work: its files, and the cursor of the last line written.
+struct Writing<'w> {
+    writer: &'w LogWriter,
+    style: Style,
+    files: Files,
+    schedule: Option<croner::Cron>,
+    next_rotation: Option<DateTime<Local>>,
+    cursor_file: PathBuf,
+    /// The cursor of the last line written, until it is recorded.
+    unrecorded: Option<String>,
+    recorded_at: Instant,
+}
+
+impl<'w> Writing<'w> {
+    /// Opens the files shared by every worker, so that they exist from the
+    /// start (a per-worker one comes with its worker's first line).
+    fn new(writer: &'w LogWriter, cursor_file: PathBuf) -> Result<Writing<'w>, String> {
+        let schedule = match writer.rotate.as_ref().and_then(|r| r.interval.as_deref()) {
+            Some(cron) => {
+                Some(schedule(cron).map_err(|err| format!("--interval {cron:?}: {err}"))?)
+            }
+            None => None,
+        };
+        let mut files = Files::new(writer.rotate.clone());
+        let shared = [&writer.out, &writer.err].into_iter().flatten();
+        for file in shared.filter(|f| !f.to_string_lossy().ends_with(PER_WORKER)) {
             files
+                .open(file)
+                .map_err(|e| format!("opening {}: {e}", file.display()))?;
+        }
+        Ok(Writing {
+            writer,
+            style: Style {
+                app: writer.app.clone(),
+                date_format: writer.date_format.clone(),
+                json: writer.json,
+            },
+            files,
+            next_rotation: schedule.as_ref().and_then(next),
+            schedule,
+            cursor_file,
+            unrecorded: None,
+            recorded_at: Instant::now(),
+        })
+    }
+
+    /// Rotates on the schedule, then appends each line to its file.
+    fn batch(&mut self, batch: &[Vec<u8>]) -> Result<(), String> {
+        let now = Local::now();
+        if self.next_rotation.is_some_and(|at| now >= at) {
+            self.files
                 .rotate_all(&now)
                 .map_err(|e| format!("rotating: {e}"))?;
-            next_rotation = schedule.as_ref().and_then(next);
+            self.next_rotation = self.schedule.as_ref().and_then(next);
         }
-        for raw in &batch {
-            if let Some((entry, cursor)) = entry(raw, writer) {
-                let path = entry
-                    .as_ref()
-                    .and_then(|entry| Some((entry, target(writer, entry)?)));
-                if let Some((entry, path)) = path {
-                    files
-                        .append(&path, &line(entry, &style), &now)
-                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-                }
-                last_cursor = Some(cursor);
+        for raw in batch {
+            let Some((entry, cursor)) = entry(raw, self.writer) else {
+                continue;
+            };
+            let path = entry
+                .as_ref()
+                .and_then(|entry| Some((entry, target(self.writer, entry)?)));
+            if let Some((entry, path)) = path {
+                self.files
+                    .append(&path, &line(entry, &self.style), &now)
+                    .map_err(|e| format!("writing {}: {e}", path.display()))?;
             }
+            self.unrecorded = Some(cursor);
         }
-        if let (false, Some(cursor)) = (batch.is_empty(), &last_cursor) {
-            files
-                .sync()
-                .map_err(|e| format!("syncing the log files: {e}"))?;
-            crate::durable::write(&cursor_file, cursor.as_bytes())
-                .map_err(|e| format!("recording the cursor in {}: {e}", cursor_file.display()))?;
+        Ok(())
+    }
+
+    /// Syncs the files, then records the cursor of the last line written:
+    /// at most once per [`RECORD_EVERY`] (a steady trickle of lines would
+    /// otherwise sync the disk for each), or now when `now`.
+    fn record(&mut self, now: bool) -> Result<(), String> {
+        if self.unrecorded.is_none() || (!now && self.recorded_at.elapsed() < RECORD_EVERY) {
+            return Ok(());
         }
-    };
-    let _ = journal.kill();
-    let _ = journal.wait();
-    result
+        self.files
+            .sync()
+            .map_err(|e| format!("syncing the log files: {e}"))?;
+        let cursor = self.unrecorded.take().expect("checked above");
+        crate::durable::write(&self.cursor_file, cursor.as_bytes()).map_err(|e| {
+            format!(
+                "recording the cursor in {}: {e}",
+                self.cursor_file.display()
+            )
+        })?;
+        self.recorded_at = Instant::now();
+        Ok(())
+    }
 }
 
 /// journalctl following the app's workers' output (not the helper's own
@@ -233,19 +299,10 @@ fn target(writer: &LogWriter, entry: &Entry) -> Option<PathBuf> {
 
 fn per_worker(file: &Path, instance: u32) -> PathBuf {
     let text = file.to_string_lossy();
-    match text.strip_suffix(crate::model::app::PER_WORKER) {
+    match text.strip_suffix(PER_WORKER) {
         Some(stem) => PathBuf::from(format!("{stem}-{instance}.log")),
         None => file.to_owned(),
     }
-}
-
-fn schedule(cron: &str) -> Result<croner::Cron, String> {
-    use croner::parser::{CronParser, Seconds};
-    CronParser::builder()
-        .seconds(Seconds::Optional)
-        .build()
-        .parse(cron)
-        .map_err(|err| format!("--interval {cron:?}: {err}"))
 }
 
 fn next(schedule: &croner::Cron) -> Option<DateTime<Local>> {
