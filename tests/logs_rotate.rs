@@ -151,11 +151,16 @@ fn a_burst_is_rotated_gzipped_and_kept_whole_through_a_killed_writer() {
         "not compressed: {small:?}"
     );
 
-    // Applied again, nothing changes; deleted, the writer goes with the app.
+    // Applied again, nothing changes; deleted, the writer goes with the app,
+    // and its cursor: an app installed again under the name writes from
+    // then on.
+    host.ok("test -s /var/lib/nodeunits/logs/burst/cursor");
     let again = nodeunits_ok(&host, &format!("apply {DIR}/ecosystem.toml"));
     assert_eq!(again, "burst: unchanged\nsmall: unchanged\n");
     nodeunits_ok(&host, "delete burst");
     host.ok(&format!("test ! -e {UNIT_DIR}/burst-logs.service"));
     let state = host.sh("systemctl is-active burst-logs.service");
     assert_eq!(String::from_utf8_lossy(&state.stdout).trim(), "inactive");
+    host.ok("test ! -e /var/lib/nodeunits/logs/burst");
+    host.ok("test -e /var/lib/nodeunits/logs/small");
 }

@@ -1,6 +1,6 @@
 //! The apps under test (bench/apps/) and how each is run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One app as both supervisors are asked to run it, with PM2's defaults
 /// spelled out so both get the same.
@@ -20,6 +20,42 @@ pub struct App {
     /// `UV_TCP_SINGLE_ACCEPT=1` in the env: libuv accepts one connection
     /// per wake-up of a worker, which leaves the next to another worker.
     pub single_accept: bool,
+    /// Where the app's stdout goes.
+    pub logging: Logging,
+    /// More of the app's environment (the logging app's settings).
+    pub extra_env: Vec<(&'static str, String)>,
+}
+
+/// Where an app's stdout goes, as both supervisors are told.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Logging {
+    /// Each supervisor's default: PM2's files in `PM2_HOME/logs`, the
+    /// journal under nodeunits.
+    Default,
+    /// One `out_file` for every worker (`merge_logs`), rotated: by
+    /// pm2-logrotate under PM2, by the app's `log_rotate` under nodeunits.
+    RotatedFile { path: PathBuf, rotation: Rotation },
+}
+
+/// pm2-logrotate's settings, which nodeunits' `log_rotate` takes too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rotation {
+    pub max_size: &'static str,
+    pub retain: u32,
+    pub compress: bool,
+}
+
+impl Rotation {
+    /// Small files, so that they rotate several times in a measure: the
+    /// burst's 11 MB, or a few seconds of a line per request; every rotated
+    /// file kept.
+    pub fn small() -> Rotation {
+        Rotation {
+            max_size: "2M",
+            retain: 10,
+            compress: true,
+        }
+    }
 }
 
 impl App {
@@ -36,6 +72,8 @@ impl App {
             port: 3000,
             sandbox: true,
             single_accept: false,
+            logging: Logging::Default,
+            extra_env: Vec::new(),
         }
     }
 
@@ -87,6 +125,42 @@ impl App {
         }
     }
 
+    /// Two workers that each print `lines` numbered lines over `seconds` as
+    /// soon as they listen; `tag` tells this start's lines from earlier
+    /// ones'.
+    pub fn burst(lines: u64, seconds: u32, tag: &str) -> App {
+        App {
+            extra_env: vec![
+                ("BURST_LINES", lines.to_string()),
+                ("BURST_SECONDS", seconds.to_string()),
+                ("RUN_TAG", tag.to_owned()),
+            ],
+            ..App::new("burst", "logging.js", 2)
+        }
+    }
+
+    /// hello-world that logs a line per request; `tag` as for [`App::burst`].
+    pub fn chatty(tag: &str) -> App {
+        App {
+            extra_env: vec![
+                ("LOG_EACH_REQUEST", "1".to_owned()),
+                ("RUN_TAG", tag.to_owned()),
+            ],
+            ..App::new("chatty", "logging.js", 2)
+        }
+    }
+
+    /// The same app with its stdout in `dir/out.log`, rotated.
+    pub fn logging_to(self, dir: &Path, rotation: Rotation) -> App {
+        App {
+            logging: Logging::RotatedFile {
+                path: dir.join("out.log"),
+                rotation,
+            },
+            ..self
+        }
+    }
+
     pub fn script_path(&self) -> PathBuf {
         bench_dir().join("apps").join(self.script)
     }
@@ -100,6 +174,8 @@ impl App {
         if self.single_accept {
             env.push(("UV_TCP_SINGLE_ACCEPT", "1".to_owned()));
         }
+        env.extend(self.extra_env.iter().cloned());
+        env.sort();
         env
     }
 }

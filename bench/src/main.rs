@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
-use measure::{memory, memory_limit, reload, share, startup, throughput, Plan, MEASURES};
+use measure::{logs, memory, memory_limit, reload, share, startup, throughput, Plan, MEASURES};
 use report::Results;
 use supervisor::Supervisor;
 use testhost::TestHost;
@@ -203,6 +203,9 @@ fn run() -> Result<()> {
             }
             if plan.wants("reload") {
                 reload::measure(supervisor, &plan, &mut results)?;
+            }
+            if plan.wants("logs") {
+                logs::measure(supervisor, &plan, &mut results)?;
             }
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::apps::App;
+use crate::apps::{App, Rotation};
 use crate::host::Host;
 use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
 use crate::units;
@@ -159,5 +159,16 @@ impl Supervisor for Nodeunits {
             total += count.trim().parse::<u64>().unwrap_or(0);
         }
         Ok(total)
+    }
+
+    fn rotate_logs(&mut self, _: Option<Rotation>) -> Result<()> {
+        Ok(())
+    }
+
+    fn default_log(&self, app: &App) -> String {
+        format!(
+            "journalctl -q --no-pager -o cat SYSLOG_IDENTIFIER={}",
+            app.name
+        )
     }
 }

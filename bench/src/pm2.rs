@@ -8,17 +8,34 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-use crate::apps::{bench_dir, App};
+use crate::apps::{bench_dir, App, Logging, Rotation};
 use crate::host::{in_scope, Host};
 use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
 
-/// Installs the pinned PM2 into bench/node_modules (`npm ci`) unless that
-/// exact version is there already. Returns the version.
+/// The packages the benchmark installs from the npm registry, pinned in
+/// bench/package.json.
+const PACKAGES: [&str; 2] = ["pm2", "pm2-logrotate"];
+
+/// Installs the pinned PM2 and pm2-logrotate into bench/node_modules
+/// (`npm ci`) unless those exact versions are there already. Returns PM2's
+/// version.
 pub fn install() -> Result<String> {
     let dir = bench_dir();
-    let wanted = pinned_version(&dir)?;
-    if installed_version(&dir).as_deref() != Some(wanted.as_str()) {
-        eprintln!("installing PM2 {wanted} from the npm registry (npm ci in bench/)");
+    let manifest = read_json(&dir.join("package.json")).context("bench/package.json")?;
+    let mut versions = Vec::new();
+    for package in PACKAGES {
+        let wanted = manifest["dependencies"][package]
+            .as_str()
+            .with_context(|| format!("bench/package.json pins no {package} version"))?;
+        versions.push((package, wanted.to_owned()));
+    }
+    let all_there = |versions: &[(&str, String)]| {
+        versions
+            .iter()
+            .all(|(package, wanted)| installed_version(&dir, package).as_ref() == Some(wanted))
+    };
+    if !all_there(&versions) {
+        eprintln!("installing PM2 and pm2-logrotate from the npm registry (npm ci in bench/)");
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
@@ -28,25 +45,26 @@ pub fn install() -> Result<String> {
             bail!("`npm ci` in {} failed ({status})", dir.display());
         }
     }
-    match installed_version(&dir) {
-        Some(version) if version == wanted => Ok(version),
-        other => bail!("PM2 {wanted} is pinned in bench/package.json, but {other:?} is installed"),
+    for (package, wanted) in &versions {
+        let installed = installed_version(&dir, package);
+        if installed.as_ref() != Some(wanted) {
+            bail!("{package} {wanted} is pinned in bench/package.json, but {installed:?} is installed");
+        }
     }
+    Ok(versions[0].1.clone())
 }
 
-fn pinned_version(dir: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(dir.join("package.json"))?;
-    let manifest: Value = serde_json::from_str(&text).context("bench/package.json")?;
-    manifest["dependencies"]["pm2"]
+fn read_json(path: &Path) -> Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn installed_version(dir: &Path, package: &str) -> Option<String> {
+    let path = dir.join("node_modules").join(package).join("package.json");
+    read_json(&path).ok()?["version"]
         .as_str()
         .map(str::to_owned)
-        .context("bench/package.json pins no pm2 version under dependencies")
-}
-
-fn installed_version(dir: &Path) -> Option<String> {
-    let path = dir.join("node_modules/pm2/package.json");
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    manifest["version"].as_str().map(str::to_owned)
 }
 
 pub struct Pm2 {
@@ -85,6 +103,38 @@ impl Pm2 {
             .collect())
     }
 
+    fn home(&self) -> PathBuf {
+        self.work_dir.join("pm2-home")
+    }
+
+    /// Adds pm2-logrotate to PM2's list of installed modules, or takes it
+    /// off, as `pm2 install` and `pm2 uninstall` do (`module-db-v2` in
+    /// `module_conf.json`); the daemon launches the listed modules when it
+    /// starts.
+    fn register_logrotate(&self, installed: bool) -> Result<()> {
+        let script = "const fs = require('fs'); const [file, on] = process.argv.slice(1); \
+             const conf = JSON.parse(fs.readFileSync(file)); \
+             const db = (conf['module-db-v2'] = conf['module-db-v2'] || {}); \
+             if (on === '1') db['pm2-logrotate'] = {}; else delete db['pm2-logrotate']; \
+             fs.writeFileSync(file, JSON.stringify(conf, null, 4));";
+        self.host
+            .ok(&format!(
+                "node -e \"{script}\" {} {}",
+                self.home().join("module_conf.json").display(),
+                u8::from(installed)
+            ))
+            .map(drop)
+    }
+
+    /// Whether PM2 lists a process of this name, online.
+    fn online(&self, name: &str) -> Result<bool> {
+        let list: Value = serde_json::from_str(&self.pm2("jlist")?).context("pm2 jlist")?;
+        Ok(list.as_array().is_some_and(|all| {
+            all.iter()
+                .any(|p| p["name"] == name && p["pm2_env"]["status"] == "online")
+        }))
+    }
+
     fn all_online(&self, app: &App) -> Result<bool> {
         let processes = self.processes(app)?;
         Ok(processes.len() == app.instances as usize
@@ -109,6 +159,11 @@ impl Pm2 {
         });
         if let Some(mb) = app.max_memory_mb {
             entry["max_memory_restart"] = json!(format!("{mb}M"));
+        }
+        if let Logging::RotatedFile { path, .. } = &app.logging {
+            // Rotated by pm2-logrotate: see `rotate_logs`.
+            entry["out_file"] = json!(path);
+            entry["merge_logs"] = json!(true);
         }
         json!({ "apps": [entry] })
     }
@@ -190,6 +245,58 @@ impl Supervisor for Pm2 {
             .iter()
             .filter_map(|p| p["pm2_env"]["restart_time"].as_u64())
             .sum())
+    }
+
+    /// pm2-logrotate 3.0.0, installed from the npm registry with PM2 (both
+    /// pinned in bench/package.json), configured with `pm2 set` as its
+    /// README says. `pm2 install pm2-logrotate` would run npm, which cannot
+    /// reach the registry from the box: the installed package is linked
+    /// where `pm2 install` puts it and registered as it registers it.
+    /// pm2-logrotate looks at the files' sizes every `workerInterval`
+    /// seconds (30 by default); it is given 1, its smallest, so that it
+    /// rotates during a burst as often as it can.
+    fn rotate_logs(&mut self, rotation: Option<Rotation>) -> Result<()> {
+        let installed = self.home().join("modules/pm2-logrotate");
+        match rotation {
+            Some(rotation) => {
+                self.host.ok(&format!(
+                    "mkdir -p {0}/node_modules && ln -sfn {1} {0}/node_modules/pm2-logrotate",
+                    installed.display(),
+                    bench_dir().join("node_modules/pm2-logrotate").display()
+                ))?;
+                for (key, value) in [
+                    ("max_size", rotation.max_size.to_owned()),
+                    ("retain", rotation.retain.to_string()),
+                    ("compress", rotation.compress.to_string()),
+                    ("workerInterval", "1".to_owned()),
+                ] {
+                    self.pm2(&format!("set pm2-logrotate:{key} {value}"))?;
+                }
+                self.register_logrotate(true)?;
+            }
+            None => {
+                self.register_logrotate(false)?;
+                // The link only: its target is bench/node_modules.
+                self.host.ok(&format!("rm -rf {}", installed.display()))?;
+            }
+        }
+        self.pm2("kill")?;
+        self.pm2("ping")?;
+        if rotation.is_some() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while !self.online("pm2-logrotate")? {
+                if std::time::Instant::now() > deadline {
+                    bail!("PM2 did not launch pm2-logrotate within 30 s");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    }
+
+    fn default_log(&self, app: &App) -> String {
+        // `name-out.log`, or `name-out-ID.log` per worker in cluster mode.
+        format!("cat {}/logs/{}-out*.log", self.home().display(), app.name)
     }
 }
 

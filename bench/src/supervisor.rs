@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
-use crate::apps::App;
+use crate::apps::{App, Logging, Rotation};
 use crate::host::Host;
 
 /// Resident memory, in kB.
@@ -34,6 +34,29 @@ pub trait Supervisor {
     fn worker_pids(&self, app: &App) -> Result<Vec<u32>>;
     /// Restarts of the app's workers since it started, for any reason.
     fn restarts(&self, app: &App) -> Result<u64>;
+    /// Rotates the log files of the apps started from now on with these
+    /// settings, or stops rotating (`None`). PM2 runs pm2-logrotate;
+    /// nodeunits needs nothing, as each app's `log_rotate` says it.
+    fn rotate_logs(&mut self, rotation: Option<Rotation>) -> Result<()>;
+    /// A shell command for the box that prints every line the app wrote on
+    /// stdout where this supervisor keeps it by default.
+    fn default_log(&self, app: &App) -> String;
+}
+
+/// A shell command for the box that prints every line the app wrote on
+/// stdout: its log files, the current and the rotated ones decompressed,
+/// or the supervisor's default place.
+pub fn logged_lines(supervisor: &dyn Supervisor, app: &App) -> String {
+    match &app.logging {
+        Logging::Default => supervisor.default_log(app),
+        Logging::RotatedFile { path, .. } => {
+            let dir = path.parent().unwrap_or(path);
+            format!(
+                "find {} -name '*.log' -o -name '*.log.gz' | xargs -r zcat -f",
+                dir.display()
+            )
+        }
+    }
 }
 
 /// The resident set of one process of the box, in kB.

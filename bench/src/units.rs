@@ -3,7 +3,7 @@
 //! runs them as the user who starts it), in nodeunits' sandbox unless the
 //! measure is of the sandbox's cost.
 
-use crate::apps::App;
+use crate::apps::{App, Logging};
 
 /// The ecosystem file `nodeunits apply` reads for this app.
 pub fn ecosystem(app: &App) -> String {
@@ -25,6 +25,16 @@ pub fn ecosystem(app: &App) -> String {
     if let Some(mb) = app.max_memory_mb {
         toml.push_str(&format!("max_memory_restart = \"{mb}M\"\n"));
     }
+    if let Logging::RotatedFile { path, rotation } = &app.logging {
+        toml.push_str(&format!(
+            "out_file = \"{}\"\nmerge_logs = true\n\
+             log_rotate = {{ max_size = \"{}\", retain = {}, compress = {} }}\n",
+            path.display(),
+            rotation.max_size,
+            rotation.retain,
+            rotation.compress
+        ));
+    }
     toml.push_str("\n[apps.env]\n");
     for (key, value) in app.env() {
         toml.push_str(&format!("{key} = \"{value}\"\n"));
@@ -34,7 +44,10 @@ pub fn ecosystem(app: &App) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::apps::Rotation;
 
     #[test]
     fn the_ecosystem_file_carries_the_options_pm2_gets() {
@@ -58,5 +71,20 @@ mod tests {
         assert!(!toml.contains("hardening"), "{toml}");
         let toml = ecosystem(&App::hello().without_sandbox());
         assert!(toml.lines().any(|l| l == "hardening = \"off\""), "{toml}");
+        let toml = ecosystem(
+            &App::burst(100, 5, "t1").logging_to(Path::new("/srv/b/logs"), Rotation::small()),
+        );
+        for line in [
+            "out_file = \"/srv/b/logs/out.log\"",
+            "merge_logs = true",
+            "log_rotate = { max_size = \"2M\", retain = 10, compress = true }",
+            "BURST_LINES = \"100\"",
+            "RUN_TAG = \"t1\"",
+        ] {
+            assert!(
+                toml.lines().any(|l| l == line),
+                "{line:?} missing from:\n{toml}"
+            );
+        }
     }
 }

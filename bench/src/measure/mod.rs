@@ -1,6 +1,7 @@
 //! One module per measurement. Each runs on one supervisor at a time and
 //! adds its samples to the results under the same measure names for both.
 
+pub mod logs;
 pub mod memory;
 pub mod memory_limit;
 pub mod reload;
@@ -30,7 +31,8 @@ pub struct Plan {
 }
 
 /// The measures a run can be limited to.
-pub const MEASURES: [&str; 6] = [
+pub const MEASURES: [&str; 7] = [
+    "logs",
     "memory",
     "throughput",
     "share",

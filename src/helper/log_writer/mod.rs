@@ -226,6 +226,10 @@ fn journal_args(writer: &LogWriter, cursor: Option<&str>) -> Vec<String> {
         "_TRANSPORT=stdout".to_owned(),
         "--follow".to_owned(),
         "--output=json".to_owned(),
+        // The fields `entry` reads (journalctl adds the cursor and the
+        // time): the whole entry, 30 fields, costs the writer and
+        // journalctl three times the CPU under a steady load.
+        "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,_SYSTEMD_USER_UNIT".to_owned(),
         "--all".to_owned(),
         "--no-pager".to_owned(),
     ];

@@ -111,6 +111,11 @@ pub fn apply(
         for problem in applier.forget() {
             applier.say(&format!("note: {problem}"));
         }
+        for app in plan.apps.iter().filter(|app| app.change == Change::Removed) {
+            if let Some(problem) = forget_log_writer(context.journal, &app.app) {
+                applier.say(&format!("note: {problem}"));
+            }
+        }
         return Ok(());
     };
     let mut rollback_problems = roll_back(
@@ -128,6 +133,21 @@ pub fn apply(
         cause,
         rollback_problems,
     })
+}
+
+/// Removes the state of a removed app's log writer (`StateDirectory=`
+/// `nodeunits/logs/APP`, beside the apply journal): an app installed again
+/// under the same name writes its files from then on, not from where the
+/// removed one's writer stopped. Returns what could not be removed.
+fn forget_log_writer(journal: &ApplyJournal, app: &AppName) -> Option<String> {
+    let dir = journal.path().parent()?.join("logs").join(app.as_str());
+    match std::fs::remove_dir_all(&dir) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => Some(format!(
+            "removing {}, the log writer's cursor: {err}; remove it before installing `{app}` again",
+            dir.display()
+        )),
+        _ => None,
+    }
 }
 
 type StepResult = Result<(), (String, ApplyCause)>;
