@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use std::ffi::OsStr;
+use std::path::Path;
 
 use super::args::{ManagerArgs, TargetArgs};
 use super::shared::changes::Changes;
@@ -71,12 +72,17 @@ fn apps_named(
     units: &UnitDir,
     systemd: &Systemd,
 ) -> anyhow::Result<Vec<AppName>> {
-    let file = match resolve(arg, acting, systemd, units)? {
-        Target::App(app) => return Ok(vec![app]),
-        Target::All => return installed_apps(units),
-        Target::File(file) => file,
-    };
-    let source = crate::ecosystem::absolute(&file);
+    match resolve(arg, acting, systemd, units)? {
+        Target::App(app) => Ok(vec![app]),
+        Target::All => installed_apps(units),
+        Target::File(file) => installed_from(&file, units),
+    }
+}
+
+/// The apps installed from an ecosystem file: their units'
+/// `SourcePath=`; at least one, or an error saying how to install them.
+pub(super) fn installed_from(file: &Path, units: &UnitDir) -> anyhow::Result<Vec<AppName>> {
+    let source = crate::ecosystem::absolute(file);
     let installed = units
         .read()
         .with_context(|| format!("reading the unit directory {}", units.path().display()))?;
@@ -161,19 +167,41 @@ fn run_locked(
 /// `systemctl disable --now APP.socket APP.service` of each app, then its
 /// files removed and `systemctl daemon-reload`.
 pub fn delete(arg: &OsStr, manager: ManagerArgs) -> anyhow::Result<ExitCode> {
+    let (scope, units) = target(manager)?;
     let apps = {
-        let (scope, units) = target(manager)?;
         let systemd = connect(scope)?;
         apps_named(arg, "deleting", &units, &systemd)?
     };
+    let started = crate::systemd::started_apps_dir(scope);
     for app in &apps {
+        let source = installed_source(&units, app);
         run_locked(app, manager, |units, installed| {
             removal(app, installed, units.path())?.with_context(|| {
                 format!("no app `{app}` is installed in {}", units.path().display())
             })
         })?;
+        // The file `start SCRIPT` wrote for the app goes with it, as the
+        // app leaves PM2's list (and `dump`'s).
+        if let (Some(source), Some(started)) = (source, &started) {
+            if source.parent() == Some(started.as_path()) {
+                std::fs::remove_file(&source)
+                    .with_context(|| format!("removing {}", source.display()))?;
+                println!("{app}: removed {}", source.display());
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ecosystem file an installed app was applied from, if known.
+fn installed_source(units: &UnitDir, app: &AppName) -> Option<std::path::PathBuf> {
+    let installed = units.read().ok()?;
+    let source = installed
+        .apps()
+        .into_iter()
+        .find(|(name, _)| *name == app)?
+        .1?;
+    Some(source.to_path_buf())
 }
 
 /// The installed app unit rendered again wanting `count` instances,

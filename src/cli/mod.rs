@@ -20,6 +20,7 @@ mod render;
 mod secret;
 /// What several commands share.
 mod shared;
+mod start;
 mod status;
 
 use std::process::ExitCode;
@@ -119,7 +120,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Monit { manager } => monit::run(manager),
         Command::Init { script } => init::run(script.as_deref()),
-        Command::Start { app, manager } => control::start(&app, manager),
+        Command::Start {
+            target,
+            script,
+            manager,
+            bin_dir,
+            target_systemd,
+        } => start::run(&target, &script, manager, (bin_dir, target_systemd)),
+        Command::Dump { manager, show_env } => start::dump(manager, show_env),
         Command::Jlist { manager } => status::run(None, manager, true),
         Command::Stop { target, manager } => control::stop(&target, manager),
         Command::Restart { target } => control::restart(&target),

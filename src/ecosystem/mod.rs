@@ -42,6 +42,7 @@ use fields::Fields;
 use findings::OptionFinding;
 pub use formats::{Evaluator, Format};
 pub use settings::{App, Ecosystem};
+pub use validate::name_from;
 
 /// Reads the ecosystem file `path` (as the user named it) in its format,
 /// and validates it. Relative paths in it resolve against its directory.

@@ -103,7 +103,7 @@ fn name(
 /// last part of `script`'s path, as Node's `path.basename` finds it (a
 /// trailing `/` ignored), without what follows its last `.` unless that `.`
 /// starts it.
-pub(super) fn name_from(script: &str) -> String {
+pub fn name_from(script: &str) -> String {
     let trimmed = script.trim_end_matches('/');
     let file = trimmed.rsplit('/').next().unwrap_or(trimmed);
     match file.rfind('.') {

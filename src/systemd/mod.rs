@@ -67,14 +67,26 @@ pub use crate::model::Scope;
 /// Where administrators' units live: `/etc/systemd/system`, or
 /// `$XDG_CONFIG_HOME/systemd/user` (default `~/.config/systemd/user`).
 pub fn unit_dir_of(scope: Scope) -> Option<PathBuf> {
+    Some(config_dir(scope)?.join(match scope {
+        Scope::System => "systemd/system",
+        Scope::User => "systemd/user",
+    }))
+}
+
+/// Where `nodeunits start SCRIPT` writes each app's ecosystem file:
+/// `/etc/nodeunits/apps`, or `$XDG_CONFIG_HOME/nodeunits/apps` (default
+/// `~/.config/nodeunits/apps`).
+pub fn started_apps_dir(scope: Scope) -> Option<PathBuf> {
+    Some(config_dir(scope)?.join("nodeunits/apps"))
+}
+
+/// `/etc`, or the user's `$XDG_CONFIG_HOME` (default `~/.config`).
+fn config_dir(scope: Scope) -> Option<PathBuf> {
     match scope {
-        Scope::System => Some(PathBuf::from("/etc/systemd/system")),
-        Scope::User => {
-            let config = std::env::var_os("XDG_CONFIG_HOME")
-                .filter(|dir| !dir.is_empty())
-                .map(PathBuf::from)
-                .or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".config")))?;
-            Some(config.join("systemd/user"))
-        }
+        Scope::System => Some(PathBuf::from("/etc")),
+        Scope::User => std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from(std::env::var_os("HOME")?).join(".config"))),
     }
 }

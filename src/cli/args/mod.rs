@@ -12,8 +12,11 @@ use crate::model::AppName;
 mod flags;
 /// The subcommands' own subcommands: `export kubernetes`, `secret set`.
 mod nested;
+/// PM2's options of `pm2 start SCRIPT`.
+mod script;
 pub use flags::{CompileArgs, ManagerArgs, TargetArgs};
 pub use nested::{ExportTarget, SecretAction};
+pub use script::ScriptArgs;
 
 /// Where `nodeunits metrics --install` listens unless told otherwise.
 pub const DEFAULT_METRICS_ADDRESS: &str = "127.0.0.1:9209";
@@ -244,13 +247,53 @@ pub enum Command {
         #[arg(value_hint = clap::ValueHint::FilePath)]
         script: Option<PathBuf>,
     },
-    /// Start an app: `systemctl start APP.socket APP.service`.
+    /// Start an installed app, an ecosystem file's apps, or a script, like `pm2 start`.
+    ///
+    /// TARGET is read as `reload` reads it: `all` is every installed app; a
+    /// name the service manager has loaded as an app is that app, started
+    /// with `systemctl start APP.socket APP.service` until every instance is
+    /// ready; else it is a file. A file named as PM2 names ecosystem files
+    /// (`*.config.js`, `*.config.cjs`, `*.config.mjs`, `*.json`, `*.json5`,
+    /// `*.yaml`, `*.yml`, `*.toml`) is applied as `apply` does, and its apps
+    /// are started.
+    ///
+    /// Any other file is a script, as in `pm2 start app.js -i max`: its app,
+    /// with the options below, is written into an ecosystem file of its own,
+    /// /etc/nodeunits/apps/NAME.toml (~/.config/nodeunits/apps/NAME.toml for
+    /// the user's manager; mode 0600), which is applied and started. The app
+    /// gets the units of any app: it starts at boot, `reload` replaces its
+    /// workers with no downtime, `describe` names its file. Starting the
+    /// script again with other options rewrites the file and applies the
+    /// change; the file may be edited and applied as any other; `dump`
+    /// prints every app started this way. The app's environment is what
+    /// --env gives: unlike PM2, nodeunits takes nothing from this shell.
     Start {
-        /// The app, by its units' name or PM2's (`CodeChat Api` for `CodeChat-Api`).
-        #[arg(value_parser = app_name)]
-        app: AppName,
+        /// An installed app, an ecosystem file, a script, or `all`.
+        #[arg(value_name = "APP|FILE|SCRIPT|all", value_hint = clap::ValueHint::AnyPath)]
+        target: OsString,
+        #[command(flatten)]
+        script: Box<ScriptArgs>,
         #[command(flatten)]
         manager: ManagerArgs,
+        /// Directory holding `nodeunits` and `nodeunits-helper`, as written
+        /// into the units [default: the directory of this executable].
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+        /// The systemd version the units are for [default: the installed one].
+        #[arg(long, value_name = "VERSION")]
+        target_systemd: Option<u32>,
+    },
+    /// Print every app started from a script as one ecosystem file, like `pm2 save`.
+    ///
+    /// The apps of the files `start SCRIPT` wrote (see `start`), in TOML on
+    /// stdout, to keep or to `apply` on another machine. The environment's
+    /// values are masked unless --show-env.
+    Dump {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Print the environment's values instead of masking them.
+        #[arg(long)]
+        show_env: bool,
     },
     /// Print every app as JSON, like `pm2 jlist`: `status --json`.
     Jlist {
