@@ -24,6 +24,12 @@ pub struct App {
     pub logging: Logging,
     /// More of the app's environment (the logging app's settings).
     pub extra_env: Vec<(&'static str, String)>,
+    /// The working directory, if not the supervisor's default.
+    pub cwd: Option<PathBuf>,
+    /// PM2's `watch = true` on `cwd`: with PM2's default ignores
+    /// (`Some(true)`: node_modules and hidden names), or everything
+    /// (`Some(false)`: `ignore_watch = []`).
+    pub watch: Option<bool>,
 }
 
 /// Where an app's stdout goes, as both supervisors are told.
@@ -74,6 +80,8 @@ impl App {
             single_accept: false,
             logging: Logging::Default,
             extra_env: Vec::new(),
+            cwd: None,
+            watch: None,
         }
     }
 
@@ -157,6 +165,15 @@ impl App {
                 path: dir.join("out.log"),
                 rotation,
             },
+            ..self
+        }
+    }
+
+    /// The same app run from `dir`, watching it when `watch` says how.
+    pub fn watching(self, dir: &Path, watch: Option<bool>) -> App {
+        App {
+            cwd: Some(dir.to_path_buf()),
+            watch,
             ..self
         }
     }

@@ -25,7 +25,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
-use measure::{logs, memory, memory_limit, reload, share, startup, throughput, Plan, MEASURES};
+use measure::{
+    logs, memory, memory_limit, reload, share, startup, throughput, watch, Plan, MEASURES,
+};
 use report::Results;
 use supervisor::Supervisor;
 use testhost::TestHost;
@@ -206,6 +208,9 @@ fn run() -> Result<()> {
             }
             if plan.wants("logs") {
                 logs::measure(supervisor, &plan, &mut results)?;
+            }
+            if plan.wants("watch") {
+                watch::measure(supervisor, &mut results)?;
             }
         }
     }

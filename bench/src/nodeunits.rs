@@ -165,6 +165,20 @@ impl Supervisor for Nodeunits {
         Ok(())
     }
 
+    /// `APP-watch.service`'s process, when the app watches.
+    fn watcher_pid(&self, app: &App) -> Result<Option<u32>> {
+        if app.watch.is_none() {
+            return Ok(None);
+        }
+        let unit = format!("{}-watch.service", app.name);
+        let pid = self.host.ok(&format!("systemctl show -P MainPID {unit}"))?;
+        let pid: u32 = pid
+            .trim()
+            .parse()
+            .with_context(|| format!("MainPID of {unit}: {pid:?}"))?;
+        Ok((pid != 0).then_some(pid))
+    }
+
     fn default_log(&self, app: &App) -> String {
         format!(
             "journalctl -q --no-pager -o cat SYSLOG_IDENTIFIER={}",

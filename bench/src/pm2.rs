@@ -160,6 +160,15 @@ impl Pm2 {
         if let Some(mb) = app.max_memory_mb {
             entry["max_memory_restart"] = json!(format!("{mb}M"));
         }
+        if let Some(cwd) = &app.cwd {
+            entry["cwd"] = json!(cwd);
+        }
+        if let Some(default_ignore) = app.watch {
+            entry["watch"] = json!(true);
+            if !default_ignore {
+                entry["ignore_watch"] = json!([]);
+            }
+        }
         if let Logging::RotatedFile { path, .. } = &app.logging {
             // Rotated by pm2-logrotate: see `rotate_logs`.
             entry["out_file"] = json!(path);
@@ -292,6 +301,14 @@ impl Supervisor for Pm2 {
             }
         }
         Ok(())
+    }
+
+    /// PM2's daemon watches every app's files (lib/Watcher.js, chokidar).
+    fn watcher_pid(&self, _: &App) -> Result<Option<u32>> {
+        let pid_file = self.home().join("pm2.pid");
+        // The daemon of a run's first measure starts now.
+        self.pm2("ping")?;
+        Ok(Some(self.host.read(&pid_file)?.trim().parse()?))
     }
 
     fn default_log(&self, app: &App) -> String {

@@ -41,6 +41,29 @@ pub trait Supervisor {
     /// A shell command for the box that prints every line the app wrote on
     /// stdout where this supervisor keeps it by default.
     fn default_log(&self, app: &App) -> String;
+    /// The process that watches the app's files: PM2's daemon (with or
+    /// without a watch), or nodeunits' watcher (none without a watch).
+    fn watcher_pid(&self, app: &App) -> Result<Option<u32>>;
+}
+
+/// The CPU time a process of the box has used, in milliseconds.
+pub fn cpu_ms(host: &dyn Host, pid: u32) -> Result<f64> {
+    // utime and stime, fields 14 and 15, in clock ticks; the name (field 2)
+    // is in parentheses and may hold spaces, so count after its `)`.
+    let stat = host.ok(&format!("cat /proc/{pid}/stat; getconf CLK_TCK"))?;
+    let mut lines = stat.lines();
+    let fields = lines.next().unwrap_or_default();
+    let after_name = fields.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let words: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok());
+    let hz: f64 = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(100.0);
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => Ok((user + system) * 1000.0 / hz),
+        _ => bail!("no CPU times in /proc/{pid}/stat: {fields:?}"),
+    }
 }
 
 /// A shell command for the box that prints every line the app wrote on

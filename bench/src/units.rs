@@ -35,6 +35,14 @@ pub fn ecosystem(app: &App) -> String {
             rotation.compress
         ));
     }
+    if let Some(cwd) = &app.cwd {
+        toml.push_str(&format!("cwd = \"{}\"\n", cwd.display()));
+    }
+    match app.watch {
+        Some(true) => toml.push_str("watch = true\n"),
+        Some(false) => toml.push_str("watch = true\nignore_watch = []\n"),
+        None => {}
+    }
     toml.push_str("\n[apps.env]\n");
     for (key, value) in app.env() {
         toml.push_str(&format!("{key} = \"{value}\"\n"));

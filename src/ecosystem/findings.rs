@@ -40,6 +40,8 @@ pub enum Allowed {
     Credentials,
     LogRotate,
     LogType,
+    Watch,
+    Globs,
     /// What a name must be, in the words of `model::name`.
     Name(String),
 }
@@ -48,6 +50,8 @@ impl fmt::Display for Allowed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Allowed::String => f.write_str("a string"),
+            Allowed::Watch => f.write_str("true or false, a path, or a list of paths (relative to `cwd`): `watch = [\"src\", \"config\"]`"),
+            Allowed::Globs => f.write_str("a glob or a list of globs, each from `cwd`: `ignore_watch = [\"logs\", \"*.log\", \"src/**/*.test.js\"]` (`*`, `?`, `[abc]`, `**`; a `[` must close)"),
             Allowed::Bool => f.write_str("true or false"),
             Allowed::WholeNumber { min, max } => write!(f, "a whole number from {min} to {max}"),
             Allowed::Duration => f.write_str("milliseconds as a number (5000), or a string with units: \"8s\", \"500ms\", \"2min\", \"1h\""),

@@ -27,13 +27,17 @@ pub fn to_toml(source: &Source, document: &Node, findings: &Diagnostics) -> Stri
         None => (Vec::new(), Vec::new()),
     };
     let mut tables = ArrayOfTables::new();
-    for app in &apps {
+    // The file's own apps: those of `static` stay in its `static`.
+    for app in apps.iter().filter_map(|app| match app {
+        std::borrow::Cow::Borrowed(app) => Some(*app),
+        std::borrow::Cow::Owned(_) => None,
+    }) {
         let Value::Table(entries) = &app.value else {
             continue;
         };
         // A file that is one app: its top-level sections are not options.
         let section = |name: &str| {
-            std::ptr::eq(*app, document) && top_level.iter().any(|(key, _)| key.name == name)
+            std::ptr::eq(app, document) && top_level.iter().any(|(key, _)| key.name == name)
         };
         let mut table = Table::new();
         write_entries(

@@ -108,17 +108,13 @@ pub const TOP_LEVEL: &[Known] = &[
     Known {
         name: "deploy",
         aliases: &[],
-        handling: Handling::Ignored(
-            "deployment is not part of nodeunits; the section is ignored",
-        ),
+        handling: Handling::Ignored("deployment is not part of nodeunits; the section is ignored"),
         pm2_default: None,
     },
     Known {
         name: "static",
         aliases: &[],
-        handling: Handling::Ignored(
-            "`pm2 serve` is not part of nodeunits: serve static files from an app or a web server; the section is ignored",
-        ),
+        handling: Handling::Read,
         pm2_default: None,
     },
 ];

@@ -28,6 +28,8 @@ pub(crate) mod places;
 pub mod settings;
 /// Where the apps of a file are: the shapes PM2 accepts.
 mod shape;
+/// PM2's top-level `static`: apps of its static file server.
+mod statics;
 /// Options whose values take more than one check.
 pub(crate) mod typed;
 /// One `[[apps]]` table → a validated app.
@@ -80,7 +82,7 @@ pub fn validate_document(
     let dir = path.parent().unwrap_or(Path::new("/"));
     let shape = shape::shape(document, format, diagnostics)?;
     // `log_rotate` at the top: every app's that sets none of its own.
-    let one_app = shape.apps.iter().any(|app| std::ptr::eq(*app, document));
+    let one_app = shape.apps.iter().any(|app| std::ptr::eq(&**app, document));
     let log_rotate = match document.get_ref().as_table() {
         Some(top) if !one_app => {
             log_rotate::log_rotate(&mut Fields::new(top, keys::TOP_LEVEL, diagnostics))
@@ -89,7 +91,8 @@ pub fn validate_document(
     };
     let mut apps = Vec::new();
     let mut names = Vec::new();
-    for table in shape.apps {
+    for table in &shape.apps {
+        let table: &document::Node = table;
         let Some(entries) = table.get_ref().as_table() else {
             continue;
         };

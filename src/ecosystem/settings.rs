@@ -22,6 +22,15 @@ pub struct Ecosystem {
     pub apps: Vec<App>,
 }
 
+/// What `watch` watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watch {
+    /// `watch = true`: the app's `cwd`.
+    Cwd,
+    /// `watch = "src"` or a list: these paths, relative to `cwd`.
+    Paths(Vec<String>),
+}
+
 /// One `[[apps]]` entry.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -57,6 +66,12 @@ pub struct App {
     pub log_json: bool,
     /// `merge_logs`: one log file for every worker; `None`: PM2's default.
     pub merge_logs: Option<bool>,
+    /// `watch`: reload the app when its files change; `None`: off.
+    pub watch: Option<Watch>,
+    /// `ignore_watch`: globs from `cwd`; `None`: PM2's default.
+    pub ignore_watch: Option<Vec<String>>,
+    /// `watch_delay`: from the first change to the reload.
+    pub watch_delay: Duration,
     /// `credentials_env`: the helper sets each credential as a variable.
     pub credentials_env: bool,
     pub port: Option<Spanned<u16>>,
@@ -121,6 +136,9 @@ impl App {
             log_rotate: None,
             log_date_format: None,
             log_json: false,
+            watch: None,
+            ignore_watch: None,
+            watch_delay: Duration::ZERO,
             port: None,
             listen: Vec::new(),
             sticky: false,

@@ -2,6 +2,8 @@
 //! (an array of apps, or one app), under `pm2` (its name for them in a
 //! `package.json`), or the whole file: an array of apps, or one app.
 
+use std::borrow::Cow;
+
 use super::diagnostic::Diagnostics;
 use super::document::{Key, Node, Table, Value};
 use super::fields::Fields;
@@ -12,8 +14,9 @@ use super::keys::{self, Handling};
 /// The apps of a file, and what stands beside them.
 #[derive(Debug)]
 pub struct Shape<'d> {
-    /// Each app's table.
-    pub apps: Vec<&'d Node>,
+    /// Each app's table: the file's own, then those of `static` (made
+    /// here, [`super::statics`]).
+    pub apps: Vec<Cow<'d, Node>>,
     /// The top-level entries other than the apps (`deploy`, `static`, …),
     /// already reported on.
     pub top_level: Vec<(&'d Key, &'d Node)>,
@@ -29,7 +32,7 @@ pub fn shape<'d>(
     let top = match &document.value {
         Value::Array(items) => {
             return Some(Shape {
-                apps: apps_of(items, format, diagnostics)?,
+                apps: borrowed(apps_of(items, format, diagnostics)?),
                 top_level: Vec::new(),
             })
         }
@@ -54,9 +57,9 @@ pub fn shape<'d>(
     else {
         return one_app(document, top, format, diagnostics);
     };
-    let apps = match &apps_value.value {
-        Value::Table(_) => vec![apps_value],
-        Value::Array(items) => apps_of(items, format, diagnostics)?,
+    let mut apps = match &apps_value.value {
+        Value::Table(_) => vec![Cow::Borrowed(apps_value)],
+        Value::Array(items) => borrowed(apps_of(items, format, diagnostics)?),
         _ => {
             let key = key.name.clone();
             let invalid = ReadFinding::AppsInvalid { key, format };
@@ -64,11 +67,16 @@ pub fn shape<'d>(
             return None;
         }
     };
+    apps.extend(super::statics::apps(top).into_iter().map(Cow::Owned));
     let top_level = top
         .iter()
         .filter(|(other, _)| other.span != key.span)
         .collect();
     Some(Shape { apps, top_level })
+}
+
+fn borrowed(apps: Vec<&Node>) -> Vec<Cow<'_, Node>> {
+    apps.into_iter().map(Cow::Borrowed).collect()
 }
 
 /// A file without `apps` is one app, if it looks like one; its top-level
@@ -90,7 +98,15 @@ fn one_app<'d>(
             fields.mark_read(&key.name);
         }
         keys::unknown_top_level_keys(&mut fields);
-        return no_apps(format, diagnostics);
+        // A file of `static` entries only: their apps.
+        let statics = super::statics::apps(top);
+        if statics.is_empty() {
+            return no_apps(format, diagnostics);
+        }
+        return Some(Shape {
+            apps: statics.into_iter().map(Cow::Owned).collect(),
+            top_level: top.iter().collect(),
+        });
     }
     let top_level: Vec<(&Key, &Node)> = top
         .iter()
@@ -104,7 +120,7 @@ fn one_app<'d>(
     };
     keys::unknown_top_level_keys(&mut Fields::new(&sections, keys::TOP_LEVEL, diagnostics));
     Some(Shape {
-        apps: vec![document],
+        apps: vec![Cow::Borrowed(document)],
         top_level,
     })
 }

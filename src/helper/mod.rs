@@ -25,6 +25,8 @@ mod shared_ports;
 mod spawn;
 mod state;
 mod sticky;
+/// `watch`: PM2's watch, with inotify.
+mod watch;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +71,11 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Request::WriteLogs(writer)) => return log_writer::command(&writer),
+        Ok(Request::WatchHelp) => {
+            print!("{}", crate::model::watcher::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Watch(watcher)) => return watch::command(&watcher),
         Err(message) => {
             eprintln!("nodeunits-helper: {message}");
             return ExitCode::from(EXIT_CONFIG);

@@ -54,6 +54,12 @@ pub fn prepare(
         dir: runtime_dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
         err,
     })?;
+    if options.serve {
+        // `script = "serve"`: the argument `serve` becomes the server's path.
+        if let Some(word) = argv.iter_mut().skip(1).find(|word| *word == "serve") {
+            *word = preload::serve_path(&preload).into_os_string();
+        }
+    }
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
         SockType::Stream,

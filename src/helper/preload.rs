@@ -3,7 +3,8 @@
 //! module that shares a socket's connections evenly among the workers
 //! (`balance.cjs`, which needs the runtime directory the instances share)
 //! the one that asks the helper for the sockets of ports in the app's code
-//! (`shared_ports.cjs`), and the one that drains HTTP servers (`drain.cjs`).
+//! (`shared_ports.cjs`), the one that drains HTTP servers (`drain.cjs`),
+//! and nodeunits' static file server of `script = "serve"` (`serve.cjs`).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -16,6 +17,7 @@ const PRELOAD: &str = include_str!("preload.cjs");
 const BALANCE: &str = include_str!("balance.cjs");
 const SHARED_PORTS: &str = include_str!("shared_ports.cjs");
 const DRAIN: &str = include_str!("drain.cjs");
+const SERVE: &str = include_str!("serve.cjs");
 
 /// The file in the runtime directory where the workers count their connections.
 pub const BALANCE_FILE: &str = "connections";
@@ -33,6 +35,7 @@ pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
             ("balance.cjs", BALANCE),
             ("shared_ports.cjs", SHARED_PORTS),
             ("drain.cjs", DRAIN),
+            ("serve.cjs", SERVE),
             ("preload.cjs", PRELOAD),
         ] {
             OpenOptions::new()
@@ -46,7 +49,13 @@ pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
     replace(dir, "balance.cjs", BALANCE)?;
     replace(dir, "shared_ports.cjs", SHARED_PORTS)?;
     replace(dir, "drain.cjs", DRAIN)?;
+    replace(dir, "serve.cjs", SERVE)?;
     replace(dir, "preload.cjs", PRELOAD)
+}
+
+/// nodeunits' static file server, beside the preload [`install`] wrote.
+pub fn serve_path(preload: &Path) -> PathBuf {
+    preload.with_file_name("serve.cjs")
 }
 
 /// The preload's directory of a helper without a runtime directory.

@@ -100,6 +100,9 @@ pub struct AppUnits {
     /// rotated, timestamped or JSON (the worker's streams then go to the
     /// journal, which it follows).
     pub logs: Option<super::LogWriter>,
+    /// `APP-watch.service`: PM2's `watch`, which reloads the app when one
+    /// of its files changes.
+    pub watch: Option<super::Watcher>,
 }
 
 /// The worker template `APP@.service`.
@@ -227,6 +230,7 @@ impl AppUnits {
                 UnitKind::Socket => listens,
                 UnitKind::CronTimer | UnitKind::CronService => cron,
                 UnitKind::Logs => self.logs.is_some(),
+                UnitKind::Watch => self.watch.is_some(),
                 UnitKind::Template | UnitKind::App => true,
             })
             .collect()

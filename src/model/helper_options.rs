@@ -48,6 +48,9 @@ pub struct HelperOptions {
     /// Cluster mode: a TCP port the app's code listens on that no socket
     /// unit holds is bound by the helper and shared by the workers.
     pub share_ports: bool,
+    /// `script = "serve"`: the program's argument `serve` is nodeunits'
+    /// static file server, PM2's `pm2 serve`; the helper puts its path there.
+    pub serve: bool,
     /// Written and read in whole milliseconds.
     pub kill_timeout: Duration,
     /// How long a successor (`replace`) has to become ready; whole
@@ -81,6 +84,9 @@ pub enum Request {
     /// `write-logs`: an app's log files from the journal.
     WriteLogs(super::log_writer::LogWriter),
     WriteLogsHelp,
+    /// `watch`: PM2's watch, a reload when a file changes.
+    Watch(super::watcher::Watcher),
+    WatchHelp,
 }
 
 /// The text of `--help`.
@@ -92,6 +98,8 @@ Runs one worker of a nodeunits app under systemd, or as a container's entrypoint
 Usage: nodeunits-helper --app NAME --instance N [OPTIONS] -- PROGRAM [ARGS...]
        nodeunits-helper probe --app NAME [--instance N]
        nodeunits-helper replace --app NAME --instance N
+       nodeunits-helper write-logs --app NAME [OPTIONS]
+       nodeunits-helper watch --app NAME --dir DIR [OPTIONS]
 
 Options:
   --app NAME               the app's name: log identity and lock directory
@@ -105,6 +113,8 @@ Options:
                            this instance's, steer each client address to one instance
   --share-ports            cluster mode: bind a TCP port the app listens on that no socket
                            unit holds (SO_REUSEPORT), shared by every worker's helper
+  --serve                  PROGRAM is Node and its argument `serve` nodeunits' static file
+                           server (PM2's `script: \"serve\"`): the helper puts its path there
   --kill-timeout MS        how long the drain may take [default: {}]
   --listen-timeout MS      how long a successor (replace) has to be ready [default: {}]
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
@@ -132,6 +142,7 @@ impl HelperOptions {
             listen: Vec::new(),
             sticky: false,
             share_ports: false,
+            serve: false,
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
             max_memory: None,
@@ -181,6 +192,9 @@ impl HelperOptions {
         if self.share_ports {
             option("--share-ports", None);
         }
+        if self.serve {
+            option("--serve", None);
+        }
         option("--kill-timeout", millis(self.kill_timeout));
         if self.listen_timeout != defaults::LISTEN_TIMEOUT {
             option("--listen-timeout", millis(self.listen_timeout));
@@ -224,6 +238,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
     if args.next_if(|first| first == "write-logs").is_some() {
         return super::log_writer::parse(args);
     }
+    if args.next_if(|first| first == "watch").is_some() {
+        return super::watcher::parse(args);
+    }
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = HelperOptions::new(String::new(), Instance::Number(0), Vec::new());
     let (mut app, mut instance) = (None, None);
@@ -240,6 +257,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
             Long("listen") => options.listen.push(text(&mut parser, "--listen")?),
             Long("sticky") => options.sticky = true,
             Long("share-ports") => options.share_ports = true,
+            Long("serve") => options.serve = true,
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
             Long("listen-timeout") => {
                 options.listen_timeout = millis(&mut parser, "--listen-timeout")?

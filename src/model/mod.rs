@@ -22,6 +22,8 @@ pub mod replace_options;
 pub mod runtime;
 /// The socket unit's sockets: one per address, or one per instance (sticky).
 pub mod sockets;
+/// The options of `nodeunits-helper watch`, PM2's `watch`.
+pub mod watcher;
 
 pub use app::{AppUnits, Bytes, Cron, LogTarget, ProtectHome, RestartSteps, Sandbox, Worker};
 pub use helper_options::HelperOptions;
@@ -29,6 +31,7 @@ pub use log_writer::{LogWriter, Rotate};
 pub use name::{AppName, InvalidName, UnitNames};
 pub use probe_options::ProbeOptions;
 pub use replace_options::ReplaceOptions;
+pub use watcher::Watcher;
 
 /// Which systemd manager: the system's, or the user's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

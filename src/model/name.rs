@@ -148,16 +148,18 @@ pub enum UnitKind {
     CronTimer,
     CronService,
     Logs,
+    Watch,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 6] = [
+    pub const ALL: [UnitKind; 7] = [
         UnitKind::Socket,
         UnitKind::Template,
         UnitKind::App,
         UnitKind::CronTimer,
         UnitKind::CronService,
         UnitKind::Logs,
+        UnitKind::Watch,
     ];
 }
 
@@ -211,6 +213,11 @@ impl<'a> UnitNames<'a> {
         format!("{}-logs.service", self.app)
     }
 
+    /// `APP-watch.service`: PM2's `watch`, a reload when a file changes.
+    pub fn watch(&self) -> String {
+        format!("{}-watch.service", self.app)
+    }
+
     /// The file name of one kind of unit.
     pub fn of(&self, kind: UnitKind) -> String {
         match kind {
@@ -220,11 +227,12 @@ impl<'a> UnitNames<'a> {
             UnitKind::CronTimer => self.cron_timer(),
             UnitKind::CronService => self.cron_service(),
             UnitKind::Logs => self.logs(),
+            UnitKind::Watch => self.watch(),
         }
     }
 
     /// Every unit an app may generate.
-    pub fn all(&self) -> [String; 6] {
+    pub fn all(&self) -> [String; 7] {
         UnitKind::ALL.map(|kind| self.of(kind))
     }
 
@@ -385,7 +393,8 @@ mod tests {
                 "api.service",
                 "api-cron.timer",
                 "api-cron.service",
-                "api-logs.service"
+                "api-logs.service",
+                "api-watch.service"
             ]
         );
         assert_eq!(units.instances(0..2), ["api@0.service", "api@1.service"]);

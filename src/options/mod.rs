@@ -37,6 +37,8 @@ mod pm2_identity;
 mod pm2_logs;
 /// The rows of PM2's options: the program, its environment, logs and restarts.
 mod pm2_program;
+/// The rows of PM2's `watch` and its settings.
+mod pm2_watch;
 /// The rows of PM2's options: the workers, their start, stop and restarts.
 mod pm2_workers;
 

@@ -3,7 +3,7 @@ use std::num::NonZeroU32;
 use toml::Spanned;
 
 use super::directive::Directive;
-use super::instead::{NOT_READ, NO_AGENT, WATCHING};
+use super::instead::{NOT_READ, NO_AGENT};
 use super::{describe::*, Doc, Row};
 use crate::ecosystem::keys::Pm2Default;
 use crate::ecosystem::settings::defaults;
@@ -200,40 +200,37 @@ fn starting() -> Vec<Row> {
 
 /// The exit statuses that stop restarts; nothing watches files.
 fn exits() -> Vec<Row> {
-    vec![
-        Row::read(
-            "stop_exit_codes",
-            &[],
-            Doc {
-                default: "none",
-                becomes: "`RestartPreventExitStatus=`",
-            },
-        )
-        .validate(|f, _, app| app.stop_exit_codes = typed::stop_exit_codes(f))
-        .directives(vec![Directive::custom(
-            "Service",
-            "RestartPreventExitStatus",
-            |w| (!w.stop_exit_codes.is_empty()).then(|| exit_codes(&w.stop_exit_codes)),
-            |w, value| {
-                let codes = value.split_whitespace().map(|c| c.parse().ok());
-                w.stop_exit_codes = codes.collect::<Option<_>>()?;
-                Some(())
-            },
-        )])
-        .describe(|units| {
-            let codes = &units.worker.stop_exit_codes;
-            (!codes.is_empty()).then(|| exit_codes(codes))
+    vec![Row::read(
+        "stop_exit_codes",
+        &[],
+        Doc {
+            default: "none",
+            becomes: "`RestartPreventExitStatus=`",
+        },
+    )
+    .validate(|f, _, app| app.stop_exit_codes = typed::stop_exit_codes(f))
+    .directives(vec![Directive::custom(
+        "Service",
+        "RestartPreventExitStatus",
+        |w| (!w.stop_exit_codes.is_empty()).then(|| exit_codes(&w.stop_exit_codes)),
+        |w, value| {
+            let codes = value.split_whitespace().map(|c| c.parse().ok());
+            w.stop_exit_codes = codes.collect::<Option<_>>()?;
+            Some(())
+        },
+    )])
+    .describe(|units| {
+        let codes = &units.worker.stop_exit_codes;
+        (!codes.is_empty()).then(|| exit_codes(codes))
+    })
+    .unmapped(|units, _| {
+        (!units.worker.stop_exit_codes.is_empty()).then(|| {
+            "stop_exit_codes: a Deployment restarts a pod whatever its exit status".to_owned()
         })
-        .unmapped(|units, _| {
-            (!units.worker.stop_exit_codes.is_empty()).then(|| {
-                "stop_exit_codes: a Deployment restarts a pod whatever its exit status".to_owned()
-            })
-        }),
-        Row::ignored("watch_delay", &[], WATCHING),
-        Row::ignored("watch", &[], WATCHING).pm2_default(Pm2Default::Bool(false)),
-        Row::ignored("ignore_watch", &[], WATCHING),
-        Row::ignored("watch_options", &[], WATCHING),
-    ]
+    })]
+    .into_iter()
+    .chain(super::pm2_watch::rows())
+    .collect()
 }
 
 /// How often workers may restart, and the mode they run in.

@@ -69,6 +69,7 @@ pub fn live_state(systemd: &Systemd, units: &AppUnits) -> Result<LiveState, Syst
             UnitKind::Socket => units.listen.is_empty(),
             UnitKind::CronTimer | UnitKind::CronService => units.cron.is_none(),
             UnitKind::Logs => units.logs.is_none(),
+            UnitKind::Watch => units.watch.is_none(),
             UnitKind::App => false,
         };
         if skip {

@@ -60,6 +60,7 @@ pub fn model(source: &str, app: &str, instances: u32, listen: &[&str], version: 
         },
         cron: None,
         logs: None,
+        watch: None,
     }
 }
 

@@ -180,6 +180,7 @@ fn app_units(
     );
     let mut units = assemble(app, source, options, listen, worker);
     units.logs = writer;
+    units.watch = super::watch::watcher(app, &units);
     let ports = ports::summary(&units, from.as_deref());
     Some(Planned { units, ports })
 }
@@ -270,6 +271,7 @@ fn assemble(
             systemctl,
         }),
         logs: None,
+        watch: None,
     }
 }
 

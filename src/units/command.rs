@@ -97,6 +97,7 @@ pub fn helper_options(
         listen: listen.to_vec(),
         sticky: app.sticky,
         share_ports: super::ports::shares_code_ports(app, program.runtime),
+        serve: program.serve,
         kill_timeout: app.kill_timeout,
         listen_timeout: app.listen_timeout,
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),

@@ -176,7 +176,6 @@ impl Kind for Finding {
             Finding::CommandNotFound { .. } => "set `script` to a file that exists (relative to `cwd`), or a command line whose first word is a command in PATH".to_owned(),
             Finding::NoHome { .. } => "write the log path without `~`".to_owned(),
             Finding::LogFileMisses { key, .. } => format!("systemd writes a stream to one file: set `{key}` to \"NULL\" for `log_file` to receive it, or leave `log_file` out"),
-            Finding::ScriptNotFound { script, .. } if script == "serve" => "`serve` is PM2's own static file server, which nodeunits does not have: run a static server of your own, such as `script = \"npx\"` with `args = \"serve -s build\"` (the npm package serve), or serve the files with nginx".to_owned(),
             Finding::ScriptNotFound { .. } => "set `script` to the program's path (relative to `cwd`), or a command found in PATH".to_owned(),
             Finding::NoShell => {
                 "install bash, or set `script` to a program and `args` to its arguments".to_owned()

@@ -36,6 +36,8 @@ pub mod render;
 pub mod sandbox;
 /// What a script's file holds: binary, text, its `#!` line.
 mod script_file;
+/// PM2's `watch`: the watcher of `APP-watch.service`.
+mod watch;
 
 use std::path::{Path, PathBuf};
 

@@ -20,7 +20,13 @@ pub struct Program {
     pub runtime: Runtime,
     /// Variables PM2 sets for this interpreter, unless the app sets them.
     pub environment: Vec<(&'static str, &'static str)>,
+    /// `script = "serve"`: nodeunits' static file server (the helper's
+    /// `--serve`).
+    pub serve: bool,
 }
+
+/// PM2's word for its static file server (`pm2 serve`), as a `script`.
+pub const SERVE: &str = "serve";
 
 /// A `script` with spaces that names no file is a command line, which PM2
 /// runs with `bash -c` whatever the interpreter (`Common.verifyConfs`):
@@ -70,6 +76,9 @@ pub fn program(
             .report(diagnostics, Some(written.span()));
         return None;
     }
+    if app.script.get_ref() == SERVE {
+        return serve(app, options, runner, diagnostics);
+    }
     let (script, first_args) = match kind {
         Script::Plain => (app.script.get_ref().clone(), Vec::new()),
         Script::Words(program, words) => {
@@ -114,6 +123,41 @@ pub fn program(
         argv,
         runtime,
         environment,
+        serve: false,
+    })
+}
+
+/// `script = "serve"`, which PM2 replaces with its own static file server
+/// (lib/API/Serve.js) whatever `cwd` or `PATH` hold: nodeunits' server,
+/// which the helper writes beside its preload and runs with node, or the
+/// app's `interpreter`.
+fn serve(
+    app: &App,
+    options: &CompileOptions,
+    runner: &Runner,
+    diagnostics: &mut Diagnostics,
+) -> Option<Program> {
+    // The server is a `.js` file: node, or the app's `interpreter`.
+    let located = interpreter::Located {
+        path: app.cwd.join("serve.js"),
+    };
+    let node = match interpreter::choose(app, &located, options, runner, diagnostics)? {
+        Some(interpreter) => interpreter,
+        // `interpreter = "none"`: PM2 runs its server with node all the same.
+        None => options
+            .facts
+            .which("node")
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/node")),
+    };
+    let mut argv = vec![node.to_string_lossy().into_owned()];
+    argv.extend(app.interpreter_args.iter().cloned());
+    argv.push(SERVE.to_owned());
+    argv.extend(app.args.iter().cloned());
+    Some(Program {
+        argv,
+        runtime: Runtime::Node,
+        environment: Vec::new(),
+        serve: true,
     })
 }
 
@@ -173,6 +217,7 @@ fn direct(
         argv,
         runtime,
         environment: Vec::new(),
+        serve: false,
     })
 }
 
@@ -223,5 +268,6 @@ fn shell(app: &App, options: &CompileOptions, diagnostics: &mut Diagnostics) -> 
         argv,
         runtime: Runtime::Other,
         environment: Vec::new(),
+        serve: false,
     })
 }

@@ -212,6 +212,17 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         })?),
         None => None,
     };
+    let watch = match text(UnitKind::Watch)? {
+        Some(unit) => Some(unit.required("Service", "ExecStart", |line| {
+            let words = unescape_exec_words(line)?;
+            let args = words.into_iter().skip(1).map(std::ffi::OsString::from);
+            match crate::model::helper_options::parse(args) {
+                Ok(crate::model::helper_options::Request::Watch(watcher)) => Some(watcher),
+                _ => None,
+            }
+        })?),
+        None => None,
+    };
     let mut app = AppUnits {
         name: name.clone(),
         pm2_name: None,
@@ -231,6 +242,7 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         worker: worker(&template)?,
         cron,
         logs,
+        watch,
     };
     read_environment_file(&mut app, &mut template, files)?;
     read_directives(&mut app, &template, UnitKind::Template)?;

@@ -29,6 +29,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "logs.service",
         include_str!("../../templates/logs.service.tera"),
     ),
+    (
+        "watch.service",
+        include_str!("../../templates/watch.service.tera"),
+    ),
     ("sandbox", include_str!("../../templates/sandbox.tera")),
     (
         "worker.service",
@@ -86,6 +90,16 @@ struct Values {
     app: AppValues,
     cron: Option<CronValues>,
     logs: Option<LogsValues>,
+    watch: Option<WatchValues>,
+}
+
+/// `APP-watch.service`, PM2's `watch`.
+#[derive(Serialize)]
+struct WatchValues {
+    exec_start: String,
+    /// In the system's manager: the watcher's sandbox (it reads the app's
+    /// files and talks to systemd, nothing else).
+    sandbox: bool,
 }
 
 /// `APP-logs.service`, the writer of the log files.
@@ -191,6 +205,7 @@ pub fn render(app: &AppUnits) -> Result<Vec<UnitFile>, Unrepresentable> {
             UnitKind::CronTimer => "cron.timer",
             UnitKind::CronService => "cron.service",
             UnitKind::Logs => "logs.service",
+            UnitKind::Watch => "watch.service",
         };
         add(template, units.of(kind));
         if kind == UnitKind::Template && !app.worker.environment.is_empty() {
@@ -272,6 +287,17 @@ fn values(app: &AppUnits) -> Result<Values, Unrepresentable> {
                 Some(LogsValues {
                     exec_start: words.join(" "),
                     read_write_paths: (app.scope == Scope::System).then(|| dirs.join(" ")),
+                })
+            }
+        },
+        watch: match &app.watch {
+            None => None,
+            Some(watcher) => {
+                let mut words = vec![exec_path(&app.worker.helper)?];
+                words.extend(watcher.escaped_words(escape::exec_word));
+                Some(WatchValues {
+                    exec_start: words.join(" "),
+                    sandbox: app.scope == Scope::System,
                 })
             }
         },

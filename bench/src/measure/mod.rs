@@ -8,6 +8,7 @@ pub mod reload;
 pub mod share;
 pub mod startup;
 pub mod throughput;
+pub mod watch;
 
 use crate::load::Load;
 use crate::report::Who;
@@ -31,7 +32,7 @@ pub struct Plan {
 }
 
 /// The measures a run can be limited to.
-pub const MEASURES: [&str; 7] = [
+pub const MEASURES: [&str; 8] = [
     "logs",
     "memory",
     "throughput",
@@ -39,6 +40,7 @@ pub const MEASURES: [&str; 7] = [
     "startup",
     "memory-limit",
     "reload",
+    "watch",
 ];
 
 impl Plan {

@@ -126,9 +126,7 @@ fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
         assert!(warnings.is_empty(), "{default}: {warnings:?}");
     }
     for other in [
-        "watch = true",
-        "watch = \"false\"",
-        "watch = [\"src\"]",
+        "watch_options = { usePolling = true }",
         "kill_retry_time = 200",
         "pmx = false",
     ] {

@@ -22,7 +22,11 @@ fn startable(app: &AppPlan, names: &[&str]) -> Vec<String> {
         .filter(|(kind, _)| {
             matches!(
                 kind,
-                UnitKind::Socket | UnitKind::App | UnitKind::CronTimer | UnitKind::Logs
+                UnitKind::Socket
+                    | UnitKind::App
+                    | UnitKind::CronTimer
+                    | UnitKind::Logs
+                    | UnitKind::Watch
             )
         })
         .collect();
@@ -215,14 +219,15 @@ impl Applier<'_> {
         self.start_added(app)
     }
 
-    /// A log writer whose unit changed takes its new settings: restarted,
-    /// it goes on from the journal cursor it recorded.
+    /// A log writer or watcher whose unit changed takes its new settings:
+    /// restarted (a writer goes on from the journal cursor it recorded).
     fn restart_writer(&mut self, app: &AppPlan, written: &[&str]) -> StepResult {
-        let writer = app.units().logs();
-        let changed = written.contains(&writer.as_str()) && app.existed(&writer);
-        if changed && autostarts(app) {
-            self.undo.push(Undo::Restart(writer.clone()));
-            self.call(app, |systemd| systemd.restart(&writer))?;
+        for unit in [app.units().logs(), app.units().watch()] {
+            let changed = written.contains(&unit.as_str()) && app.existed(&unit);
+            if changed && autostarts(app) {
+                self.undo.push(Undo::Restart(unit.clone()));
+                self.call(app, |systemd| systemd.restart(&unit))?;
+            }
         }
         Ok(())
     }

@@ -270,8 +270,8 @@ fn a_file_without_extension_runs_as_its_contents_say() {
     // One whose `#!` names node and that may run itself (a command of
     // PATH, a package's bin) runs directly, as a launcher.
     let npm = place.file("bin/npm", b"#!/usr/bin/env node\n", 0o755);
-    let serve = place.file("app/serve", b"#!/usr/bin/env node\n", 0o755);
-    for (script, file) in [("npm", npm), ("serve", serve)] {
+    let launch = place.file("app/launch", b"#!/usr/bin/env node\n", 0o755);
+    for (script, file) in [("npm", npm), ("launch", launch)] {
         let program = run(
             &place.app(script, Interpreter::ByExtension),
             &options,
