@@ -155,7 +155,7 @@ fn describe_and_metrics_after_a_memory_restart() {
 
     let metrics = parse_metrics(&nodeunits_ok(&host, "metrics"));
     for instance in ["0", "1"] {
-        let labels = [("app", "leaky"), ("instance", instance)];
+        let labels = [("app", "leaky"), ("worker", instance)];
         for family in [
             "nodeunits_instance_up",
             "nodeunits_instance_restarts",
@@ -171,7 +171,7 @@ fn describe_and_metrics_after_a_memory_restart() {
         }
         assert_eq!(value(&metrics, "nodeunits_instance_up", &labels), 1.0);
     }
-    let zero = [("app", "leaky"), ("instance", "0")];
+    let zero = [("app", "leaky"), ("worker", "0")];
     assert!(value(&metrics, "nodeunits_instance_memory_restarts", &zero) >= 1.0);
     assert!(value(&metrics, "nodeunits_instance_restarts", &zero) >= 1.0);
     assert_eq!(metrics["nodeunits_instance_restarts"]["type"], "counter");
@@ -179,6 +179,28 @@ fn describe_and_metrics_after_a_memory_restart() {
         value(&metrics, "nodeunits_app_instances", &[("app", "leaky")]),
         2.0
     );
+    // No series has a label named `instance`, which a scrape renames
+    // `exported_instance`: the worker's label arrives as it is.
+    for (family, parsed) in &metrics {
+        for sample in parsed["samples"].as_array().unwrap() {
+            assert!(sample[1].get("instance").is_none(), "{family}: {sample}");
+        }
+    }
+
+    // pm2-prometheus-exporter's names and labels, for its dashboards.
+    let pm2 = parse_metrics(&nodeunits_ok(&host, "metrics --pm2-names"));
+    assert!(pm2.contains_key("nodeunits_instance_up"));
+    for (id, instance) in [("0", "0"), ("1", "1")] {
+        let labels = [("id", id), ("name", "leaky"), ("instance", instance)];
+        assert_eq!(value(&pm2, "pm2_up", &labels), 1.0);
+        assert_eq!(value(&pm2, "pm2_instances", &labels), 2.0);
+        assert!(value(&pm2, "pm2_memory", &labels) > 1e6);
+        assert!(value(&pm2, "pm2_uptime", &labels) >= 0.0);
+        value(&pm2, "pm2_restarts", &labels);
+        assert_eq!(pm2["pm2_up"]["type"], "gauge");
+    }
+    let zero = [("id", "0"), ("name", "leaky"), ("instance", "0")];
+    assert!(value(&pm2, "pm2_restarts", &zero) >= 1.0);
 }
 
 #[test]
@@ -186,7 +208,7 @@ fn a_scrape_of_the_endpoint_starts_one_process_and_leaves_none() {
     let app = App::new("shop", 2, 8310);
     let (host, _) = boot_applied("metrics-endpoint", std::slice::from_ref(&app));
     nodeunits_ok(&host, "reload shop");
-    let installed = nodeunits_ok(&host, "metrics --install");
+    let installed = nodeunits_ok(&host, "metrics --install --pm2-names");
     assert!(installed.contains("127.0.0.1:9209"), "{installed}");
     host.ok("systemctl is-active -q nodeunits-metrics.socket && systemctl is-enabled -q nodeunits-metrics.socket");
     assert!(
@@ -200,13 +222,15 @@ fn a_scrape_of_the_endpoint_starts_one_process_and_leaves_none() {
     let body = host.read("/tmp/scrape");
     assert_eq!(status, "200", "{body}");
     let scraped = parse_metrics(&body);
-    let printed = parse_metrics(&nodeunits_ok(&host, "metrics"));
+    let printed = parse_metrics(&nodeunits_ok(&host, "metrics --pm2-names"));
     let names =
         |families: &BTreeMap<String, Value>| families.keys().cloned().collect::<BTreeSet<_>>();
     assert_eq!(names(&scraped), names(&printed));
     for instance in ["0", "1"] {
-        let labels = [("app", "shop"), ("instance", instance)];
+        let labels = [("app", "shop"), ("worker", instance)];
         assert_eq!(value(&scraped, "nodeunits_instance_up", &labels), 1.0);
+        let labels = [("name", "shop"), ("instance", instance)];
+        assert_eq!(value(&scraped, "pm2_up", &labels), 1.0);
     }
     let took = value(
         &scraped,

@@ -787,7 +787,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__metrics)
-            opts="-h --user --system --install --uninstall --http --help"
+            opts="-h --user --system --install --uninstall --http --pm2-names --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

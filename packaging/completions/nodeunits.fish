@@ -111,6 +111,7 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l user -d 
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l uninstall -d 'Stop and remove the endpoint'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l http -d 'Answer one HTTP request on stdin and stdout (what the endpoint runs)'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l pm2-names -d 'Also serve pm2-prometheus-exporter\'s series and labels; with --install, the endpoint serves them'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -s n -l lines -d 'Show the last N lines' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l instance -d 'Only this instance of APP' -r

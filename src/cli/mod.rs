@@ -100,7 +100,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             install,
             uninstall,
             http,
-        } => metrics::run(manager, install.as_deref(), uninstall, http),
+            pm2_names,
+        } => {
+            let request = metrics::Request {
+                install: install.as_deref(),
+                uninstall,
+                http,
+                pm2_names,
+            };
+            metrics::run(manager, request)
+        }
         Command::Logs {
             app,
             manager,

@@ -40,15 +40,17 @@ pub fn render(
     address: &str,
     nodeunits: &Path,
     scope: Scope,
+    pm2_names: bool,
 ) -> Result<Vec<UnitFile>, Unrepresentable> {
     let tera = super::render::tera(TEMPLATES);
     let mut context = Context::new();
     context.insert("marker", GENERATED_MARKER);
     context.insert("address", &escape::specifiers(address)?);
     let exec_start = format!(
-        "{} metrics --http {}",
+        "{} metrics --http {}{}",
         escape::exec_word(&nodeunits.to_string_lossy()),
-        scope.flag()
+        scope.flag(),
+        if pm2_names { " --pm2-names" } else { "" }
     );
     context.insert("exec_start", &exec_start);
     context.insert("system", &(scope == Scope::System));
@@ -79,6 +81,7 @@ mod tests {
             "127.0.0.1:9209",
             Path::new("/usr/bin/nodeunits"),
             Scope::System,
+            false,
         )
         .unwrap();
         let (socket, service) = (&files[0], &files[1]);
@@ -98,9 +101,11 @@ mod tests {
         ] {
             assert!(service.contents.lines().any(|l| l == line), "{line}");
         }
-        let user = render("9209", Path::new("/opt/bin/nodeunits"), Scope::User).unwrap();
-        assert!(user[1].contents.contains("metrics --http --user\n"));
+        let user = render("9209", Path::new("/opt/bin/nodeunits"), Scope::User, true).unwrap();
+        assert!(user[1]
+            .contents
+            .contains("metrics --http --user --pm2-names\n"));
         assert!(!user[1].contents.contains("User="));
-        assert!(render("a\nb", Path::new("/x"), Scope::User).is_err());
+        assert!(render("a\nb", Path::new("/x"), Scope::User, false).is_err());
     }
 }

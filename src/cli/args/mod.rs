@@ -168,7 +168,11 @@ pub enum Command {
     ///
     /// Without options, prints every installed app and instance in the
     /// Prometheus text format: state, restarts, memory restarts, memory, CPU
-    /// seconds, uptime, the app sockets' counters and the last reload.
+    /// seconds, uptime, the app sockets' counters and the last reload; each
+    /// worker's number under the label `worker` (Prometheus owns `instance`).
+    /// With --pm2-names, pm2-prometheus-exporter's series too (pm2_up,
+    /// pm2_cpu, pm2_memory, pm2_uptime, pm2_instances, pm2_restarts, labels
+    /// id, name, instance), for the dashboards built on them.
     ///
     /// --install puts a socket-activated endpoint in place:
     /// nodeunits-metrics.socket (Accept=yes) on ADDRESS, and
@@ -193,6 +197,10 @@ pub enum Command {
         /// Answer one HTTP request on stdin and stdout (what the endpoint runs).
         #[arg(long)]
         http: bool,
+        /// Also serve pm2-prometheus-exporter's series and labels; with
+        /// --install, the endpoint serves them.
+        #[arg(long, conflicts_with = "uninstall")]
+        pm2_names: bool,
     },
     /// Show the apps' logs from the journal, like `pm2 logs`.
     ///

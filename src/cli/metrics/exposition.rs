@@ -1,6 +1,9 @@
 //! Every installed app and instance in the Prometheus text exposition
-//! format (version 0.0.4). docs/commands.md ("metrics") maps
-//! pm2-prometheus-exporter's names onto these.
+//! format (version 0.0.4): nodeunits' series, each worker under the label
+//! `worker` (`instance` is the label Prometheus gives the scrape target,
+//! which would rename an exported one `exported_instance`), and with
+//! `--pm2-names` pm2-prometheus-exporter's series too, as its dashboards
+//! read them (docs/commands.md, "metrics").
 
 use std::fmt::Write;
 
@@ -96,7 +99,7 @@ fn instance_families(out: &mut String, samples: &[AppSample]) {
         let mut f = family(out, name, kind, help);
         for (app, status, memory) in instances(samples) {
             if let Some(v) = value(status, memory) {
-                f.sample(&[("app", app), ("instance", &status.instance)], v);
+                f.sample(&[("app", app), ("worker", &status.instance)], v);
             }
         }
     }
@@ -108,14 +111,84 @@ fn instance_families(out: &mut String, samples: &[AppSample]) {
     );
     for (app, status, _) in instances(samples) {
         for state in STATES {
-            let labels = [
-                ("app", app),
-                ("instance", &status.instance),
-                ("state", state),
-            ];
+            let labels = [("app", app), ("worker", &status.instance), ("state", state)];
             f.sample(&labels, u8::from(status.state == state));
         }
     }
+}
+
+/// pm2-prometheus-exporter's series (`pm2_up`, `pm2_cpu`, `pm2_memory`,
+/// `pm2_uptime`, `pm2_instances`, `pm2_restarts`) with its labels: `id`
+/// (the worker's place among all, as PM2's `pm_id`), `name` (PM2's name of
+/// the app) and `instance` (`NODE_APP_INSTANCE`), so that the dashboards
+/// built on it show nodeunits' apps. `pm2_cpu` is PM2's percent of one
+/// core, over the window between `before` and `after`, taken `window`
+/// apart; the rest are `after`'s.
+pub fn pm2_exposition(before: &[AppSample], after: &[AppSample], window: f64) -> String {
+    let mut out = String::new();
+    let cpu_before: std::collections::BTreeMap<&str, u64> = instances(before)
+        .filter_map(|(_, status, _)| Some((status.unit.as_str(), status.cpu_nsec?)))
+        .collect();
+    // (name, help, value of an instance with its app's instance count)
+    type Value<'a> = Box<dyn Fn(&InstanceStatus, usize) -> Option<f64> + 'a>;
+    let families: [(&'static str, &str, Value); 6] = [
+        (
+            "pm2_up",
+            "Is the process running",
+            Box::new(|s, _| Some(f64::from(u8::from(s.state == "active")))),
+        ),
+        (
+            "pm2_cpu",
+            "Process cpu usage",
+            Box::new(|s, _| {
+                let was = cpu_before.get(s.unit.as_str())?;
+                let spent = s.cpu_nsec?.checked_sub(*was)? as f64 / 1e9;
+                (window > 0.0).then(|| (spent / window * 100.0 * 10.0).round() / 10.0)
+            }),
+        ),
+        (
+            "pm2_memory",
+            "Process memory usage",
+            Box::new(|s, _| s.memory_bytes.map(|b| b as f64)),
+        ),
+        (
+            "pm2_uptime",
+            "Process uptime",
+            Box::new(|s, _| s.uptime_secs.map(|u| u as f64)),
+        ),
+        (
+            "pm2_instances",
+            "Process instances",
+            Box::new(|_, count| Some(count as f64)),
+        ),
+        (
+            "pm2_restarts",
+            "Process restarts",
+            Box::new(|s, _| Some(f64::from(s.restarts))),
+        ),
+    ];
+    for (name, help, value) in families {
+        let mut f = family(&mut out, name, "gauge", help);
+        let mut id = 0usize;
+        for sample in after {
+            let count = sample.instances.len();
+            for (status, _) in &sample.instances {
+                let pm2_name = status.pm2_name.as_deref().unwrap_or(sample.app.as_str());
+                let labels = [
+                    ("id", id.to_string()),
+                    ("name", pm2_name.to_owned()),
+                    ("instance", status.instance.clone()),
+                ];
+                let labels: Vec<(&str, &str)> =
+                    labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                if let Some(v) = value(status, count) {
+                    f.sample(&labels, v);
+                }
+                id += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The families of apps: their instances, their socket's counters, their
@@ -213,21 +286,56 @@ mod tests {
         let text = exposition(&[sample]);
         for line in [
             "# TYPE nodeunits_instance_up gauge",
-            "nodeunits_instance_up{app=\"api\",instance=\"0\"} 1",
-            "nodeunits_instance_up{app=\"api\",instance=\"1\"} 0",
+            "nodeunits_instance_up{app=\"api\",worker=\"0\"} 1",
+            "nodeunits_instance_up{app=\"api\",worker=\"1\"} 0",
             "# TYPE nodeunits_instance_restarts_total counter",
-            "nodeunits_instance_memory_restarts_total{app=\"api\",instance=\"0\"} 1",
-            "nodeunits_instance_cpu_seconds_total{app=\"api\",instance=\"1\"} 1.5",
-            "nodeunits_instance_uptime_seconds{app=\"api\",instance=\"0\"} 61",
-            "nodeunits_instance_state{app=\"api\",instance=\"1\",state=\"failed\"} 1",
-            "nodeunits_instance_state{app=\"api\",instance=\"1\",state=\"active\"} 0",
+            "nodeunits_instance_memory_restarts_total{app=\"api\",worker=\"0\"} 1",
+            "nodeunits_instance_cpu_seconds_total{app=\"api\",worker=\"1\"} 1.5",
+            "nodeunits_instance_uptime_seconds{app=\"api\",worker=\"0\"} 61",
+            "nodeunits_instance_state{app=\"api\",worker=\"1\",state=\"failed\"} 1",
+            "nodeunits_instance_state{app=\"api\",worker=\"1\",state=\"active\"} 0",
             "nodeunits_socket_refused_connections_total{app=\"api\"} 3",
             "nodeunits_app_last_reload_duration_seconds{app=\"api\"} 2.25",
             "nodeunits_app_instances{app=\"api\"} 2",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
         }
-        assert!(!text.contains("nodeunits_instance_uptime_seconds{app=\"api\",instance=\"1\"}"));
+        assert!(!text.contains("nodeunits_instance_uptime_seconds{app=\"api\",worker=\"1\"}"));
+        // No series keeps the label Prometheus gives the scrape target.
+        assert!(!text.contains("instance="), "{text}");
         assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn pm2_s_exporter_series_with_its_labels() {
+        let sample = |cpu: u64| AppSample {
+            app: AppName::new("CodeChat-Api").unwrap(),
+            instances: vec![
+                (
+                    InstanceStatus {
+                        pm2_name: Some("CodeChat Api".into()),
+                        cpu_nsec: Some(cpu),
+                        ..instance("0", "active")
+                    },
+                    0,
+                ),
+                (instance("1", "failed"), 0),
+            ],
+            socket: None,
+            reload: None,
+        };
+        let text = pm2_exposition(&[sample(1_000_000_000)], &[sample(1_500_000_000)], 2.0);
+        for line in [
+            "# TYPE pm2_up gauge",
+            "pm2_up{id=\"0\",name=\"CodeChat Api\",instance=\"0\"} 1",
+            "pm2_up{id=\"1\",name=\"CodeChat-Api\",instance=\"1\"} 0",
+            "pm2_cpu{id=\"0\",name=\"CodeChat Api\",instance=\"0\"} 25",
+            "pm2_memory{id=\"0\",name=\"CodeChat Api\",instance=\"0\"} 4096",
+            "pm2_uptime{id=\"0\",name=\"CodeChat Api\",instance=\"0\"} 61",
+            "pm2_instances{id=\"1\",name=\"CodeChat-Api\",instance=\"1\"} 2",
+            "pm2_restarts{id=\"1\",name=\"CodeChat-Api\",instance=\"1\"} 2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
     }
 }

@@ -16,26 +16,43 @@ use crate::model::name::metrics_endpoint;
 use crate::model::Scope;
 use crate::systemd::samples::gather;
 use crate::systemd::{ServiceManager, UnitDir};
-use exposition::{exposition, CONTENT_TYPE};
+use exposition::{exposition, pm2_exposition, CONTENT_TYPE};
 
-pub fn run(
-    manager: ManagerArgs,
-    install: Option<&str>,
-    uninstall: bool,
-    http: bool,
-) -> anyhow::Result<ExitCode> {
+/// How long `--pm2-names` measures the CPU over, for PM2's percent.
+const CPU_WINDOW: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// What `nodeunits metrics` does, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub install: Option<&'a str>,
+    pub uninstall: bool,
+    pub http: bool,
+    /// pm2-prometheus-exporter's series too.
+    pub pm2_names: bool,
+}
+
+pub fn run(manager: ManagerArgs, request: Request) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
-    if let Some(address) = install {
-        return self::install(scope, &units, address);
+    if let Some(address) = request.install {
+        return self::install(scope, &units, address, request.pm2_names);
     }
-    if uninstall {
+    if request.uninstall {
         return self::uninstall(scope, &units);
     }
     let metrics = || -> anyhow::Result<String> {
         let apps = installed_apps(&units)?;
         let systemd = connect(scope)?;
-        Ok(exposition(&gather(&systemd, &apps)?))
+        if !request.pm2_names {
+            return Ok(exposition(&gather(&systemd, &apps)?));
+        }
+        let before = gather(&systemd, &apps)?;
+        let started = std::time::Instant::now();
+        std::thread::sleep(CPU_WINDOW);
+        let after = gather(&systemd, &apps)?;
+        let window = started.elapsed().as_secs_f64();
+        Ok(exposition(&after) + &pm2_exposition(&before, &after, window))
     };
+    let http = request.http;
     if http {
         serve(&mut io::stdin().lock(), &mut io::stdout().lock(), metrics)?;
     } else {
@@ -144,12 +161,17 @@ fn check_names_free(units: &UnitDir) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn install(scope: Scope, units: &UnitDir, address: &str) -> anyhow::Result<ExitCode> {
+fn install(
+    scope: Scope,
+    units: &UnitDir,
+    address: &str,
+    pm2_names: bool,
+) -> anyhow::Result<ExitCode> {
     check_address(address)?;
     check_names_free(units)?;
     let nodeunits = std::env::current_exe().context("finding the nodeunits executable")?;
-    let files =
-        crate::units::metrics_endpoint::render(address, &nodeunits, scope).map_err(|why| {
+    let files = crate::units::metrics_endpoint::render(address, &nodeunits, scope, pm2_names)
+        .map_err(|why| {
             anyhow::anyhow!(
                 "`{address}` cannot be written into a unit: it contains {}",
                 why.0
