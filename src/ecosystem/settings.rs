@@ -89,6 +89,8 @@ pub struct App {
     pub restart_delay: Option<Duration>,
     pub exp_backoff_restart_delay: Option<Duration>,
     pub max_memory_restart: Option<Bytes>,
+    /// `unresponsive_timeout`: the event-loop watchdog's bound.
+    pub unresponsive_timeout: Option<Spanned<Duration>>,
     pub kill_timeout: Duration,
     pub listen_timeout: Duration,
     pub wait_ready: bool,
@@ -152,6 +154,7 @@ impl App {
             restart_delay: None,
             exp_backoff_restart_delay: None,
             max_memory_restart: None,
+            unresponsive_timeout: None,
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
             wait_ready: false,

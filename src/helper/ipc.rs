@@ -30,6 +30,8 @@ pub enum Message {
     Started { pid: i32 },
     /// The preload, in cluster mode: a socket for a port in the app's code.
     Bind(BindRequest),
+    /// The preload's heartbeat: the app's event loop turned.
+    Beat,
     /// Anything else: Node's internal messages, the app's own.
     Other,
 }
@@ -62,6 +64,7 @@ impl Message {
                 None => Message::Other,
             },
             Some("bind") => bind_request(&map).map_or(Message::Other, Message::Bind),
+            Some("beat") => Message::Beat,
             Some(event @ ("started" | "attached")) => {
                 match map.get("pid").and_then(Value::as_i64).map(i32::try_from) {
                     Some(Ok(pid)) if pid > 1 && event == "started" => Message::Started { pid },
@@ -178,6 +181,7 @@ mod tests {
             Message::parse(br#"{"cmd":"NODE_HANDLE_ACK"}"#),
             Message::Other
         );
+        assert_eq!(Message::parse(br#"{"nodeunits":"beat"}"#), Message::Beat);
         assert_eq!(
             Message::parse(br#"{"nodeunits":"address-in-use","port":3000,"address":"::"}"#),
             Message::AddressInUse {

@@ -37,7 +37,7 @@ use nix::sys::signal::{raise, sigaction, SaFlags, SigAction, SigHandler, SigSet,
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use sd_notify::NotifyState;
 
-use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART};
+use crate::model::defaults::{EXIT_CONFIG, EXIT_MEMORY_RESTART, EXIT_UNRESPONSIVE};
 use crate::model::helper_options::{self, Instance, Request, Runtime};
 use crate::model::{probe_options, replace_options, AppName, HelperOptions, ProbeOptions};
 use memory_watch::MemoryWatch;
@@ -206,7 +206,7 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
         let healthy = started.elapsed() >= backoff::HEALTHY_AFTER;
         count.write(match outcome.stop {
             // A stop, or a restart for memory, is no crash to back off from.
-            Some(StopReason::Signal(_) | StopReason::Memory) => 0,
+            Some(StopReason::Signal(_) | StopReason::Memory | StopReason::Unresponsive) => 0,
             _ if healthy => 1,
             _ => previous_restarts.saturating_add(1),
         });
@@ -320,6 +320,7 @@ fn worker_of(
         ports: shared_ports::SharedPorts::default(),
         recipe,
         listen_timeout: options.listen_timeout,
+        unresponsive: options.unresponsive_timeout,
     }
 }
 
@@ -338,6 +339,7 @@ fn ending(options: &HelperOptions, instance: u32, outcome: worker::Outcome) -> E
     }
     match outcome.stop {
         Some(StopReason::Memory) => Ending::Exited(EXIT_MEMORY_RESTART.into()),
+        Some(StopReason::Unresponsive) => Ending::Exited(EXIT_UNRESPONSIVE.into()),
         // Killed at kill_timeout on a stop, as PM2 does: still a stop, not a crash.
         Some(StopReason::Signal(signal)) if outcome.killed => Ending::Killed(signal),
         _ => outcome.ending,

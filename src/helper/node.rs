@@ -12,6 +12,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
@@ -98,6 +99,13 @@ pub fn prepare(
         })
         .collect::<Result<Vec<_>, PrepareError>>()?;
     environment::set(vars, "NODEUNITS_LISTEN", listen_map(&entries));
+    if let Some(timeout) = options.unresponsive_timeout {
+        environment::set(
+            vars,
+            "NODEUNITS_HEARTBEAT_MS",
+            heartbeat(timeout).to_string(),
+        );
+    }
     let drain = super::worker::drain_time(options.kill_timeout);
     environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());
     Ok(Channel {
@@ -105,6 +113,13 @@ pub fn prepare(
         theirs,
         target,
     })
+}
+
+/// How often the preload beats, in milliseconds: a quarter of the
+/// timeout, between 100 ms and a second, so that a beat late by the
+/// machine's load is never taken for a stuck loop.
+pub fn heartbeat(timeout: Duration) -> u128 {
+    (timeout.as_millis() / 4).clamp(100, 1000)
 }
 
 /// The app's `NODE_OPTIONS`, if any, then `--require "PRELOAD"`, quoted as
@@ -150,6 +165,12 @@ pub fn listen_map(entries: &[(&str, RawFd, u64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_heartbeat_is_a_quarter_of_the_timeout_within_bounds() {
+        let beat = |ms| heartbeat(Duration::from_millis(ms));
+        assert_eq!([beat(200), beat(3000), beat(30000)], [100, 750, 1000]);
+    }
 
     #[test]
     fn each_address_maps_to_the_workers_fd() {

@@ -22,6 +22,10 @@
 //    listen at all). It takes the channel to the helper, a plain inherited fd,
 //    and gets `process.send` and 'shutdown' messages over it. Until then each
 //    Node process only hands the inherited fds on to the children it spawns.
+// 8. With unresponsive_timeout, the process that runs the app beats to the
+//    helper every NODEUNITS_HEARTBEAT_MS while its event loop turns; the
+//    helper kills an app whose beats stop (a loop stuck in a `while`, a
+//    synchronous call that never returns).
 
 const fs = require('fs');
 const path = require('path');
@@ -37,6 +41,7 @@ const listenMap = mapOfThisProcess();
 const drainMs = Number(env.NODEUNITS_DRAIN_MS) || 1200;
 // This process runs the app: Node run by the helper, or the one that serves.
 let serving = false;
+const heartbeatMs = Number(env.NODEUNITS_HEARTBEAT_MS) || 0;
 const balanceSpec = parseJson(env.NODEUNITS_BALANCE);
 let gate;
 
@@ -293,6 +298,7 @@ function attach() {
     }
   });
   tellHelper({ nodeunits: 'attached', pid: process.pid });
+  startHeartbeat();
   const theirs = process.send;
   if (typeof theirs === 'function') {
     // The launcher's own IPC channel (tsx has one): 'ready' is the helper's too.
@@ -311,6 +317,18 @@ function attach() {
   }
   oneStopSignal();
   serve();
+}
+
+// A beat from the event loop, a timer that keeps no process alive.
+function startHeartbeat() {
+  if (heartbeatMs <= 0 || !isMainThread) return;
+  const message = { nodeunits: 'beat' };
+  setInterval(() => {
+    if (channel) tellHelper(message);
+    else if (typeof process.send === 'function' && process.connected) {
+      process.send(message, undefined, { swallowErrors: true }, () => {});
+    }
+  }, heartbeatMs).unref();
 }
 
 // The helper signals every process of the tree, and a launcher may forward
@@ -366,6 +384,8 @@ if (!underLauncher) {
   delete env.NODEUNITS_DRAIN_MS;
   delete env.NODEUNITS_BALANCE;
   delete env.NODEUNITS_SHARE_PORTS;
+  delete env.NODEUNITS_HEARTBEAT_MS;
+  startHeartbeat();
   if (listenMap) serve();
 } else if (listenMap) {
   // For an app with no socket unit, the helper waits a moment after the

@@ -121,6 +121,7 @@ impl Readiness {
             Message::Started { .. }
             | Message::Attached { .. }
             | Message::Bind(_)
+            | Message::Beat
             | Message::Other => false,
         }
     }

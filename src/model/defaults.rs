@@ -6,6 +6,9 @@ use std::time::Duration;
 /// The helper's exit status after a memory restart; the worker unit's
 /// `RestartForceExitStatus=` restarts it even with `autorestart = false`.
 pub const EXIT_MEMORY_RESTART: u8 = 75;
+/// The helper's exit status after it killed an app whose event loop did
+/// not turn for `unresponsive_timeout`.
+pub const EXIT_UNRESPONSIVE: u8 = 76;
 /// The helper's exit status when its command line or environment is wrong
 /// (`EX_CONFIG` of sysexits.h).
 pub const EXIT_CONFIG: u8 = 78;
@@ -41,6 +44,16 @@ pub fn backoff_delay(base: Duration, restarts: u32) -> Duration {
         }
     }
     Duration::from_millis(delay_ms.min(max_ms))
+}
+
+/// The helper's journal line when it kills an app whose event loop has
+/// not turned for `timeout`.
+pub fn unresponsive_line(silent: Duration, timeout: Duration) -> String {
+    format!(
+        "the app's event loop has not turned for {} ms, over unresponsive_timeout ({} ms): killing it, as it cannot drain, to restart it (exit status {EXIT_UNRESPONSIVE})",
+        silent.as_millis(),
+        timeout.as_millis()
+    )
 }
 
 const MEMORY_RESTART_START: &str = "resident memory of the app's processes is ";

@@ -58,6 +58,10 @@ pub struct HelperOptions {
     pub listen_timeout: Duration,
     /// Bytes.
     pub max_memory: Option<u64>,
+    /// `unresponsive_timeout`: the app's event loop beats (the preload);
+    /// silent this long, the app is killed and the worker restarted.
+    /// Whole milliseconds.
+    pub unresponsive_timeout: Option<Duration>,
     pub shutdown_with_message: bool,
     pub increment_var: Option<String>,
     /// systemd credentials the app gets as environment variables, each read
@@ -118,6 +122,9 @@ Options:
   --kill-timeout MS        how long the drain may take [default: {}]
   --listen-timeout MS      how long a successor (replace) has to be ready [default: {}]
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
+  --unresponsive-timeout MS
+                           Node: kill the app (exit status 76) when its event loop has not
+                           turned for MS, as the preload's beats tell
   --shutdown-with-message  send the IPC message 'shutdown' instead of SIGINT
   --increment-var NAME     set NAME to its value in the environment plus the instance
   --credential NAME        set NAME to the systemd credential NAME ($CREDENTIALS_DIRECTORY)
@@ -146,6 +153,7 @@ impl HelperOptions {
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
             max_memory: None,
+            unresponsive_timeout: None,
             shutdown_with_message: false,
             increment_var: None,
             credentials: Vec::new(),
@@ -201,6 +209,9 @@ impl HelperOptions {
         }
         if let Some(bytes) = self.max_memory {
             option("--max-memory", Some(bytes.to_string()));
+        }
+        if let Some(timeout) = self.unresponsive_timeout {
+            option("--unresponsive-timeout", millis(timeout));
         }
         if self.shutdown_with_message {
             option("--shutdown-with-message", None);
@@ -261,6 +272,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
             Long("kill-timeout") => options.kill_timeout = millis(&mut parser, "--kill-timeout")?,
             Long("listen-timeout") => {
                 options.listen_timeout = millis(&mut parser, "--listen-timeout")?
+            }
+            Long("unresponsive-timeout") => {
+                options.unresponsive_timeout = Some(millis(&mut parser, "--unresponsive-timeout")?)
             }
             Long("max-memory") => {
                 options.max_memory = Some(number(&mut parser, "--max-memory", "bytes")?)

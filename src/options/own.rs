@@ -6,10 +6,33 @@ use crate::units::format::duration;
 
 /// nodeunits' own options, then keys of older PM2 versions.
 pub(super) fn rows() -> Vec<Row> {
-    [sockets_and_environment(), journal(), sandbox()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        sockets_and_environment(),
+        journal(),
+        sandbox(),
+        vec![watchdog()],
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The event-loop watchdog.
+fn watchdog() -> Row {
+    Row::read(
+        "unresponsive_timeout",
+        &[],
+        Doc {
+            default: "none: off, as in PM2 (a worker busy with a long synchronous task is not killed)",
+            becomes: "nodeunits' own, for Node apps: the preload beats from the event loop, and a worker whose loop has not turned for this long (`\"30s\"`) is killed (a stuck loop cannot drain: its open connections close) and restarted, the socket's other workers serving meanwhile; the helper's `--unresponsive-timeout`, exit status 76, and a journal line saying why (see \"The watchdog\")",
+        },
+    )
+    .validate(|f, _, app| app.unresponsive_timeout = f.duration("unresponsive_timeout"))
+    .unless_empty()
+    .describe(|units| {
+        let timeout = units.worker.options.unresponsive_timeout?;
+        Some(format!("{} ms", timeout.as_millis()))
+    })
 }
 
 /// The sockets, and the environment from elsewhere.

@@ -12,7 +12,7 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::Scope;
-use crate::model::defaults::{memory_restart_figures, EXIT_MEMORY_RESTART};
+use crate::model::defaults::{memory_restart_figures, EXIT_MEMORY_RESTART, EXIT_UNRESPONSIVE};
 
 /// systemd's MESSAGE_IDs (sd-messages.h).
 const STARTED: &str = "39f53479d3a045ac8e11786248231fbf";
@@ -58,6 +58,9 @@ impl Exit {
 pub enum LastEnd {
     /// The helper restarted it for memory (exit status 75), with its figures.
     Memory { figures: Option<String>, exit: Exit },
+    /// The helper killed the app, whose event loop did not turn for
+    /// `unresponsive_timeout` (exit status 76).
+    Unresponsive { exit: Exit },
     /// It died, and systemd restarted it (`Restart=`).
     Crash { exit: Exit },
     /// It died and was not restarted (yet, or at all).
@@ -184,16 +187,17 @@ impl History {
                 // A stop's own end is part of the stop.
                 Event::Exit(_) if stopping => {}
                 Event::Exit(exit) => {
-                    last = Some(
-                        if exit.code == "exited" && exit.status == i32::from(EXIT_MEMORY_RESTART) {
-                            LastEnd::Memory {
-                                figures: figures.take(),
-                                exit: exit.clone(),
-                            }
-                        } else {
-                            LastEnd::Exited { exit: exit.clone() }
+                    let status = (exit.code == "exited").then_some(exit.status);
+                    last = Some(match status {
+                        Some(s) if s == i32::from(EXIT_MEMORY_RESTART) => LastEnd::Memory {
+                            figures: figures.take(),
+                            exit: exit.clone(),
                         },
-                    )
+                        Some(s) if s == i32::from(EXIT_UNRESPONSIVE) => {
+                            LastEnd::Unresponsive { exit: exit.clone() }
+                        }
+                        _ => LastEnd::Exited { exit: exit.clone() },
+                    })
                 }
                 Event::RestartScheduled => {
                     last = match last.take() {
@@ -212,13 +216,22 @@ impl History {
 
     /// How many times `unit` restarted for memory this boot.
     pub fn memory_restarts(&self, unit: &str) -> u64 {
-        let memory = |event: &&Event| {
+        self.exits_with(unit, EXIT_MEMORY_RESTART)
+    }
+
+    /// How many times the helper of `unit` killed its stuck app this boot.
+    pub fn unresponsive_restarts(&self, unit: &str) -> u64 {
+        self.exits_with(unit, EXIT_UNRESPONSIVE)
+    }
+
+    fn exits_with(&self, unit: &str, status: u8) -> u64 {
+        let with = |event: &&Event| {
             matches!(event, Event::Exit(exit)
-                if exit.code == "exited" && exit.status == i32::from(EXIT_MEMORY_RESTART))
+                if exit.code == "exited" && exit.status == i32::from(status))
         };
         self.events
             .get(unit)
-            .map_or(0, |events| events.iter().filter(memory).count() as u64)
+            .map_or(0, |events| events.iter().filter(with).count() as u64)
     }
 }
 
@@ -290,6 +303,28 @@ mod tests {
         assert_eq!(h.memory_restarts("api@0.service"), 1);
         assert_eq!(h.last_end("api@1.service"), None);
         assert_eq!(h.memory_restarts("api@1.service"), 0);
+    }
+
+    #[test]
+    fn a_watchdog_kill_is_unresponsive_not_a_crash() {
+        let h = history(&[
+            about("api@0.service", STARTED, "1"),
+            exit("api@0.service", "exited", "76", "2"),
+            about("api@0.service", RESTART_SCHEDULED, "3"),
+            about("api@0.service", STARTED, "4"),
+        ]);
+        assert_eq!(
+            h.last_end("api@0.service"),
+            Some(LastEnd::Unresponsive {
+                exit: Exit {
+                    code: "exited".into(),
+                    status: 76,
+                    at_usec: 2
+                }
+            })
+        );
+        assert_eq!(h.memory_restarts("api@0.service"), 0);
+        assert_eq!(h.unresponsive_restarts("api@0.service"), 1);
     }
 
     #[test]

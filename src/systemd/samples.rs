@@ -9,12 +9,21 @@ use super::reload_record::ReloadRecord;
 use super::status::{app_status, InstanceStatus};
 use crate::model::AppName;
 
+/// An instance's restarts by its helper this boot, from the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Restarts {
+    /// For `max_memory_restart`.
+    pub memory: u64,
+    /// For `unresponsive_timeout`: its event loop stopped turning.
+    pub unresponsive: u64,
+}
+
 /// What one app's series are made of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppSample {
     pub app: AppName,
-    /// One per instance the app unit wants, with its memory restarts.
-    pub instances: Vec<(InstanceStatus, u64)>,
+    /// One per instance the app unit wants, with its restarts by the helper.
+    pub instances: Vec<(InstanceStatus, Restarts)>,
     /// `NAccepted`, `NConnections`, `NRefused` of its socket unit.
     pub socket: Option<(u32, u32, Option<u32>)>,
     pub reload: Option<ReloadRecord>,
@@ -49,8 +58,11 @@ pub fn gather(systemd: &Systemd, apps: &[AppName]) -> Result<Vec<AppSample>, Sys
             instances: status
                 .into_iter()
                 .map(|s| {
-                    let memory = history.memory_restarts(&s.unit);
-                    (s, memory)
+                    let restarts = Restarts {
+                        memory: history.memory_restarts(&s.unit),
+                        unresponsive: history.unresponsive_restarts(&s.unit),
+                    };
+                    (s, restarts)
                 })
                 .collect(),
             socket,

@@ -136,6 +136,13 @@ fn app_units(
         return None;
     }
     let (program, mut environment) = (program?, environment?);
+    if let Some(timeout) = app
+        .unresponsive_timeout
+        .as_ref()
+        .filter(|_| !program.runtime.runs_node())
+    {
+        Finding::UnresponsiveNotNode.report(diagnostics, Some(timeout.span()));
+    }
     let (writer, [standard_output, standard_error]) = logs::writer(app, options.mode, logs?);
     for (name, value) in &program.environment {
         environment

@@ -101,6 +101,11 @@ pub fn helper_options(
         kill_timeout: app.kill_timeout,
         listen_timeout: app.listen_timeout,
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),
+        unresponsive_timeout: app
+            .unresponsive_timeout
+            .as_ref()
+            .filter(|_| program.runtime.runs_node())
+            .map(|timeout| *timeout.get_ref()),
         shutdown_with_message: app.shutdown_with_message,
         increment_var: app.increment_var.clone(),
         credentials: match app.credentials_env {

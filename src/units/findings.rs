@@ -73,6 +73,8 @@ pub enum Finding {
     },
     /// `source_map_support` on an app whose interpreter is not Node.
     SourceMapIgnored,
+    /// `unresponsive_timeout` on an app that is not Node: nothing beats.
+    UnresponsiveNotNode,
     /// `node_args` on a program run without interpreter.
     InterpreterArgsIgnored,
     /// No interpreter written, and the one PM2 picks for the script is not
@@ -128,6 +130,7 @@ impl Kind for Finding {
             | Finding::NoSandbox { .. }
             | Finding::InterpreterInVersionManager { .. }
             | Finding::SourceMapIgnored
+            | Finding::UnresponsiveNotNode
             | Finding::InterpreterArgsIgnored
             | Finding::NodeVersionFallback { .. }
             | Finding::InterpreterOfAnotherAccount { .. }
@@ -168,6 +171,7 @@ impl Kind for Finding {
             Finding::InterpreterNotFound { .. } => "set `interpreter` to an absolute path, a command found in PATH, or \"none\" to run the script directly".to_owned(),
             Finding::InterpreterInVersionManager { .. } => "the units break when that version is switched or removed; install Node system-wide, or set `interpreter` to a stable path".to_owned(),
             Finding::SourceMapIgnored => "PM2 ignores it too; remove it".to_owned(),
+            Finding::UnresponsiveNotNode => "the event loop's beats come from nodeunits' preload, which only Node loads: remove it, or watch the app with a health check of its own".to_owned(),
             Finding::InterpreterArgsIgnored => "PM2 ignores them too; remove them, or put the program's options in `args`".to_owned(),
             Finding::ExtensionInterpreterNotFound { name, .. } => format!("install {name}, set `interpreter` to its path, or to \"none\" to run the script directly (it then needs the execute bit and a `#!` line)"),
             Finding::NodeVersionFallback { version, .. } => format!("install it with nvm (`nvm install {version}` as the app's user, or with NVM_DIR set for nodeunits), or set `interpreter` to a node's path"),
@@ -250,6 +254,10 @@ impl fmt::Display for Finding {
             Finding::SourceMapIgnored => write!(
                 f,
                 "`source_map_support` is ignored: this app's program is not Node"
+            ),
+            Finding::UnresponsiveNotNode => write!(
+                f,
+                "`unresponsive_timeout` is ignored: this app's program is not Node"
             ),
             Finding::InterpreterArgsIgnored => write!(
                 f,

@@ -67,6 +67,14 @@ fn last_restart(end: LastEnd, reload: Option<&ReloadRecord>) -> LastRestart {
             ),
             at_usec: exit.at_usec,
         },
+        LastEnd::Unresponsive { exit } => LastRestart {
+            reason: "unresponsive",
+            summary: format!(
+                "unresponsive: its event loop did not turn for unresponsive_timeout, killed ({}), restarted",
+                exit.describe()
+            ),
+            at_usec: exit.at_usec,
+        },
         LastEnd::Crash { exit } => LastRestart {
             reason: "crash",
             summary: format!("crash: {}, restarted by systemd", exit.describe()),

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use crate::systemd::reload_record::ReloadRecord;
-use crate::systemd::samples::AppSample;
+use crate::systemd::samples::{AppSample, Restarts};
 use crate::systemd::status::InstanceStatus;
 
 /// The media type of the text format.
@@ -61,8 +61,8 @@ pub fn exposition(samples: &[AppSample]) -> String {
     out
 }
 
-/// Every instance of every app, with its app's name and memory restarts.
-fn instances(samples: &[AppSample]) -> impl Iterator<Item = (&str, &InstanceStatus, u64)> {
+/// Every instance of every app, with its app's name and the helper's restarts.
+fn instances(samples: &[AppSample]) -> impl Iterator<Item = (&str, &InstanceStatus, Restarts)> {
     samples.iter().flat_map(|s| {
         s.instances
             .iter()
@@ -74,16 +74,19 @@ fn instances(samples: &[AppSample]) -> impl Iterator<Item = (&str, &InstanceStat
 /// and state for `nodeunits_instance_state`.
 fn instance_families(out: &mut String, samples: &[AppSample]) {
     // (name, type, help, value of an instance)
-    type Value = fn(&InstanceStatus, u64) -> Option<f64>;
-    let per_instance: [(&'static str, &str, &str, Value); 6] = [
+    type Value = fn(&InstanceStatus, Restarts) -> Option<f64>;
+    let per_instance: [(&'static str, &str, &str, Value); 7] = [
         ("nodeunits_instance_up", "gauge", "1 when the instance's unit is active, else 0.", |s, _| {
             Some(f64::from(u8::from(s.state == "active")))
         }),
         ("nodeunits_instance_restarts_total", "counter", "Automatic restarts by systemd since the instance was last started on request (NRestarts).", |s, _| {
             Some(f64::from(s.restarts))
         }),
-        ("nodeunits_instance_memory_restarts_total", "counter", "Restarts for max_memory_restart (the helper's exit status 75) since boot, from the journal.", |_, memory| {
-            Some(memory as f64)
+        ("nodeunits_instance_memory_restarts_total", "counter", "Restarts for max_memory_restart (the helper's exit status 75) since boot, from the journal.", |_, restarts| {
+            Some(restarts.memory as f64)
+        }),
+        ("nodeunits_instance_unresponsive_restarts_total", "counter", "Restarts for unresponsive_timeout, the app's event loop stuck (the helper's exit status 76), since boot, from the journal.", |_, restarts| {
+            Some(restarts.unresponsive as f64)
         }),
         ("nodeunits_instance_memory_bytes", "gauge", "Memory of the instance's cgroup (MemoryCurrent).", |s, _| {
             s.memory_bytes.map(|b| b as f64)
@@ -274,7 +277,16 @@ mod tests {
     fn every_instance_in_every_family_with_help_and_type() {
         let sample = AppSample {
             app: AppName::new("api").unwrap(),
-            instances: vec![(instance("0", "active"), 1), (instance("1", "failed"), 0)],
+            instances: vec![
+                (
+                    instance("0", "active"),
+                    Restarts {
+                        memory: 1,
+                        unresponsive: 2,
+                    },
+                ),
+                (instance("1", "failed"), Restarts::default()),
+            ],
             socket: Some((0, 0, Some(3))),
             reload: Some(ReloadRecord {
                 started_at: 1700000000.5,
@@ -290,6 +302,7 @@ mod tests {
             "nodeunits_instance_up{app=\"api\",worker=\"1\"} 0",
             "# TYPE nodeunits_instance_restarts_total counter",
             "nodeunits_instance_memory_restarts_total{app=\"api\",worker=\"0\"} 1",
+            "nodeunits_instance_unresponsive_restarts_total{app=\"api\",worker=\"0\"} 2",
             "nodeunits_instance_cpu_seconds_total{app=\"api\",worker=\"1\"} 1.5",
             "nodeunits_instance_uptime_seconds{app=\"api\",worker=\"0\"} 61",
             "nodeunits_instance_state{app=\"api\",worker=\"1\",state=\"failed\"} 1",
@@ -317,9 +330,9 @@ mod tests {
                         cpu_nsec: Some(cpu),
                         ..instance("0", "active")
                     },
-                    0,
+                    Restarts::default(),
                 ),
-                (instance("1", "failed"), 0),
+                (instance("1", "failed"), Restarts::default()),
             ],
             socket: None,
             reload: None,

@@ -32,6 +32,8 @@ struct Watch {
     stop: Option<(StopReason, Instant)>,
     next_memory_check: Instant,
     over_memory_logged: bool,
+    /// The app's last heartbeat; none before its first.
+    last_beat: Option<Instant>,
     ending: Option<Ending>,
     killed: bool,
 }
@@ -52,6 +54,7 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
         stop: None,
         next_memory_check: Instant::now(),
         over_memory_logged: false,
+        last_beat: None,
         ending: None,
         killed: false,
     };
@@ -79,6 +82,8 @@ pub fn run(mut worker: Worker, signals: &SignalFd) -> Outcome {
                 worker.app
             );
             record(&worker, State::Ready);
+            // The successor beats from its own first turn on.
+            watch.last_beat = None;
         }
         worker.replacement.tick(Instant::now());
         if worker.replacement.successor.is_none() {
@@ -100,10 +105,14 @@ fn wait(worker: &Worker, watch: &Watch, signals: &SignalFd) -> Option<Ready> {
         wake = Some(watch.next_memory_check);
     }
     if watch.stop.is_none() {
-        wake = [wake, watch.readiness.deadline()]
-            .into_iter()
-            .flatten()
-            .min();
+        wake = [
+            wake,
+            watch.readiness.deadline(),
+            beat_deadline(worker, watch),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
     }
     wake = [wake, worker.replacement.deadline()]
         .into_iter()
@@ -207,6 +216,7 @@ fn on_messages(worker: &mut Worker, watch: &mut Watch) {
     for message in read_channel(worker, &mut watch.lines) {
         match message {
             Message::Attached { pid } => attached(worker, pid),
+            Message::Beat => watch.last_beat = Some(Instant::now()),
             Message::Bind(request) => {
                 worker
                     .ports
@@ -252,6 +262,25 @@ fn on_time(worker: &mut Worker, watch: &mut Watch) {
                 .stop
                 .map(|(reason, _)| (reason, now + Duration::from_secs(3600)));
         }
+    } else if beat_deadline(worker, watch).is_some_and(|at| now >= at)
+        && watch.ending.is_none()
+        && !worker.replacement.busy()
+    {
+        let silent = now.saturating_duration_since(watch.last_beat.unwrap_or(now));
+        tracing::warn!(
+            "{}",
+            crate::model::defaults::unresponsive_line(
+                silent,
+                worker.unresponsive.unwrap_or_default()
+            )
+        );
+        notify(&[NotifyState::Status("unresponsive: killed, restarting")]);
+        // A loop that does not turn handles no stop signal: the app cannot
+        // drain. Its open connections are closed with it; the socket's
+        // other workers take the new ones meanwhile.
+        kill_tree(Signal::SIGKILL);
+        watch.killed = true;
+        watch.stop = Some((StopReason::Unresponsive, now + Duration::from_secs(3600)));
     } else if worker.memory.is_some()
         && now >= watch.next_memory_check
         && !worker.replacement.busy()
@@ -266,6 +295,11 @@ fn on_time(worker: &mut Worker, watch: &mut Watch) {
             watch.stop = Some((StopReason::Memory, now + drain_time(worker.kill_timeout)));
         }
     }
+}
+
+/// When the app counts as unresponsive: its last beat and the timeout.
+fn beat_deadline(worker: &Worker, watch: &Watch) -> Option<Instant> {
+    Some(watch.last_beat? + worker.unresponsive?)
 }
 
 /// Once the app has ended: what it said last, a launcher's tree given until

@@ -29,6 +29,8 @@ pub enum StopReason {
     /// systemd (or someone) sent this stop signal.
     Signal(Signal),
     Memory,
+    /// The app's event loop stopped turning (`--unresponsive-timeout`).
+    Unresponsive,
 }
 
 /// How the worker ended.
@@ -77,6 +79,8 @@ pub struct Worker {
     pub replacement: Replacement,
     /// The sockets of ports in the app's code (`--share-ports`).
     pub ports: SharedPorts,
+    /// How long the app's event loop may go without a beat.
+    pub unresponsive: Option<Duration>,
 }
 
 pub fn notify(states: &[NotifyState]) {

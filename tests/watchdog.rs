@@ -1,0 +1,142 @@
+//! The event-loop watchdog on a real systemd: of 2 workers under wrk load,
+//! one whose loop is stuck in a `while (true)` is killed and restarted
+//! within `unresponsive_timeout` and a few seconds, the other serves
+//! throughout, the journal and `describe` say why, and every request after
+//! the restart succeeds, from both workers (docs/ecosystem.md, "The
+//! watchdog").
+
+mod apply_support;
+mod helper_support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use apply_support::{give_to_deploy, nodeunits_ok, property};
+use helper_support::{one_load_at_a_time, stop_wrk, wrk};
+use testhost::TestHost;
+
+const DIR: &str = "/srv/stuck";
+const PORT: u16 = 3800;
+
+/// `/block` sends the loop of the worker that gets it into a `while (true)`.
+const APP_JS: &str = r#"require('http').createServer((req, res) => {
+  if (req.url === '/block') {
+    while (true) {}
+  }
+  res.end(`ok ${process.pid}\n`);
+}).listen(process.env.PORT);
+"#;
+
+const ECOSYSTEM: &str = r#"[[apps]]
+name = "stuck"
+script = "app.js"
+instances = 2
+exec_mode = "cluster"
+listen = ["127.0.0.1:3800"]
+unresponsive_timeout = "3s"
+"#;
+
+fn units() -> Vec<String> {
+    vec!["stuck@0.service".to_owned(), "stuck@1.service".to_owned()]
+}
+
+/// The app's processes, the helpers' children.
+fn app_pids(host: &TestHost) -> Vec<String> {
+    property(host, "MainPID", &units())
+        .iter()
+        .map(|pid| {
+            host.ok(&format!("cat /proc/{pid}/task/{pid}/children"))
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_worker_whose_event_loop_is_stuck_is_replaced_and_the_other_serves() {
+    let host = TestHost::boot("watchdog");
+    host.write(&format!("{DIR}/app.js"), APP_JS);
+    host.write(&format!("{DIR}/ecosystem.toml"), ECOSYSTEM);
+    give_to_deploy(&host, DIR);
+    nodeunits_ok(&host, &format!("apply {DIR}/ecosystem.toml"));
+    host.wait_until(
+        &format!("curl -fsS http://127.0.0.1:{PORT}/ | grep -q ok"),
+        Duration::from_secs(30),
+    );
+    // Beats have begun.
+    std::thread::sleep(Duration::from_secs(2));
+    let before = app_pids(&host);
+
+    let _one = one_load_at_a_time();
+    let load = wrk(&host, &format!("http://127.0.0.1:{PORT}/"), 16);
+    // One worker takes /block and never answers; its loop is stuck.
+    let mut blocked = host.spawn(&format!(
+        "curl -sS --max-time 30 http://127.0.0.1:{PORT}/block"
+    ));
+    let started = Instant::now();
+    host.wait_until(
+        "journalctl -q -u 'stuck@*.service' | grep -q 'over unresponsive_timeout'",
+        Duration::from_secs(20),
+    );
+    let killed_after = started.elapsed();
+    // Its request ends with it: the connection closes, unanswered.
+    let _ = blocked.wait();
+    // The stuck worker is back: both serve.
+    host.wait_until(
+        "systemctl is-active -q stuck@0.service stuck@1.service",
+        Duration::from_secs(20),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let (report, output) = stop_wrk(&host, load);
+    assert!(
+        killed_after < Duration::from_secs(3 + 5),
+        "killed {killed_after:?} after the loop stuck, with unresponsive_timeout 3s"
+    );
+    // The other worker served throughout: wrk saw many answers.
+    assert!(
+        report.requests > 1000,
+        "the other worker kept serving:\n{output}"
+    );
+
+    let after = app_pids(&host);
+    let replaced: Vec<_> = before.iter().filter(|pid| !after.contains(pid)).collect();
+    assert_eq!(
+        replaced.len(),
+        1,
+        "one worker replaced: {before:?} → {after:?}"
+    );
+
+    // Every request after the restart succeeds, from both workers.
+    let mut answered = BTreeSet::new();
+    for _ in 0..200 {
+        let body = host.ok(&format!(
+            "curl -fsS --max-time 5 -H 'Connection: close' http://127.0.0.1:{PORT}/"
+        ));
+        answered.insert(body.trim().to_owned());
+    }
+    assert_eq!(answered.len(), 2, "both workers answer: {answered:?}");
+
+    let line =
+        host.ok("journalctl -q -o cat -u 'stuck@*.service' | grep 'over unresponsive_timeout'");
+    assert!(
+        line.contains("unresponsive_timeout (3000 ms): killing it, as it cannot drain, to restart it (exit status 76)"),
+        "{line}"
+    );
+    let metrics = nodeunits_ok(&host, "metrics");
+    let counted: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("nodeunits_instance_unresponsive_restarts_total{app=\"stuck\""))
+        .collect();
+    assert_eq!(counted.len(), 2, "{metrics}");
+    assert_eq!(
+        counted.iter().filter(|l| l.ends_with(" 1")).count(),
+        1,
+        "{counted:?}"
+    );
+    let described = nodeunits_ok(&host, "describe stuck");
+    assert!(
+        described.contains("last restart: unresponsive: "),
+        "{described}"
+    );
+    assert!(described.contains("unresponsive_timeout"), "{described}");
+}
