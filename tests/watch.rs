@@ -10,7 +10,7 @@ mod helper_support;
 
 use std::time::Duration;
 
-use apply_support::{give_to_deploy, nodeunits_ok, property};
+use apply_support::{app_pids, give_to_deploy, nodeunits_ok};
 use helper_support::{assert_no_failures, one_load_at_a_time, stop_wrk, wrk};
 use testhost::TestHost;
 
@@ -39,18 +39,7 @@ watch_delay = 300
 "#;
 
 fn pids(host: &TestHost) -> Vec<String> {
-    let units = [
-        "watched@0.service".to_owned(),
-        "watched@1.service".to_owned(),
-    ];
-    property(host, "MainPID", &units)
-        .iter()
-        .map(|pid| {
-            host.ok(&format!("cat /proc/{pid}/task/{pid}/children"))
-                .trim()
-                .to_owned()
-        })
-        .collect()
+    app_pids(host, "watched", 2)
 }
 
 /// Waits until every worker serves `version`: 20 requests in a row, each

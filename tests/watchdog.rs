@@ -11,7 +11,7 @@ mod helper_support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use apply_support::{give_to_deploy, nodeunits_ok, property};
+use apply_support::{app_pids, give_to_deploy, nodeunits_ok};
 use helper_support::{one_load_at_a_time, stop_wrk, wrk};
 use testhost::TestHost;
 
@@ -36,22 +36,6 @@ listen = ["127.0.0.1:3800"]
 unresponsive_timeout = "3s"
 "#;
 
-fn units() -> Vec<String> {
-    vec!["stuck@0.service".to_owned(), "stuck@1.service".to_owned()]
-}
-
-/// The app's processes, the helpers' children.
-fn app_pids(host: &TestHost) -> Vec<String> {
-    property(host, "MainPID", &units())
-        .iter()
-        .map(|pid| {
-            host.ok(&format!("cat /proc/{pid}/task/{pid}/children"))
-                .trim()
-                .to_owned()
-        })
-        .collect()
-}
-
 #[test]
 fn a_worker_whose_event_loop_is_stuck_is_replaced_and_the_other_serves() {
     let host = TestHost::boot("watchdog");
@@ -65,7 +49,7 @@ fn a_worker_whose_event_loop_is_stuck_is_replaced_and_the_other_serves() {
     );
     // Beats have begun.
     std::thread::sleep(Duration::from_secs(2));
-    let before = app_pids(&host);
+    let before = app_pids(&host, "stuck", 2);
 
     let _one = one_load_at_a_time();
     let load = wrk(&host, &format!("http://127.0.0.1:{PORT}/"), 16);
@@ -98,7 +82,7 @@ fn a_worker_whose_event_loop_is_stuck_is_replaced_and_the_other_serves() {
         "the other worker kept serving:\n{output}"
     );
 
-    let after = app_pids(&host);
+    let after = app_pids(&host, "stuck", 2);
     let replaced: Vec<_> = before.iter().filter(|pid| !after.contains(pid)).collect();
     assert_eq!(
         replaced.len(),

@@ -15,6 +15,7 @@ use super::control;
 use super::shared::target::{resolve, Target};
 use super::shared::{connect, installed_apps, target};
 use crate::ecosystem::fields::is_variable_name;
+use crate::ecosystem::Format;
 use crate::model::AppName;
 use crate::systemd::{started_apps_dir, Scope, UnitDir};
 use crate::units::env_file::MASK;
@@ -66,16 +67,14 @@ pub fn run(
 /// PM2's test for an ecosystem file (`Common.isConfigFile`), with the
 /// formats nodeunits reads besides: any other file is a script.
 fn is_ecosystem_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    [".json", ".json5", ".yml", ".yaml", ".toml"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
-        || [".config.js", ".config.cjs", ".config.mjs"]
+    let name = path.to_string_lossy().to_lowercase();
+    match Format::of(path) {
+        Some(Format::JavaScript) => [".config.js", ".config.cjs", ".config.mjs"]
             .iter()
-            .any(|ext| name.ends_with(ext))
+            .any(|end| name.ends_with(end)),
+        Some(_) => true,
+        None => false,
+    }
 }
 
 /// Refuses a script's options for another target; `--env` too unless a
@@ -89,10 +88,9 @@ fn only_for_a_script(script: &ScriptArgs, what: &str, env_too: bool) -> anyhow::
         return Ok(());
     }
     bail!(
-        "{} only appl{} to a script, and this is {what}: to change an app, edit its ecosystem file and `nodeunits apply` it (an app started from a script: {})",
+        "{} only appl{} to a script, and this is {what}: to change an app, edit its ecosystem file (`nodeunits describe APP` names it) and `nodeunits apply` it",
         given.join(", "),
         if given.len() == 1 { "ies" } else { "y" },
-        "its file is in `nodeunits describe APP`"
     )
 }
 
@@ -119,6 +117,11 @@ fn start_file(
     if code != ExitCode::SUCCESS {
         return Ok(code);
     }
+    start_apps_of(file, manager, units)
+}
+
+/// Starts every app installed from `file`, once it is applied.
+fn start_apps_of(file: &Path, manager: ManagerArgs, units: &UnitDir) -> anyhow::Result<ExitCode> {
     for app in control::installed_from(file, units)? {
         control::start(&app, manager)?;
         println!("{app}: started");
@@ -209,11 +212,7 @@ impl Written {
             }
             return applied;
         }
-        for app in control::installed_from(&self.file, units)? {
-            control::start(&app, manager)?;
-            println!("{app}: started; its file is {}", self.file.display());
-        }
-        Ok(ExitCode::SUCCESS)
+        start_apps_of(&self.file, manager, units)
     }
 }
 

@@ -27,6 +27,30 @@ mod state;
 mod sticky;
 /// `watch`: PM2's watch, with inotify.
 mod watch;
+
+/// The exit of a helper subcommand that runs as a unit's service
+/// (`write-logs`, `watch`): its error, on stderr for the journal, is a
+/// configuration error.
+fn service_exit(subcommand: &str, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("nodeunits-helper {subcommand}: {message}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// Set once SIGTERM or SIGINT arrives: a service's loop looks at it between
+/// its steps, and stops.
+fn stop_flag() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, String> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&stop))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(stop)
+}
 mod worker;
 
 use std::path::{Path, PathBuf};

@@ -51,10 +51,11 @@ pub fn prepare(
     argv: &mut Vec<OsString>,
     vars: &mut Vars,
 ) -> Result<Channel, PrepareError> {
-    let preload = preload::install(runtime_dir).map_err(|err| PrepareError::Preload {
-        dir: runtime_dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
-        err,
-    })?;
+    let preload =
+        preload::install(runtime_dir, options.serve).map_err(|err| PrepareError::Preload {
+            dir: runtime_dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
+            err,
+        })?;
     if options.serve {
         // `script = "serve"`: the argument `serve` becomes the server's path.
         if let Some(word) = argv.iter_mut().skip(1).find(|word| *word == "serve") {

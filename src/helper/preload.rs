@@ -27,17 +27,22 @@ pub const BALANCE_FILE: &str = "connections";
 /// the modules first, so that a new preload finds its own. Without one (a
 /// container's entrypoint), they go to a directory of this process's own
 /// under the temporary directory ([`private_dir`]).
-pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
+pub fn install(runtime_dir: Option<&Path>, serve: bool) -> io::Result<PathBuf> {
+    // The static file server only for an app that runs it.
+    let serve = serve.then_some(("serve.cjs", SERVE));
     let Some(dir) = runtime_dir else {
         let dir = private_dir();
         fs::DirBuilder::new().mode(0o700).create(&dir)?;
-        for (name, content) in [
+        let modules = [
             ("balance.cjs", BALANCE),
             ("shared_ports.cjs", SHARED_PORTS),
             ("drain.cjs", DRAIN),
-            ("serve.cjs", SERVE),
-            ("preload.cjs", PRELOAD),
-        ] {
+        ];
+        for (name, content) in modules
+            .into_iter()
+            .chain(serve)
+            .chain([("preload.cjs", PRELOAD)])
+        {
             OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -49,7 +54,9 @@ pub fn install(runtime_dir: Option<&Path>) -> io::Result<PathBuf> {
     replace(dir, "balance.cjs", BALANCE)?;
     replace(dir, "shared_ports.cjs", SHARED_PORTS)?;
     replace(dir, "drain.cjs", DRAIN)?;
-    replace(dir, "serve.cjs", SERVE)?;
+    if let Some((name, content)) = serve {
+        replace(dir, name, content)?;
+    }
     replace(dir, "preload.cjs", PRELOAD)
 }
 

@@ -10,8 +10,7 @@ use std::collections::HashMap;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -20,7 +19,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 use sd_notify::NotifyState;
 
-use crate::model::defaults::EXIT_CONFIG;
+use crate::model::app::PER_WORKER;
 use crate::model::Watcher;
 
 /// Changes closer together than this are one change: saving a file is
@@ -30,20 +29,11 @@ const SETTLE: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_millis(500);
 
 pub fn command(watcher: &Watcher) -> ExitCode {
-    match run(watcher) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("nodeunits-helper watch: {message}");
-            ExitCode::from(EXIT_CONFIG)
-        }
-    }
+    super::service_exit("watch", run(watcher))
 }
 
 fn run(watcher: &Watcher) -> Result<(), String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
-    }
+    let stop = super::stop_flag()?;
     let ignore = Ignore::new(watcher)?;
     let mut tree = Tree::new(ignore)?;
     let roots = if watcher.paths.is_empty() {
@@ -259,7 +249,9 @@ impl Tree {
 /// What is no change: `ignore_watch`, PM2's default, the app's log files.
 struct Ignore {
     dir: PathBuf,
-    globs: GlobSet,
+    /// `ignore_watch`'s patterns from `dir`, and its absolute ones.
+    relative: GlobSet,
+    absolute: GlobSet,
     default: bool,
     /// Each log file's directory and the start of its name (`out` for
     /// `out.log`, `out-%i.log` and `out__2026-12-04_00-00-00.log.gz`).
@@ -268,48 +260,57 @@ struct Ignore {
 
 impl Ignore {
     fn new(watcher: &Watcher) -> Result<Ignore, String> {
-        let mut globs = GlobSetBuilder::new();
+        // A pattern is matched against the path from `dir` (so the
+        // directory's own name is never read as a glob), or against the
+        // whole path when it is absolute; what it matches, and everything
+        // under it, as chokidar reads PM2's ignore_watch.
+        let (mut relative, mut absolute) = (GlobSetBuilder::new(), GlobSetBuilder::new());
         for pattern in &watcher.ignore {
-            let absolute = watcher.dir.join(pattern);
-            let absolute = absolute.to_string_lossy();
-            // What it matches, and everything under it, as chokidar reads
-            // PM2's ignore_watch.
-            for glob in [absolute.to_string(), format!("{absolute}/**")] {
+            let trimmed = pattern.trim_end_matches('/');
+            let set = if Path::new(trimmed).is_absolute() {
+                &mut absolute
+            } else {
+                &mut relative
+            };
+            for glob in [trimmed.to_owned(), format!("{trimmed}/**")] {
                 let glob = GlobBuilder::new(&glob)
                     .literal_separator(true)
                     .build()
                     .map_err(|err| format!("ignore_watch {pattern:?}: {err}"))?;
-                globs.add(glob);
+                set.add(glob);
             }
         }
-        let globs = globs
-            .build()
-            .map_err(|err| format!("ignore_watch: {err}"))?;
+        let build = |set: GlobSetBuilder| set.build().map_err(|err| format!("ignore_watch: {err}"));
+        let (relative, absolute) = (build(relative)?, build(absolute)?);
         let logs = watcher
             .logs
             .iter()
             .filter_map(|file| {
                 let name = file.file_name()?.to_string_lossy();
-                let stem = name.strip_suffix(".log").unwrap_or(&name);
-                let stem = stem.strip_suffix("-%i").unwrap_or(stem);
+                let stem = name
+                    .strip_suffix(PER_WORKER)
+                    .or_else(|| name.strip_suffix(".log"))
+                    .unwrap_or(&name);
                 Some((file.parent()?.to_path_buf(), stem.to_owned()))
             })
             .collect();
         Ok(Ignore {
             dir: watcher.dir.clone(),
-            globs,
+            relative,
+            absolute,
             default: watcher.default_ignore,
             logs,
         })
     }
 
     fn ignores(&self, path: &Path) -> bool {
-        if self.globs.is_match(path) {
+        let relative = path.strip_prefix(&self.dir).ok();
+        if self.absolute.is_match(path) || relative.is_some_and(|r| self.relative.is_match(r)) {
             return true;
         }
         if self.default {
             // PM2's `/[\/\\]\.|node_modules/`, from the app's directory.
-            let relative = path.strip_prefix(&self.dir).unwrap_or(path);
+            let relative = relative.unwrap_or(path);
             let hidden = relative.components().any(|c| {
                 let c = c.as_os_str().to_string_lossy();
                 c.starts_with('.') || c.contains("node_modules")
@@ -405,6 +406,21 @@ mod tests {
         ] {
             assert!(!ignore.ignores(Path::new(path)), "{path}");
         }
+    }
+
+    #[test]
+    fn the_app_s_directory_is_no_glob_and_absolute_patterns_count() {
+        let mut watcher = watcher(&["logs/", "/var/cache/api"], false);
+        watcher.dir = "/srv/app[1]".into();
+        let ignore = Ignore::new(&watcher).unwrap();
+        for path in [
+            "/srv/app[1]/logs",
+            "/srv/app[1]/logs/a.txt",
+            "/var/cache/api/x",
+        ] {
+            assert!(ignore.ignores(Path::new(path)), "{path}");
+        }
+        assert!(!ignore.ignores(Path::new("/srv/app[1]/server.js")));
     }
 
     #[test]

@@ -116,6 +116,24 @@ impl<'a> UnitText<'a> {
     }
 }
 
+/// What a unit that runs a helper subcommand (`APP-logs.service`,
+/// `APP-watch.service`) asks of it, read back from its `ExecStart=`:
+/// `pick` keeps the request of its kind.
+fn helper_service<T>(
+    unit: Option<UnitText<'_>>,
+    pick: impl FnOnce(crate::model::helper_options::Request) -> Option<T>,
+) -> Result<Option<T>, ReadError> {
+    let Some(unit) = unit else {
+        return Ok(None);
+    };
+    unit.required("Service", "ExecStart", |line| {
+        let words = unescape_exec_words(line)?;
+        let args = words.into_iter().skip(1).map(std::ffi::OsString::from);
+        pick(crate::model::helper_options::parse(args).ok()?)
+    })
+    .map(Some)
+}
+
 fn error(file: &str, line: Option<usize>, what: &str) -> ReadError {
     ReadError {
         file: file.to_owned(),
@@ -201,28 +219,15 @@ pub fn read_app(name: &AppName, files: &BTreeMap<String, String>) -> Result<AppU
         }),
         _ => None,
     };
-    let logs = match text(UnitKind::Logs)? {
-        Some(unit) => Some(unit.required("Service", "ExecStart", |line| {
-            let words = unescape_exec_words(line)?;
-            let args = words.into_iter().skip(1).map(std::ffi::OsString::from);
-            match crate::model::helper_options::parse(args) {
-                Ok(crate::model::helper_options::Request::WriteLogs(writer)) => Some(writer),
-                _ => None,
-            }
-        })?),
-        None => None,
-    };
-    let watch = match text(UnitKind::Watch)? {
-        Some(unit) => Some(unit.required("Service", "ExecStart", |line| {
-            let words = unescape_exec_words(line)?;
-            let args = words.into_iter().skip(1).map(std::ffi::OsString::from);
-            match crate::model::helper_options::parse(args) {
-                Ok(crate::model::helper_options::Request::Watch(watcher)) => Some(watcher),
-                _ => None,
-            }
-        })?),
-        None => None,
-    };
+    use crate::model::helper_options::Request;
+    let logs = helper_service(text(UnitKind::Logs)?, |request| match request {
+        Request::WriteLogs(writer) => Some(writer),
+        _ => None,
+    })?;
+    let watch = helper_service(text(UnitKind::Watch)?, |request| match request {
+        Request::Watch(watcher) => Some(watcher),
+        _ => None,
+    })?;
     let mut app = AppUnits {
         name: name.clone(),
         pm2_name: None,

@@ -203,6 +203,22 @@ pub fn invocation_ids_in(host: &TestHost, systemctl: &str, units: &[String]) -> 
     ids
 }
 
+/// The app's process of each of the app's first `instances` workers: the
+/// helper's child, which a reload or a restart replaces.
+pub fn app_pids(host: &TestHost, app: &str, instances: u32) -> Vec<String> {
+    let units: Vec<String> = (0..instances)
+        .map(|i| format!("{app}@{i}.service"))
+        .collect();
+    property(host, "MainPID", &units)
+        .iter()
+        .map(|pid| {
+            host.ok(&format!("cat /proc/{pid}/task/{pid}/children"))
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
 pub fn active_states(host: &TestHost, units: &[String]) -> Vec<String> {
     property(host, "ActiveState", units)
 }

@@ -120,18 +120,23 @@ fn instance_families(out: &mut String, samples: &[AppSample]) {
     }
 }
 
+/// Each worker unit's CPU time in nanoseconds, by unit.
+pub type CpuTimes = std::collections::BTreeMap<String, u64>;
+
 /// pm2-prometheus-exporter's series (`pm2_up`, `pm2_cpu`, `pm2_memory`,
 /// `pm2_uptime`, `pm2_instances`, `pm2_restarts`) with its labels: `id`
 /// (the worker's place among all, as PM2's `pm_id`), `name` (PM2's name of
 /// the app) and `instance` (`NODE_APP_INSTANCE`), so that the dashboards
 /// built on it show nodeunits' apps. `pm2_cpu` is PM2's percent of one
-/// core, over the window between `before` and `after`, taken `window`
-/// apart; the rest are `after`'s.
-pub fn pm2_exposition(before: &[AppSample], after: &[AppSample], window: f64) -> String {
+/// core, from the CPU times `before` and `after`, read `window` seconds
+/// apart.
+pub fn pm2_exposition(
+    samples: &[AppSample],
+    before: &CpuTimes,
+    after: &CpuTimes,
+    window: f64,
+) -> String {
     let mut out = String::new();
-    let cpu_before: std::collections::BTreeMap<&str, u64> = instances(before)
-        .filter_map(|(_, status, _)| Some((status.unit.as_str(), status.cpu_nsec?)))
-        .collect();
     // (name, help, value of an instance with its app's instance count)
     type Value<'a> = Box<dyn Fn(&InstanceStatus, usize) -> Option<f64> + 'a>;
     let families: [(&'static str, &str, Value); 6] = [
@@ -144,8 +149,7 @@ pub fn pm2_exposition(before: &[AppSample], after: &[AppSample], window: f64) ->
             "pm2_cpu",
             "Process cpu usage",
             Box::new(|s, _| {
-                let was = cpu_before.get(s.unit.as_str())?;
-                let spent = s.cpu_nsec?.checked_sub(*was)? as f64 / 1e9;
+                let spent = after.get(&s.unit)?.checked_sub(*before.get(&s.unit)?)? as f64 / 1e9;
                 (window > 0.0).then(|| (spent / window * 100.0 * 10.0).round() / 10.0)
             }),
         ),
@@ -173,7 +177,7 @@ pub fn pm2_exposition(before: &[AppSample], after: &[AppSample], window: f64) ->
     for (name, help, value) in families {
         let mut f = family(&mut out, name, "gauge", help);
         let mut id = 0usize;
-        for sample in after {
+        for sample in samples {
             let count = sample.instances.len();
             for (status, _) in &sample.instances {
                 let pm2_name = status.pm2_name.as_deref().unwrap_or(sample.app.as_str());
@@ -321,13 +325,13 @@ mod tests {
 
     #[test]
     fn pm2_s_exporter_series_with_its_labels() {
-        let sample = |cpu: u64| AppSample {
+        let sample = AppSample {
             app: AppName::new("CodeChat-Api").unwrap(),
             instances: vec![
                 (
                     InstanceStatus {
                         pm2_name: Some("CodeChat Api".into()),
-                        cpu_nsec: Some(cpu),
+                        unit: "CodeChat-Api@0.service".into(),
                         ..instance("0", "active")
                     },
                     Restarts::default(),
@@ -337,7 +341,10 @@ mod tests {
             socket: None,
             reload: None,
         };
-        let text = pm2_exposition(&[sample(1_000_000_000)], &[sample(1_500_000_000)], 2.0);
+        let unit = "CodeChat-Api@0.service".to_owned();
+        let before = CpuTimes::from([(unit.clone(), 1_000_000_000)]);
+        let after = CpuTimes::from([(unit, 1_500_000_000)]);
+        let text = pm2_exposition(&[sample], &before, &after, 2.0);
         for line in [
             "# TYPE pm2_up gauge",
             "pm2_up{id=\"0\",name=\"CodeChat Api\",instance=\"0\"} 1",

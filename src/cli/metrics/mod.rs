@@ -16,7 +16,7 @@ use crate::model::name::metrics_endpoint;
 use crate::model::Scope;
 use crate::systemd::samples::gather;
 use crate::systemd::{ServiceManager, UnitDir};
-use exposition::{exposition, pm2_exposition, CONTENT_TYPE};
+use exposition::{exposition, pm2_exposition, CpuTimes, CONTENT_TYPE};
 
 /// How long `--pm2-names` measures the CPU over, for PM2's percent.
 const CPU_WINDOW: std::time::Duration = std::time::Duration::from_millis(250);
@@ -45,12 +45,18 @@ pub fn run(manager: ManagerArgs, request: Request) -> anyhow::Result<ExitCode> {
         if !request.pm2_names {
             return Ok(exposition(&gather(&systemd, &apps)?));
         }
-        let before = gather(&systemd, &apps)?;
+        let samples = gather(&systemd, &apps)?;
+        // PM2's CPU percent: each worker's CPU time, read twice.
+        let units: Vec<&str> = samples
+            .iter()
+            .flat_map(|s| s.instances.iter().map(|(status, _)| status.unit.as_str()))
+            .collect();
+        let before = cpu_times(&systemd, &units);
         let started = std::time::Instant::now();
         std::thread::sleep(CPU_WINDOW);
-        let after = gather(&systemd, &apps)?;
+        let after = cpu_times(&systemd, &units);
         let window = started.elapsed().as_secs_f64();
-        Ok(exposition(&after) + &pm2_exposition(&before, &after, window))
+        Ok(exposition(&samples) + &pm2_exposition(&samples, &before, &after, window))
     };
     let http = request.http;
     if http {
@@ -59,6 +65,17 @@ pub fn run(manager: ManagerArgs, request: Request) -> anyhow::Result<ExitCode> {
         print!("{}", metrics()?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each unit's CPU time (`CPUUsageNSec`), where systemd accounts it.
+fn cpu_times(systemd: &crate::systemd::bus::Systemd, units: &[&str]) -> CpuTimes {
+    units
+        .iter()
+        .filter_map(|unit| {
+            let nsec = systemd.service(unit).ok()?.cpu_usage_nsec().ok()?;
+            (nsec != u64::MAX).then(|| ((*unit).to_owned(), nsec))
+        })
+        .collect()
 }
 
 /// The most of a request read: its head, which is all a GET has.

@@ -18,14 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Local, TimeZone};
 use sd_notify::NotifyState;
 
 use crate::model::app::PER_WORKER;
-use crate::model::defaults::EXIT_CONFIG;
 use crate::model::log_writer::{schedule, LogWriter};
 use files::Files;
 use format::{line, Entry, Style};
@@ -39,13 +37,7 @@ const RECORD_EVERY: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(500);
 
 pub fn command(writer: &LogWriter) -> ExitCode {
-    match run(writer) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("nodeunits-helper write-logs: {message}");
-            ExitCode::from(EXIT_CONFIG)
-        }
-    }
+    super::service_exit("write-logs", run(writer))
 }
 
 fn run(writer: &LogWriter) -> Result<(), String> {
@@ -54,10 +46,7 @@ fn run(writer: &LogWriter) -> Result<(), String> {
         .ok_or("$STATE_DIRECTORY is not set: the unit has no StateDirectory=")?;
     let cursor_file = state.join("cursor");
     let cursor = std::fs::read_to_string(&cursor_file).ok();
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
-    }
+    let stop = super::stop_flag()?;
     match &cursor {
         Some(cursor) => eprintln!("following the journal after {}", cursor.trim()),
         None => eprintln!(
