@@ -88,7 +88,10 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
     let mut last = None;
     loop {
         std::thread::sleep(STREAM_SETTLE);
-        let now = read_tail(scope, unit, lines, since);
+        let now = with_own_words(
+            read_tail(scope, unit, lines, since, &[]),
+            &read_tail(scope, unit, OWN_WORDS, since, &["_TRANSPORT=stdout"]),
+        );
         let settled = last.as_ref() == Some(&now) && started.elapsed() >= STREAM_SETTLE_AT_LEAST;
         if settled || started.elapsed() >= STREAM_SETTLE_AT_MOST {
             return now;
@@ -97,7 +100,20 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
     }
 }
 
-fn read_tail(scope: Scope, unit: &str, lines: u32, since: u64) -> String {
+/// How many of the app's own last lines are always shown.
+const OWN_WORDS: u32 = 5;
+
+/// The unit's tail, and under it the app's own last lines where the tail
+/// lost them: a unit that restarts in a loop fills its tail with systemd's
+/// and the helper's lines about each restart, burying why the app failed.
+fn with_own_words(tail: String, own: &str) -> String {
+    if own.lines().all(|line| tail.lines().any(|t| t == line)) {
+        return tail;
+    }
+    format!("{tail}what the app wrote last:\n{own}")
+}
+
+fn read_tail(scope: Scope, unit: &str, lines: u32, since: u64, matches: &[&str]) -> String {
     // With --since, journalctl (before 256) shows the first lines after it,
     // not the last: read backwards from the end, then put them in order.
     let output = Command::new("journalctl")
@@ -105,6 +121,7 @@ fn read_tail(scope: Scope, unit: &str, lines: u32, since: u64) -> String {
         .args(["--no-pager", "--quiet", "--output=short-iso", "--reverse"])
         .arg(format!("--lines={lines}"))
         .arg(format!("--since=@{since}"))
+        .args(matches)
         .output();
     match output {
         Ok(output) if output.status.success() => in_order(&String::from_utf8_lossy(&output.stdout)),
@@ -171,6 +188,19 @@ mod tests {
             "t1 api: started\nt2 api: two\n    lines\nt3 api: failed\n"
         );
         assert_eq!(in_order(""), "");
+    }
+
+    #[test]
+    fn the_apps_own_words_are_kept_under_a_tail_that_lost_them() {
+        let own = "t1 api[9]: version 2 cannot start\n";
+        let tail = "t1 api[9]: version 2 cannot start\nt2 systemd[1]: Failed\n";
+        assert_eq!(with_own_words(tail.into(), own), tail);
+        let noisy = "t3 systemd[1]: Starting\n";
+        assert_eq!(
+            with_own_words(noisy.into(), own),
+            format!("{noisy}what the app wrote last:\n{own}")
+        );
+        assert_eq!(with_own_words(noisy.into(), ""), noisy);
     }
 
     #[test]
