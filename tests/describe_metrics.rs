@@ -1,8 +1,10 @@
 //! `nodeunits describe` after a memory restart, `nodeunits metrics` read by
-//! a real Prometheus parser (prometheus_client, from PyPI), and the
+//! a real Prometheus parser (prometheus_client, from PyPI), the figures
+//! each worker's Node process publishes moving under load, and the
 //! socket-activated endpoint scraped with curl, on real systemd.
 
 mod apply_support;
+mod helper_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -11,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use apply_support::{boot_applied, give_to_deploy, nodeunits, nodeunits_ok, App};
+use helper_support::{one_load_at_a_time, stop_wrk, wrk};
 use serde_json::Value;
 use testhost::TestHost;
 
@@ -95,12 +98,28 @@ fn parse_metrics(text: &str) -> BTreeMap<String, Value> {
 
 /// The value of the family's sample with these labels.
 fn value(families: &BTreeMap<String, Value>, family: &str, labels: &[(&str, &str)]) -> f64 {
-    families[family]["samples"]
+    named(families, family, family, labels)
+}
+
+/// The value of the family's sample named `name` (a histogram's
+/// `_bucket`, `_count`…) with these labels.
+fn named(
+    families: &BTreeMap<String, Value>,
+    family: &str,
+    name: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
+    let parsed = families
+        .get(family)
+        .unwrap_or_else(|| panic!("no family {family} among {:?}", families.keys()));
+    parsed["samples"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|sample| labels.iter().all(|(k, v)| sample[1][k] == *v))
-        .unwrap_or_else(|| panic!("{family} {labels:?} in {:#?}", families[family]))[2]
+        .find(|sample| {
+            (family == name || sample[0] == name) && labels.iter().all(|(k, v)| sample[1][k] == *v)
+        })
+        .unwrap_or_else(|| panic!("{name} {labels:?} in {parsed:#?}"))[2]
         .as_f64()
         .unwrap()
 }
@@ -203,6 +222,140 @@ fn describe_and_metrics_after_a_memory_restart() {
     assert!(value(&pm2, "pm2_restarts", &zero) >= 1.0);
 }
 
+/// `/slow` holds the event loop 60 ms; `/gone` answers 404.
+const BUSY: &str = r#"const http = require('http');
+http.createServer((req, res) => {
+  if (req.url === '/slow') {
+    const end = Date.now() + 60;
+    while (Date.now() < end) {}
+  }
+  res.statusCode = req.url === '/gone' ? 404 : 200;
+  res.end('ok\n');
+}).listen(process.env.PORT);
+"#;
+
+const BUSY_ECOSYSTEM: &str = r#"[[apps]]
+name = "busy"
+script = "app.js"
+instances = 2
+exec_mode = "cluster"
+listen = ["127.0.0.1:8320"]
+"#;
+
+/// Each worker's series of what its process measures, by worker.
+fn inside(families: &BTreeMap<String, Value>, family: &str, worker: &str) -> f64 {
+    value(families, family, &[("app", "busy"), ("worker", worker)])
+}
+
+#[test]
+fn heap_event_loop_and_requests_of_each_worker_move_under_load() {
+    let host = TestHost::boot("runtime-metrics");
+    host.write("/srv/busy/app.js", BUSY);
+    host.write("/srv/busy/ecosystem.toml", BUSY_ECOSYSTEM);
+    give_to_deploy(&host, "/srv/busy");
+    nodeunits_ok(&host, "apply /srv/busy/ecosystem.toml");
+    // Each process publishes every 2 s.
+    host.wait_until(
+        "test -s /run/nodeunits/busy/stats.0 && test -s /run/nodeunits/busy/stats.1",
+        Duration::from_secs(20),
+    );
+    let mode = host.ok("stat -c '%a %U' /run/nodeunits/busy/stats.0");
+    assert_eq!(mode.trim(), "644 deploy", "readable by the endpoint's user");
+    let idle = parse_metrics(&nodeunits_ok(&host, "metrics"));
+    for worker in ["0", "1"] {
+        assert!(inside(&idle, "nodeunits_nodejs_heap_used_bytes", worker) > 1e6);
+        let total = inside(&idle, "nodeunits_nodejs_heap_total_bytes", worker);
+        assert!(total >= inside(&idle, "nodeunits_nodejs_heap_used_bytes", worker));
+        assert!(inside(&idle, "nodeunits_nodejs_active_handles", worker) >= 1.0);
+        assert!(inside(&idle, "nodeunits_nodejs_report_age_seconds", worker) < 5.0);
+    }
+    assert_eq!(
+        idle["nodeunits_http_request_duration_seconds"]["type"],
+        "histogram"
+    );
+
+    let _one = one_load_at_a_time();
+    let load = wrk(&host, "http://127.0.0.1:8320/", 8);
+    // Requests that hold the loop, one after the other, on both workers.
+    let mut slow = host.spawn(
+        "for i in $(seq 80); do curl -sS -o /dev/null -H 'Connection: close' http://127.0.0.1:8320/slow; done; \
+         for i in $(seq 10); do curl -sS -o /dev/null http://127.0.0.1:8320/gone; done",
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let busy = parse_metrics(&nodeunits_ok(&host, "metrics"));
+    let pm2 = parse_metrics(&nodeunits_ok(&host, "metrics --pm2-names"));
+    let described = nodeunits_ok(&host, "describe busy");
+    let _ = slow.wait();
+    let (report, output) = stop_wrk(&host, load);
+    assert!(report.requests > 1000, "{output}");
+    std::thread::sleep(Duration::from_millis(2500));
+    let after = parse_metrics(&nodeunits_ok(&host, "metrics"));
+
+    // Each connection goes to the worker with the fewest open, so the slow
+    // requests may all go to one worker.
+    let (mut slow_requests, mut longest_delay) = (0.0, 0.0f64);
+    for worker in ["0", "1"] {
+        let labels = [("app", "busy"), ("worker", worker), ("code", "2xx")];
+        let served = value(&after, "nodeunits_http_requests", &labels);
+        assert!(served > 200.0, "worker {worker} served {served}");
+        // The histogram counts every request, and the slow ones past 50 ms.
+        let histogram = "nodeunits_http_request_duration_seconds";
+        let labels = [("app", "busy"), ("worker", worker)];
+        let count = named(&after, histogram, &format!("{histogram}_count"), &labels);
+        let requests: f64 = after["nodeunits_http_requests"]["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s[1]["worker"] == worker)
+            .map(|s| s[2].as_f64().unwrap())
+            .sum();
+        assert_eq!(count, requests);
+        let labels = [("app", "busy"), ("worker", worker), ("le", "0.05")];
+        let fast = named(&after, histogram, &format!("{histogram}_bucket"), &labels);
+        slow_requests += count - fast;
+        // Where the slow requests ran, the loop was held 60 ms at a time.
+        let delay = inside(
+            &busy,
+            "nodeunits_nodejs_eventloop_delay_max_seconds",
+            worker,
+        );
+        inside(
+            &busy,
+            "nodeunits_nodejs_eventloop_delay_p99_seconds",
+            worker,
+        );
+        longest_delay = longest_delay.max(delay);
+        let heap =
+            |m: &BTreeMap<String, Value>| inside(m, "nodeunits_nodejs_heap_used_bytes", worker);
+        assert_ne!(heap(&idle), heap(&after), "worker {worker}'s heap moved");
+        // @pm2/io's names, as pm2-prometheus-exporter serves them.
+        let labels = [("name", "busy"), ("instance", worker)];
+        assert!(value(&pm2, "pm2_used_heap_size", &labels) > 1.0);
+        assert!(value(&pm2, "pm2_http", &labels) > 0.0);
+        value(&pm2, "pm2_event_loop_latency_p95", &labels);
+        value(&pm2, "pm2_http_p95_latency", &labels);
+    }
+    assert!(slow_requests >= 80.0, "{slow_requests} requests over 50 ms");
+    assert!(
+        longest_delay >= 0.03,
+        "longest event-loop delay {longest_delay}"
+    );
+    let not_found: f64 = after["nodeunits_http_requests"]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s[1]["code"] == "4xx")
+        .map(|s| s[2].as_f64().unwrap())
+        .sum();
+    assert_eq!(not_found, 10.0);
+    assert_eq!(
+        described.matches("    inside: heap ").count(),
+        2,
+        "{described}"
+    );
+    assert!(described.contains("HTTP requests ("), "{described}");
+}
+
 #[test]
 fn a_scrape_of_the_endpoint_starts_one_process_and_leaves_none() {
     let app = App::new("shop", 2, 8310);
@@ -216,6 +369,11 @@ fn a_scrape_of_the_endpoint_starts_one_process_and_leaves_none() {
         "nothing runs before a scrape"
     );
 
+    // The workers' processes have published what they measure.
+    host.wait_until(
+        "test -s /run/nodeunits/shop/stats.0 && test -s /run/nodeunits/shop/stats.1",
+        Duration::from_secs(20),
+    );
     let status = host.ok(
         "curl -sS --max-time 10 -o /tmp/scrape -w '%{http_code}' http://127.0.0.1:9209/metrics",
     );
@@ -229,6 +387,8 @@ fn a_scrape_of_the_endpoint_starts_one_process_and_leaves_none() {
     for instance in ["0", "1"] {
         let labels = [("app", "shop"), ("worker", instance)];
         assert_eq!(value(&scraped, "nodeunits_instance_up", &labels), 1.0);
+        // Read by the endpoint's own user.
+        assert!(value(&scraped, "nodeunits_nodejs_heap_used_bytes", &labels) > 1e6);
         let labels = [("name", "shop"), ("instance", instance)];
         assert_eq!(value(&scraped, "pm2_up", &labels), 1.0);
     }

@@ -17,6 +17,9 @@ pub struct App {
     pub port: u16,
     /// Under nodeunits, the workers run in systemd's sandbox (the default).
     pub sandbox: bool,
+    /// Under nodeunits, each worker's process measures itself from inside
+    /// (`pmx`, the default); PM2's workers run its `@pm2/io` by default.
+    pub runtime_metrics: bool,
     /// `UV_TCP_SINGLE_ACCEPT=1` in the env: libuv accepts one connection
     /// per wake-up of a worker, which leaves the next to another worker.
     pub single_accept: bool,
@@ -77,6 +80,7 @@ impl App {
             leak_mb_per_s: None,
             port: 3000,
             sandbox: true,
+            runtime_metrics: true,
             single_accept: false,
             logging: Logging::Default,
             extra_env: Vec::new(),
@@ -101,6 +105,14 @@ impl App {
     pub fn without_sandbox(self) -> App {
         App {
             sandbox: false,
+            ..self
+        }
+    }
+
+    /// The same app with `pmx = false` under nodeunits: no runtime metrics.
+    pub fn without_runtime_metrics(self) -> App {
+        App {
+            runtime_metrics: false,
             ..self
         }
     }

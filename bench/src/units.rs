@@ -19,6 +19,9 @@ pub fn ecosystem(app: &App) -> String {
         app.kill_timeout_ms,
         app.listen_timeout_ms,
     );
+    if !app.runtime_metrics {
+        toml.push_str("pmx = false\n");
+    }
     if !app.sandbox {
         toml.push_str("hardening = \"off\"\n");
     }
@@ -79,6 +82,9 @@ mod tests {
         assert!(!toml.contains("hardening"), "{toml}");
         let toml = ecosystem(&App::hello().without_sandbox());
         assert!(toml.lines().any(|l| l == "hardening = \"off\""), "{toml}");
+        assert!(!toml.contains("pmx"), "{toml}");
+        let toml = ecosystem(&App::hello().without_runtime_metrics());
+        assert!(toml.lines().any(|l| l == "pmx = false"), "{toml}");
         let toml = ecosystem(
             &App::burst(100, 5, "t1").logging_to(Path::new("/srv/b/logs"), Rotation::small()),
         );

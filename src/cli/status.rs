@@ -172,6 +172,7 @@ mod tests {
             cpu_nsec: Some(1_500_000_000),
             memory_bytes: None,
             listen: vec!["127.0.0.1:3000".into()],
+            runtime: None,
         };
         let failed = InstanceStatus {
             instance: "1".into(),

@@ -91,6 +91,9 @@ pub struct App {
     pub max_memory_restart: Option<Bytes>,
     /// `unresponsive_timeout`: the event-loop watchdog's bound.
     pub unresponsive_timeout: Option<Spanned<Duration>>,
+    /// `pmx`: the preload measures the process from inside (heap, event
+    /// loop, HTTP requests) for `metrics`, `describe` and `monit`.
+    pub pmx: bool,
     pub kill_timeout: Duration,
     pub listen_timeout: Duration,
     pub wait_ready: bool,
@@ -155,6 +158,7 @@ impl App {
             exp_backoff_restart_delay: None,
             max_memory_restart: None,
             unresponsive_timeout: None,
+            pmx: true,
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
             wait_ready: false,

@@ -238,6 +238,10 @@ fn run(options: &HelperOptions) -> Result<Ending, String> {
     if runtime_dir.is_none() && runs_node {
         let _ = std::fs::remove_dir_all(preload::private_dir());
     }
+    // No figures of a process that is gone.
+    if let Some(file) = node::stats_file(options, runtime_dir.as_deref()) {
+        let _ = std::fs::remove_file(file);
+    }
     Ok(ending(options, instance, outcome))
 }
 

@@ -18,7 +18,8 @@ use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::environment::{self, Vars};
 use super::preload;
-use crate::model::helper_options::Runtime;
+use crate::model::helper_options::{Instance, Runtime};
+use crate::model::name::UnitNames;
 use crate::model::HelperOptions;
 
 /// Node's IPC channel: the helper's end, and the app's with the fd it gets.
@@ -107,6 +108,9 @@ pub fn prepare(
             heartbeat(timeout).to_string(),
         );
     }
+    if let Some(file) = stats_file(options, runtime_dir) {
+        environment::set(vars, "NODEUNITS_STATS", file);
+    }
     let drain = super::worker::drain_time(options.kill_timeout);
     environment::set(vars, "NODEUNITS_DRAIN_MS", drain.as_millis().to_string());
     Ok(Channel {
@@ -114,6 +118,17 @@ pub fn prepare(
         theirs,
         target,
     })
+}
+
+/// Where the app's process publishes its figures (the preload's stats.cjs):
+/// `stats.N` in the runtime directory, unless `pmx = false`. Without a
+/// runtime directory (a container) no one would read them.
+pub fn stats_file(options: &HelperOptions, runtime_dir: Option<&Path>) -> Option<PathBuf> {
+    let Instance::Number(instance) = options.instance else {
+        return None;
+    };
+    let dir = runtime_dir.filter(|_| options.runtime_metrics)?;
+    Some(dir.join(UnitNames::stats_file(instance)))
 }
 
 /// How often the preload beats, in milliseconds: a quarter of the
@@ -171,6 +186,16 @@ mod tests {
     fn the_heartbeat_is_a_quarter_of_the_timeout_within_bounds() {
         let beat = |ms| heartbeat(Duration::from_millis(ms));
         assert_eq!([beat(200), beat(3000), beat(30000)], [100, 750, 1000]);
+    }
+
+    #[test]
+    fn each_instance_publishes_its_own_figures_unless_pmx_is_off() {
+        let dir = Path::new("/run/nodeunits/api");
+        let mut options = HelperOptions::new("api".into(), Instance::Number(2), Vec::new());
+        assert_eq!(stats_file(&options, Some(dir)), Some(dir.join("stats.2")));
+        assert_eq!(stats_file(&options, None), None, "no runtime directory");
+        options.runtime_metrics = false;
+        assert_eq!(stats_file(&options, Some(dir)), None);
     }
 
     #[test]

@@ -22,7 +22,10 @@
 //    listen at all). It takes the channel to the helper, a plain inherited fd,
 //    and gets `process.send` and 'shutdown' messages over it. Until then each
 //    Node process only hands the inherited fds on to the children it spawns.
-// 8. With unresponsive_timeout, the process that runs the app beats to the
+// 8. The process that runs the app measures its heap, its event loop's
+//    delay, its handles and its HTTP requests (stats.cjs, beside this file,
+//    when the helper names a stats file), for `nodeunits metrics`.
+// 9. With unresponsive_timeout, the process that runs the app beats to the
 //    helper every NODEUNITS_HEARTBEAT_MS while its event loop turns; the
 //    helper kills an app whose beats stop (a loop stuck in a `while`, a
 //    synchronous call that never returns).
@@ -43,7 +46,10 @@ const drainMs = Number(env.NODEUNITS_DRAIN_MS) || 1200;
 let serving = false;
 const heartbeatMs = Number(env.NODEUNITS_HEARTBEAT_MS) || 0;
 const balanceSpec = parseJson(env.NODEUNITS_BALANCE);
+const statsFile = isMainThread ? env.NODEUNITS_STATS : undefined;
 let gate;
+// The process's own figures (stats.cjs), once it runs the app.
+let stats = null;
 
 const kAcceptors = Symbol('nodeunits.acceptors');
 const kWatched = Symbol('nodeunits.addressInUse');
@@ -56,6 +62,18 @@ function track(server) {
   servers.add(server);
   server.once('close', () => servers.delete(server));
   trackHttp(server);
+  stats?.trackHttp(server);
+}
+
+function startStats() {
+  if (!statsFile || stats) return;
+  try {
+    stats = require(path.join(__dirname, 'stats.cjs')).start(statsFile);
+  } catch {
+    // Without the file (an older helper's directory), no figures.
+    return;
+  }
+  for (const server of servers) stats.trackHttp(server);
 }
 
 function parseJson(text) {
@@ -263,6 +281,8 @@ function serve() {
     }
   };
   const onStopSignal = (signal) => {
+    // A draining process no longer speaks for its worker: its successor does.
+    stats?.stop();
     if (stopping) return;
     if (process.listenerCount(signal) === 1) return drainAndDie(signal);
     // The app has a handler: it drains. Unless the handler is a library's
@@ -280,7 +300,8 @@ function serve() {
 // Under a launcher: this process serves. It takes the channel, and the
 // variables leave its environment, so that its own children stay out.
 function attach() {
-  for (const name of ['NODEUNITS_LISTEN', 'NODEUNITS_DRAIN_MS', 'NODEUNITS_CHANNEL', 'NODEUNITS_BALANCE']) delete env[name];
+  for (const name of ['NODEUNITS_LISTEN', 'NODEUNITS_DRAIN_MS', 'NODEUNITS_CHANNEL', 'NODEUNITS_BALANCE', 'NODEUNITS_STATS']) delete env[name];
+  startStats();
   withoutPreload();
   // Read only: tellHelper writes. Not ended either: that would shut the
   // socket down for the launcher too.
@@ -385,6 +406,8 @@ if (!underLauncher) {
   delete env.NODEUNITS_BALANCE;
   delete env.NODEUNITS_SHARE_PORTS;
   delete env.NODEUNITS_HEARTBEAT_MS;
+  delete env.NODEUNITS_STATS;
+  startStats();
   startHeartbeat();
   if (listenMap) serve();
 } else if (listenMap) {

@@ -4,7 +4,8 @@
 //! (`balance.cjs`, which needs the runtime directory the instances share)
 //! the one that asks the helper for the sockets of ports in the app's code
 //! (`shared_ports.cjs`), the one that drains HTTP servers (`drain.cjs`),
-//! and nodeunits' static file server of `script = "serve"` (`serve.cjs`).
+//! the one that measures the process from inside (`stats.cjs`), and
+//! nodeunits' static file server of `script = "serve"` (`serve.cjs`).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -18,6 +19,7 @@ const BALANCE: &str = include_str!("balance.cjs");
 const SHARED_PORTS: &str = include_str!("shared_ports.cjs");
 const DRAIN: &str = include_str!("drain.cjs");
 const SERVE: &str = include_str!("serve.cjs");
+const STATS: &str = include_str!("stats.cjs");
 
 /// The file in the runtime directory where the workers count their connections.
 pub const BALANCE_FILE: &str = "connections";
@@ -37,6 +39,7 @@ pub fn install(runtime_dir: Option<&Path>, serve: bool) -> io::Result<PathBuf> {
             ("balance.cjs", BALANCE),
             ("shared_ports.cjs", SHARED_PORTS),
             ("drain.cjs", DRAIN),
+            ("stats.cjs", STATS),
         ];
         for (name, content) in modules
             .into_iter()
@@ -54,6 +57,7 @@ pub fn install(runtime_dir: Option<&Path>, serve: bool) -> io::Result<PathBuf> {
     replace(dir, "balance.cjs", BALANCE)?;
     replace(dir, "shared_ports.cjs", SHARED_PORTS)?;
     replace(dir, "drain.cjs", DRAIN)?;
+    replace(dir, "stats.cjs", STATS)?;
     if let Some((name, content)) = serve {
         replace(dir, name, content)?;
     }

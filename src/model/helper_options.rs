@@ -62,6 +62,10 @@ pub struct HelperOptions {
     /// silent this long, the app is killed and the worker restarted.
     /// Whole milliseconds.
     pub unresponsive_timeout: Option<Duration>,
+    /// `pmx`: the preload publishes the process's heap, event loop and
+    /// HTTP figures in the runtime directory (`stats.N`). Written only when
+    /// off: `--no-runtime-metrics`.
+    pub runtime_metrics: bool,
     pub shutdown_with_message: bool,
     pub increment_var: Option<String>,
     /// systemd credentials the app gets as environment variables, each read
@@ -125,6 +129,8 @@ Options:
   --unresponsive-timeout MS
                            Node: kill the app (exit status 76) when its event loop has not
                            turned for MS, as the preload's beats tell
+  --no-runtime-metrics     Node: no heap, event-loop and HTTP figures in the runtime
+                           directory (pmx = false)
   --shutdown-with-message  send the IPC message 'shutdown' instead of SIGINT
   --increment-var NAME     set NAME to its value in the environment plus the instance
   --credential NAME        set NAME to the systemd credential NAME ($CREDENTIALS_DIRECTORY)
@@ -154,6 +160,7 @@ impl HelperOptions {
             listen_timeout: defaults::LISTEN_TIMEOUT,
             max_memory: None,
             unresponsive_timeout: None,
+            runtime_metrics: true,
             shutdown_with_message: false,
             increment_var: None,
             credentials: Vec::new(),
@@ -212,6 +219,9 @@ impl HelperOptions {
         }
         if let Some(timeout) = self.unresponsive_timeout {
             option("--unresponsive-timeout", millis(timeout));
+        }
+        if !self.runtime_metrics {
+            option("--no-runtime-metrics", None);
         }
         if self.shutdown_with_message {
             option("--shutdown-with-message", None);
@@ -279,6 +289,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
             Long("max-memory") => {
                 options.max_memory = Some(number(&mut parser, "--max-memory", "bytes")?)
             }
+            Long("no-runtime-metrics") => options.runtime_metrics = false,
             Long("shutdown-with-message") => options.shutdown_with_message = true,
             Long("increment-var") => {
                 options.increment_var = Some(text(&mut parser, "--increment-var")?)

@@ -269,6 +269,12 @@ impl<'a> UnitNames<'a> {
         format!("nodeunits/{}", self.app)
     }
 
+    /// `stats.N`, in the runtime directory: the figures instance N's
+    /// process publishes from inside (the preload's stats.cjs).
+    pub fn stats_file(instance: u32) -> String {
+        format!("stats.{instance}")
+    }
+
     /// `APP.lock`: the rollout lock's file name.
     pub fn lock_file(&self) -> String {
         format!("{}.lock", self.app)

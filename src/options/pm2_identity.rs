@@ -1,3 +1,4 @@
+use super::describe::yes_no;
 use super::directive::Directive;
 use super::instead::{AGENT, NOT_READ, NO_AGENT};
 use super::{Doc, Row};
@@ -52,7 +53,16 @@ fn identity() -> Vec<Row> {
                 "{var} is 0 in every pod: a Deployment's pods are not numbered 0…N-1, so work an app does only on instance 0 runs in every pod; run it in a CronJob or a Deployment of 1"
             ))
         }),
-        Row::ignored("pmx", &[], AGENT)
+        Row::read(
+            "pmx",
+            &[],
+            Doc {
+                default: "`true`",
+                becomes: "for Node apps, runtime metrics from inside each process instead of PM2's `@pm2/io` agent: the preload publishes heap, event-loop delay, active handles and HTTP requests with their latency to the runtime directory for `metrics`, `describe` and `monit` (`nodeunits metrics`, \"Runtime metrics\"); `false`: the helper's `--no-runtime-metrics`",
+            },
+        )
+        .validate(|f, _, app| app.pmx = f.bool("pmx").unwrap_or(true))
+        .describe(|units| Some(yes_no(units.worker.options.runtime_metrics)))
         .pm2_default(Pm2Default::Bool(true)),
         Row::ignored("automation", &[], AGENT)
         .pm2_default(Pm2Default::Bool(true)),

@@ -35,6 +35,8 @@ pub mod proxies;
 pub mod reload_record;
 /// One instance at a time.
 pub mod rolling;
+/// The figures a worker's Node process publishes from inside.
+pub mod runtime_stats;
 /// What `nodeunits metrics` exposes: every app's instances, sockets and reloads.
 pub mod samples;
 /// Starting an app in the order systemd needs.

@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use super::bus::Systemd;
 use super::manager::SystemdError;
+use super::runtime_stats::{self, RuntimeStats};
 use crate::model::AppName;
 
 /// One worker, as `pm2 ls` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InstanceStatus {
     /// The name of the app's units.
     pub app: String,
@@ -38,6 +39,9 @@ pub struct InstanceStatus {
     pub cpu_nsec: Option<u64>,
     pub memory_bytes: Option<u64>,
     pub listen: Vec<String>,
+    /// What its Node process measures from inside (`pmx`), while it runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeStats>,
 }
 
 /// How a process ended, in `ExecMainCode` (waitid(2)).
@@ -74,6 +78,9 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
         let state = properties.active_state()?;
         let entered = properties.active_enter_timestamp()?;
         let (code, status) = (service.exec_main_code()?, service.exec_main_status()?);
+        let runtime = (state == "active")
+            .then(|| runtime_stats::read(systemd.scope(), app, number))
+            .flatten();
         rows.push(InstanceStatus {
             app: app.to_string(),
             pm2_name: None,
@@ -92,6 +99,7 @@ pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus
             cpu_nsec: known(service.cpu_usage_nsec()?),
             memory_bytes: known(service.memory_current()?),
             listen: listen.clone(),
+            runtime,
             unit,
         });
     }

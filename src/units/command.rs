@@ -106,6 +106,8 @@ pub fn helper_options(
             .as_ref()
             .filter(|_| program.runtime.runs_node())
             .map(|timeout| *timeout.get_ref()),
+        // Only Node has a preload to measure with.
+        runtime_metrics: app.pmx || !program.runtime.runs_node(),
         shutdown_with_message: app.shutdown_with_message,
         increment_var: app.increment_var.clone(),
         credentials: match app.credentials_env {

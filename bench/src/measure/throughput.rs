@@ -1,7 +1,8 @@
 //! Throughput of hello-world, 2 instances: one connection per request and
 //! keep-alive; bare node on a shared socket is the ceiling. nodeunits is
-//! measured in its sandbox, and again without (`hardening = "off"`): the
-//! sandbox's cost.
+//! measured in its sandbox, again without (`hardening = "off"`): the
+//! sandbox's cost, and again without its runtime metrics (`pmx = false`):
+//! what the preload's measuring from inside each process costs.
 
 use anyhow::Result;
 
@@ -15,18 +16,19 @@ use crate::supervisor::Supervisor;
 
 fn measure_name(app: &App, keep_alive: bool) -> String {
     let connections = connections(keep_alive);
-    let sandbox = if app.sandbox {
-        ""
-    } else {
-        ", nodeunits without its sandbox"
+    let variant = match (app.sandbox, app.runtime_metrics) {
+        (true, true) => "",
+        (false, _) => ", nodeunits without its sandbox",
+        (true, false) => ", nodeunits without runtime metrics",
     };
-    format!("Throughput, hello-world ×2, {connections}{sandbox}")
+    format!("Throughput, hello-world ×2, {connections}{variant}")
 }
 
 pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Results) -> Result<()> {
     let mut apps = vec![App::hello()];
     if who(supervisor) == Who::Nodeunits {
         apps.push(App::hello().without_sandbox());
+        apps.push(App::hello().without_runtime_metrics());
     }
     for app in apps {
         supervisor.start(&app)?;

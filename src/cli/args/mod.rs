@@ -147,7 +147,9 @@ pub enum Command {
     /// The ecosystem file and profile it was applied from; its units and
     /// their states; per instance the PID, uptime, restarts and why it last
     /// restarted (memory, with the figures; a crash, with the exit status or
-    /// signal; a reload), memory and CPU; the listen addresses; where the
+    /// signal; a reload), memory and CPU, and what its Node process measures
+    /// from inside (heap, event-loop delay, HTTP requests); the listen
+    /// addresses; where the
     /// logs go; the options as the installed units have them (the
     /// environment's names, values masked unless --show-env); and the
     /// systemctl and journalctl commands that show more.
@@ -168,11 +170,19 @@ pub enum Command {
     ///
     /// Without options, prints every installed app and instance in the
     /// Prometheus text format: state, restarts, memory restarts, memory, CPU
-    /// seconds, uptime, the app sockets' counters and the last reload; each
-    /// worker's number under the label `worker` (Prometheus owns `instance`).
-    /// With --pm2-names, pm2-prometheus-exporter's series too (pm2_up,
-    /// pm2_cpu, pm2_memory, pm2_uptime, pm2_instances, pm2_restarts, labels
-    /// id, name, instance), for the dashboards built on them.
+    /// seconds, uptime, the app sockets' counters and the last reload, and
+    /// what each worker's Node process measures from inside and publishes in
+    /// the runtime directory every 2 s (heap, event-loop delay, active
+    /// handles, HTTP requests by status class and their latency histogram;
+    /// off with `pmx = false`); each worker's number under the label
+    /// `worker` (Prometheus owns `instance`). With --pm2-names,
+    /// pm2-prometheus-exporter's series too (pm2_up, pm2_cpu, pm2_memory,
+    /// pm2_uptime, pm2_instances, pm2_restarts, and @pm2/io's
+    /// pm2_used_heap_size, pm2_heap_size, pm2_heap_usage,
+    /// pm2_event_loop_latency, pm2_event_loop_latency_p95,
+    /// pm2_active_handles, pm2_http, pm2_http_mean_latency,
+    /// pm2_http_p95_latency; labels id, name, instance), for the dashboards
+    /// built on them.
     ///
     /// --install puts a socket-activated endpoint in place:
     /// nodeunits-metrics.socket (Accept=yes) on ADDRESS, and
@@ -235,8 +245,9 @@ pub enum Command {
     },
     /// A live view of every app and instance, like `pm2 monit`.
     ///
-    /// State, CPU, memory, restarts and uptime of each instance, refreshed
-    /// every second, and the last log lines of the selected app. Up and down
+    /// State, CPU, memory, restarts and uptime of each instance, with its
+    /// Node process's heap, event-loop p99 delay and requests per second,
+    /// refreshed every second, and the last log lines of the selected app. Up and down
     /// select an instance; q or Esc quits.
     Monit {
         #[command(flatten)]

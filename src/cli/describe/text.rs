@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::instance::ago;
 use super::Description;
 use crate::cli::status::{memory, uptime};
+use crate::systemd::runtime_stats::{RuntimeStats, PUBLISH_EVERY};
 
 /// The app's name, then a section each: the app, its instances, its
 /// options, commands that show more.
@@ -112,6 +113,9 @@ fn instances(d: &Description, out: &mut String) {
             None => "none this boot".to_owned(),
         };
         let _ = writeln!(out, "    last restart: {last}");
+        if let Some(runtime) = &s.runtime {
+            let _ = writeln!(out, "    inside: {}", inside(runtime));
+        }
         if instance.status.result != "success" {
             let how = instance.exec_main_code.unwrap_or("ended");
             let _ = writeln!(
@@ -124,6 +128,42 @@ fn instances(d: &Description, out: &mut String) {
     if let Some(note) = &d.journal_note {
         let _ = writeln!(out, "  (restart reasons unknown: {note})");
     }
+}
+
+/// What the worker's Node process last published about itself.
+pub(crate) fn inside(r: &RuntimeStats) -> String {
+    let mut words = format!(
+        "heap {} used of {}",
+        memory(r.heap.used),
+        memory(r.heap.total)
+    );
+    if let Some(delay) = r.loop_delay {
+        let _ = write!(
+            words,
+            ", event loop delay p50 {:.1} ms p99 {:.1} ms",
+            delay.p50, delay.p99
+        );
+    }
+    if let Some(handles) = r.handles {
+        let _ = write!(words, ", {handles} handles");
+    }
+    let http = &r.http;
+    let _ = write!(words, ", {} HTTP requests", http.total());
+    if http.total() > 0 {
+        let _ = write!(words, " ({:.1}/s", r.requests_per_second());
+        if let Some(p95) = http.window.p95 {
+            let _ = write!(words, ", p95 {p95:.1} ms");
+        }
+        words.push(')');
+    }
+    let age = r.age_seconds();
+    if age > 3.0 * PUBLISH_EVERY.as_secs_f64() {
+        let _ = write!(
+            words,
+            "; last published {age:.0}s ago: its event loop may be stuck"
+        );
+    }
+    words
 }
 
 /// The effective options, then the environment, masked without `--show-env`.

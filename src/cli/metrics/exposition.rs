@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use crate::systemd::reload_record::ReloadRecord;
+use crate::systemd::runtime_stats::{RuntimeStats, BUCKETS};
 use crate::systemd::samples::{AppSample, Restarts};
 use crate::systemd::status::InstanceStatus;
 
@@ -57,6 +58,7 @@ fn label_value(value: &str) -> String {
 pub fn exposition(samples: &[AppSample]) -> String {
     let mut out = String::new();
     instance_families(&mut out, samples);
+    runtime_families(&mut out, samples);
     app_families(&mut out, samples);
     out
 }
@@ -120,6 +122,76 @@ fn instance_families(out: &mut String, samples: &[AppSample]) {
     }
 }
 
+/// What each worker's Node process measures from inside and publishes
+/// every 2 s (`pmx`, on by default): its heap, its event loop, its HTTP
+/// requests. Only workers whose process published appear.
+fn runtime_families(out: &mut String, samples: &[AppSample]) {
+    let published = || {
+        instances(samples)
+            .filter_map(|(app, status, _)| Some((app, status, status.runtime.as_ref()?)))
+    };
+    type Value = fn(&RuntimeStats) -> Option<f64>;
+    let gauges: [(&'static str, &str, Value); 8] = [
+        ("nodeunits_nodejs_heap_used_bytes", "V8's heap in use in the worker's Node process (used_heap_size).", |r| Some(r.heap.used as f64)),
+        ("nodeunits_nodejs_heap_total_bytes", "V8's heap allocated in the worker's Node process (total_heap_size).", |r| Some(r.heap.total as f64)),
+        ("nodeunits_nodejs_heap_limit_bytes", "The most V8 lets the heap grow to (heap_size_limit).", |r| Some(r.heap.limit as f64)),
+        ("nodeunits_nodejs_active_handles", "What keeps the event loop alive other than timers: sockets, servers, pipes, file requests (process.getActiveResourcesInfo()).", |r| r.handles.map(|n| n as f64)),
+        ("nodeunits_nodejs_eventloop_delay_p50_seconds", "The event loop's median delay over the last 2 s (perf_hooks.monitorEventLoopDelay, sampled every 20 ms).", |r| r.loop_delay.map(|l| l.p50 / 1e3)),
+        ("nodeunits_nodejs_eventloop_delay_p99_seconds", "The event loop's 99th percentile delay over the last 2 s.", |r| r.loop_delay.map(|l| l.p99 / 1e3)),
+        ("nodeunits_nodejs_eventloop_delay_max_seconds", "The event loop's longest delay over the last 2 s.", |r| r.loop_delay.and_then(|l| l.max).map(|ms| ms / 1e3)),
+        ("nodeunits_nodejs_report_age_seconds", "Seconds since the worker's process last published its figures, which it does every 2 s while its event loop turns.", |r| Some(r.age_seconds())),
+    ];
+    for (name, help, value) in gauges {
+        let mut f = family(out, name, "gauge", help);
+        for (app, status, runtime) in published() {
+            if let Some(v) = value(runtime) {
+                f.sample(&[("app", app), ("worker", &status.instance)], v);
+            }
+        }
+    }
+    let mut f = family(
+        out,
+        "nodeunits_http_requests_total",
+        "counter",
+        "HTTP requests the worker's process answered since it started, by status class (code 1xx to 5xx), when the app ended each response; one whose connection closed first is not counted.",
+    );
+    for (app, status, runtime) in published() {
+        for (code, n) in &runtime.http.requests {
+            f.sample(
+                &[("app", app), ("worker", &status.instance), ("code", code)],
+                n,
+            );
+        }
+    }
+    let name = "nodeunits_http_request_duration_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time from an HTTP request's arrival to the end of its response, in the worker's process since it started.\n# TYPE {name} histogram"
+    );
+    for (app, status, runtime) in published() {
+        let worker = [("app", app), ("worker", status.instance.as_str())];
+        let http = &runtime.http;
+        let mut f = Family {
+            out: &mut *out,
+            name: "nodeunits_http_request_duration_seconds_bucket",
+        };
+        for (bound, count) in BUCKETS.iter().zip(&http.buckets) {
+            f.sample(&[worker[0], worker[1], ("le", &bound.to_string())], count);
+        }
+        f.sample(&[worker[0], worker[1], ("le", "+Inf")], http.total());
+        Family {
+            out: &mut *out,
+            name: "nodeunits_http_request_duration_seconds_sum",
+        }
+        .sample(&worker, http.seconds);
+        Family {
+            out: &mut *out,
+            name: "nodeunits_http_request_duration_seconds_count",
+        }
+        .sample(&worker, http.total());
+    }
+}
+
 /// Each worker unit's CPU time in nanoseconds, by unit.
 pub type CpuTimes = std::collections::BTreeMap<String, u64>;
 
@@ -139,7 +211,7 @@ pub fn pm2_exposition(
     let mut out = String::new();
     // (name, help, value of an instance with its app's instance count)
     type Value<'a> = Box<dyn Fn(&InstanceStatus, usize) -> Option<f64> + 'a>;
-    let families: [(&'static str, &str, Value); 6] = [
+    let mut families: Vec<(&'static str, &str, Value)> = vec![
         (
             "pm2_up",
             "Is the process running",
@@ -174,6 +246,41 @@ pub fn pm2_exposition(
             Box::new(|s, _| Some(f64::from(s.restarts))),
         ),
     ];
+    // The exporter's series of @pm2/io's metrics (`axm_monitor`): its name
+    // of each (the help) in snake case, in @pm2/io's units.
+    type Runtime = fn(&RuntimeStats) -> Option<f64>;
+    let runtime: [(&'static str, &'static str, Runtime); 9] = [
+        ("pm2_used_heap_size", "Used Heap Size", |r| {
+            Some(mib(r.heap.used))
+        }),
+        ("pm2_heap_size", "Heap Size", |r| Some(mib(r.heap.total))),
+        ("pm2_heap_usage", "Heap Usage", |r| {
+            (r.heap.total > 0).then(|| hundredths(r.heap.used as f64 / r.heap.total as f64 * 100.0))
+        }),
+        ("pm2_event_loop_latency", "Event Loop Latency", |r| {
+            r.loop_delay.map(|l| hundredths(l.p50))
+        }),
+        (
+            "pm2_event_loop_latency_p95",
+            "Event Loop Latency p95",
+            |r| r.loop_delay.map(|l| hundredths(l.p95)),
+        ),
+        ("pm2_active_handles", "Active handles", |r| {
+            r.handles.map(|n| n as f64)
+        }),
+        ("pm2_http", "HTTP", |r| {
+            Some(hundredths(r.requests_per_second() * 60.0))
+        }),
+        ("pm2_http_mean_latency", "HTTP Mean Latency", |r| {
+            r.http.window.p50.map(hundredths)
+        }),
+        ("pm2_http_p95_latency", "HTTP P95 Latency", |r| {
+            r.http.window.p95.map(hundredths)
+        }),
+    ];
+    for (name, help, value) in runtime {
+        families.push((name, help, Box::new(move |s, _| value(s.runtime.as_ref()?))));
+    }
     for (name, help, value) in families {
         let mut f = family(&mut out, name, "gauge", help);
         let mut id = 0usize;
@@ -252,6 +359,15 @@ fn app_families(out: &mut String, samples: &[AppSample]) {
     }
 }
 
+/// Bytes in MiB with two decimals, as @pm2/io shows the heap.
+fn mib(bytes: u64) -> f64 {
+    hundredths(bytes as f64 / 1024.0 / 1024.0)
+}
+
+fn hundredths(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +390,7 @@ mod tests {
             cpu_nsec: Some(1_500_000_000),
             memory_bytes: Some(4096),
             listen: vec!["127.0.0.1:3000".into()],
+            runtime: None,
         }
     }
 
@@ -321,6 +438,70 @@ mod tests {
         // No series keeps the label Prometheus gives the scrape target.
         assert!(!text.contains("instance="), "{text}");
         assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    fn published() -> RuntimeStats {
+        serde_json::from_str(
+            r#"{"pid":7,"at":0,"window_ms":2000,"heap":{"used":6291456,"total":8388608,"limit":4345298944},
+            "handles":3,"loop":{"p50":0.25,"p95":1.5,"p99":4.0,"max":40.0},
+            "http":{"requests":{"2xx":30,"5xx":2},"seconds":0.5,"buckets":[20,25,30,30,31,32,32,32,32,32,32],
+            "window":{"requests":10,"p50":0.5,"p95":12.345,"p99":40.0}}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn what_the_workers_process_publishes() {
+        let sample = AppSample {
+            app: AppName::new("api").unwrap(),
+            instances: vec![
+                (
+                    InstanceStatus {
+                        runtime: Some(published()),
+                        ..instance("0", "active")
+                    },
+                    Restarts::default(),
+                ),
+                (instance("1", "active"), Restarts::default()),
+            ],
+            socket: None,
+            reload: None,
+        };
+        let text = exposition(std::slice::from_ref(&sample));
+        for line in [
+            "nodeunits_nodejs_heap_used_bytes{app=\"api\",worker=\"0\"} 6291456",
+            "nodeunits_nodejs_heap_limit_bytes{app=\"api\",worker=\"0\"} 4345298944",
+            "nodeunits_nodejs_active_handles{app=\"api\",worker=\"0\"} 3",
+            "nodeunits_nodejs_eventloop_delay_p99_seconds{app=\"api\",worker=\"0\"} 0.004",
+            "nodeunits_nodejs_eventloop_delay_max_seconds{app=\"api\",worker=\"0\"} 0.04",
+            "nodeunits_http_requests_total{app=\"api\",worker=\"0\",code=\"5xx\"} 2",
+            "# TYPE nodeunits_http_request_duration_seconds histogram",
+            "nodeunits_http_request_duration_seconds_bucket{app=\"api\",worker=\"0\",le=\"0.005\"} 20",
+            "nodeunits_http_request_duration_seconds_bucket{app=\"api\",worker=\"0\",le=\"1\"} 32",
+            "nodeunits_http_request_duration_seconds_bucket{app=\"api\",worker=\"0\",le=\"+Inf\"} 32",
+            "nodeunits_http_request_duration_seconds_sum{app=\"api\",worker=\"0\"} 0.5",
+            "nodeunits_http_request_duration_seconds_count{app=\"api\",worker=\"0\"} 32",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+        // A worker whose process published nothing has no such series.
+        assert!(!text.contains("nodeunits_nodejs_heap_used_bytes{app=\"api\",worker=\"1\"}"));
+        let pm2 = pm2_exposition(&[sample], &CpuTimes::new(), &CpuTimes::new(), 1.0);
+        for line in [
+            "# HELP pm2_used_heap_size Used Heap Size",
+            "pm2_used_heap_size{id=\"0\",name=\"api\",instance=\"0\"} 6",
+            "pm2_heap_size{id=\"0\",name=\"api\",instance=\"0\"} 8",
+            "pm2_heap_usage{id=\"0\",name=\"api\",instance=\"0\"} 75",
+            "pm2_event_loop_latency{id=\"0\",name=\"api\",instance=\"0\"} 0.25",
+            "pm2_event_loop_latency_p95{id=\"0\",name=\"api\",instance=\"0\"} 1.5",
+            "pm2_active_handles{id=\"0\",name=\"api\",instance=\"0\"} 3",
+            "pm2_http{id=\"0\",name=\"api\",instance=\"0\"} 300",
+            "pm2_http_mean_latency{id=\"0\",name=\"api\",instance=\"0\"} 0.5",
+            "pm2_http_p95_latency{id=\"0\",name=\"api\",instance=\"0\"} 12.35",
+        ] {
+            assert!(pm2.lines().any(|l| l == line), "{line} in:\n{pm2}");
+        }
+        assert!(!pm2.contains("pm2_heap_size{id=\"1\""));
     }
 
     #[test]

@@ -11,12 +11,14 @@ use super::{Monit, Row};
 use crate::cli::status::{memory, uptime};
 use crate::model::Scope;
 
-const HEADER: [&str; 8] = [
-    "app", "id", "pid", "state", "cpu", "memory", "restarts", "uptime",
+/// The last three: what the worker's Node process publishes (`pmx`).
+const HEADER: [&str; 11] = [
+    "app", "id", "pid", "state", "cpu", "memory", "restarts", "uptime", "heap", "loop p99", "req/s",
 ];
 
-fn cells(row: &Row) -> [String; 8] {
+fn cells(row: &Row) -> [String; 11] {
     let s = &row.status;
+    let runtime = s.runtime.as_ref();
     [
         s.app.clone(),
         s.instance.clone(),
@@ -30,6 +32,11 @@ fn cells(row: &Row) -> [String; 8] {
         s.memory_bytes.map_or("-".into(), memory),
         s.restarts.to_string(),
         s.uptime_secs.map_or("-".into(), uptime),
+        runtime.map_or("-".into(), |r| memory(r.heap.used)),
+        runtime
+            .and_then(|r| r.loop_delay)
+            .map_or("-".into(), |d| format!("{:.1}ms", d.p99)),
+        runtime.map_or("-".into(), |r| format!("{:.0}", r.requests_per_second())),
     ]
 }
 
@@ -63,7 +70,7 @@ pub fn draw(frame: &mut Frame, monit: &Monit) {
     .areas(frame.area());
     frame.render_widget(Line::from(title).style(Modifier::BOLD), top);
 
-    let rows: Vec<[String; 8]> = monit.rows.iter().map(cells).collect();
+    let rows: Vec<[String; 11]> = monit.rows.iter().map(cells).collect();
     let mut widths = HEADER.map(|h| h.len() as u16);
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {

@@ -128,7 +128,6 @@ fn an_ignored_option_at_pm2s_default_loads_without_a_warning() {
     for other in [
         "watch_options = { usePolling = true }",
         "kill_retry_time = 200",
-        "pmx = false",
     ] {
         let (_, warnings) = warned(other);
         assert_eq!(warnings.len(), 1, "{other}: {warnings:?}");
