@@ -25,6 +25,9 @@ _nodeunits() {
             nodeunits,delete)
                 cmd="nodeunits__subcmd__delete"
                 ;;
+            nodeunits,deploy)
+                cmd="nodeunits__subcmd__deploy"
+                ;;
             nodeunits,describe)
                 cmd="nodeunits__subcmd__describe"
                 ;;
@@ -106,6 +109,9 @@ _nodeunits() {
             nodeunits__subcmd__help,delete)
                 cmd="nodeunits__subcmd__help__subcmd__delete"
                 ;;
+            nodeunits__subcmd__help,deploy)
+                cmd="nodeunits__subcmd__help__subcmd__deploy"
+                ;;
             nodeunits__subcmd__help,describe)
                 cmd="nodeunits__subcmd__help__subcmd__describe"
                 ;;
@@ -185,7 +191,7 @@ _nodeunits() {
 
     case "${cmd}" in
         nodeunits)
-            opts="-h -V --help --version render check import export apply reload status list ls describe metrics logs monit init start dump jlist stop restart delete secret scale help"
+            opts="-h -V --help --version render check import export apply reload status list ls deploy describe metrics logs monit init start dump jlist stop restart delete secret scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +262,20 @@ _nodeunits() {
             ;;
         nodeunits__subcmd__delete)
             opts="-h --user --system --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__deploy)
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,7 +399,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help)
-            opts="render check import export apply reload status describe metrics logs monit init start dump jlist stop restart delete secret scale help"
+            opts="render check import export apply reload status deploy describe metrics logs monit init start dump jlist stop restart delete secret scale help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,6 +441,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nodeunits__subcmd__help__subcmd__deploy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1090,12 +1124,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__status)
-            opts="-h --user --system --json --help"
+            opts="-h --user --system --json --host --deploy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

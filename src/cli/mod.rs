@@ -9,6 +9,8 @@ mod control;
 mod deploy;
 mod describe;
 mod export;
+/// Several hosts: `deploy` over ssh, `status --host`.
+mod hosts;
 mod import;
 mod init;
 mod logs;
@@ -88,7 +90,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             &apply::only_units(only),
         ),
         Command::Reload { target } => reload::run(&target),
-        Command::Status { app, manager, json } => status::run(app.as_ref(), manager, json),
+        Command::Status {
+            app,
+            manager,
+            json,
+            hosts,
+        } if !hosts.is_empty() => hosts::status(app.as_ref(), manager, json, &hosts),
+        Command::Status {
+            app, manager, json, ..
+        } => status::run(app.as_ref(), manager, json),
+        Command::Deploy { words } => hosts::deploy(&words),
         Command::Describe {
             app,
             manager,

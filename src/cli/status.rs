@@ -41,7 +41,7 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        print!("{}", table(&rows));
+        print!("{}", table(&rows, &[]));
         for note in mapped {
             println!("{note}");
         }
@@ -93,9 +93,10 @@ fn last_exit(row: &InstanceStatus) -> String {
     }
 }
 
-/// A `pm2 ls`-like table.
-fn table(rows: &[InstanceStatus]) -> String {
-    let header = [
+/// A `pm2 ls`-like table; with `hosts` (one per row), a first column naming
+/// each row's host.
+pub(super) fn table(rows: &[InstanceStatus], hosts: &[String]) -> String {
+    let mut header: Vec<String> = [
         "app",
         "id",
         "pid",
@@ -106,11 +107,18 @@ fn table(rows: &[InstanceStatus]) -> String {
         "cpu",
         "memory",
         "listen",
-    ];
-    let cells: Vec<[String; 10]> = rows
+    ]
+    .map(String::from)
+    .to_vec();
+    if !hosts.is_empty() {
+        header.insert(0, "host".into());
+    }
+    let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| {
-            [
+        .enumerate()
+        .map(|(i, r)| {
+            let mut cells: Vec<String> = hosts.get(i).cloned().into_iter().collect();
+            cells.extend([
                 r.pm2_name.clone().unwrap_or_else(|| r.app.clone()),
                 r.instance.clone(),
                 if r.pid == 0 {
@@ -126,10 +134,11 @@ fn table(rows: &[InstanceStatus]) -> String {
                     .map_or("-".into(), |ns| format!("{:.1}s", ns as f64 / 1e9)),
                 r.memory_bytes.map_or("-".into(), memory),
                 r.listen.join(" "),
-            ]
+            ]);
+            cells
         })
         .collect();
-    let mut widths = header.map(str::len);
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -138,12 +147,12 @@ fn table(rows: &[InstanceStatus]) -> String {
     let line = |row: &[String]| {
         let padded: Vec<String> = row
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .map(|(cell, width)| format!("{cell:width$}"))
             .collect();
         padded.join("  ").trim_end().to_owned() + "\n"
     };
-    let mut out = line(&header.map(String::from));
+    let mut out = line(&header);
     for row in &cells {
         out += &line(row);
     }
@@ -190,13 +199,13 @@ mod tests {
             pm2_name: Some("CodeChat Api".into()),
             ..row.clone()
         };
-        assert!(table(&[named])
+        assert!(table(&[named], &[])
             .lines()
             .nth(1)
             .unwrap()
             .starts_with("CodeChat Api  0 "));
         assert_eq!(
-            table(&[row, failed]),
+            table(&[row, failed], &[]),
             "app  id  pid   state                     uptime  restarts  last exit  cpu   memory  listen\n\
              api  0   4242  active (running)          2m      1         -          1.5s  -       127.0.0.1:3000\n\
              api  1   -     failed (start-limit-hit)  -       16        status 3   1.5s  -       127.0.0.1:3000\n"

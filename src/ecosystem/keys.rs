@@ -108,7 +108,8 @@ pub const TOP_LEVEL: &[Known] = &[
     Known {
         name: "deploy",
         aliases: &[],
-        handling: Handling::Ignored("deployment is not part of nodeunits; the section is ignored"),
+        // Read by `nodeunits deploy` only: `apply` does not need it.
+        handling: Handling::Read,
         pm2_default: None,
     },
     Known {

@@ -6,6 +6,8 @@
 
 /// `cron_restart` → `OnCalendar=`.
 pub mod cron;
+/// The top-level `deploy` section, pm2-deploy's.
+pub mod deploy;
 /// Errors and warnings with their place in the file.
 pub mod diagnostic;
 /// An ecosystem file as a tree of values with their places, whatever its format.
@@ -62,6 +64,16 @@ pub fn read(
         .as_ref()
         .and_then(|document| validate_document(&absolute, document, source.format, diagnostics));
     (source, document, ecosystem)
+}
+
+/// Reads the ecosystem file `path` in its format, without validating it:
+/// what `nodeunits deploy` needs of a file is its `deploy` section.
+pub fn load(
+    path: &Path,
+    evaluator: &Evaluator,
+    diagnostics: &mut Diagnostics,
+) -> (Source, Option<document::Node>) {
+    formats::load(path, &absolute(path), evaluator, diagnostics)
 }
 
 /// Parses and validates `source`, the text of a TOML ecosystem file at
@@ -153,6 +165,21 @@ fn check_collisions(names: &[(String, std::ops::Range<usize>)], diagnostics: &mu
 
 /// `path` made absolute against the current directory, without `.` and `..`.
 pub fn absolute(path: &Path) -> std::path::PathBuf {
-    let joined = std::env::current_dir().unwrap_or_default().join(path);
+    let joined = working_dir().join(path);
     places::normalize(&joined)
+}
+
+/// The current directory as the shell names it: `$PWD` when it is that
+/// directory, so that a file in `/srv/api/current` (a symlink to a
+/// release) keeps that path in the units, as a deploy needs; else the
+/// directory's own path.
+fn working_dir() -> std::path::PathBuf {
+    let real = std::env::current_dir().unwrap_or_default();
+    let logical = std::env::var_os("PWD").map(std::path::PathBuf::from);
+    match logical {
+        Some(pwd) if pwd.is_absolute() && pwd.canonicalize().ok() == real.canonicalize().ok() => {
+            pwd
+        }
+        _ => real,
+    }
 }

@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::Signal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bus::Systemd;
 use super::manager::SystemdError;
@@ -12,13 +12,13 @@ use super::runtime_stats::{self, RuntimeStats};
 use crate::model::AppName;
 
 /// One worker, as `pm2 ls` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InstanceStatus {
     /// The name of the app's units.
     pub app: String,
     /// PM2's name of the app, when it is not the units' (its app unit's
     /// `X-Nodeunits-Name=`); `status` fills it in.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pm2_name: Option<String>,
     pub instance: String,
     pub unit: String,
@@ -40,7 +40,7 @@ pub struct InstanceStatus {
     pub memory_bytes: Option<u64>,
     pub listen: Vec<String>,
     /// What its Node process measures from inside (`pmx`), while it runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<RuntimeStats>,
 }
 

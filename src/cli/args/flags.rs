@@ -89,3 +89,16 @@ pub struct TargetArgs {
     #[arg(long)]
     pub update_env: bool,
 }
+
+/// The hosts a command shows instead of this machine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HostArgs {
+    /// Run it on HOST over ssh (`deploy@web1`, or a name of your ssh
+    /// config); repeatable: one table for all hosts.
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// The hosts of this environment of the `deploy` section of the
+    /// ecosystem file in the current directory, with its ssh settings.
+    #[arg(long = "deploy", value_name = "ENV", conflicts_with = "hosts")]
+    pub deploy: Option<String>,
+}

@@ -14,7 +14,7 @@ mod flags;
 mod nested;
 /// PM2's options of `pm2 start SCRIPT`.
 mod script;
-pub use flags::{CompileArgs, ManagerArgs, TargetArgs};
+pub use flags::{CompileArgs, HostArgs, ManagerArgs, TargetArgs};
 pub use nested::{ExportTarget, SecretAction};
 pub use script::ScriptArgs;
 
@@ -131,6 +131,10 @@ pub enum Command {
         target: TargetArgs,
     },
     /// Show apps and their instances, like `pm2 ls` (also `list`, `ls`).
+    ///
+    /// With --host (or --deploy), the instances of every host in one table,
+    /// each row naming its host: `nodeunits status --json` run on each over
+    /// the machine's ssh.
     #[command(visible_aliases = ["list", "ls"])]
     Status {
         /// An installed app, by its units' name or PM2's [default: every installed app].
@@ -141,6 +145,29 @@ pub enum Command {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        hosts: HostArgs,
+    },
+    /// Deploy to the hosts of an environment of the file's `deploy` section,
+    /// as `pm2 deploy` does.
+    ///
+    /// `nodeunits deploy [FILE] ENV [setup | update | revert [N] | curr | prev
+    /// | list | exec CMD]`, FILE by default the ecosystem file of the current
+    /// directory. Over the machine's own ssh (its config, agent and known
+    /// hosts), one host at a time: the first host that fails stops the
+    /// rollout, and the message names the host, the step, the command and its
+    /// output. Each deploy is a release of its own (PATH/releases/N, a git
+    /// worktree of PATH/source) and PATH/current a symlink swapped
+    /// atomically; post-deploy runs in the new release, its `pm2 reload|
+    /// restart|start FILE` as `nodeunits reload FILE` (successor first), so
+    /// the next host starts once every instance of this one is ready. A
+    /// failed post-deploy puts the previous release back. `revert N` is a
+    /// swap back and a reload. Each host needs nodeunits and git; `setup`
+    /// checks.
+    Deploy {
+        /// [FILE] ENV [COMMAND [ARGS...]]
+        #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+        words: Vec<String>,
     },
     /// Show one app in full, like `pm2 describe`.
     ///
