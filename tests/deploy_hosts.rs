@@ -262,6 +262,47 @@ fn deploy_to_two_hosts_one_after_the_other_and_revert() {
     let current = deploy_ok(&fleet, "production curr");
     assert!(current.contains("deploy@b |   1 "), "{current}");
 
+    // The other commands on both hosts: each host's metrics labelled with
+    // it, its lines prefixed with it, its description under it, and a
+    // reload rolled one host after the other.
+    let hosts = "--host deploy@a --host deploy@b";
+    let metrics = fleet.a.ok(&format!("nodeunits metrics {hosts}"));
+    for host in ["deploy@a", "deploy@b"] {
+        for worker in ["0", "1"] {
+            let up = format!(
+                "nodeunits_instance_up{{host=\"{host}\",app=\"api\",worker=\"{worker}\"}} 1"
+            );
+            assert!(metrics.lines().any(|l| l == up), "{up} in:\n{metrics}");
+        }
+    }
+    assert_eq!(
+        metrics
+            .matches("# TYPE nodeunits_instance_up gauge")
+            .count(),
+        1
+    );
+    let logs = fleet.a.ok(&format!("nodeunits logs api -n 5 {hosts}"));
+    assert!(
+        logs.lines().any(|l| l.starts_with("deploy@a | api@")),
+        "{logs}"
+    );
+    assert!(
+        logs.lines().any(|l| l.starts_with("deploy@b | api@")),
+        "{logs}"
+    );
+    let described = fleet.a.ok(&format!("nodeunits describe api {hosts}"));
+    assert!(described.contains("== deploy@a ==\napi"), "{described}");
+    assert!(described.contains("== deploy@b ==\napi"), "{described}");
+    let reloaded = fleet.a.ok(&format!("nodeunits reload api {hosts}"));
+    assert!(reloaded.contains("== deploy@b =="), "{reloaded}");
+    assert_eq!(
+        reloaded
+            .matches("api@1.service restarted and ready")
+            .count(),
+        2,
+        "{reloaded}"
+    );
+
     // One table of both hosts' instances.
     let status = fleet
         .a

@@ -289,12 +289,20 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__describe)
-            opts="-h --user --system --json --show-env --help"
+            opts="-h --user --system --json --show-env --host --deploy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -795,7 +803,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__logs)
-            opts="-f -n -h --user --system --follow --lines --instance --err --json --help"
+            opts="-f -n -h --user --system --follow --lines --instance --err --json --host --deploy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -813,6 +821,14 @@ _nodeunits() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -821,13 +837,21 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__metrics)
-            opts="-h --user --system --install --uninstall --http --pm2-names --help"
+            opts="-h --user --system --install --uninstall --http --pm2-names --host --deploy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --install)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -853,7 +877,7 @@ _nodeunits() {
             return 0
             ;;
         nodeunits__subcmd__reload)
-            opts="-h --env --bin-dir --target-systemd --user --system --update-env --help"
+            opts="-h --env --bin-dir --target-systemd --user --system --update-env --host --deploy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -868,6 +892,14 @@ _nodeunits() {
                     return 0
                     ;;
                 --target-systemd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

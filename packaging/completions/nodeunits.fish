@@ -86,35 +86,41 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand apply" -s h -l help 
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l env -d 'Select `env_NAME` over `env` for every app that defines it' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l bin-dir -d 'Directory holding `nodeunits` and `nodeunits-helper`, as written into the units [default: the directory of this executable]' -r -F
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l target-systemd -d 'The systemd version the units are for [default: the installed one]' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -l update-env -d 'Accepted for PM2\'s habit (`pm2 reload FILE --update-env`): nodeunits takes no variable from the shell; the environment is the ecosystem file\'s, which `reload FILE` and `restart FILE` apply'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand reload" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config); repeatable: one table for all hosts' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -l json -d 'Print JSON for scripts'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config); repeatable: one table for all hosts' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -l json -d 'Print JSON for scripts'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config); repeatable: one table for all hosts' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -l json -d 'Print JSON for scripts'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -l json -d 'Print one JSON object with the same content'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -l show-env -d 'Show the environment\'s values instead of masking them'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l install -d 'Install the endpoint, listening on ADDRESS [default: 127.0.0.1:9209]' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l uninstall -d 'Stop and remove the endpoint'
@@ -123,6 +129,8 @@ complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -l pm2-name
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -s n -l lines -d 'Show the last N lines' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l instance -d 'Only this instance of APP' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l host -d 'Run it on HOST over ssh (`deploy@web1`, or a name of your ssh config), where nodeunits runs it; repeatable: status makes one table, metrics one exposition with a `host` label, logs prefixes each line with its host, describe shows one host after the other, reload rolls one host after the other and stops at one that fails' -r
+complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l deploy -d 'The hosts of this environment of the `deploy` section of the ecosystem file in the current directory, with its ssh settings' -r
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l user -d 'Talk to the user\'s service manager (the default when not root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -l system -d 'Talk to the system service manager (the default as root)'
 complete -c nodeunits -n "__fish_nodeunits_using_subcommand logs" -s f -l follow -d 'Follow the journal: print new lines as they are logged'

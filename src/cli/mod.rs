@@ -89,7 +89,29 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             (dry_run, show_env),
             &apply::only_units(only),
         ),
-        Command::Reload { target } => reload::run(&target),
+        Command::Reload { hosts, .. } if !hosts.is_empty() => {
+            hosts::on_hosts(&hosts, hosts::Merge::Rollout)
+        }
+        Command::Describe { hosts, .. } if !hosts.is_empty() => {
+            hosts::on_hosts(&hosts, hosts::Merge::Sections)
+        }
+        Command::Logs { hosts, .. } if !hosts.is_empty() => {
+            hosts::on_hosts(&hosts, hosts::Merge::Lines)
+        }
+        Command::Metrics {
+            hosts,
+            install,
+            uninstall,
+            http,
+            ..
+        } if !hosts.is_empty() => {
+            anyhow::ensure!(
+                install.is_none() && !uninstall && !http,
+                "--host prints the hosts' metrics; --install, --uninstall and --http act on this machine only: run them on each host"
+            );
+            hosts::on_hosts(&hosts, hosts::Merge::Metrics)
+        }
+        Command::Reload { target, .. } => reload::run(&target),
         Command::Status {
             app,
             manager,
@@ -105,6 +127,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             manager,
             json,
             show_env,
+            ..
         } => describe::run(&app, manager, json, show_env),
         Command::Metrics {
             manager,
@@ -112,6 +135,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             uninstall,
             http,
             pm2_names,
+            ..
         } => {
             let request = metrics::Request {
                 install: install.as_deref(),
@@ -129,6 +153,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             instance,
             err,
             json,
+            ..
         } => {
             let request = LogsRequest {
                 follow,

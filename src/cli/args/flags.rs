@@ -94,7 +94,10 @@ pub struct TargetArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct HostArgs {
     /// Run it on HOST over ssh (`deploy@web1`, or a name of your ssh
-    /// config); repeatable: one table for all hosts.
+    /// config), where nodeunits runs it; repeatable: status makes one
+    /// table, metrics one exposition with a `host` label, logs prefixes
+    /// each line with its host, describe shows one host after the other,
+    /// reload rolls one host after the other and stops at one that fails.
     #[arg(long = "host", value_name = "HOST")]
     pub hosts: Vec<String>,
     /// The hosts of this environment of the `deploy` section of the

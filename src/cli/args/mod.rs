@@ -126,9 +126,14 @@ pub enum Command {
     ///
     /// An app whose app unit is stopped stays stopped, except when named
     /// alone. --env, --bin-dir and --target-systemd apply to a file only.
+    ///
+    /// With --host (or --deploy), on each host over ssh in turn: the first
+    /// that fails stops the others, as a rollout across hosts.
     Reload {
         #[command(flatten)]
         target: TargetArgs,
+        #[command(flatten)]
+        hosts: HostArgs,
     },
     /// Show apps and their instances, like `pm2 ls` (also `list`, `ls`).
     ///
@@ -192,6 +197,8 @@ pub enum Command {
         /// Show the environment's values instead of masking them.
         #[arg(long)]
         show_env: bool,
+        #[command(flatten)]
+        hosts: HostArgs,
     },
     /// Print Prometheus metrics of every app, or install an endpoint serving them.
     ///
@@ -238,6 +245,8 @@ pub enum Command {
         /// --install, the endpoint serves them.
         #[arg(long, conflicts_with = "uninstall")]
         pm2_names: bool,
+        #[command(flatten)]
+        hosts: HostArgs,
     },
     /// Show the apps' logs from the journal, like `pm2 logs`.
     ///
@@ -269,6 +278,8 @@ pub enum Command {
         /// unit, priority, transport, message.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        hosts: HostArgs,
     },
     /// A live view of every app and instance, like `pm2 monit`.
     ///
