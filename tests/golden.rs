@@ -131,6 +131,7 @@ fn options(case: &Path) -> CompileOptions {
         } else {
             Scope::System
         },
+        for_pods: false,
         facts: Facts {
             cpus: NonZeroU32::new(case_options.cpus.unwrap_or(4)).expect("cpus > 0"),
             path: vec![bin],

@@ -93,6 +93,7 @@ fn base_options() -> &'static CompileOptions {
             bin_dir: bin,
             systemd_version: 252,
             mode: Scope::System,
+            for_pods: false,
             facts,
         }
     })

@@ -17,7 +17,10 @@ pub fn run(target: ExportTarget) -> anyhow::Result<ExitCode> {
         namespace,
         show_secrets,
     } = target;
-    let options = CompileOptions::detect(env, None, None, Scope::System);
+    let options = CompileOptions {
+        for_pods: true,
+        ..CompileOptions::detect(env, None, None, Scope::System)
+    };
     let rendered = match units::compile(&file, &options) {
         Ok(rendered) => rendered,
         Err(err) => {

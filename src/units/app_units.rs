@@ -347,6 +347,10 @@ fn accounts(
     if let Some(user) = &app.user {
         return (Some(user.get_ref().clone()), group);
     }
+    if options.for_pods {
+        // The image's user: the export warns unless it is a non-root uid.
+        return (None, group);
+    }
     match &options.facts.owner {
         Some(owner) if !owner.is_root() => (Some(owner.user()), group),
         owner => {

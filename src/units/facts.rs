@@ -20,6 +20,10 @@ pub struct CompileOptions {
     pub systemd_version: u32,
     /// Which manager the units are for.
     pub mode: Scope,
+    /// For `export kubernetes`: the pods run as the image's user (or a
+    /// numeric `user`), so the rule that keeps a root-owned file's apps
+    /// from running as root by accident does not apply.
+    pub for_pods: bool,
     pub facts: Facts,
 }
 
@@ -105,6 +109,7 @@ impl CompileOptions {
             bin_dir: crate::ecosystem::absolute(&bin_dir),
             systemd_version: systemd_version.unwrap_or_else(installed_systemd_version),
             mode,
+            for_pods: false,
             facts: Facts::of_this_process(),
         }
     }

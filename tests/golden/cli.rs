@@ -108,6 +108,7 @@ fn run_render(args: &[&str]) -> (std::process::Output, Vec<(String, String)>) {
         bin_dir: bin.clone(),
         systemd_version: 252,
         mode: Scope::System,
+        for_pods: false,
         facts: Facts {
             path: vec![bin],
             environment: BTreeMap::new(),
@@ -192,4 +193,40 @@ fn render_out_writes_the_unit_files() {
         "only its owner reads the environment file"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `export kubernetes` of a file of root's: the rule that refuses to run
+/// its apps as root by accident is systemd's; a pod runs as its image's
+/// user, and the export says so.
+#[test]
+fn export_kubernetes_takes_a_file_of_roots() {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("export-root-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("server.js"), "").unwrap();
+    std::fs::write(
+        dir.join("ecosystem.toml"),
+        "[[apps]]\nname = \"api\"\nscript = \"server.js\"\nport = 3000\n",
+    )
+    .unwrap();
+    std::os::unix::fs::chown(&dir, Some(0), Some(0)).expect("the tests run as root");
+    std::os::unix::fs::chown(dir.join("ecosystem.toml"), Some(0), Some(0)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_nodeunits"))
+        .args([
+            "export",
+            "kubernetes",
+            "ecosystem.toml",
+            "--image",
+            "registry.example/api:1",
+        ])
+        .current_dir(&dir)
+        .output()
+        .expect("run nodeunits export kubernetes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("kind: \"Deployment\""), "{stdout}");
+    assert!(!stderr.contains("would run as root"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -48,6 +48,7 @@ impl Place {
             bin_dir: self.0.join("bin"),
             systemd_version: 252,
             mode: Scope::System,
+            for_pods: false,
             facts: Facts {
                 cpus: NonZeroU32::MIN,
                 path: vec![self.0.join("bin")],
