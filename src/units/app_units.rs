@@ -15,6 +15,7 @@ use super::ports;
 use super::program::{program, Program};
 use super::sandbox;
 use crate::ecosystem::settings::{App, LogTarget};
+use crate::ecosystem::values::Instances;
 use crate::ecosystem::{Diagnostics, Ecosystem};
 use crate::model::{defaults, sockets, AppUnits, Bytes, Cron, RestartSteps, Scope, Worker};
 
@@ -142,6 +143,10 @@ fn app_units(
         .filter(|_| !program.runtime.runs_node())
     {
         Finding::UnresponsiveNotNode.report(diagnostics, Some(timeout.span()));
+    }
+    if options.for_pods && !matches!(app.instances, Instances::Count(_)) {
+        let count = app.instances.resolve(options.facts.cpus).get();
+        Finding::InstancesPerCpuInPods { count }.report(diagnostics, Some(app.name.span()));
     }
     let (writer, [standard_output, standard_error]) = logs::writer(app, options.mode, logs?);
     for (name, value) in &program.environment {

@@ -75,6 +75,11 @@ pub enum Finding {
     SourceMapIgnored,
     /// `unresponsive_timeout` on an app that is not Node: nothing beats.
     UnresponsiveNotNode,
+    /// `instances = "max"` (or `-n`) in `export kubernetes`: the CPUs of
+    /// the machine that exports, not of the nodes.
+    InstancesPerCpuInPods {
+        count: u32,
+    },
     /// `node_args` on a program run without interpreter.
     InterpreterArgsIgnored,
     /// No interpreter written, and the one PM2 picks for the script is not
@@ -131,6 +136,7 @@ impl Kind for Finding {
             | Finding::InterpreterInVersionManager { .. }
             | Finding::SourceMapIgnored
             | Finding::UnresponsiveNotNode
+            | Finding::InstancesPerCpuInPods { .. }
             | Finding::InterpreterArgsIgnored
             | Finding::NodeVersionFallback { .. }
             | Finding::InterpreterOfAnotherAccount { .. }
@@ -171,6 +177,7 @@ impl Kind for Finding {
             Finding::InterpreterNotFound { .. } => "set `interpreter` to an absolute path, a command found in PATH, or \"none\" to run the script directly".to_owned(),
             Finding::InterpreterInVersionManager { .. } => "the units break when that version is switched or removed; install Node system-wide, or set `interpreter` to a stable path".to_owned(),
             Finding::SourceMapIgnored => "PM2 ignores it too; remove it".to_owned(),
+            Finding::InstancesPerCpuInPods { .. } => "a pod runs one worker, and the pods are spread over the cluster's nodes, whatever their size: set `instances` to the number of pods you want (or let a HorizontalPodAutoscaler choose)".to_owned(),
             Finding::UnresponsiveNotNode => "the event loop's beats come from nodeunits' preload, which only Node loads: remove it, or watch the app with a health check of its own".to_owned(),
             Finding::InterpreterArgsIgnored => "PM2 ignores them too; remove them, or put the program's options in `args`".to_owned(),
             Finding::ExtensionInterpreterNotFound { name, .. } => format!("install {name}, set `interpreter` to its path, or to \"none\" to run the script directly (it then needs the execute bit and a `#!` line)"),
@@ -254,6 +261,10 @@ impl fmt::Display for Finding {
             Finding::SourceMapIgnored => write!(
                 f,
                 "`source_map_support` is ignored: this app's program is not Node"
+            ),
+            Finding::InstancesPerCpuInPods { count } => write!(
+                f,
+                "`instances` counts the CPUs of this machine: the Deployment gets {count} replicas"
             ),
             Finding::UnresponsiveNotNode => write!(
                 f,

@@ -199,7 +199,7 @@ fn render_out_writes_the_unit_files() {
 /// its apps as root by accident is systemd's; a pod runs as its image's
 /// user, and the export says so.
 #[test]
-fn export_kubernetes_takes_a_file_of_roots() {
+fn export_kubernetes_takes_a_file_of_roots_and_says_what_max_is() {
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("export-root-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -207,7 +207,7 @@ fn export_kubernetes_takes_a_file_of_roots() {
     std::fs::write(dir.join("server.js"), "").unwrap();
     std::fs::write(
         dir.join("ecosystem.toml"),
-        "[[apps]]\nname = \"api\"\nscript = \"server.js\"\nport = 3000\n",
+        "[[apps]]\nname = \"api\"\nscript = \"server.js\"\nport = 3000\ninstances = \"max\"\n",
     )
     .unwrap();
     std::os::unix::fs::chown(&dir, Some(0), Some(0)).expect("the tests run as root");
@@ -228,5 +228,14 @@ fn export_kubernetes_takes_a_file_of_roots() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("kind: \"Deployment\""), "{stdout}");
     assert!(!stderr.contains("would run as root"), "{stderr}");
+    // "max" is this machine's CPUs, which the export says.
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert!(
+        stderr.contains(&format!(
+            "`instances` counts the CPUs of this machine: the Deployment gets {cpus} replicas"
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains(&format!("replicas: {cpus}")), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
