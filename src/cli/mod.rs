@@ -112,12 +112,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             hosts::on_hosts(&hosts, hosts::Merge::Metrics)
         }
         Command::Reload { target, .. } => reload::run(&target),
-        Command::Status {
-            app,
-            manager,
-            json,
-            hosts,
-        } if !hosts.is_empty() => hosts::status(app.as_ref(), manager, json, &hosts),
+        Command::Status { json, hosts, .. } if !hosts.is_empty() => hosts::status(json, &hosts),
         Command::Status {
             app, manager, json, ..
         } => status::run(app.as_ref(), manager, json),

@@ -18,15 +18,19 @@ pub struct AppLock {
     _lock: Flock<File>,
 }
 
-/// `/run/nodeunits`, or `$XDG_RUNTIME_DIR/nodeunits` for the user manager.
-pub fn lock_dir(scope: Scope) -> PathBuf {
+/// `/run`, or `$XDG_RUNTIME_DIR` for the user manager: where systemd puts
+/// a unit's `RuntimeDirectory=`.
+pub fn runtime_base(scope: Scope) -> PathBuf {
     let runtime = match scope {
         Scope::System => None,
         Scope::User => std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()),
     };
-    runtime
-        .map_or_else(|| PathBuf::from("/run"), PathBuf::from)
-        .join("nodeunits")
+    runtime.map_or_else(|| PathBuf::from("/run"), PathBuf::from)
+}
+
+/// `/run/nodeunits`, or `$XDG_RUNTIME_DIR/nodeunits` for the user manager.
+pub fn lock_dir(scope: Scope) -> PathBuf {
+    runtime_base(scope).join("nodeunits")
 }
 
 /// Why a lock was not taken.

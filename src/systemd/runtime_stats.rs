@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::lock::lock_dir;
+use super::lock::runtime_base;
 use super::Scope;
 use crate::model::name::UnitNames;
 use crate::model::AppName;
@@ -111,8 +111,9 @@ impl RuntimeStats {
 /// any and is still alive: the helper removes the file when it ends, and a
 /// process that is gone published nothing current.
 pub fn read(scope: Scope, app: &AppName, instance: u32) -> Option<RuntimeStats> {
-    let file = lock_dir(scope)
-        .join(app.as_str())
+    // The workers' RuntimeDirectory=, as the worker template names it.
+    let file = runtime_base(scope)
+        .join(app.units().runtime_directory())
         .join(UnitNames::stats_file(instance));
     let stats = parse(&std::fs::read(file).ok()?)?;
     Path::new(&format!("/proc/{}", stats.pid))

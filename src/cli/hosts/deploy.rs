@@ -51,6 +51,21 @@ const DEFAULT_FILES: [&str; 6] = [
     "ecosystem.toml",
 ];
 
+/// The first of [`DEFAULT_FILES`] in `dir`.
+pub fn default_file(dir: &Path) -> anyhow::Result<PathBuf> {
+    let found = DEFAULT_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|p| p.is_file());
+    found.with_context(|| {
+        format!(
+            "no ecosystem file named and none in {}: allowed: `nodeunits deploy FILE ENV [COMMAND]`, or run it where one of {} is",
+            dir.display(),
+            DEFAULT_FILES.join(", ")
+        )
+    })
+}
+
 /// Reads `[FILE] ENV [COMMAND [ARGS]]`; FILE is the first word when it is
 /// a file, else the first of [`DEFAULT_FILES`] in `dir`.
 pub fn parse(words: &[String], dir: &Path) -> anyhow::Result<Request> {
@@ -58,20 +73,7 @@ pub fn parse(words: &[String], dir: &Path) -> anyhow::Result<Request> {
         Some(first) if words.len() > 1 && dir.join(first).is_file() => {
             (dir.join(first), &words[1..])
         }
-        _ => {
-            let found = DEFAULT_FILES
-                .iter()
-                .map(|name| dir.join(name))
-                .find(|p| p.is_file());
-            let Some(found) = found else {
-                bail!(
-                    "no ecosystem file named and none in {}: allowed: `nodeunits deploy FILE ENV [COMMAND]`, or run it where one of {} is",
-                    dir.display(),
-                    DEFAULT_FILES.join(", ")
-                );
-            };
-            (found, words)
-        }
+        _ => (default_file(dir)?, words),
     };
     let Some((environment, rest)) = rest.split_first() else {
         bail!("no environment named: allowed: `nodeunits deploy [FILE] ENV [setup | update | revert [N] | curr | prev | list | exec CMD]`");

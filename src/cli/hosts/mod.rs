@@ -14,10 +14,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::args::{HostArgs, ManagerArgs};
+use super::args::HostArgs;
 use crate::ecosystem::deploy::Environment;
 use crate::ecosystem::{self, Diagnostics, Severity};
-use crate::model::AppName;
 use crate::systemd::status::InstanceStatus;
 use ssh::{quote, Ssh};
 
@@ -68,8 +67,7 @@ fn resolve(hosts: &HostArgs) -> anyhow::Result<Option<(Ssh, Vec<String>)>> {
     Ok(match &hosts.deploy {
         Some(name) => {
             let cwd = std::env::current_dir().context("finding the current directory")?;
-            let request = deploy::parse(std::slice::from_ref(name), &cwd)?;
-            environment_of(&request.file, name)?
+            environment_of(&deploy::default_file(&cwd)?, name)?
                 .map(|environment| (Ssh::of(&environment), environment.hosts))
         }
         None => Some((Ssh::default(), hosts.hosts.clone())),
@@ -264,24 +262,14 @@ fn with_host_label(sample: &str, host: &str) -> String {
 }
 
 /// `status --host …`: `nodeunits status --json` on each host, one table.
-pub fn status(
-    app: Option<&AppName>,
-    manager: ManagerArgs,
-    json: bool,
-    hosts: &HostArgs,
-) -> anyhow::Result<ExitCode> {
+pub fn status(json: bool, hosts: &HostArgs) -> anyhow::Result<ExitCode> {
     let Some((ssh, names)) = resolve(hosts)? else {
         return Ok(ExitCode::FAILURE);
     };
-    let mut command = String::from("nodeunits status --json");
-    if let Some(app) = app {
-        command += &format!(" {}", quote(app.as_str()));
-    }
-    // Without either, each host's own default (its user's manager, or root's system one).
-    if manager.system {
-        command += " --system";
-    } else if manager.user {
-        command += " --user";
+    // The hosts always answer in JSON, for one table.
+    let mut command = remote_command();
+    if !json {
+        command += " --json";
     }
     let script = remote_script(&command);
     let mut rows: Vec<(String, InstanceStatus)> = Vec::new();
@@ -289,9 +277,13 @@ pub fn status(
     for host in &names {
         match ssh.run_stdout(host, &script) {
             Ok(output) => {
-                let parsed: Vec<InstanceStatus> = serde_json::from_str(&output)
-                    .with_context(|| format!("{host}: `{command}` printed no status: {output}"))?;
-                rows.extend(parsed.into_iter().map(|row| (host.clone(), row)));
+                match serde_json::from_str::<Vec<InstanceStatus>>(&output) {
+                    Ok(parsed) => rows.extend(parsed.into_iter().map(|row| (host.clone(), row))),
+                    Err(err) => {
+                        failed = true;
+                        eprintln!("nodeunits status: {host}: `{command}` printed no status ({err}): {output}");
+                    }
+                }
             }
             Err(failure) => {
                 failed = true;
