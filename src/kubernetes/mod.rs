@@ -1,18 +1,19 @@
 //! `nodeunits export kubernetes`: the compiled apps as Kubernetes manifests.
-//! Each app's typed units ([`AppUnits`]) become a Deployment whose pods run
+//! Each app's typed units ([`AppUnits`]) become a Deployment (one instance)
+//! or a StatefulSet (more) whose pods run
 //! `nodeunits-helper` with the worker's options, a Service for its TCP
 //! ports, and for `cron_restart` a CronJob with the RBAC it needs. What has
 //! no Kubernetes meaning is said in warnings. The manifests are JSON values,
 //! written as YAML by saphyr's emitter, the YAML library nodeunits already
 //! links.
 
-/// `cron_restart`: a CronJob that restarts the Deployment, and its RBAC.
+/// `cron_restart`: a CronJob that restarts the workload, and its RBAC.
 mod restart;
 /// The environment and credentials as Secrets.
 mod secrets;
 /// The settings that have no Kubernetes meaning, and what happens instead.
 mod unmapped;
-/// The Deployment and the Service of an app.
+/// The workload (Deployment or StatefulSet) and the Service of an app.
 mod workload;
 
 use serde_json::Value;
@@ -102,16 +103,20 @@ pub fn export(apps: &[AppUnits], options: &ExportOptions) -> Result<Export, Name
         unmapped::warn(app, options, &mut warn);
         let mut secrets = secrets::secrets(app, &object, options.show_secrets, &mut warn);
         export.documents.append(&mut secrets.documents);
-        export.documents.push(workload::deployment(
-            app, &object, &image, secrets, &mut warn,
-        ));
+        export
+            .documents
+            .push(workload::workload(app, &object, &image, secrets, &mut warn));
         if let Some(service) = workload::service(app, &object, &mut warn) {
             export.documents.push(service);
         }
         if let Some(cron) = &app.cron {
-            export
-                .documents
-                .extend(restart::objects(&cron.on_calendar, &object, &mut warn));
+            let kind = workload::Kind::of(app);
+            export.documents.extend(restart::objects(
+                &cron.on_calendar,
+                &object,
+                kind,
+                &mut warn,
+            ));
         }
     }
     Ok(export)

@@ -1,9 +1,11 @@
 //! `cron_restart`: a CronJob that runs `kubectl rollout restart` on the
-//! app's Deployment (a rolling restart, as the timer's reload is), with the
-//! ServiceAccount, Role and RoleBinding that allow exactly that.
+//! app's Deployment or StatefulSet (a rolling restart, as the timer's reload
+//! is), with the ServiceAccount, Role and RoleBinding that allow exactly
+//! that.
 
 use serde_json::{json, Value};
 
+use super::workload::Kind;
 use super::{container_security, tmp_volume, Object};
 
 /// The image of the CronJob's kubectl.
@@ -13,6 +15,7 @@ pub const KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl:v1.34.1";
 pub(super) fn objects(
     on_calendar: &str,
     object: &Object,
+    kind: Kind,
     warn: &mut impl FnMut(String),
 ) -> Vec<Value> {
     let name = format!("{}-restart", object.name);
@@ -29,7 +32,7 @@ pub(super) fn objects(
         ));
     }
     warn("cron_restart: the CronJob runs in the time zone of the cluster's controller manager (often UTC), the timer in this machine's; set `spec.timeZone` if they differ".into());
-    let deployment = format!("deployment/{}", object.name);
+    let workload = format!("{}/{}", kind.resource(), object.name);
     let (mounts, volumes) = tmp_volume();
     vec![
         json!({
@@ -43,7 +46,7 @@ pub(super) fn objects(
             "metadata": metadata,
             "rules": [{
                 "apiGroups": ["apps"],
-                "resources": ["deployments"],
+                "resources": [format!("{}s", kind.resource())],
                 "resourceNames": [object.name],
                 "verbs": ["get", "patch"],
             }],
@@ -73,7 +76,7 @@ pub(super) fn objects(
                     "containers": [{
                         "name": "restart",
                         "image": KUBECTL_IMAGE,
-                        "command": ["kubectl", "rollout", "restart", deployment],
+                        "command": ["kubectl", "rollout", "restart", workload],
                         // kubectl keeps its discovery cache under HOME.
                         "env": [{ "name": "HOME", "value": "/tmp" }],
                         "volumeMounts": mounts,

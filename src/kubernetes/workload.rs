@@ -1,5 +1,8 @@
-//! An app's Deployment: one pod per instance, each running
-//! `nodeunits-helper` as the worker unit does; and its Service.
+//! An app's workload, one pod per instance, each running `nodeunits-helper`
+//! as the worker unit does; and its Service. An app of one instance is a
+//! Deployment, rolled with a surge pod; an app of more is a StatefulSet, so
+//! that each pod's `NODE_APP_INSTANCE` is its ordinal, 0…N-1, as each
+//! worker's is.
 
 use std::time::Duration;
 
@@ -18,7 +21,38 @@ const HELPER: &str = "nodeunits-helper";
 /// the Service, so that a draining app gets no new request.
 const READINESS_PERIOD_SECONDS: u64 = 2;
 
-pub(super) fn deployment(
+/// The label a StatefulSet's controller gives each pod, its ordinal
+/// (Kubernetes 1.28 and later).
+pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+
+/// The kind of an app's workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// One instance: a surge pod replaces it with none missing.
+    Deployment,
+    /// More instances: numbered pods, replaced one at a time.
+    StatefulSet,
+}
+
+impl Kind {
+    pub(super) fn of(app: &AppUnits) -> Kind {
+        if app.instances > 1 {
+            Kind::StatefulSet
+        } else {
+            Kind::Deployment
+        }
+    }
+
+    /// As `kubectl` names it: `deployment`, `statefulset`.
+    pub(super) fn resource(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployment",
+            Kind::StatefulSet => "statefulset",
+        }
+    }
+}
+
+pub(super) fn workload(
     app: &AppUnits,
     object: &Object,
     image: &str,
@@ -27,8 +61,8 @@ pub(super) fn deployment(
 ) -> Value {
     let worker = &app.worker;
     let mut options = worker.options.clone();
-    // A pod is not numbered, and its app binds its port itself: no socket
-    // unit passes one in.
+    // Each pod holds one worker, and its app binds its port itself: no
+    // socket unit passes one in.
     options.instance = Instance::Number(0);
     options.listen.clear();
     let probe = json!({ "command": [HELPER, "probe", "--app", app.name.as_str()] });
@@ -40,7 +74,7 @@ pub(super) fn deployment(
         "command": [HELPER],
         "args": options.words(),
         "workingDir": worker.working_directory.to_string_lossy(),
-        "env": environment(app, secrets.env),
+        "env": environment(app, Kind::of(app), secrets.env),
         "readinessProbe": {
             "exec": probe,
             "periodSeconds": READINESS_PERIOD_SECONDS,
@@ -79,20 +113,47 @@ pub(super) fn deployment(
         pod["containers"][0]["volumeMounts"] = mounts.into();
         pod["volumes"] = volumes.into();
     }
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": object.metadata(object.name),
-        "spec": {
-            "replicas": app.instances,
-            "selector": { "matchLabels": object.selector() },
-            "strategy": {
-                "type": "RollingUpdate",
-                "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 },
+    let template = json!({ "metadata": { "labels": object.labels() }, "spec": pod });
+    match Kind::of(app) {
+        Kind::Deployment => json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": object.metadata(object.name),
+            "spec": {
+                "replicas": app.instances,
+                "selector": { "matchLabels": object.selector() },
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 },
+                },
+                "template": template,
             },
-            "template": { "metadata": { "labels": object.labels() }, "spec": pod },
-        },
-    })
+        }),
+        Kind::StatefulSet => {
+            warn(format!(
+                "instances = {0}: a StatefulSet, so that {1} is each pod's ordinal 0…{2} (the `{POD_INDEX_LABEL}` label, Kubernetes 1.28 or later); a rollout replaces one pod at a time, with {2} serving",
+                app.instances,
+                app.worker.instance_var,
+                app.instances - 1,
+            ));
+            json!({
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": object.metadata(object.name),
+                "spec": {
+                    "replicas": app.instances,
+                    "selector": { "matchLabels": object.selector() },
+                    // The Service that names the pods: the app's own.
+                    "serviceName": object.name,
+                    // All pods start at once, as the workers do; the
+                    // ordering is for stateful apps, which these are not.
+                    "podManagementPolicy": "Parallel",
+                    "updateStrategy": { "type": "RollingUpdate" },
+                    "template": template,
+                },
+            })
+        }
+    }
 }
 
 /// The Service in front of the app's TCP ports, if it has any.
@@ -132,10 +193,18 @@ pub(super) fn service(
     Some(service)
 }
 
-/// The instance variable every pod sets to 0, and what the Secrets need;
-/// the declared environment is in Secret `APP-env`.
-fn environment(app: &AppUnits, more: Vec<Value>) -> Vec<Value> {
-    let mut env = vec![json!({ "name": app.worker.instance_var, "value": "0" })];
+/// The instance variable, 0 in a Deployment's one pod and a StatefulSet's
+/// pod's ordinal, and what the Secrets need; the declared environment is in
+/// Secret `APP-env`.
+fn environment(app: &AppUnits, kind: Kind, more: Vec<Value>) -> Vec<Value> {
+    let name = &app.worker.instance_var;
+    let mut env = vec![match kind {
+        Kind::Deployment => json!({ "name": name, "value": "0" }),
+        Kind::StatefulSet => json!({
+            "name": name,
+            "valueFrom": { "fieldRef": { "fieldPath": format!("metadata.labels['{POD_INDEX_LABEL}']") } },
+        }),
+    }];
     env.extend(more);
     env
 }

@@ -29,7 +29,7 @@ fn identity() -> Vec<Row> {
         .unmapped(|units, _| {
             let name = units.worker.options.increment_var.as_ref()?;
             Some(format!(
-                "increment_var: {name} keeps its value in every pod (instance 0); pods have addresses of their own"
+                "increment_var: {name} keeps its value in every pod; pods have addresses of their own"
             ))
         }),
         Row::read(
@@ -46,13 +46,7 @@ fn identity() -> Vec<Row> {
             }
         })
         .unless_empty()
-        .describe(|units| Some(units.worker.instance_var.clone()))
-        .unmapped(|units, _| {
-            let var = &units.worker.instance_var;
-            Some(format!(
-                "{var} is 0 in every pod: a Deployment's pods are not numbered 0…N-1, so work an app does only on instance 0 runs in every pod; run it in a CronJob or a Deployment of 1"
-            ))
-        }),
+        .describe(|units| Some(units.worker.instance_var.clone())),
         Row::read(
             "pmx",
             &[],

@@ -164,7 +164,7 @@ fn starting() -> Vec<Row> {
         .describe(|units| Some(yes_no(units.autostart)))
         .unmapped(|units, _| {
             (!units.autostart).then(|| {
-                "autostart = false: a Deployment starts its pods once applied; apply it when the app should run".to_owned()
+                "autostart = false: the pods start once applied; apply them when the app should run".to_owned()
             })
         }),
         Row::read(
@@ -193,7 +193,7 @@ fn starting() -> Vec<Row> {
         .describe(|units| Some(yes_no(units.worker.restart)))
         .unmapped(|units, _| {
             (!units.worker.restart)
-                .then(|| "autorestart = false: a Deployment restarts every pod that exits".to_owned())
+                .then(|| "autorestart = false: Kubernetes restarts every pod that exits".to_owned())
         }),
     ]
 }
@@ -225,7 +225,7 @@ fn exits() -> Vec<Row> {
     })
     .unmapped(|units, _| {
         (!units.worker.stop_exit_codes.is_empty()).then(|| {
-            "stop_exit_codes: a Deployment restarts a pod whatever its exit status".to_owned()
+            "stop_exit_codes: Kubernetes restarts a pod whatever its exit status".to_owned()
         })
     })]
     .into_iter()

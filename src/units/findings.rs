@@ -264,7 +264,7 @@ impl fmt::Display for Finding {
             ),
             Finding::InstancesPerCpuInPods { count } => write!(
                 f,
-                "`instances` counts the CPUs of this machine: the Deployment gets {count} replicas"
+                "`instances` counts the CPUs of this machine: the export has {count} replicas"
             ),
             Finding::UnresponsiveNotNode => write!(
                 f,

@@ -226,13 +226,18 @@ fn export_kubernetes_takes_a_file_of_roots_and_says_what_max_is() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("kind: \"Deployment\""), "{stdout}");
     assert!(!stderr.contains("would run as root"), "{stderr}");
     // "max" is this machine's CPUs, which the export says.
     let cpus = std::thread::available_parallelism().unwrap().get();
+    let kind = if cpus > 1 {
+        "StatefulSet"
+    } else {
+        "Deployment"
+    };
+    assert!(stdout.contains(&format!("kind: \"{kind}\"")), "{stdout}");
     assert!(
         stderr.contains(&format!(
-            "`instances` counts the CPUs of this machine: the Deployment gets {cpus} replicas"
+            "`instances` counts the CPUs of this machine: the export has {cpus} replicas"
         )),
         "{stderr}"
     );

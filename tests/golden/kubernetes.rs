@@ -137,19 +137,21 @@ fn case(name: &str) -> (Vec<AppUnits>, Export) {
     (apps, export)
 }
 
+/// An app of 3 instances is a StatefulSet, whose pods are numbered as the
+/// workers are.
 #[test]
-fn every_option_maps_onto_the_deployment() {
+fn every_option_maps_onto_the_statefulset() {
     let (_, export) = case("every-option");
-    let [deployment] = of_kind(&export, "Deployment")[..] else {
-        panic!("one Deployment: {:?}", export.documents)
+    assert!(of_kind(&export, "Deployment").is_empty());
+    let [workload] = of_kind(&export, "StatefulSet")[..] else {
+        panic!("one StatefulSet: {:?}", export.documents)
     };
-    assert_eq!(deployment["metadata"]["namespace"], "apps");
-    let spec = &deployment["spec"];
+    assert_eq!(workload["metadata"]["namespace"], "apps");
+    let spec = &workload["spec"];
     assert_eq!(spec["replicas"], 3);
-    assert_eq!(
-        spec["strategy"],
-        json!({ "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 } })
-    );
+    assert_eq!(spec["serviceName"], "shop");
+    assert_eq!(spec["podManagementPolicy"], "Parallel");
+    assert_eq!(spec["updateStrategy"], json!({ "type": "RollingUpdate" }));
     let pod = &spec["template"]["spec"];
     let container = &pod["containers"][0];
     assert_eq!(container["image"], "registry.example/app:1");
@@ -182,12 +184,14 @@ fn every_option_maps_onto_the_deployment() {
     assert_eq!(pod["terminationGracePeriodSeconds"], 17);
     // The helper restarts at 1 GiB, below the 1.5 GiB backstop, as MemoryMax= is.
     assert_eq!(container["resources"]["limits"]["memory"], "1610612736");
-    // No value of the environment in the Deployment: Secret `shop-env` has
-    // them, and `shop-env-file` (env_file) comes after it, to win.
+    // The instance variable is the pod's ordinal. No value of the
+    // environment in the StatefulSet: Secret `shop-env` has them, and
+    // `shop-env-file` (env_file) comes after it, to win.
+    let ordinal = "metadata.labels['apps.kubernetes.io/pod-index']";
     assert_eq!(
         container["env"],
         json!([
-            { "name": "INSTANCE_ID", "value": "0" },
+            { "name": "INSTANCE_ID", "valueFrom": { "fieldRef": { "fieldPath": ordinal } } },
             { "name": "CREDENTIALS_DIRECTORY", "value": "/run/credentials/nodeunits" },
         ])
     );
@@ -227,12 +231,12 @@ fn every_option_maps_onto_the_deployment() {
 
     let warnings = export.warnings.concat();
     for said in [
-        "warning: shop: INSTANCE_ID is 0 in every pod",
+        "warning: shop: instances = 3: a StatefulSet, so that INSTANCE_ID is each pod's ordinal 0…2 (the `apps.kubernetes.io/pod-index` label, Kubernetes 1.28 or later); a rollout replaces one pod at a time, with 2 serving",
         "warning: shop: env_file: the pods read Secret `shop-env-file`, which is not exported",
         "warning: shop: credentials: the pods read them as files of Secret `shop-credentials` at /run/credentials/nodeunits, which is not exported: create it with `kubectl create secret generic shop-credentials --from-file=API_TOKEN=FILE (FILE from `systemd-creds decrypt --name=API_TOKEN /etc/nodeunits/credentials/shop/API_TOKEN.cred FILE` on the machine that encrypted it) --from-file=DB_PASSWORD=",
         "warning: shop: user `www-data` is not numeric",
         "warning: shop: out_file: the output goes to the container's log",
-        "warning: shop: stop_exit_codes: a Deployment restarts a pod whatever its exit status",
+        "warning: shop: stop_exit_codes: Kubernetes restarts a pod whatever its exit status",
     ] {
         assert!(warnings.contains(said), "{said}:\n{warnings}");
     }
@@ -253,8 +257,8 @@ fn no_value_is_printed_unless_asked() {
     for value in ["production", "Europe/Paris", "C.UTF-8"] {
         assert!(!text.contains(value), "{value}:\n{text}");
     }
-    let deployment = of_kind(&export, "Deployment")[0];
-    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let workload = of_kind(&export, "StatefulSet")[0];
+    let container = &workload["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["envFrom"][0]["secretRef"]["name"], "shop-env");
     let warnings = export.warnings.concat();
     assert!(warnings.contains("warning: shop: env: the pods read LANG, NODE_ENV, PORT, TZ, WORKER_PORT from Secret `shop-env`, which holds their values and is printed only with --show-secrets"), "{warnings}");
@@ -280,7 +284,7 @@ fn ports_become_a_service_and_cron_restart_a_cronjob_with_its_rbac() {
     let job = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     assert_eq!(
         job["containers"][0]["command"],
-        json!(["kubectl", "rollout", "restart", "deployment/shop"])
+        json!(["kubectl", "rollout", "restart", "statefulset/shop"])
     );
     let account = job["serviceAccountName"]
         .as_str()
@@ -299,7 +303,7 @@ fn ports_become_a_service_and_cron_restart_a_cronjob_with_its_rbac() {
         role["rules"],
         json!([{
             "apiGroups": ["apps"],
-            "resources": ["deployments"],
+            "resources": ["statefulsets"],
             "resourceNames": ["shop"],
             "verbs": ["get", "patch"],
         }])
@@ -325,7 +329,7 @@ fn a_worker_without_a_port_has_no_service_and_seconds_are_warned_about() {
     assert!(warnings.contains("warning: reports: cron_restart: a CronJob runs on whole minutes; the seconds `00,30` are dropped"), "{warnings}");
     assert!(
         warnings.contains(
-            "warning: jobs: autorestart = false: a Deployment restarts every pod that exits"
+            "warning: jobs: autorestart = false: Kubernetes restarts every pod that exits"
         ),
         "{warnings}"
     );
@@ -337,7 +341,17 @@ fn profiles_select_the_environment_and_a_numeric_user_runs_the_pod() {
     let [web, _] = &of_kind(&export, "Deployment")[..] else {
         panic!("two Deployments")
     };
-    let from = &web["spec"]["template"]["spec"]["containers"][0]["envFrom"];
+    // One instance: a Deployment, rolled with a surge pod, as instance 0.
+    assert_eq!(
+        web["spec"]["strategy"],
+        json!({ "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 } })
+    );
+    let container = &web["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["env"][0],
+        json!({ "name": "NODE_APP_INSTANCE", "value": "0" })
+    );
+    let from = &container["envFrom"];
     assert_eq!(from, &json!([{ "secretRef": { "name": "web-env" } }]));
     let secret = of_kind(&export, "Secret")
         .into_iter()
@@ -383,9 +397,7 @@ fn an_app_without_autostart_is_warned_about() {
     let (_, export) = case("autostart");
     let warnings = export.warnings.concat();
     assert!(
-        warnings.contains(
-            "warning: reports: autostart = false: a Deployment starts its pods once applied"
-        ),
+        warnings.contains("warning: reports: autostart = false: the pods start once applied"),
         "{warnings}"
     );
 }

@@ -35,9 +35,11 @@ pub enum SecretAction {
 pub enum ExportTarget {
     /// Print Kubernetes manifests for every app, for `kubectl apply -f -`.
     ///
-    /// Per app: a Deployment with one pod per instance, each running
-    /// nodeunits-helper with the worker's options (readiness, drain, memory
-    /// restarts), rolled one pod at a time; a Service for its TCP ports; for
+    /// Per app: one pod per instance, each running nodeunits-helper with the
+    /// worker's options (readiness, drain, memory restarts), rolled one pod
+    /// at a time: a Deployment for one instance, a StatefulSet for more, so
+    /// that NODE_APP_INSTANCE is each pod's ordinal; a Service for its TCP
+    /// ports; for
     /// cron_restart a CronJob running `kubectl rollout restart` with its
     /// ServiceAccount, Role and RoleBinding. Every setting with no Kubernetes
     /// meaning is said on stderr with what happens instead.
