@@ -6,7 +6,8 @@ use super::shared::{connect, target};
 use super::shared::{installed_apps, loaded};
 use crate::model::AppName;
 use crate::systemd::apply_journal::ApplyJournal;
-use crate::systemd::status::{app_status, InstanceStatus};
+use crate::systemd::bus::in_parallel;
+use crate::systemd::status::{apps_status, InstanceStatus};
 
 pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (scope, units) = target(manager)?;
@@ -16,27 +17,25 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
     };
     let systemd = connect(scope)?;
     let installed = units.read().ok();
-    let mut rows = Vec::new();
-    let mut mapped = Vec::new();
-    for app in &apps {
-        if loaded(&systemd, app)? {
-            let pm2_name = installed
-                .as_ref()
-                .and_then(|installed| installed.app(app).ok().flatten()?.pm2_name);
-            if let Some(pm2_name) = &pm2_name {
-                mapped.push(format!("note: the units of `{pm2_name}` are named `{app}`"));
-            }
-            rows.extend(
-                app_status(&systemd, app)?
-                    .into_iter()
-                    .map(|row| InstanceStatus {
-                        pm2_name: pm2_name.clone(),
-                        ..row
-                    }),
-            );
-        } else {
+    let loaded = in_parallel(&apps, |app| loaded(&systemd, app));
+    for (app, loaded) in apps.iter().zip(loaded) {
+        if !loaded? {
             anyhow::bail!("no app `{app}` is installed in {}", units.path().display());
         }
+    }
+    let mut rows = Vec::new();
+    let mut mapped = Vec::new();
+    for (app, statuses) in apps.iter().zip(apps_status(&systemd, &apps)?) {
+        let pm2_name = installed
+            .as_ref()
+            .and_then(|installed| installed.app(app).ok().flatten()?.pm2_name);
+        if let Some(pm2_name) = &pm2_name {
+            mapped.push(format!("note: the units of `{pm2_name}` are named `{app}`"));
+        }
+        rows.extend(statuses.into_iter().map(|row| InstanceStatus {
+            pm2_name: pm2_name.clone(),
+            ..row
+        }));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -6,7 +6,7 @@ use super::history::History;
 use super::lock::lock_dir;
 use super::manager::SystemdError;
 use super::reload_record::ReloadRecord;
-use super::status::{app_status, InstanceStatus};
+use super::status::{apps_status, InstanceStatus};
 use crate::model::AppName;
 
 /// An instance's restarts by its helper this boot, from the journal.
@@ -31,10 +31,7 @@ pub struct AppSample {
 
 /// Reads every app's sample: the properties over D-Bus, the journal once.
 pub fn gather(systemd: &Systemd, apps: &[AppName]) -> Result<Vec<AppSample>, SystemdError> {
-    let mut statuses = Vec::new();
-    for app in apps {
-        statuses.push(app_status(systemd, app)?);
-    }
+    let statuses = apps_status(systemd, apps)?;
     let units: Vec<String> = statuses.iter().flatten().map(|s| s.unit.clone()).collect();
     // Without the journal (not readable by this user) memory restarts read 0;
     // the other series still hold.

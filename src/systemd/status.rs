@@ -6,7 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use super::bus::Systemd;
+use std::collections::HashMap;
+
+use zbus::zvariant::OwnedValue;
+
+use super::bus::{in_parallel, Systemd};
 use super::manager::SystemdError;
 use super::runtime_stats::{self, RuntimeStats};
 use crate::model::AppName;
@@ -56,52 +60,109 @@ fn known(value: u64) -> Option<u64> {
 
 /// The status of every instance the app unit wants.
 pub fn app_status(systemd: &Systemd, app: &AppName) -> Result<Vec<InstanceStatus>, SystemdError> {
-    let names = app.units();
-    let wants = systemd.unit(&names.app())?.wants()?;
-    let listen: Vec<String> = match systemd.socket(&names.socket()) {
-        Ok(socket) => socket
-            .listen()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(_, a)| a)
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    Ok(apps_status(systemd, std::slice::from_ref(app))?
+        .pop()
+        .unwrap_or_default())
+}
+
+const UNIT: &str = "org.freedesktop.systemd1.Unit";
+const SERVICE: &str = "org.freedesktop.systemd1.Service";
+const SOCKET: &str = "org.freedesktop.systemd1.Socket";
+
+/// The status of every instance of each app, in the apps' order. The
+/// states of all instances come in one call; each other property is one
+/// call, with many in flight at once, and no `LoadUnit` before them (the
+/// object path names the unit).
+pub fn apps_status(
+    systemd: &Systemd,
+    apps: &[AppName],
+) -> Result<Vec<Vec<InstanceStatus>>, SystemdError> {
+    // Each app: the instances its unit wants, its socket's addresses.
+    let heads = in_parallel(apps, |app| -> Result<_, SystemdError> {
+        let names = app.units();
+        let wants: Vec<String> = typed(systemd.property(&names.app(), UNIT, "Wants")?)?;
+        // (type, address) pairs; none for an app without a socket unit.
+        let listen: Vec<(String, String)> = systemd
+            .property(&names.socket(), SOCKET, "Listen")
+            .and_then(typed)
+            .unwrap_or_default();
+        let listen: Vec<String> = listen.into_iter().map(|(_, address)| address).collect();
+        let instances = names.instances_among(wants.iter().map(String::as_str));
+        Ok((instances, listen))
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    // Every instance's state in one call; one not loaded is inactive.
+    let patterns: Vec<String> = apps.iter().map(|app| app.units().instance_glob()).collect();
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    let states: HashMap<String, (String, String)> = systemd
+        .manager()
+        .list_units_by_patterns(&[], &patterns)?
+        .into_iter()
+        .map(|unit| (unit.0, (unit.3, unit.4)))
+        .collect();
+    // Each instance: its service's properties, and since when it is
+    // active.
+    let instances: Vec<(usize, u32)> = heads
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (numbers, _))| numbers.iter().map(move |&number| (i, number)))
+        .collect();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
-    let mut rows = Vec::new();
-    for number in names.instances_among(wants.iter().map(String::as_str)) {
-        let unit = names.instance(number);
-        let properties = systemd.unit(&unit)?;
-        let service = systemd.service(&unit)?;
-        let state = properties.active_state()?;
-        let entered = properties.active_enter_timestamp()?;
-        let (code, status) = (service.exec_main_code()?, service.exec_main_status()?);
+    let rows = in_parallel(&instances, |&(i, number)| {
+        let (app, listen) = (&apps[i], &heads[i].1);
+        let unit = app.units().instance(number);
+        let (state, sub_state) = states
+            .get(&unit)
+            .cloned()
+            .unwrap_or_else(|| ("inactive".into(), "dead".into()));
+        let entered: u64 = typed(systemd.property(&unit, UNIT, "ActiveEnterTimestamp")?)?;
+        let take = |name: &str| systemd.property(&unit, SERVICE, name);
+        let code: i32 = typed(take("ExecMainCode")?)?;
+        let status: i32 = typed(take("ExecMainStatus")?)?;
         let runtime = (state == "active")
             .then(|| runtime_stats::read(systemd.scope(), app, number))
             .flatten();
-        rows.push(InstanceStatus {
-            app: app.to_string(),
-            pm2_name: None,
-            instance: number.to_string(),
-            pid: service.main_pid()?,
-            sub_state: properties.sub_state()?,
-            uptime_secs: (state == "active" && entered > 0)
-                .then(|| now.saturating_sub(entered) / 1_000_000),
-            state,
-            restarts: service.n_restarts()?,
-            result: service.result()?,
-            exit_status: (code == CLD_EXITED).then_some(status),
-            exit_signal: (code == CLD_KILLED || code == CLD_DUMPED).then(|| {
-                Signal::try_from(status).map_or(status.to_string(), |s| s.as_str().into())
-            }),
-            cpu_nsec: known(service.cpu_usage_nsec()?),
-            memory_bytes: known(service.memory_current()?),
-            listen: listen.clone(),
-            runtime,
-            unit,
-        });
+        Ok::<_, SystemdError>((
+            i,
+            InstanceStatus {
+                app: app.to_string(),
+                pm2_name: None,
+                instance: number.to_string(),
+                pid: typed(take("MainPID")?)?,
+                sub_state,
+                uptime_secs: (state == "active" && entered > 0)
+                    .then(|| now.saturating_sub(entered) / 1_000_000),
+                state,
+                restarts: typed(take("NRestarts")?)?,
+                result: typed(take("Result")?)?,
+                exit_status: (code == CLD_EXITED).then_some(status),
+                exit_signal: (code == CLD_KILLED || code == CLD_DUMPED).then(|| {
+                    Signal::try_from(status).map_or(status.to_string(), |s| s.as_str().into())
+                }),
+                cpu_nsec: known(typed(take("CPUUsageNSec")?)?),
+                memory_bytes: known(typed(take("MemoryCurrent")?)?),
+                listen: listen.clone(),
+                runtime,
+                unit,
+            },
+        ))
+    });
+    let mut statuses: Vec<Vec<InstanceStatus>> = vec![Vec::new(); apps.len()];
+    for row in rows {
+        let (i, row) = row?;
+        statuses[i].push(row);
     }
-    Ok(rows)
+    Ok(statuses)
+}
+
+/// A property's value as the type systemd gives it.
+fn typed<T>(value: OwnedValue) -> Result<T, SystemdError>
+where
+    T: TryFrom<OwnedValue>,
+    T::Error: Into<zbus::zvariant::Error>,
+{
+    T::try_from(value).map_err(|err| zbus::Error::Variant(err.into()).into())
 }

@@ -50,7 +50,7 @@ pub(in crate::cli) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppN
 
 /// Whether the service manager has loaded the app unit of `app`.
 pub(in crate::cli) fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
-    Ok(systemd.unit(&app.units().app())?.load_state()? == "loaded")
+    Ok(systemd.load_state(&app.units().app())? == "loaded")
 }
 
 /// The app's instance units, from its app unit's `Wants=`.
