@@ -1,5 +1,5 @@
 //! Where the benchmark runs things: test host boxes (real systemd as PID 1,
-//! their own network, PID and mount namespaces), so PM2's daemon never runs
+//! their own network, PID and mount namespaces), so PM2's and Oxmgr's daemons never run
 //! on the machine and ports never collide.
 
 use std::io::Write;
@@ -15,9 +15,9 @@ use anyhow::{bail, Context, Result};
 /// runner, wrk, PM2 and bare node would be plain processes of the box's root
 /// cgroup, where the kernel weighs each of them against `system.slice` as a
 /// whole, and how much CPU the load took from the server side would depend
-/// on the supervisor's cgroups. So the load runs in `load.slice`, and PM2
-/// and bare node in a scope under `system.slice` (as PM2 runs under its
-/// `pm2 startup` unit): the load and the server side weigh the same in
+/// on the supervisor's cgroups. So the load runs in `load.slice`, and PM2,
+/// Oxmgr and bare node in a scope under `system.slice` (as PM2 runs under
+/// its `pm2 startup` unit): the load and the server side weigh the same in
 /// every setup. `systemd-run --scope` runs the command in its own process,
 /// so a pid taken before (`echo $$; exec …`) is still the command's.
 pub fn in_scope(slice: &str, command: &str) -> String {
@@ -47,6 +47,10 @@ pub trait Host {
 
     fn write(&self, path: &Path, contents: &str) -> Result<()>;
     fn read(&self, path: &Path) -> Result<String>;
+    /// Copies a program of the machine to `inside`, a path of the box's own
+    /// (mode 0755): the box sees the machine's files only where its overlay
+    /// shows them, and not in `/tmp`.
+    fn install(&self, program: &Path, inside: &Path) -> Result<()>;
 }
 
 /// A box with systemd as PID 1: the test host of nodeunits' integration tests.
@@ -69,38 +73,51 @@ impl Host for testhost::TestHost {
     }
 
     fn write(&self, path: &Path, contents: &str) -> Result<()> {
-        let path = utf8(path)?;
-        let mut child = self
-            .command(&[
-                "sh",
-                "-c",
-                "mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\"",
-                "sh",
-                path,
-            ])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("could not write {path} in the box"))?;
-        child
-            .stdin
-            .take()
-            .context("stdin is piped")?
-            .write_all(contents.as_bytes())
-            .with_context(|| format!("writing {path} in the box"))?;
-        let output = child.wait_with_output()?;
-        if !output.status.success() {
-            bail!(
-                "could not write {path} in the box: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        Ok(())
+        write_bytes(self, path, contents.as_bytes(), None)
     }
 
     fn read(&self, path: &Path) -> Result<String> {
         Host::ok(self, &format!("cat -- '{}'", utf8(path)?))
     }
+
+    fn install(&self, program: &Path, inside: &Path) -> Result<()> {
+        let bytes = std::fs::read(program)
+            .with_context(|| format!("reading {} on the machine", program.display()))?;
+        write_bytes(self, inside, &bytes, Some("0755"))
+    }
+}
+
+/// Writes `contents` to `path` in the box, creating its directory, and sets
+/// its mode if told.
+fn write_bytes(
+    host: &testhost::TestHost,
+    path: &Path,
+    contents: &[u8],
+    mode: Option<&str>,
+) -> Result<()> {
+    let path = utf8(path)?;
+    let chmod = mode.map_or(String::new(), |mode| format!(" && chmod {mode} \"$1\""));
+    let script = format!("mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\"{chmod}");
+    let mut child = host
+        .command(&["sh", "-c", &script, "sh", path])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not write {path} in the box"))?;
+    child
+        .stdin
+        .take()
+        .context("stdin is piped")?
+        .write_all(contents)
+        .with_context(|| format!("writing {path} in the box"))?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!(
+            "could not write {path} in the box: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
 }
 
 fn utf8(path: &Path) -> Result<&str> {

@@ -16,11 +16,13 @@ fn first_line(program: &str, args: &[&str]) -> String {
     }
 }
 
-pub fn describe(pm2: &str, nodeunits: &str, driver: &str) -> Machine {
+/// `oxmgr`: Oxmgr's version and commit, when it is measured.
+pub fn describe(pm2: &str, oxmgr: Option<String>, nodeunits: &str, driver: &str) -> Machine {
     Machine {
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
         node: first_line("node", &["--version"]),
         pm2: pm2.to_owned(),
+        oxmgr,
         systemd: first_line("systemctl", &["--version"]),
         nodeunits: nodeunits.to_owned(),
         wrk: first_line("wrk", &["--version"]),

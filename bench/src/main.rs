@@ -1,11 +1,12 @@
-//! nodeunits against PM2, side by side in one run, on the same apps and the
-//! same load: see BENCHMARKS.md.
+//! nodeunits against PM2 and Oxmgr, side by side in one run, on the same apps
+//! and the same load: see BENCHMARKS.md.
 //!
 //! `nodeunits-bench [--bin-dir target/release]` runs the full benchmark and writes bench/results/latest.{md,json};
 //! `nodeunits-bench --smoke` runs one reload under load per app and one case of
-//! the share of requests, writes bench/results/tmp/smoke.{md,json} and fails
-//! unless nodeunits failed no request; `--only-measure NAME` runs one measure
-//! and writes bench/results/tmp/NAME.{md,json}.
+//! the share of requests on PM2 and nodeunits (not Oxmgr, which it does not
+//! build), writes bench/results/tmp/smoke.{md,json} and fails unless nodeunits
+//! failed no request; `--only-measure NAME` runs one measure and writes
+//! bench/results/tmp/NAME.{md,json}.
 
 mod apps;
 mod bare;
@@ -14,6 +15,7 @@ mod load;
 mod machine;
 mod measure;
 mod nodeunits;
+mod oxmgr;
 mod pm2;
 mod report;
 mod supervisor;
@@ -36,7 +38,7 @@ struct Options {
     plan: Plan,
     out_dir: PathBuf,
     bin_dir: PathBuf,
-    /// `--only NAME`: measure one supervisor (`pm2` or `nodeunits`).
+    /// `--only NAME`: measure one supervisor (`pm2`, `oxmgr` or `nodeunits`).
     only: Option<String>,
 }
 
@@ -82,8 +84,8 @@ fn options() -> Result<Options> {
                 );
             }
             "--only" => match args.next().as_deref() {
-                Some(name @ ("pm2" | "nodeunits")) => only = Some(name.to_owned()),
-                other => bail!("--only {other:?}: expected pm2 or nodeunits"),
+                Some(name @ ("pm2" | "oxmgr" | "nodeunits")) => only = Some(name.to_owned()),
+                other => bail!("--only {other:?}: expected pm2, oxmgr or nodeunits"),
             },
             "--out" => {
                 out_dir = Some(PathBuf::from(
@@ -96,12 +98,15 @@ fn options() -> Result<Options> {
                 ))
             }
             other => bail!(
-                "unknown argument {other:?}; allowed: --smoke, --runs N, --reloads K, --only pm2|nodeunits, --only-measure NAME, --out DIR, --bin-dir DIR"
+                "unknown argument {other:?}; allowed: --smoke, --runs N, --reloads K, --only pm2|oxmgr|nodeunits, --only-measure NAME, --out DIR, --bin-dir DIR"
             ),
         }
     }
     if plan.smoke && only_measure.is_some() {
         bail!("--only-measure does not go with --smoke: the smoke's measures are fixed");
+    }
+    if plan.smoke && only.as_deref() == Some("oxmgr") {
+        bail!("--only oxmgr does not go with --smoke: the smoke measures PM2 and nodeunits only");
     }
     plan.only_measure = only_measure;
     // A reduced run never overwrites the full run's results.
@@ -142,6 +147,13 @@ fn run() -> Result<()> {
     } = options()?;
     let started = std::time::Instant::now();
     let pm2_version = pm2::install()?;
+    let measures = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    // Oxmgr is built from its source, which CI's smoke run does without.
+    let oxmgr_build = if measures("oxmgr") && !plan.smoke {
+        Some(oxmgr::install()?)
+    } else {
+        None
+    };
     // Scratch space inside the boxes, where the checkout is read-only.
     let scratch = PathBuf::from("/var/tmp/nodeunits-bench");
 
@@ -157,13 +169,20 @@ fn run() -> Result<()> {
     let nodeunits_version = nodeunits.version();
     eprintln!("nodeunits: {driver}");
     let mut supervisors: Vec<Box<dyn Supervisor>> = Vec::new();
-    if only.as_deref() != Some("nodeunits") {
+    if measures("pm2") {
         supervisors.push(Box::new(pm2::Pm2::new(
             Box::new(TestHost::boot("bench-pm2")),
             scratch.clone(),
         )));
     }
-    if only.as_deref() != Some("pm2") {
+    if let Some((binary, _)) = &oxmgr_build {
+        supervisors.push(Box::new(oxmgr::Oxmgr::new(
+            Box::new(TestHost::boot("bench-oxmgr")),
+            scratch.clone(),
+            binary,
+        )?));
+    }
+    if measures("nodeunits") {
         supervisors.push(Box::new(nodeunits));
     }
     let bare_box = (!plan.smoke
@@ -216,7 +235,12 @@ fn run() -> Result<()> {
     }
 
     results.summarize();
-    results.machine = Some(machine::describe(&pm2_version, &nodeunits_version, driver));
+    results.machine = Some(machine::describe(
+        &pm2_version,
+        oxmgr_build.map(|(_, version)| oxmgr::Oxmgr::description(&version)),
+        &nodeunits_version,
+        driver,
+    ));
     results.notes.push(format!(
         "Wall time of this run: {:.0} s.",
         started.elapsed().as_secs_f64()

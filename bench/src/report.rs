@@ -1,5 +1,5 @@
-//! The results: every sample of every measure, their medians and the ratio
-//! nodeunits/PM2, written as Markdown and JSON.
+//! The results: every sample of every measure, their medians and the ratios
+//! nodeunits/PM2 and nodeunits/Oxmgr, written as Markdown and JSON.
 
 use std::fmt::Write as _;
 
@@ -10,6 +10,7 @@ use serde::Serialize;
 pub enum Who {
     Pm2,
     Nodeunits,
+    Oxmgr,
     /// Bare node, no supervisor: the ceiling or the baseline.
     Bare,
 }
@@ -31,13 +32,17 @@ pub struct Row {
     pub pm2: Vec<f64>,
     pub nodeunits: Vec<f64>,
     pub bare_node: Vec<f64>,
+    pub oxmgr: Vec<f64>,
     pub pm2_median: Option<f64>,
     pub nodeunits_median: Option<f64>,
     pub bare_node_median: Option<f64>,
+    pub oxmgr_median: Option<f64>,
     /// nodeunits/PM2, from the medians of this run.
     pub ratio: Option<f64>,
+    /// nodeunits/Oxmgr, from the medians of this run.
+    pub ratio_oxmgr: Option<f64>,
     /// A variant PM2 has no counterpart of (an option of nodeunits' own):
-    /// the ratio is to PM2's median in this other row.
+    /// the ratios are to PM2's and Oxmgr's medians in this other row.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ratio_to_pm2_of: Option<String>,
 }
@@ -48,6 +53,9 @@ pub struct Machine {
     pub cores: usize,
     pub node: String,
     pub pm2: String,
+    /// Oxmgr's version and commit, when it was measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oxmgr: Option<String>,
     pub systemd: String,
     pub nodeunits: String,
     pub wrk: String,
@@ -86,10 +94,13 @@ impl Results {
                     pm2: Vec::new(),
                     nodeunits: Vec::new(),
                     bare_node: Vec::new(),
+                    oxmgr: Vec::new(),
                     pm2_median: None,
                     nodeunits_median: None,
                     bare_node_median: None,
+                    oxmgr_median: None,
                     ratio: None,
+                    ratio_oxmgr: None,
                     ratio_to_pm2_of: None,
                 });
                 self.rows.len() - 1
@@ -99,11 +110,21 @@ impl Results {
         match who {
             Who::Pm2 => row.pm2.push(value),
             Who::Nodeunits => row.nodeunits.push(value),
+            Who::Oxmgr => row.oxmgr.push(value),
             Who::Bare => row.bare_node.push(value),
         }
     }
 
-    /// The measure's ratio is to PM2's median of the `reference` measure.
+    /// A note under the table, once however often it is added (a measure
+    /// that skips a supervisor says why in every run).
+    pub fn note(&mut self, note: &str) {
+        if !self.notes.iter().any(|known| known == note) {
+            self.notes.push(note.to_owned());
+        }
+    }
+
+    /// The measure's ratios are to PM2's and Oxmgr's medians of the
+    /// `reference` measure.
     pub fn compare_with_pm2_of(&mut self, measure: &str, reference: &str) {
         if let Some(row) = self.rows.iter_mut().find(|row| row.measure == measure) {
             row.ratio_to_pm2_of = Some(reference.to_owned());
@@ -136,20 +157,21 @@ impl Results {
             row.pm2_median = median(&row.pm2);
             row.nodeunits_median = median(&row.nodeunits);
             row.bare_node_median = median(&row.bare_node);
+            row.oxmgr_median = median(&row.oxmgr);
         }
-        let pm2_medians: Vec<Option<f64>> = self
+        let references: Vec<(Option<f64>, Option<f64>)> = self
             .rows
             .iter()
             .map(|row| {
-                let pm2_of = row.ratio_to_pm2_of.as_deref().unwrap_or(&row.measure);
-                self.row(pm2_of).and_then(|reference| reference.pm2_median)
+                let of = row.ratio_to_pm2_of.as_deref().unwrap_or(&row.measure);
+                self.row(of).map_or((None, None), |reference| {
+                    (reference.pm2_median, reference.oxmgr_median)
+                })
             })
             .collect();
-        for (row, pm2_median) in self.rows.iter_mut().zip(pm2_medians) {
-            row.ratio = match (row.nodeunits_median, pm2_median) {
-                (Some(n), Some(p)) if p != 0.0 => Some(n / p),
-                _ => None,
-            };
+        for (row, (pm2_median, oxmgr_median)) in self.rows.iter_mut().zip(references) {
+            row.ratio = ratio(row.nodeunits_median, pm2_median);
+            row.ratio_oxmgr = ratio(row.nodeunits_median, oxmgr_median);
         }
     }
 
@@ -157,35 +179,58 @@ impl Results {
         self.rows.iter().find(|row| row.measure == measure)
     }
 
+    /// The table; Oxmgr's columns only when it was measured.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "| measure | unit | PM2 | nodeunits | nodeunits/PM2 | bare node |"
-        );
-        let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
+        let with_oxmgr = self.rows.iter().any(|row| !row.oxmgr.is_empty());
+        if with_oxmgr {
+            let _ = writeln!(
+                out,
+                "| measure | unit | PM2 | Oxmgr | nodeunits | nodeunits/PM2 | nodeunits/Oxmgr | bare node |"
+            );
+            let _ = writeln!(
+                out,
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "| measure | unit | PM2 | nodeunits | nodeunits/PM2 | bare node |"
+            );
+            let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
+        }
         for row in &self.rows {
             let better = match row.better {
                 Better::Lower => "lower is better",
                 Better::Higher => "higher is better",
                 Better::Neither => "for context",
             };
-            let _ = writeln!(
-                out,
-                "| {} | {} ({better}) | {} | {} | {} | {} |",
-                row.measure,
-                row.unit,
+            let ratio_cell = |ratio: Option<f64>| {
+                ratio.map_or("–".to_owned(), |r| format!("{:.2}", r.max(0.0)))
+            };
+            let mut cells = vec![
+                row.measure.clone(),
+                format!("{} ({better})", row.unit),
                 cell(&row.pm2),
-                cell(&row.nodeunits),
-                row.ratio
-                    .map_or("–".to_owned(), |r| format!("{:.2}", r.max(0.0))),
-                cell(&row.bare_node),
-            );
+            ];
+            if with_oxmgr {
+                cells.push(cell(&row.oxmgr));
+            }
+            cells.extend([cell(&row.nodeunits), ratio_cell(row.ratio)]);
+            if with_oxmgr {
+                cells.push(ratio_cell(row.ratio_oxmgr));
+            }
+            cells.push(cell(&row.bare_node));
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
         if let Some(machine) = &self.machine {
+            let oxmgr = machine
+                .oxmgr
+                .as_ref()
+                .map_or(String::new(), |oxmgr| format!(", Oxmgr {oxmgr}"));
             let _ = writeln!(
                 out,
-                "\n{} run, medians of {} runs. {} cores; node {}, PM2 {}, systemd {}, nodeunits {}, {}. nodeunits driven by: {}.",
+                "\n{} run, medians of {} runs. {} cores; node {}, PM2 {}{oxmgr}, systemd {}, nodeunits {}, {}. nodeunits driven by: {}.",
                 self.mode,
                 self.runs,
                 machine.cores,
@@ -201,6 +246,14 @@ impl Results {
             let _ = writeln!(out, "\n{note}");
         }
         out
+    }
+}
+
+/// nodeunits' median over another's, unless that is 0 or missing.
+fn ratio(nodeunits: Option<f64>, other: Option<f64>) -> Option<f64> {
+    match (nodeunits, other) {
+        (Some(n), Some(o)) if o != 0.0 => Some(n / o),
+        _ => None,
     }
 }
 
@@ -279,6 +332,35 @@ mod tests {
         assert!(results
             .markdown()
             .contains("| share, variant | % (lower is better) | – | 60 | 1.20 | – |"));
+    }
+
+    #[test]
+    fn oxmgr_gets_a_column_and_a_ratio_of_its_own_when_measured() {
+        let mut results = Results::new("test", 1);
+        results.add("throughput", "req/s", Better::Higher, Who::Pm2, 10.0);
+        results.add("throughput", "req/s", Better::Higher, Who::Oxmgr, 8.0);
+        results.add("throughput", "req/s", Better::Higher, Who::Nodeunits, 20.0);
+        results.add("variant", "req/s", Better::Higher, Who::Nodeunits, 4.0);
+        results.compare_with_pm2_of("variant", "throughput");
+        results.summarize();
+        let row = results.row("throughput").unwrap();
+        assert_eq!(row.oxmgr_median, Some(8.0));
+        assert_eq!(row.ratio, Some(2.0));
+        assert_eq!(row.ratio_oxmgr, Some(2.5));
+        assert_eq!(results.row("variant").unwrap().ratio_oxmgr, Some(0.5));
+        let markdown = results.markdown();
+        assert!(markdown
+            .contains("| PM2 | Oxmgr | nodeunits | nodeunits/PM2 | nodeunits/Oxmgr | bare node |"));
+        assert!(markdown
+            .contains("| throughput | req/s (higher is better) | 10 | 8 | 20 | 2.00 | 2.50 | – |"));
+    }
+
+    #[test]
+    fn a_note_is_added_once() {
+        let mut results = Results::new("test", 3);
+        results.note("Oxmgr skips this.");
+        results.note("Oxmgr skips this.");
+        assert_eq!(results.notes, vec!["Oxmgr skips this.".to_owned()]);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use crate::host::Host;
 /// Resident memory, in kB.
 #[derive(Debug, Clone, Default)]
 pub struct Footprint {
-    /// The supervisor's own processes: PM2's daemon, or the helpers.
+    /// The supervisor's own processes: PM2's daemon, Oxmgr's daemon and
+    /// cluster primary, or the helpers.
     pub supervisor_kb: u64,
     /// Each worker's node process.
     pub workers_kb: Vec<u64>,
@@ -36,13 +37,15 @@ pub trait Supervisor {
     fn restarts(&self, app: &App) -> Result<u64>;
     /// Rotates the log files of the apps started from now on with these
     /// settings, or stops rotating (`None`). PM2 runs pm2-logrotate;
-    /// nodeunits needs nothing, as each app's `log_rotate` says it.
+    /// nodeunits needs nothing, as each app's `log_rotate` says it; Oxmgr
+    /// cannot (an error).
     fn rotate_logs(&mut self, rotation: Option<Rotation>) -> Result<()>;
     /// A shell command for the box that prints every line the app wrote on
     /// stdout where this supervisor keeps it by default.
     fn default_log(&self, app: &App) -> String;
-    /// The process that watches the app's files: PM2's daemon (with or
-    /// without a watch), or nodeunits' watcher (none without a watch).
+    /// The process that watches the app's files: PM2's or Oxmgr's daemon
+    /// (with or without a watch), or nodeunits' watcher (none without a
+    /// watch).
     fn watcher_pid(&self, app: &App) -> Result<Option<u32>>;
 }
 

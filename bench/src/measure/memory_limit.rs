@@ -1,5 +1,6 @@
 //! A memory-limit restart under load: the leaking app crosses its limit
 //! while wrk keeps it busy; failed requests, and how many restarts happened.
+//! Not Oxmgr: see [`OXMGR`].
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -9,12 +10,19 @@ use anyhow::Result;
 use super::{who, Plan};
 use crate::apps::App;
 use crate::load;
-use crate::report::{Better, Results};
+use crate::report::{Better, Results, Who};
 use crate::supervisor::Supervisor;
+
+/// Why Oxmgr is not measured: its limit never restarts a worker.
+pub const OXMGR: &str = "Oxmgr is absent from the memory-limit rows: its `max_memory_mb` is compared with the resident memory of the process it manages, in cluster mode the `node:cluster` primary, never with its workers', so a leaking worker is never restarted for it.";
 
 pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Results) -> Result<()> {
     let app = App::leaking();
     let who = who(supervisor);
+    if who == Who::Oxmgr {
+        results.note(OXMGR);
+        return Ok(());
+    }
     let dir = supervisor.work_dir().join("memory-limit");
     supervisor.start(&app)?;
     let before = supervisor.restarts(&app)?;

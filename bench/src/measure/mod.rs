@@ -1,5 +1,5 @@
 //! One module per measurement. Each runs on one supervisor at a time and
-//! adds its samples to the results under the same measure names for both.
+//! adds its samples to the results under the same measure names for all.
 
 pub mod logs;
 pub mod memory;
@@ -116,6 +116,7 @@ pub fn connections(keep_alive: bool) -> &'static str {
 pub fn who(supervisor: &dyn Supervisor) -> Who {
     match supervisor.name() {
         "PM2" => Who::Pm2,
+        "Oxmgr" => Who::Oxmgr,
         _ => Who::Nodeunits,
     }
 }

@@ -6,8 +6,10 @@
 //! time the watcher uses to start (until a second of it costs under 20 ms)
 //! and then over an idle window, and its
 //! memory. PM2 watches in its daemon, so its cost is the daemon's with the
-//! watch less the daemon's without, in the same run; nodeunits' is its
-//! watcher process (`APP-watch.service`).
+//! watch less the daemon's without, in the same run; Oxmgr's too (its daemon
+//! scans the watched files every 2 s, PM2's default ignores given to it as
+//! `ignore_watch` regexes); nodeunits' is its watcher process
+//! (`APP-watch.service`).
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -48,9 +50,9 @@ pub fn measure(supervisor: &mut dyn Supervisor, results: &mut Results) -> Result
         .parse::<u64>()
         .context("counting the tree's directories")?;
     let who = who(supervisor);
-    // PM2's daemon without a watch: what its own work costs.
+    // PM2's or Oxmgr's daemon without a watch: what its own work costs.
     let baseline = match who {
-        Who::Pm2 => cost(supervisor, &App::hello().watching(&tree, None))?,
+        Who::Pm2 | Who::Oxmgr => cost(supervisor, &App::hello().watching(&tree, None))?,
         _ => Cost::default(),
     };
     for (default_ignore, case) in [
