@@ -42,9 +42,9 @@ fn killed(output: &Output) -> bool {
 }
 
 /// Steps of applying `shop()` anew: 12 files (1–12: each app's socket,
-/// template, environment file and app unit), daemon-reload (13), then for
-/// api, web and jobs in turn: check, enable, start the socket, the
-/// instances, the app unit (14–18, 19–23, 24–28).
+/// template, environment file and app unit), daemon-reload (13), then the
+/// three apps together: check (14), enable (15), start the sockets (16), the
+/// instances (17), the app units (18).
 fn killed_at_step_then_applied_again(step: u32) {
     let host = TestHost::boot(&format!("interrupted-{step}"));
     host.write(&format!("{DIR}/app.js"), APP_JS);
@@ -110,13 +110,18 @@ fn killed_before_systemd_reloads_the_files() {
 }
 
 #[test]
-fn killed_while_the_first_app_starts() {
+fn killed_once_the_apps_are_enabled() {
+    killed_at_step_then_applied_again(16);
+}
+
+#[test]
+fn killed_while_the_apps_start() {
     killed_at_step_then_applied_again(17);
 }
 
 #[test]
-fn killed_once_the_first_app_runs() {
-    killed_at_step_then_applied_again(22);
+fn killed_once_the_instances_run() {
+    killed_at_step_then_applied_again(18);
 }
 
 #[test]

@@ -258,6 +258,7 @@ impl Applier<'_> {
         self.write_files(plan)?;
         let first = &plan.apps[0];
         self.call(first, |systemd| systemd.daemon_reload())?;
+        let mut created = Vec::new();
         for app in &plan.apps {
             if let (Change::Created | Change::Changed, Some(units)) = (app.change, &app.after) {
                 let created =
@@ -267,13 +268,16 @@ impl Applier<'_> {
                 }
             }
             match app.change {
-                Change::Created => self.create(app)?,
+                Change::Created => {
+                    let units = self.create(app);
+                    created.push((app, units));
+                }
                 Change::Changed => self.change(app)?,
                 Change::Removed | Change::Unchanged => {}
             }
             self.resume(app)?;
         }
-        Ok(())
+        self.start_created(&created)
     }
 
     fn say(&mut self, line: &str) {

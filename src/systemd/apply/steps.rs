@@ -43,25 +43,63 @@ fn autostarts(app: &AppPlan) -> bool {
 /// Sockets first, then instances, then the app unit and timers: systemd
 /// refuses to start a socket whose service (the app unit) is already active.
 fn start_order(app: &AppPlan, units: &[String]) -> Vec<Vec<String>> {
-    let units_of_app = app.units();
-    let rank = |unit: &String| {
-        if units_of_app.kind(unit) == Some(UnitKind::Socket) {
-            0
-        } else if units_of_app.instance_number(unit).is_some() {
-            1
-        } else {
-            2
-        }
-    };
     (0..3)
         .map(|r| {
             units
                 .iter()
-                .filter(|u| rank(u) == r)
+                .filter(|u| rank(app, u) == r)
                 .cloned()
                 .collect::<Vec<_>>()
         })
         .filter(|batch| !batch.is_empty())
+        .collect()
+}
+
+/// 0 for a socket, 1 for an instance, 2 for the app unit and the others.
+fn rank(app: &AppPlan, unit: &str) -> usize {
+    let units_of_app = app.units();
+    if units_of_app.kind(unit) == Some(UnitKind::Socket) {
+        0
+    } else if units_of_app.instance_number(unit).is_some() {
+        1
+    } else {
+        2
+    }
+}
+
+/// A new app's units, for `start_created`.
+pub(super) struct Created {
+    /// Every unit, to check that systemd loaded it.
+    check: Vec<String>,
+    /// Its unit files with an `[Install]` section; none when it does not
+    /// start.
+    enable: Vec<String>,
+    /// Its units to start, socket, instances, app unit; none when it does
+    /// not start.
+    start: Vec<Vec<String>>,
+}
+
+/// A failure of a request for several new apps, said under the app whose
+/// unit failed (the first app when systemd names none).
+fn blame(created: &[(&AppPlan, Created)], err: SystemdError) -> (String, ApplyCause) {
+    let owner = match &err {
+        SystemdError::Unit(failure) => created.iter().find(|(app, _)| {
+            let units = app.units();
+            units.kind(&failure.unit).is_some() || units.instance_number(&failure.unit).is_some()
+        }),
+        SystemdError::Bus(_) => None,
+    };
+    let (app, _) = owner.unwrap_or(&created[0]);
+    at(app)(err)
+}
+
+/// The units of one rank among an app's start batches.
+fn batch_of_rank(app: &AppPlan, batches: &[Vec<String>], rank_wanted: usize) -> Vec<String> {
+    batches
+        .iter()
+        .flatten()
+        .filter(|unit| rank(app, unit) == rank_wanted)
+        .cloned()
         .collect()
 }
 
@@ -160,30 +198,82 @@ impl Applier<'_> {
         Ok(())
     }
 
-    pub(super) fn create(&mut self, app: &AppPlan) -> StepResult {
+    /// What a new app needs: its units to check loaded and to enable, and
+    /// its units to start in the order they start (`start_order`), which
+    /// `start_created` does with every other new app's.
+    pub(super) fn create(&mut self, app: &AppPlan) -> Created {
         let files = app.written();
         let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
         let mut units = app.units().instances(0..app.instances_after());
         let enable = startable(app, &names);
         units.extend(enable.iter().cloned());
         self.undo.push(Undo::Stop(units.clone()));
-        self.call(app, |systemd| systemd.check_loaded(&units))?;
         if !autostarts(app) {
             let name = &app.app;
             self.say(&format!(
                 "{name}: installed, not started (autostart = false): `nodeunits start {name}` starts it"
             ));
-            return Ok(());
+            return Created {
+                check: units,
+                enable: Vec::new(),
+                start: Vec::new(),
+            };
         }
         self.undo.push(Undo::Disable(enable.clone()));
-        self.call(app, |systemd| systemd.enable(&enable))?;
         self.say(&format!(
             "{}: starting {} instances",
             app.app,
             app.instances_after()
         ));
-        for batch in start_order(app, &units) {
-            self.call(app, |systemd| systemd.start(&batch))?;
+        Created {
+            start: start_order(app, &units),
+            check: units,
+            enable,
+        }
+    }
+
+    /// Checks, enables and starts the new apps together, as `pm2 start`
+    /// starts a file's apps: one check of every unit, one enable, then every
+    /// socket, every instance and every app unit, each batch one set of
+    /// jobs systemd runs at once, rather than one app after the other. A
+    /// unit that fails is said under its own app.
+    pub(super) fn start_created(&mut self, created: &[(&AppPlan, Created)]) -> StepResult {
+        let Some((first, _)) = created.first() else {
+            return Ok(());
+        };
+        let all = |units: fn(&Created) -> &[String]| -> Vec<String> {
+            created
+                .iter()
+                .flat_map(|(_, c)| units(c).to_vec())
+                .collect()
+        };
+        let check = all(|c| &c.check);
+        self.step(&first.app)?;
+        self.context
+            .systemd
+            .check_loaded(&check)
+            .map_err(|err| blame(created, err))?;
+        let enable = all(|c| &c.enable);
+        if !enable.is_empty() {
+            self.step(&first.app)?;
+            self.context
+                .systemd
+                .enable(&enable)
+                .map_err(|err| blame(created, err))?;
+        }
+        for rank in 0..3 {
+            let batch: Vec<String> = created
+                .iter()
+                .flat_map(|(app, c)| batch_of_rank(app, &c.start, rank))
+                .collect();
+            if batch.is_empty() {
+                continue;
+            }
+            self.step(&first.app)?;
+            self.context
+                .systemd
+                .start(&batch)
+                .map_err(|err| blame(created, err))?;
         }
         Ok(())
     }
