@@ -122,6 +122,19 @@ impl App {
         App::new("hello", "hello.js", 2)
     }
 
+    /// `count` hello-world apps of 2 instances, `fleet1`… on ports 4001…:
+    /// a fleet started from one file.
+    pub fn fleet(count: u16) -> Vec<App> {
+        (1..=count)
+            .map(|i| App {
+                // Names live as long as the run; a fleet is made once per measure.
+                name: Box::leak(format!("fleet{i}").into_boxed_str()),
+                port: 4000 + i,
+                ..App::hello()
+            })
+            .collect()
+    }
+
     /// No signal handler, no ready message.
     pub fn naive() -> App {
         App::new("naive", "naive.js", 2)

@@ -28,7 +28,7 @@ use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
 use measure::{
-    logs, memory, memory_limit, reload, share, startup, throughput, watch, Plan, MEASURES,
+    fleet, logs, memory, memory_limit, reload, share, startup, throughput, watch, Plan, MEASURES,
 };
 use report::Results;
 use supervisor::Supervisor;
@@ -230,6 +230,9 @@ fn run() -> Result<()> {
             }
             if plan.wants("watch") {
                 watch::measure(supervisor, &mut results)?;
+            }
+            if plan.wants("fleet") {
+                fleet::measure(supervisor, &mut results)?;
             }
         }
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 use crate::apps::{App, Rotation};
 use crate::host::Host;
-use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
+use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor};
 use crate::units;
 
 pub struct Nodeunits {
@@ -87,6 +87,24 @@ impl Nodeunits {
     }
 }
 
+impl Nodeunits {
+    /// The main PIDs of these units (their helpers), in one call.
+    fn main_pids(&self, units: &[String]) -> Result<Vec<u32>> {
+        let text = self
+            .host
+            .ok(&format!("systemctl show -P MainPID {}", units.join(" ")))?;
+        // One value per unit, with an empty line between units.
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|pid| {
+                pid.trim()
+                    .parse()
+                    .with_context(|| format!("a MainPID of {} units: {pid:?}", units.len()))
+            })
+            .collect()
+    }
+}
+
 impl Supervisor for Nodeunits {
     fn name(&self) -> &'static str {
         "nodeunits"
@@ -148,6 +166,44 @@ impl Supervisor for Nodeunits {
             }
         }
         Ok(pids)
+    }
+
+    fn start_all(&mut self, apps: &[App]) -> Result<()> {
+        let file = self.work_dir.join("fleet.toml");
+        let ecosystem: String = apps.iter().map(units::ecosystem).collect();
+        self.host.write(&file, &ecosystem)?;
+        self.nodeunits(&format!("apply --system {}", file.display()))?;
+        let all = apps
+            .iter()
+            .flat_map(Self::instances)
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.host.ok(&format!(
+            "for i in $(seq 1200); do systemctl is-active -q {all} && exit 0; sleep 0.05; done; exit 1"
+        ))?;
+        wait_all_serving(self.host(), apps, Duration::from_secs(60))
+    }
+
+    fn stop_all(&mut self, _: &[App]) -> Result<()> {
+        let file = self.work_dir.join("fleet.toml");
+        self.nodeunits(&format!("delete --system {}", file.display()))?;
+        self.host.ok("systemctl reset-failed").map(drop)
+    }
+
+    fn list_command(&self) -> String {
+        format!(
+            "{} status --system",
+            self.bin_dir.join("nodeunits").display()
+        )
+    }
+
+    fn supervisor_kb(&self, apps: &[App]) -> Result<u64> {
+        let units: Vec<String> = apps.iter().flat_map(Self::instances).collect();
+        let mut total = 0;
+        for pid in self.main_pids(&units)? {
+            total += pss_kb(self.host(), pid)?;
+        }
+        Ok(total)
     }
 
     fn restarts(&self, app: &App) -> Result<u64> {

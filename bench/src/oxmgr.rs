@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::apps::{bench_dir, App, Logging, Rotation};
 use crate::host::{in_scope, Host};
-use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
+use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor};
 
 /// The commit of Oxmgr's repository the archive holds (Oxmgr 0.5.0).
 pub const COMMIT: &str = "76bed9d";
@@ -481,6 +481,71 @@ impl Supervisor for Oxmgr {
     /// `OXMGR_HOME/logs/APP.out.log`, which the daemon writes every line of
     /// the primary's stdout to (the workers share it), and the files it
     /// rotated when it started the app again.
+    /// One oxfile with every app, `oxmgr apply`, then every primary with
+    /// its workers forked and every port answering.
+    fn start_all(&mut self, apps: &[App]) -> Result<()> {
+        let file = self.work_dir.join("oxmgr/fleet.oxfile.toml");
+        let mut text = String::from("version = 1\n");
+        for app in apps {
+            let one = oxfile(app);
+            text.push_str(one.strip_prefix("version = 1\n").unwrap_or(&one));
+        }
+        self.host.write(&file, &text)?;
+        self.oxmgr(&format!("apply {}", file.display()))?;
+        let instances: usize = apps.iter().map(|app| app.instances as usize).sum();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let primaries: Vec<String> = self
+                .list()?
+                .iter()
+                .filter(|p| p["status"] == "running")
+                .filter_map(|p| p["pid"].as_u64().map(|pid| pid.to_string()))
+                .collect();
+            let forked = if primaries.len() == apps.len() {
+                self.host
+                    .ok(&format!(
+                        "for p in {}; do cat /proc/$p/task/*/children; done",
+                        primaries.join(" ")
+                    ))?
+                    .split_whitespace()
+                    .count()
+            } else {
+                0
+            };
+            if forked == instances {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "Oxmgr ran {} of {} primaries, {forked} of {instances} workers, within 120 s",
+                    primaries.len(),
+                    apps.len()
+                );
+            }
+            sleep(Duration::from_millis(50));
+        }
+        wait_all_serving(self.host(), apps, Duration::from_secs(60))
+    }
+
+    fn stop_all(&mut self, apps: &[App]) -> Result<()> {
+        for app in apps {
+            self.oxmgr(&format!("delete {}", app.name))?;
+        }
+        self.restart_daemon()
+    }
+
+    fn list_command(&self) -> String {
+        format!("OXMGR_HOME={} {INSIDE} list", self.home().display())
+    }
+
+    fn supervisor_kb(&self, apps: &[App]) -> Result<u64> {
+        let mut total = pss_kb(self.host(), self.daemon_pid()?)?;
+        for app in apps {
+            total += pss_kb(self.host(), self.primary_pid(app)?)?;
+        }
+        Ok(total)
+    }
+
     fn default_log(&self, app: &App) -> String {
         format!("cat {}/logs/{}.out.log*", self.home().display(), app.name)
     }

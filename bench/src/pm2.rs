@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::apps::{bench_dir, App, Logging, Rotation};
 use crate::host::{in_scope, Host};
-use crate::supervisor::{rss_kb, wait_serving, Footprint, Supervisor};
+use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor};
 
 /// The packages the benchmark installs from the npm registry, pinned in
 /// bench/package.json.
@@ -141,6 +141,7 @@ impl Pm2 {
             && processes.iter().all(|p| p["pm2_env"]["status"] == "online"))
     }
 
+    /// The app's entry of an ecosystem file.
     fn ecosystem(&self, app: &App) -> Value {
         let env: serde_json::Map<String, Value> = app
             .env()
@@ -174,7 +175,16 @@ impl Pm2 {
             entry["out_file"] = json!(path);
             entry["merge_logs"] = json!(true);
         }
-        json!({ "apps": [entry] })
+        entry
+    }
+
+    /// Every PM2 process, online or not.
+    fn jlist(&self) -> Result<Vec<Value>> {
+        let list: Value = serde_json::from_str(&self.pm2("jlist")?).context("pm2 jlist")?;
+        match list {
+            Value::Array(all) => Ok(all),
+            _ => bail!("pm2 jlist is not a list"),
+        }
     }
 }
 
@@ -193,8 +203,9 @@ impl Supervisor for Pm2 {
 
     fn start(&mut self, app: &App) -> Result<()> {
         let file = self.work_dir.join(format!("{}.config.json", app.name));
+        let ecosystem = json!({ "apps": [self.ecosystem(app)] });
         self.host
-            .write(&file, &serde_json::to_string_pretty(&self.ecosystem(app))?)?;
+            .write(&file, &serde_json::to_string_pretty(&ecosystem)?)?;
         self.pm2(&format!("start {}", file.display()))?;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while !self.all_online(app)? {
@@ -309,6 +320,55 @@ impl Supervisor for Pm2 {
         // The daemon of a run's first measure starts now.
         self.pm2("ping")?;
         Ok(Some(self.host.read(&pid_file)?.trim().parse()?))
+    }
+
+    fn start_all(&mut self, apps: &[App]) -> Result<()> {
+        let file = self.work_dir.join("fleet.config.json");
+        let entries: Vec<Value> = apps.iter().map(|app| self.ecosystem(app)).collect();
+        let ecosystem = json!({ "apps": entries });
+        self.host
+            .write(&file, &serde_json::to_string_pretty(&ecosystem)?)?;
+        self.pm2(&format!("start {}", file.display()))?;
+        let instances: usize = apps.iter().map(|app| app.instances as usize).sum();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let list = self.jlist()?;
+            let online = list
+                .iter()
+                .filter(|p| p["pm2_env"]["status"] == "online")
+                .count();
+            if online == instances {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("PM2 brought {online} of {instances} processes online within 120 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        wait_all_serving(self.host(), apps, Duration::from_secs(60))
+    }
+
+    fn stop_all(&mut self, _: &[App]) -> Result<()> {
+        self.pm2("delete all")?;
+        self.pm2("kill")?;
+        self.pm2("ping").map(drop)
+    }
+
+    fn list_command(&self) -> String {
+        format!(
+            "PM2_HOME={} {} ls",
+            self.home().display(),
+            bench_dir().join("node_modules/.bin/pm2").display()
+        )
+    }
+
+    fn supervisor_kb(&self, _: &[App]) -> Result<u64> {
+        let daemon: u32 = self
+            .host
+            .read(&self.home().join("pm2.pid"))?
+            .trim()
+            .parse()?;
+        pss_kb(self.host(), daemon)
     }
 
     fn default_log(&self, app: &App) -> String {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::apps::{App, Logging, Rotation};
 use crate::host::Host;
@@ -47,6 +47,42 @@ pub trait Supervisor {
     /// (with or without a watch), or nodeunits' watcher (none without a
     /// watch).
     fn watcher_pid(&self, app: &App) -> Result<Option<u32>>;
+    /// Starts every app of `apps` from one file, as a fleet is started (`pm2
+    /// start FILE`, `oxmgr apply FILE`, `nodeunits apply FILE`), and returns
+    /// once every instance of each is ready and every port answers.
+    fn start_all(&mut self, apps: &[App]) -> Result<()>;
+    /// Stops and forgets every app of `apps`.
+    fn stop_all(&mut self, apps: &[App]) -> Result<()>;
+    /// The command a user lists every process with (`pm2 ls`, `oxmgr
+    /// list`, `nodeunits status`), a script for the box, run as typed.
+    fn list_command(&self) -> String;
+    /// The memory of the supervisor's own processes while `apps` run, their
+    /// [`pss_kb`] summed: PM2's daemon; Oxmgr's daemon and each app's
+    /// cluster primary; nodeunits' helpers.
+    fn supervisor_kb(&self, apps: &[App]) -> Result<u64>;
+}
+
+/// Waits until every app answers HTTP on its port inside the box, asking
+/// them all from one process.
+pub fn wait_all_serving(host: &dyn Host, apps: &[App], timeout: Duration) -> Result<()> {
+    let ports: Vec<String> = apps.iter().map(|app| app.port.to_string()).collect();
+    let script = format!(
+        "const http = require(\"http\"); let left = [{}]; const until = Date.now() + {}; \
+         const ask = (port) => new Promise((done) => http.get(`http://127.0.0.1:${{port}}/`, \
+           (r) => {{ r.resume(); done(r.statusCode < 400); }}).on(\"error\", () => done(false))); \
+         (async () => {{ while (left.length) {{ \
+           const answered = await Promise.all(left.map(ask)); \
+           left = left.filter((_, i) => !answered[i]); \
+           if (!left.length) break; \
+           if (Date.now() > until) {{ console.error(\"not answering: \" + left.join(\" \")); process.exit(1); }} \
+           await new Promise((r) => setTimeout(r, 50)); }} }})();",
+        ports.join(", "),
+        timeout.as_millis()
+    );
+    // Single-quoted for the shell: the script has `$` and backquotes.
+    host.ok(&format!("node -e '{script}'"))
+        .with_context(|| format!("waiting for {} apps to answer on their ports", apps.len()))
+        .map(drop)
 }
 
 /// The CPU time a process of the box has used, in milliseconds.
@@ -91,6 +127,18 @@ pub fn rss_kb(host: &dyn Host, pid: u32) -> Result<u64> {
     text.trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("no VmRSS for process {pid} in the box: {text:?}"))
+}
+
+/// The proportional set size of one process of the box, in kB: its pages,
+/// each shared one divided among the processes that map it, so that the
+/// memory of many processes of one program adds up to what they take.
+pub fn pss_kb(host: &dyn Host, pid: u32) -> Result<u64> {
+    let text = host.ok(&format!(
+        "awk '/^Pss:/ {{print $2}}' /proc/{pid}/smaps_rollup"
+    ))?;
+    text.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("no Pss for process {pid} in the box: {text:?}"))
 }
 
 /// Waits until the app answers HTTP on its port inside the box.

@@ -1,6 +1,7 @@
 //! One module per measurement. Each runs on one supervisor at a time and
 //! adds its samples to the results under the same measure names for all.
 
+pub mod fleet;
 pub mod logs;
 pub mod memory;
 pub mod memory_limit;
@@ -32,7 +33,8 @@ pub struct Plan {
 }
 
 /// The measures a run can be limited to.
-pub const MEASURES: [&str; 8] = [
+pub const MEASURES: [&str; 9] = [
+    "fleet",
     "logs",
     "memory",
     "throughput",
