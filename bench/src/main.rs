@@ -28,7 +28,8 @@ use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
 use measure::{
-    fleet, logs, memory, memory_limit, reload, share, startup, throughput, watch, Plan, MEASURES,
+    crash, fleet, logs, memory, memory_limit, reload, share, startup, throughput, watch, Plan,
+    MEASURES,
 };
 use report::Results;
 use supervisor::Supervisor;
@@ -233,6 +234,9 @@ fn run() -> Result<()> {
             }
             if plan.wants("fleet") {
                 fleet::measure(supervisor, &mut results)?;
+            }
+            if plan.wants("crash") {
+                crash::measure(supervisor, &plan, &mut results)?;
             }
         }
     }

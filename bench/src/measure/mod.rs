@@ -1,6 +1,7 @@
 //! One module per measurement. Each runs on one supervisor at a time and
 //! adds its samples to the results under the same measure names for all.
 
+pub mod crash;
 pub mod fleet;
 pub mod logs;
 pub mod memory;
@@ -33,7 +34,8 @@ pub struct Plan {
 }
 
 /// The measures a run can be limited to.
-pub const MEASURES: [&str; 9] = [
+pub const MEASURES: [&str; 10] = [
+    "crash",
     "fleet",
     "logs",
     "memory",
