@@ -1,8 +1,7 @@
 //! What a supervisor under test must do; one implementation per supervisor.
 
 use std::path::Path;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
@@ -143,20 +142,5 @@ pub fn pss_kb(host: &dyn Host, pid: u32) -> Result<u64> {
 
 /// Waits until the app answers HTTP on its port inside the box.
 pub fn wait_serving(host: &dyn Host, app: &App, timeout: Duration) -> Result<()> {
-    let deadline = Instant::now() + timeout;
-    let probe = format!(
-        "node -e \"require('http').get('http://127.0.0.1:{}/', (r) => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))\"",
-        app.port
-    );
-    while Instant::now() < deadline {
-        if host.sh(&probe)?.status.success() {
-            return Ok(());
-        }
-        sleep(Duration::from_millis(50));
-    }
-    bail!(
-        "{} did not answer on 127.0.0.1:{} within {timeout:?}",
-        app.name,
-        app.port
-    )
+    wait_all_serving(host, std::slice::from_ref(app), timeout)
 }

@@ -60,6 +60,15 @@ pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) ->
         .collect()
 }
 
+/// A property's value as the type systemd gives it.
+pub fn typed<T>(value: OwnedValue) -> Result<T, SystemdError>
+where
+    T: TryFrom<OwnedValue>,
+    T::Error: Into<zbus::zvariant::Error>,
+{
+    T::try_from(value).map_err(|err| zbus::Error::Variant(err.into()).into())
+}
+
 /// A connection to the system or the user's service manager.
 pub struct Systemd {
     connection: Connection,
@@ -137,8 +146,7 @@ impl Systemd {
 
     /// `LoadState` of a unit: `loaded`, `not-found`, `masked`, …
     pub fn load_state(&self, unit: &str) -> Result<String, SystemdError> {
-        let value = self.property(unit, "org.freedesktop.systemd1.Unit", "LoadState")?;
-        String::try_from(value).map_err(|err| zbus::Error::Variant(err).into())
+        typed(self.property(unit, "org.freedesktop.systemd1.Unit", "LoadState")?)
     }
 
     pub fn unit(&self, name: &str) -> Result<UnitProxy<'static>, SystemdError> {

@@ -1,16 +1,13 @@
 //! Apps' instances from systemd's unit properties, for `status`,
 //! `describe`, `metrics` and `monit`.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use std::collections::HashMap;
-
-use zbus::zvariant::OwnedValue;
-
-use super::bus::{in_parallel, Systemd};
+use super::bus::{in_parallel, typed, Systemd};
 use super::manager::SystemdError;
 use super::runtime_stats::{self, RuntimeStats};
 use crate::model::AppName;
@@ -156,13 +153,4 @@ pub fn apps_status(
         statuses[i].push(row);
     }
     Ok(statuses)
-}
-
-/// A property's value as the type systemd gives it.
-fn typed<T>(value: OwnedValue) -> Result<T, SystemdError>
-where
-    T: TryFrom<OwnedValue>,
-    T::Error: Into<zbus::zvariant::Error>,
-{
-    T::try_from(value).map_err(|err| zbus::Error::Variant(err.into()).into())
 }
