@@ -12,7 +12,10 @@
 // over the least loaded live process: the connections wait in the socket's
 // queue for the others, never refused. Under short-lived connections
 // the process only publishes its count on each beat. A process whose record has not been
-// refreshed for STALE_MS (gone, or its event loop blocked) does not count.
+// refreshed for STALE_MS (gone, or its event loop blocked) does not count;
+// nor does one of a process killed outright, which had no chance to give its
+// record up: before a process pauses for another, it asks the kernel that
+// the other still lives (at most once a beat each).
 // Any error turns the gate off: the process accepts as it would without it.
 
 const fs = require('fs');
@@ -48,6 +51,13 @@ class Gate {
     this.pending = null;
     this.recheck = null;
     this.beat = null;
+    // The least loaded other record: its pid and its refresh time.
+    this.leastPid = 0;
+    this.leastStamp = 0;
+    // Processes found dead while their records were fresh: pid -> stamp.
+    this.dead = new Map();
+    // When each process that held this one up was last found alive.
+    this.alive = new Map();
     this.record = Buffer.alloc(RECORD);
     this.records = Buffer.alloc(RECORD * MAX_RECORDS);
   }
@@ -111,7 +121,9 @@ class Gate {
   }
 
   decide() {
-    const ahead = this.open > this.leastOfOthers() + SLACK;
+    let least = this.leastOfOthers();
+    while (this.open > least + SLACK && this.leastIsDead()) least = this.leastOfOthers();
+    const ahead = this.open > least + SLACK;
     if (ahead !== this.paused) this.setPaused(ahead);
     // Paused, the listening handle no longer keeps the process alive: the
     // recheck does instead, as a process that listens would stay up.
@@ -131,10 +143,42 @@ class Gate {
       if (at === this.slot * RECORD) continue;
       const pid = this.records.readInt32LE(at);
       if (pid <= 0 || pid === process.pid) continue;
-      if (((now - this.records.readUInt32LE(at + 8)) >>> 0) > STALE_MS) continue;
-      least = Math.min(least, this.records.readInt32LE(at + 4));
+      const stamp = this.records.readUInt32LE(at + 8);
+      if (((now - stamp) >>> 0) > STALE_MS) continue;
+      if (this.dead.has(pid)) {
+        if (this.dead.get(pid) === stamp) continue;
+        // Refreshed since: the pid is another process's now.
+        this.dead.delete(pid);
+      }
+      const open = this.records.readInt32LE(at + 4);
+      if (open < least) {
+        least = open;
+        this.leastPid = pid;
+        this.leastStamp = stamp;
+      }
     }
     return least;
+  }
+
+  // Whether the process of the least loaded record is gone; a process of
+  // another user (EPERM) lives.
+  leastIsDead() {
+    const pid = this.leastPid;
+    const now = monotonicMs();
+    const seen = this.alive.get(pid);
+    if (seen !== undefined && ((now - seen) >>> 0) < BEAT_MS) return false;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if (error.code === 'ESRCH') {
+        this.alive.delete(pid);
+        this.dead.set(pid, this.leastStamp);
+        return true;
+      }
+    }
+    if (this.alive.size >= MAX_RECORDS) this.alive.clear();
+    this.alive.set(pid, now);
+    return false;
   }
 
   setPaused(paused) {
