@@ -28,8 +28,8 @@ use anyhow::{bail, Context, Result};
 
 use apps::{bench_dir, App};
 use measure::{
-    crash, fleet, logs, memory, memory_limit, reload, share, startup, throughput, watch, Plan,
-    MEASURES,
+    crash, fleet, logs, memory, memory_limit, reload, share, startup, supervisor_killed,
+    throughput, watch, Plan, MEASURES,
 };
 use report::Results;
 use supervisor::Supervisor;
@@ -237,6 +237,9 @@ fn run() -> Result<()> {
             }
             if plan.wants("crash") {
                 crash::measure(supervisor, &plan, &mut results)?;
+            }
+            if plan.wants("supervisor-killed") {
+                supervisor_killed::measure(supervisor, &plan, &mut results)?;
             }
         }
     }

@@ -235,6 +235,24 @@ impl Supervisor for Nodeunits {
         Ok((pid != 0).then_some(pid))
     }
 
+    /// The units `apply` writes are what a server runs.
+    fn start_in_production(&mut self, app: &App) -> Result<()> {
+        self.start(app)
+    }
+
+    fn supervisor_pid(&self, app: &App) -> Result<u32> {
+        let units = Self::instances(app);
+        let first = units.first().context("an app with no instance")?;
+        self.main_pids(std::slice::from_ref(first))?
+            .first()
+            .copied()
+            .with_context(|| format!("no MainPID for {first}"))
+    }
+
+    fn stop_in_production(&mut self, app: &App) -> Result<()> {
+        self.stop(app)
+    }
+
     fn default_log(&self, app: &App) -> String {
         format!(
             "journalctl -q --no-pager -o cat SYSLOG_IDENTIFIER={}",

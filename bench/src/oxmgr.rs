@@ -29,6 +29,9 @@ const VERSION: &str = "0.5.0";
 /// Where the box has Oxmgr: a path of its own, on its search path.
 const INSIDE: &str = "/usr/local/bin/oxmgr";
 
+/// The unit `oxmgr service install` writes.
+const SERVICE_UNIT: &str = "oxmgr.service";
+
 /// The directory the archive extracts to, and its path in bench/.
 fn source_name() -> String {
     format!("oxmgr-{COMMIT}")
@@ -389,14 +392,20 @@ impl Oxmgr {
 
     /// Stops the daemon, and starts a fresh one.
     fn restart_daemon(&self) -> Result<()> {
+        self.stop_daemon()?;
+        self.daemon_pid().map(drop)
+    }
+
+    /// Stops the daemon, and waits until it is gone.
+    fn stop_daemon(&self) -> Result<()> {
         let pid = self.daemon_pid()?;
         self.oxmgr("daemon stop")?;
         self.host
             .ok(&format!(
                 "for i in $(seq 200); do test -d /proc/{pid} || exit 0; sleep 0.05; done; exit 1"
             ))
-            .with_context(|| format!("Oxmgr's daemon ({pid}) did not stop within 10 s"))?;
-        self.daemon_pid().map(drop)
+            .with_context(|| format!("Oxmgr's daemon ({pid}) did not stop within 10 s"))
+            .map(drop)
     }
 }
 
@@ -544,6 +553,50 @@ impl Supervisor for Oxmgr {
             total += pss_kb(self.host(), self.primary_pid(app)?)?;
         }
         Ok(total)
+    }
+
+    /// The unit `oxmgr service install` writes (`Restart=always`,
+    /// `RestartSec=2`), as a system unit with the bench's `OXMGR_HOME`: it
+    /// installs it for the user's own manager, which the box's root has not.
+    /// Its daemon replaces the one the bench started, then applies the app.
+    fn start_in_production(&mut self, app: &App) -> Result<()> {
+        self.stop_daemon()?;
+        self.host.write(
+            &Path::new("/etc/systemd/system").join(SERVICE_UNIT),
+            &format!(
+                "[Unit]\nDescription=Oxmgr daemon\nAfter=network.target\n\n\
+                 [Service]\nType=simple\nEnvironment=OXMGR_HOME={}\n\
+                 ExecStart={INSIDE} daemon run\nRestart=always\nRestartSec=2\n\n\
+                 [Install]\nWantedBy=default.target\n",
+                self.home().display()
+            ),
+        )?;
+        self.host.ok(&format!(
+            "systemctl daemon-reload && systemctl enable --now {SERVICE_UNIT}"
+        ))?;
+        // The CLI starts a daemon of its own unless the unit's listens.
+        self.host
+            .ok(&format!(
+                "for i in $(seq 200); do pid=$(systemctl show -P MainPID {SERVICE_UNIT}); \
+                 ss -Htlnp | grep -q \"pid=$pid,\" && exit 0; sleep 0.05; done; exit 1"
+            ))
+            .context("Oxmgr's daemon did not listen within 10 s of its unit's start")?;
+        self.start(app)
+    }
+
+    fn supervisor_pid(&self, _: &App) -> Result<u32> {
+        self.daemon_pid()
+    }
+
+    /// `oxmgr delete APP`, the unit stopped and taken away, and a fresh
+    /// daemon, as `stop` leaves one.
+    fn stop_in_production(&mut self, app: &App) -> Result<()> {
+        self.oxmgr(&format!("delete {}", app.name))?;
+        self.host.ok(&format!(
+            "systemctl disable --now {SERVICE_UNIT} && rm /etc/systemd/system/{SERVICE_UNIT} \
+             && systemctl daemon-reload && systemctl reset-failed"
+        ))?;
+        self.daemon_pid().map(drop)
     }
 
     fn default_log(&self, app: &App) -> String {

@@ -16,6 +16,9 @@ use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprin
 /// bench/package.json.
 const PACKAGES: [&str; 2] = ["pm2", "pm2-logrotate"];
 
+/// The unit `pm2 startup systemd -u root` writes.
+const STARTUP_UNIT: &str = "pm2-root.service";
+
 /// Installs the pinned PM2 and pm2-logrotate into bench/node_modules
 /// (`npm ci`) unless those exact versions are there already. Returns PM2's
 /// version.
@@ -178,6 +181,26 @@ impl Pm2 {
         entry
     }
 
+    fn wait_online(&self, app: &App) -> Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !self.all_online(app)? {
+            if std::time::Instant::now() > deadline {
+                bail!("PM2 did not bring {} online within 30 s", app.name);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// The daemon, as its PID file names it.
+    fn daemon_pid(&self) -> Result<u32> {
+        let file = self.home().join("pm2.pid");
+        let text = self.host.read(&file)?;
+        text.trim()
+            .parse()
+            .with_context(|| format!("{} holds {text:?}", file.display()))
+    }
+
     /// Every PM2 process, online or not.
     fn jlist(&self) -> Result<Vec<Value>> {
         let list: Value = serde_json::from_str(&self.pm2("jlist")?).context("pm2 jlist")?;
@@ -207,13 +230,7 @@ impl Supervisor for Pm2 {
         self.host
             .write(&file, &serde_json::to_string_pretty(&ecosystem)?)?;
         self.pm2(&format!("start {}", file.display()))?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !self.all_online(app)? {
-            if std::time::Instant::now() > deadline {
-                bail!("PM2 did not bring {} online within 30 s", app.name);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.wait_online(app)?;
         wait_serving(self.host(), app, Duration::from_secs(30))
     }
 
@@ -232,8 +249,7 @@ impl Supervisor for Pm2 {
     }
 
     fn footprint(&self, app: &App) -> Result<Footprint> {
-        let pid_file = self.work_dir.join("pm2-home/pm2.pid");
-        let daemon: u32 = self.host.read(&pid_file)?.trim().parse()?;
+        let daemon = self.daemon_pid()?;
         let mut workers_kb = Vec::new();
         for process in self.processes(app)? {
             let pid = process["pid"]
@@ -363,12 +379,36 @@ impl Supervisor for Pm2 {
     }
 
     fn supervisor_kb(&self, _: &[App]) -> Result<u64> {
-        let daemon: u32 = self
-            .host
-            .read(&self.home().join("pm2.pid"))?
-            .trim()
-            .parse()?;
-        pss_kb(self.host(), daemon)
+        pss_kb(self.host(), self.daemon_pid()?)
+    }
+
+    /// `pm2 save`, then the unit `pm2 startup systemd` writes and enables
+    /// (`pm2-root.service`, `Restart=on-failure`, its `ExecStart` `pm2
+    /// resurrect`), started in place of the daemon the bench started.
+    fn start_in_production(&mut self, app: &App) -> Result<()> {
+        self.start(app)?;
+        self.pm2("save")?;
+        self.pm2("kill")?;
+        // Run as root with PM2_HOME set, it writes that home into the unit.
+        self.pm2("startup systemd -u root")?;
+        self.host.ok(&format!("systemctl start {STARTUP_UNIT}"))?;
+        self.wait_online(app)?;
+        wait_serving(self.host(), app, Duration::from_secs(30))
+    }
+
+    fn supervisor_pid(&self, _: &App) -> Result<u32> {
+        self.daemon_pid()
+    }
+
+    /// Stops the unit (`pm2 kill`), takes it and the saved list away, and
+    /// starts a fresh daemon, as `stop` leaves one.
+    fn stop_in_production(&mut self, _: &App) -> Result<()> {
+        self.host.ok(&format!(
+            "systemctl disable --now {STARTUP_UNIT} && rm /etc/systemd/system/{STARTUP_UNIT} \
+             && systemctl daemon-reload && systemctl reset-failed && rm -f {0}/dump.pm2 {0}/dump.pm2.bak",
+            self.home().display()
+        ))?;
+        self.pm2("ping").map(drop)
     }
 
     fn default_log(&self, app: &App) -> String {

@@ -59,6 +59,18 @@ pub trait Supervisor {
     /// [`pss_kb`] summed: PM2's daemon; Oxmgr's daemon and each app's
     /// cluster primary; nodeunits' helpers.
     fn supervisor_kb(&self, apps: &[App]) -> Result<u64>;
+    /// Starts the app as a server runs it, under the supervisor's own
+    /// systemd integration (`pm2 startup` and `pm2 save`; Oxmgr's service
+    /// unit; nodeunits' units as always), and returns once every instance
+    /// serves.
+    fn start_in_production(&mut self, app: &App) -> Result<()>;
+    /// The process the app's workers depend on that a kill can take down:
+    /// PM2's or Oxmgr's daemon; for nodeunits, which has none, the helper of
+    /// the app's first instance.
+    fn supervisor_pid(&self, app: &App) -> Result<u32>;
+    /// Stops what [`Supervisor::start_in_production`] started, and leaves
+    /// the supervisor as [`Supervisor::stop`] does.
+    fn stop_in_production(&mut self, app: &App) -> Result<()>;
 }
 
 /// Waits until every app answers HTTP on its port inside the box, asking

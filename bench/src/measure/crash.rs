@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::{who, Plan};
+use super::{load_a_second_in, who, Plan};
 use crate::apps::App;
-use crate::load;
 use crate::report::{Better, Results};
 use crate::supervisor::Supervisor;
 
@@ -50,13 +49,7 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
     let app = App::hello();
     let who = who(supervisor);
     supervisor.start(&app)?;
-    let dir = supervisor.work_dir().join("crash");
-    let running = load::start(
-        supervisor.host(),
-        &plan.load(app.port, true, LOAD_LIMIT_SECONDS),
-        &dir,
-    )?;
-    std::thread::sleep(Duration::from_secs(1));
+    let (dir, running) = load_a_second_in(supervisor, &app, plan, "crash", LOAD_LIMIT_SECONDS)?;
     let old = supervisor.worker_pids(&app)?;
     let Some(&victim) = old.first() else {
         bail!("{}: no worker of {} to kill", supervisor.name(), app.name);

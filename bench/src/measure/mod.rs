@@ -9,6 +9,7 @@ pub mod memory_limit;
 pub mod reload;
 pub mod share;
 pub mod startup;
+pub mod supervisor_killed;
 pub mod throughput;
 pub mod watch;
 
@@ -34,7 +35,7 @@ pub struct Plan {
 }
 
 /// The measures a run can be limited to.
-pub const MEASURES: [&str; 10] = [
+pub const MEASURES: [&str; 11] = [
     "crash",
     "fleet",
     "logs",
@@ -42,6 +43,7 @@ pub const MEASURES: [&str; 10] = [
     "throughput",
     "share",
     "startup",
+    "supervisor-killed",
     "memory-limit",
     "reload",
     "watch",
@@ -123,4 +125,20 @@ pub fn who(supervisor: &dyn Supervisor) -> Who {
         "Oxmgr" => Who::Oxmgr,
         _ => Who::Nodeunits,
     }
+}
+
+/// Starts the plan's keep-alive load on the app, from a directory
+/// `work_dir/NAME`, for at most `seconds`, and returns after its first
+/// second: something is about to happen under it.
+pub fn load_a_second_in(
+    supervisor: &dyn Supervisor,
+    app: &crate::apps::App,
+    plan: &Plan,
+    name: &str,
+    seconds: u32,
+) -> anyhow::Result<(std::path::PathBuf, crate::load::Running)> {
+    let dir = supervisor.work_dir().join(name);
+    let running = crate::load::start(supervisor.host(), &plan.load(app.port, true, seconds), &dir)?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    Ok((dir, running))
 }

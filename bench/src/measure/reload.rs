@@ -1,5 +1,8 @@
 //! Failed requests during K rolling reloads under keep-alive load, for the
-//! naive and the cooperative app; latency during reloads against steady.
+//! naive and the cooperative app; latency during reloads against steady,
+//! back to back and at one pace for all.
+
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
@@ -110,7 +113,70 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
                 report.p99_ms,
             );
         }
+        if cooperative && !plan.smoke {
+            paced(supervisor, &app, plan, results)?;
+        }
         supervisor.stop(&app)?;
     }
+    Ok(())
+}
+
+/// Reloads at the same pace for every supervisor.
+const PACE: Duration = Duration::from_secs(6);
+const PACED_RELOADS: u32 = 4;
+
+/// Latency under load with one reload every [`PACE`], the same share of
+/// the time spent reloading for every supervisor: the rows above reload
+/// back to back, and the faster a supervisor reloads, the more of their
+/// window is reloading.
+fn paced(
+    supervisor: &mut dyn Supervisor,
+    app: &App,
+    plan: &Plan,
+    results: &mut Results,
+) -> Result<()> {
+    let who = who(supervisor);
+    let dir = supervisor.work_dir().join("reload");
+    let seconds = PACE.as_secs() as u32 * PACED_RELOADS;
+    let running = load::start(
+        supervisor.host(),
+        &plan.load(app.port, true, seconds + 30),
+        &dir,
+    )?;
+    let started = Instant::now();
+    for slot in 1..=PACED_RELOADS {
+        // Each reload in the middle of its slot.
+        let at = PACE * slot - PACE / 2;
+        if let Some(wait) = at.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        supervisor.reload(app)?;
+    }
+    if let Some(wait) = (PACE * PACED_RELOADS).checked_sub(started.elapsed()) {
+        std::thread::sleep(wait);
+    }
+    let report = running.stop(supervisor.host())?;
+    let name = |quantile: &str| {
+        format!(
+            "{quantile} latency, one reload every {} s, {} ×{}",
+            PACE.as_secs(),
+            app.name,
+            app.instances
+        )
+    };
+    results.add(&name("p50"), "ms", Better::Lower, who, report.p50_ms);
+    results.add(&name("p99"), "ms", Better::Lower, who, report.p99_ms);
+    results.add(
+        &format!(
+            "Failed requests, one reload every {} s, {} ×{}",
+            PACE.as_secs(),
+            app.name,
+            app.instances
+        ),
+        "requests",
+        Better::Lower,
+        who,
+        report.failed() as f64,
+    );
     Ok(())
 }
