@@ -69,7 +69,8 @@ const SOCKET: &str = "org.freedesktop.systemd1.Socket";
 /// The status of every instance of each app, in the apps' order. The
 /// states of all instances come in one call; each other property is one
 /// call, with many in flight at once, and no `LoadUnit` before them (the
-/// object path names the unit).
+/// object path names the unit). Each instance is asked only what its state
+/// leaves open: 5 properties for a running one, 4 for a stopped one.
 pub fn apps_status(
     systemd: &Systemd,
     apps: &[AppName],
@@ -115,10 +116,30 @@ pub fn apps_status(
             .get(&unit)
             .cloned()
             .unwrap_or_else(|| ("inactive".into(), "dead".into()));
-        let entered: u64 = typed(systemd.property(&unit, UNIT, "ActiveEnterTimestamp")?)?;
         let take = |name: &str| systemd.property(&unit, SERVICE, name);
-        let code: i32 = typed(take("ExecMainCode")?)?;
-        let status: i32 = typed(take("ExecMainStatus")?)?;
+        // Only what the state can tell: a running instance has no exit yet
+        // (systemd clears both at each start) and its result is success; a
+        // stopped one has no process, CPU or memory.
+        let running = !matches!(state.as_str(), "inactive" | "failed");
+        let (code, status, result) = if state == "active" {
+            (0, 0, "success".to_owned())
+        } else {
+            (
+                typed::<i32>(take("ExecMainCode")?)?,
+                typed::<i32>(take("ExecMainStatus")?)?,
+                typed(take("Result")?)?,
+            )
+        };
+        let (entered, pid, cpu_nsec, memory_bytes) = if running {
+            (
+                typed::<u64>(systemd.property(&unit, UNIT, "ActiveEnterTimestamp")?)?,
+                typed(take("MainPID")?)?,
+                known(typed(take("CPUUsageNSec")?)?),
+                known(typed(take("MemoryCurrent")?)?),
+            )
+        } else {
+            (0, 0, None, None)
+        };
         let runtime = (state == "active")
             .then(|| runtime_stats::read(systemd.scope(), app, number))
             .flatten();
@@ -128,19 +149,19 @@ pub fn apps_status(
                 app: app.to_string(),
                 pm2_name: None,
                 instance: number.to_string(),
-                pid: typed(take("MainPID")?)?,
+                pid,
                 sub_state,
                 uptime_secs: (state == "active" && entered > 0)
                     .then(|| now.saturating_sub(entered) / 1_000_000),
                 state,
                 restarts: typed(take("NRestarts")?)?,
-                result: typed(take("Result")?)?,
+                result,
                 exit_status: (code == CLD_EXITED).then_some(status),
                 exit_signal: (code == CLD_KILLED || code == CLD_DUMPED).then(|| {
                     Signal::try_from(status).map_or(status.to_string(), |s| s.as_str().into())
                 }),
-                cpu_nsec: known(typed(take("CPUUsageNSec")?)?),
-                memory_bytes: known(typed(take("MemoryCurrent")?)?),
+                cpu_nsec,
+                memory_bytes,
                 listen: listen.clone(),
                 runtime,
                 unit,
