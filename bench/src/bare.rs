@@ -27,26 +27,10 @@ impl Bare {
             dir.display(),
             pids_file.display()
         ))?;
-        // systemd-socket-activate passes on only the environment it is told.
-        let env: String = app
-            .env()
-            .iter()
-            .map(|(key, value)| format!(" -E {key}={value}"))
-            .collect();
         let launcher = host.spawn(&format!(
             "echo $$ > {}; exec {} 2>{}",
             launcher_pid_file.display(),
-            in_scope(
-                "system.slice",
-                &format!(
-                    "systemd-socket-activate -l 127.0.0.1:{}{env} node {} {} {} {}",
-                    app.port,
-                    bench_dir().join("apps/bare-launch.js").display(),
-                    app.instances,
-                    pids_file.display(),
-                    app.script_path().display(),
-                )
-            ),
+            in_scope("system.slice", &Self::command(app, &pids_file)),
             dir.join("bare.log").display()
         ))?;
         let bare = Bare {
@@ -56,6 +40,25 @@ impl Bare {
         };
         wait_serving(host, app, Duration::from_secs(20))?;
         Ok(bare)
+    }
+
+    /// The command that runs the app's workers on one socket that
+    /// systemd-socket-activate holds; their PIDs go to `pids_file`.
+    pub fn command(app: &App, pids_file: &Path) -> String {
+        // systemd-socket-activate passes on only the environment it is told.
+        let env: String = app
+            .env()
+            .iter()
+            .map(|(key, value)| format!(" -E {key}={value}"))
+            .collect();
+        format!(
+            "systemd-socket-activate -l 127.0.0.1:{}{env} node {} {} {} {}",
+            app.port,
+            bench_dir().join("apps/bare-launch.js").display(),
+            app.instances,
+            pids_file.display(),
+            app.script_path().display(),
+        )
     }
 
     /// Each worker's resident set, in kB.

@@ -187,7 +187,7 @@ fn run() -> Result<()> {
         supervisors.push(Box::new(nodeunits));
     }
     let bare_box = (!plan.smoke
-        && ["memory", "throughput", "share"]
+        && ["memory", "throughput", "share", "fleet"]
             .iter()
             .any(|measure| plan.wants(measure)))
     .then(|| TestHost::boot("bench-bare"));
@@ -203,6 +203,9 @@ fn run() -> Result<()> {
             }
             if plan.wants("share") {
                 share::bare(bare_box, &scratch, &plan, &mut results)?;
+            }
+            if plan.wants("fleet") {
+                fleet::bare(bare_box, &scratch, &mut results)?;
             }
         }
         for supervisor in supervisors.iter_mut() {

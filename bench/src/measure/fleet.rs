@@ -4,16 +4,24 @@
 //! lists them (`pm2 ls`, `oxmgr list`, `nodeunits status`), median of 5;
 //! and the memory of the supervisor's own processes meanwhile, as their
 //! proportional set sizes (100 helpers share their program's pages, as 50
-//! node primaries share node's).
+//! node primaries share node's). Bare node gives the start's floor: the same
+//! 100 workers started at once with no supervisor.
 
-use std::time::Instant;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use super::who;
 use crate::apps::App;
-use crate::report::{Better, Results};
-use crate::supervisor::Supervisor;
+use crate::bare::Bare;
+use crate::host::Host;
+use crate::report::{Better, Results, Who};
+use crate::supervisor::{wait_all_serving, Supervisor};
+
+fn start_measure() -> String {
+    format!("Time to all ready, {APPS} apps ×2 from one file")
+}
 
 /// Apps in the fleet, of 2 instances each.
 pub const APPS: u16 = 50;
@@ -29,7 +37,7 @@ pub fn measure(supervisor: &mut dyn Supervisor, results: &mut Results) -> Result
     let started = Instant::now();
     supervisor.start_all(&apps)?;
     results.add(
-        &format!("Time to all ready, {APPS} apps ×2 from one file"),
+        &start_measure(),
         "s",
         Better::Lower,
         who,
@@ -69,4 +77,37 @@ pub fn measure(supervisor: &mut dyn Supervisor, results: &mut Results) -> Result
     );
 
     supervisor.stop_all(&apps)
+}
+
+/// The fleet's workers with no supervisor, each app's 2 on a socket that
+/// systemd-socket-activate holds (as bare node's are for throughput), all
+/// launched by one command in one scope, until every port answers: what
+/// 100 Node starts cost the machine.
+pub fn bare(host: &dyn Host, dir: &Path, results: &mut Results) -> Result<()> {
+    let apps = App::fleet(APPS);
+    let dir = dir.join("fleet");
+    host.ok(&format!("mkdir -p {}", dir.display()))?;
+    let launches: Vec<String> = apps
+        .iter()
+        .map(|app| {
+            let pids = dir.join(format!("{}.pids", app.name));
+            format!("{} 2>/dev/null &", Bare::command(app, &pids))
+        })
+        .collect();
+    let script = dir.join("fleet.sh");
+    host.write(&script, &format!("{}\nwait\n", launches.join("\n")))?;
+    let started = Instant::now();
+    // In a scope of its own under system.slice, as in_scope puts the others,
+    // named so that it can be stopped whole.
+    let mut launcher = host.spawn(&format!(
+        "exec systemd-run --quiet --scope --collect --slice=system.slice --unit=bench-fleet -- sh {}",
+        script.display()
+    ))?;
+    let served = wait_all_serving(host, &apps, Duration::from_secs(120));
+    let elapsed = started.elapsed().as_secs_f64();
+    host.ok("systemctl stop bench-fleet.scope")?;
+    launcher.wait()?;
+    served?;
+    results.add(&start_measure(), "s", Better::Lower, Who::Bare, elapsed);
+    Ok(())
 }
