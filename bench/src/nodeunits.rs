@@ -197,6 +197,15 @@ impl Supervisor for Nodeunits {
         )
     }
 
+    fn list_servers(&self) -> Result<Vec<u32>> {
+        let bus = self.host.ok("systemctl show -P MainPID dbus.service")?;
+        let bus = bus
+            .trim()
+            .parse()
+            .with_context(|| format!("MainPID of dbus.service: {bus:?}"))?;
+        Ok(vec![1, bus])
+    }
+
     fn supervisor_kb(&self, apps: &[App]) -> Result<u64> {
         let units: Vec<String> = apps.iter().flat_map(Self::instances).collect();
         let mut total = 0;

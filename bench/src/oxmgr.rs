@@ -547,6 +547,10 @@ impl Supervisor for Oxmgr {
         format!("OXMGR_HOME={} {INSIDE} list", self.home().display())
     }
 
+    fn list_servers(&self) -> Result<Vec<u32>> {
+        Ok(vec![self.daemon_pid()?])
+    }
+
     fn supervisor_kb(&self, apps: &[App]) -> Result<u64> {
         let mut total = pss_kb(self.host(), self.daemon_pid()?)?;
         for app in apps {

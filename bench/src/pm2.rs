@@ -378,6 +378,10 @@ impl Supervisor for Pm2 {
         )
     }
 
+    fn list_servers(&self) -> Result<Vec<u32>> {
+        Ok(vec![self.daemon_pid()?])
+    }
+
     fn supervisor_kb(&self, _: &[App]) -> Result<u64> {
         pss_kb(self.host(), self.daemon_pid()?)
     }

@@ -55,6 +55,9 @@ pub trait Supervisor {
     /// The command a user lists every process with (`pm2 ls`, `oxmgr
     /// list`, `nodeunits status`), a script for the box, run as typed.
     fn list_command(&self) -> String;
+    /// The processes that answer the list command: PM2's daemon, Oxmgr's
+    /// daemon, or systemd (PID 1) and the bus daemon that relays to it.
+    fn list_servers(&self) -> Result<Vec<u32>>;
     /// The memory of the supervisor's own processes while `apps` run, their
     /// [`pss_kb`] summed: PM2's daemon; Oxmgr's daemon and each app's
     /// cluster primary; nodeunits' helpers.

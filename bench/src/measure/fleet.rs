@@ -1,7 +1,8 @@
 //! A fleet: 50 hello-world apps of 2 instances, 100 workers, started from
 //! one file (`pm2 start FILE`, `oxmgr apply FILE`, `nodeunits apply FILE`)
 //! until every worker is ready and every port answers; the command that
-//! lists them (`pm2 ls`, `oxmgr list`, `nodeunits status`), median of 5;
+//! lists them (`pm2 ls`, `oxmgr list`, `nodeunits status`), median of 10,
+//! with the CPU time of the command and of what answers it;
 //! and the memory of the supervisor's own processes meanwhile, as their
 //! proportional set sizes (100 helpers share their program's pages, as 50
 //! node primaries share node's). Bare node gives the start's floor: the same
@@ -10,14 +11,14 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::who;
 use crate::apps::App;
 use crate::bare::Bare;
 use crate::host::Host;
 use crate::report::{Better, Results, Who};
-use crate::supervisor::{wait_all_serving, Supervisor};
+use crate::supervisor::{cpu_ms, wait_all_serving, Supervisor};
 
 fn start_measure() -> String {
     format!("Time to all ready, {APPS} apps ×2 from one file")
@@ -27,7 +28,7 @@ fn start_measure() -> String {
 pub const APPS: u16 = 50;
 
 /// Times the list command is run; the median is kept.
-const LISTINGS: usize = 5;
+const LISTINGS: usize = 10;
 
 pub fn measure(supervisor: &mut dyn Supervisor, results: &mut Results) -> Result<()> {
     let apps = App::fleet(APPS);
@@ -44,17 +45,57 @@ pub fn measure(supervisor: &mut dyn Supervisor, results: &mut Results) -> Result
         started.elapsed().as_secs_f64(),
     );
 
-    // Timed inside the box, as a user runs it.
+    // Timed inside the box, as a user runs it; with the CPU time of the
+    // processes that answer it, and of the command itself (its shell's
+    // children's, in /proc/$$/stat), over all the listings.
     let command = supervisor.list_command();
+    let servers = supervisor.list_servers()?;
+    let server_cpu_before: f64 = servers
+        .iter()
+        .map(|&pid| cpu_ms(supervisor.host(), pid))
+        .sum::<Result<f64>>()?;
     let script = format!(
         "for i in $(seq {LISTINGS}); do s=$(date +%s%N); {command} >/dev/null 2>&1 || exit 1; \
-         e=$(date +%s%N); echo $(( (e - s) / 1000 )); done"
+         e=$(date +%s%N); echo $(( (e - s) / 1000 )); done; \
+         echo \"children $(cut -d' ' -f16,17 /proc/$$/stat) $(getconf CLK_TCK)\""
     );
     let output = supervisor
         .host()
         .ok(&script)
         .with_context(|| format!("listing {workers} workers with `{command}`"))?;
-    let mut micros: Vec<f64> = output
+    let server_cpu: f64 = servers
+        .iter()
+        .map(|&pid| cpu_ms(supervisor.host(), pid))
+        .sum::<Result<f64>>()?
+        - server_cpu_before;
+    let (timings, children) = output
+        .split_once("children")
+        .with_context(|| format!("no children's CPU after `{command}`: {output:?}"))?;
+    let ticks: Vec<f64> = children
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("the children's CPU: {children:?}"))?;
+    let [user, system, hz] = ticks[..] else {
+        bail!("the children's CPU: {children:?}");
+    };
+    let listings = LISTINGS as f64;
+    let cpu_name = |whose: &str| format!("CPU time of {whose}, per listing of {workers} workers");
+    results.add(
+        &cpu_name("the list command"),
+        "ms",
+        Better::Lower,
+        who,
+        (user + system) * 1000.0 / hz / listings,
+    );
+    results.add(
+        &cpu_name("what answers it (PM2's or Oxmgr's daemon; systemd and the bus daemon)"),
+        "ms",
+        Better::Lower,
+        who,
+        server_cpu / listings,
+    );
+    let mut micros: Vec<f64> = timings
         .split_whitespace()
         .map(|us| us.parse::<f64>())
         .collect::<Result<_, _>>()
