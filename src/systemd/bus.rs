@@ -86,6 +86,12 @@ enum JobKind {
     ReloadOrRestart,
 }
 
+/// How many JobRemoved signals the wait for a batch of jobs can hold unread
+/// while it queues them: per unit asked (its own job, and those it pulls in:
+/// its slice, its socket), and to spare for other clients' jobs.
+const JOBS_QUEUED_PER_UNIT: usize = 8;
+const JOBS_QUEUED_SPARE: usize = 1024;
+
 impl Systemd {
     /// Connects to the manager of `scope`: the system bus, or the user's
     /// session bus (`$DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
@@ -168,8 +174,25 @@ impl Systemd {
         units: &[String],
         kind: JobKind,
     ) -> Result<Vec<(String, String)>, SystemdError> {
-        // Listen before queueing, so that no JobRemoved can slip past.
-        let mut removed = self.manager.receive_job_removed()?;
+        // Listen before queueing, so that no JobRemoved can slip past. Every
+        // job of the manager is announced, those these starts pull in too,
+        // and none is read until all are queued: the queue must hold them
+        // all, as zbus stops reading the bus while a queue is full, and the
+        // replies to the calls below would then never come (a deadlock seen
+        // with 100 units at once under the default of 64).
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .sender("org.freedesktop.systemd1")?
+            .path("/org/freedesktop/systemd1")?
+            .interface("org.freedesktop.systemd1.Manager")?
+            .member("JobRemoved")?
+            .build();
+        let capacity = JOBS_QUEUED_PER_UNIT * units.len() + JOBS_QUEUED_SPARE;
+        let mut removed = zbus::blocking::MessageIterator::for_match_rule(
+            rule,
+            &self.connection,
+            Some(capacity),
+        )?;
         let mut pending: HashMap<OwnedObjectPath, &str> = HashMap::new();
         for unit in units {
             // A start asked for starts a unit that gave up after its
@@ -196,14 +219,16 @@ impl Systemd {
         }
         let mut results = Vec::with_capacity(units.len());
         while !pending.is_empty() {
-            let signal = removed.next().ok_or_else(|| {
+            let message = removed.next().ok_or_else(|| {
                 zbus::Error::Failure(
                     "the connection to systemd closed while waiting for a job".into(),
                 )
-            })?;
-            let args = signal.args()?;
-            if let Some(unit) = pending.remove(&args.job) {
-                results.push((unit.to_owned(), args.result));
+            })??;
+            // JobRemoved(u id, o job, s unit, s result).
+            let (_, job, _, result): (u32, OwnedObjectPath, String, String) =
+                message.body().deserialize()?;
+            if let Some(unit) = pending.remove(&job) {
+                results.push((unit.to_owned(), result));
             }
         }
         Ok(results)
