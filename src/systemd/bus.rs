@@ -9,7 +9,7 @@ use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 
 use super::journalctl;
 use super::manager::{ServiceManager, SystemdError};
-use super::proxies::{ManagerProxy, ServiceProxy, SocketProxy, UnitProxy};
+use super::proxies::{JobRemoved, ManagerProxy, ServiceProxy, SocketProxy, UnitProxy};
 use super::Scope;
 use crate::model::defaults::EXIT_CONFIG;
 
@@ -224,11 +224,12 @@ impl Systemd {
                     "the connection to systemd closed while waiting for a job".into(),
                 )
             })??;
-            // JobRemoved(u id, o job, s unit, s result).
-            let (_, job, _, result): (u32, OwnedObjectPath, String, String) =
-                message.body().deserialize()?;
-            if let Some(unit) = pending.remove(&job) {
-                results.push((unit.to_owned(), result));
+            let Some(signal) = JobRemoved::from_message(message) else {
+                continue;
+            };
+            let args = signal.args()?;
+            if let Some(unit) = pending.remove(&args.job) {
+                results.push((unit.to_owned(), args.result));
             }
         }
         Ok(results)
