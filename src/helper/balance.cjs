@@ -60,6 +60,10 @@ class Gate {
     this.alive = new Map();
     this.record = Buffer.alloc(RECORD);
     this.records = Buffer.alloc(RECORD * MAX_RECORDS);
+    this.closed = () => {
+      this.open -= 1;
+      this.changed();
+    };
   }
 
   // A listening handle on a shared socket, once its server listens.
@@ -94,13 +98,12 @@ class Gate {
     this.publish();
   }
 
+  // One listener, made once, for every connection's close: no closure and
+  // no once() wrapper per connection (a socket closes once).
   connected(socket) {
     this.open += 1;
     this.accepted += 1;
-    socket.once('close', () => {
-      this.open -= 1;
-      this.changed();
-    });
+    socket.on('close', this.closed);
     this.changed();
   }
 

@@ -3,6 +3,10 @@
 // point 3): requests in flight finish, further requests on keep-alive
 // connections are answered with `Connection: close`, idle connections are
 // closed after a grace, never while a client may be sending on them.
+//
+// Nothing is added to a connection or a request until the server drains.
+// The connections open then are the ones Node itself keeps for
+// closeIdleConnections(): its list of the server's HTTP parsers.
 
 const http = require('http');
 const https = require('https');
@@ -10,25 +14,28 @@ const https = require('https');
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
 const IDLE_GRACE_MS = 1000;
-const kState = Symbol('nodeunits.server');
+const kTracked = Symbol('nodeunits.drains');
+const kDraining = Symbol('nodeunits.draining');
 const kIdleSince = Symbol('nodeunits.idleSince');
+// Node's own key of a server's connections (Node 18.2 and later).
+const CONNECTIONS = 'http.server.connections';
 
 function isHttp(server) {
   return server instanceof http.Server || server instanceof https.Server;
 }
 
-// Follows an HTTP server's connections, so that closing it drains them.
+// An HTTP server that listens through the preload drains when it closes.
 function track(server) {
-  if (server[kState] || !isHttp(server)) return;
-  const state = { draining: false, sockets: new Set() };
-  server[kState] = state;
-  // An https server speaks HTTP on the TLS socket, not the TCP one.
-  const connectionEvent = server instanceof https.Server ? 'secureConnection' : 'connection';
-  server.on(connectionEvent, (socket) => {
-    state.sockets.add(socket);
-    socket.once('close', () => state.sockets.delete(socket));
-    if (state.draining) closeOnceIdle(socket);
-  });
+  if (isHttp(server)) server[kTracked] = true;
+}
+
+// The server's open HTTP connections, as Node lists them; null when this
+// Node keeps no such list.
+function connectionsOf(server) {
+  const key = Object.getOwnPropertySymbols(server).find((symbol) => symbol.description === CONNECTIONS);
+  const list = key === undefined ? null : server[key];
+  if (!list || typeof list.all !== 'function') return null;
+  return list.all().map((parser) => parser.socket).filter(Boolean);
 }
 
 // Nothing is added to a request's path until the server drains: Node's own
@@ -58,17 +65,22 @@ function closeOnceIdle(socket) {
   }, IDLE_GRACE_MS).unref();
 }
 
+// False when this Node lists no connections: the caller closes as Node would.
 function drain(server) {
-  const state = server[kState];
-  if (state.draining) return;
-  state.draining = true;
+  if (server[kDraining]) return true;
+  const sockets = connectionsOf(server);
+  if (sockets === null) return false;
+  server[kDraining] = true;
   // First, so the app's handler has not yet sent the headers.
   server.prependListener('request', (req, res) => closeWhenAnswered(req.socket, res));
-  for (const socket of state.sockets) {
+  // An https server speaks HTTP on the TLS socket, not the TCP one.
+  server.on(server instanceof https.Server ? 'secureConnection' : 'connection', closeOnceIdle);
+  for (const socket of sockets) {
     const res = inFlight(socket);
     if (res) closeWhenAnswered(socket, res);
     else closeOnceIdle(socket);
   }
+  return true;
 }
 
 // Node's server.close() calls closeIdleConnections(), which cuts idle
@@ -76,8 +88,7 @@ function drain(server) {
 for (const Server of [http.Server, https.Server]) {
   const original = Server.prototype.closeIdleConnections;
   Server.prototype.closeIdleConnections = function closeIdleConnections() {
-    if (!this[kState]) return original.call(this);
-    drain(this);
+    if (!this[kTracked] || !drain(this)) return original.call(this);
   };
 }
 

@@ -1,6 +1,6 @@
 'use strict';
 // The gate of src/helper/balance.cjs with fake listening handles and fake
-// connections: run by tests/balance_gate.rs as `node gate.cjs BALANCE_CJS`.
+// connections: run by tests/preload_parts.rs as `node gate.cjs BALANCE_CJS`.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
