@@ -1,5 +1,6 @@
 //! Throughput of hello-world, 2 instances: one connection per request and
-//! keep-alive; bare node on a shared socket is the ceiling. nodeunits is
+//! keep-alive; bare node on a shared socket is the ceiling, measured in
+//! nodeunits' box just before nodeunits (see [`measure`]). nodeunits is
 //! measured in its sandbox, again without (`hardening = "off"`): the
 //! sandbox's cost, and again without its runtime metrics (`pmx = false`):
 //! what the preload's measuring from inside each process costs.
@@ -24,9 +25,13 @@ fn measure_name(app: &App, keep_alive: bool) -> String {
     format!("Throughput, hello-world ×2, {connections}{variant}")
 }
 
+/// The supervisor's rows. Before nodeunits', bare node's, in the same box:
+/// the machine's throughput drifts by several percent between minutes, and
+/// the ratio to the ceiling is what these rows are for.
 pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Results) -> Result<()> {
     let mut apps = vec![App::hello()];
     if who(supervisor) == Who::Nodeunits {
+        ceiling(supervisor.host(), supervisor.work_dir(), plan, results)?;
         apps.push(App::hello().without_sandbox());
         apps.push(App::hello().without_runtime_metrics());
     }
@@ -46,6 +51,8 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
     Ok(())
 }
 
+/// Bare node's rows, in `host`: in nodeunits' box, or in a box of its own
+/// when nodeunits is not measured.
 pub fn ceiling(
     host: &dyn Host,
     dir: &std::path::Path,
