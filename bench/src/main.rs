@@ -313,3 +313,43 @@ fn check_smoke(results: &Results, plan: &Plan) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use measure::Plan;
+    use report::{Better, Who};
+
+    /// The smoke's table: `failed` requests under nodeunits for each app's
+    /// reloads (none: that app's row is missing), 10 under PM2.
+    fn smoke_results(plan: &Plan, failed: [Option<f64>; 2]) -> Results {
+        let mut results = Results::new(plan.mode(), plan.runs);
+        for (app, failed) in [App::naive(), App::cooperative(2)].iter().zip(failed) {
+            let measure = reload::failed_measure(app, plan.reloads);
+            results.add(&measure, "requests", Better::Lower, Who::Pm2, 10.0);
+            if let Some(failed) = failed {
+                results.add(&measure, "requests", Better::Lower, Who::Nodeunits, failed);
+            }
+        }
+        results.summarize();
+        results
+    }
+
+    #[test]
+    fn the_smoke_fails_on_any_failed_request_of_nodeunits() {
+        let plan = Plan::smoke();
+        assert!(check_smoke(&smoke_results(&plan, [Some(0.0), Some(0.0)]), &plan).is_ok());
+        let one = check_smoke(&smoke_results(&plan, [Some(0.0), Some(1.0)]), &plan).unwrap_err();
+        assert!(
+            one.to_string().contains("nodeunits failed 1 requests"),
+            "{one}"
+        );
+        let unmeasured = check_smoke(&smoke_results(&plan, [None, Some(0.0)]), &plan).unwrap_err();
+        assert!(
+            unmeasured
+                .to_string()
+                .contains("nodeunits was not measured"),
+            "{unmeasured}"
+        );
+    }
+}
