@@ -33,6 +33,18 @@ const SLACK = 1;
 // gate: they spread as they come, and counting each turn would cost them.
 const SHORT_LIVED = 4;
 
+// Whether pid is a zombie: ended, not yet waited for. Unreadable (no
+// /proc), it is taken for what kill(2) said: alive.
+function isZombie(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The state follows the command's name, which may hold ") ".
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function monotonicMs() {
   return Number(process.hrtime.bigint() / 1000000n) >>> 0;
 }
@@ -164,20 +176,25 @@ class Gate {
   }
 
   // Whether the process of the least loaded record is gone; a process of
-  // another user (EPERM) lives.
+  // another user (EPERM) lives. A process killed outright stays a zombie
+  // until its reaper waits for it, and a zombie still takes signals: it is
+  // gone all the same, or this one would pause a beat for it.
   leastIsDead() {
     const pid = this.leastPid;
     const now = monotonicMs();
     const seen = this.alive.get(pid);
     if (seen !== undefined && ((now - seen) >>> 0) < BEAT_MS) return false;
+    let gone = false;
     try {
       process.kill(pid, 0);
+      gone = isZombie(pid);
     } catch (error) {
-      if (error.code === 'ESRCH') {
-        this.alive.delete(pid);
-        this.dead.set(pid, this.leastStamp);
-        return true;
-      }
+      gone = error.code === 'ESRCH';
+    }
+    if (gone) {
+      this.alive.delete(pid);
+      this.dead.set(pid, this.leastStamp);
+      return true;
     }
     if (this.alive.size >= MAX_RECORDS) this.alive.clear();
     this.alive.set(pid, now);

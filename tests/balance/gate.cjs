@@ -87,6 +87,15 @@ async function main() {
   gate.connected(more[0]);
   await tick(5);
   assert.ok(handle.polling, 'a fresh record of a dead process holds no one up');
+  // Nor does one killed and not yet reaped: a zombie takes signals still.
+  const zombie = await zombieProcess();
+  writeRecord(file, 2, zombie.pid, 0);
+  const third = new EventEmitter();
+  gate.connected(third);
+  await tick(5);
+  assert.ok(handle.polling, 'a fresh record of a zombie holds no one up');
+  zombie.end();
+  third.emit('close');
   writeRecord(file, 2, 1, 0);
   gate.connected(more[1]);
   await tick(5);
@@ -120,6 +129,17 @@ async function main() {
   await pausedProcessStaysUp(dir);
   fs.rmSync(dir, { recursive: true });
   console.log('gate ok');
+}
+
+// A zombie: a shell's child that has ended, which the shell, replaced by
+// a sleep, never waits for. Its pid, and how to end its parent.
+async function zombieProcess() {
+  const { spawn } = require('child_process');
+  const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise((resolve) => parent.stdout.once('data', (data) => resolve(Number(data))));
+  const state = () => fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1][0];
+  while (state() !== 'Z') await tick(1);
+  return { pid, end: () => parent.kill() };
 }
 
 // A real listening handle (a unix socket passed as fd 3, as systemd passes
