@@ -2,11 +2,10 @@
 use std::process::ExitCode;
 
 use super::args::ManagerArgs;
-use super::shared::{connect, target};
-use super::shared::{installed_apps, loaded};
+use super::shared::{all_loaded, installed_apps};
+use super::shared::{connect_to_read, target};
 use crate::model::AppName;
 use crate::systemd::apply_journal::ApplyJournal;
-use crate::systemd::bus::in_parallel;
 use crate::systemd::status::{apps_status, InstanceStatus};
 
 pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -15,11 +14,10 @@ pub fn run(app: Option<&AppName>, manager: ManagerArgs, json: bool) -> anyhow::R
         Some(app) => vec![app.clone()],
         None => installed_apps(&units)?,
     };
-    let systemd = connect(scope)?;
+    let systemd = connect_to_read(scope)?;
     let installed = units.read().ok();
-    let loaded = in_parallel(&apps, |app| loaded(&systemd, app));
-    for (app, loaded) in apps.iter().zip(loaded) {
-        if !loaded? {
+    for (app, loaded) in apps.iter().zip(all_loaded(&systemd, &apps)?) {
+        if !loaded {
             anyhow::bail!("no app `{app}` is installed in {}", units.path().display());
         }
     }

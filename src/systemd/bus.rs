@@ -32,6 +32,14 @@ pub fn unit_path(name: &str) -> String {
     path
 }
 
+/// The bus of `scope`'s manager: the system bus, or the user's session bus.
+fn bus(scope: Scope) -> zbus::Result<Connection> {
+    match scope {
+        Scope::System => Connection::system(),
+        Scope::User => Connection::session(),
+    }
+}
+
 /// `f` of every item, several at a time on as many threads, in the items'
 /// order: calls on one connection are then in flight together, so that a
 /// hundred units' properties cost the bus daemon's and systemd's time to
@@ -96,12 +104,23 @@ impl Systemd {
     /// Connects to the manager of `scope`: the system bus, or the user's
     /// session bus (`$DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
     pub fn connect(scope: Scope) -> Result<Self, SystemdError> {
-        let connection = match scope {
-            Scope::System => Connection::system()?,
-            Scope::User => Connection::session()?,
-        };
+        let connection = bus(scope)?;
         let manager = ManagerProxy::new(&connection)?;
         manager.subscribe()?;
+        Ok(Systemd {
+            connection,
+            manager,
+            scope,
+            connected_at: SystemTime::now(),
+        })
+    }
+
+    /// Connects to the manager of `scope` to read it only: over the bus as
+    /// [`Systemd::connect`], without the subscription that job waits need,
+    /// which would have systemd send this reader every unit's changes.
+    pub fn connect_to_read(scope: Scope) -> Result<Self, SystemdError> {
+        let connection = bus(scope)?;
+        let manager = ManagerProxy::new(&connection)?;
         Ok(Systemd {
             connection,
             manager,

@@ -15,7 +15,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::args::ManagerArgs;
-use super::shared::{connect, target};
+use super::shared::{connect_to_read, target};
 use crate::model::{AppName, AppUnits, Scope};
 use crate::options::describe::log_destination;
 use crate::options::{effective, Effective};
@@ -133,7 +133,7 @@ pub fn run(
             }
         )
     })?;
-    let systemd = connect(scope)?;
+    let systemd = connect_to_read(scope)?;
     let live = live_state(&systemd, &units)?;
     let environment = environment(&units, &live.instances, show_env);
     let instances = live

@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use super::args::ManagerArgs;
 use super::shared::installed_apps;
-use super::shared::{connect, target};
+use super::shared::{connect, connect_to_read, target};
 use crate::model::name::metrics_endpoint;
 use crate::model::Scope;
 use crate::systemd::samples::gather;
@@ -41,7 +41,7 @@ pub fn run(manager: ManagerArgs, request: Request) -> anyhow::Result<ExitCode> {
     }
     let metrics = || -> anyhow::Result<String> {
         let apps = installed_apps(&units)?;
-        let systemd = connect(scope)?;
+        let systemd = connect_to_read(scope)?;
         if !request.pm2_names {
             return Ok(exposition(&gather(&systemd, &apps)?));
         }

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers
 use ratatui::DefaultTerminal;
 
 use super::args::ManagerArgs;
-use super::shared::{connect, target};
+use super::shared::{connect_to_read, target};
 use super::shared::{installed_apps, loaded};
 use crate::model::Scope;
 use crate::systemd::bus::Systemd;
@@ -140,7 +140,7 @@ pub fn run(manager: ManagerArgs) -> anyhow::Result<ExitCode> {
         "monit needs a terminal; in scripts use `nodeunits status --json`"
     );
     let (scope, units) = target(manager)?;
-    let systemd = connect(scope)?;
+    let systemd = connect_to_read(scope)?;
     let mut monit = Monit {
         scope,
         units,

@@ -33,11 +33,20 @@ pub(in crate::cli) fn target(manager: ManagerArgs) -> anyhow::Result<(Scope, Uni
 /// The manager of `scope` over D-Bus; an error says which it is and how to
 /// reach the other.
 pub(in crate::cli) fn connect(scope: Scope) -> anyhow::Result<Systemd> {
+    Systemd::connect(scope).with_context(|| connecting_to(scope))
+}
+
+/// [`connect`] for a command that only reads the manager.
+pub(in crate::cli) fn connect_to_read(scope: Scope) -> anyhow::Result<Systemd> {
+    Systemd::connect_to_read(scope).with_context(|| connecting_to(scope))
+}
+
+fn connecting_to(scope: Scope) -> String {
     let which = match scope {
         Scope::System => "the system service manager (use --user for yours)",
         Scope::User => "your user service manager (it runs while you are logged in, or always after `loginctl enable-linger`; use --system for the system's)",
     };
-    Systemd::connect(scope).with_context(|| format!("connecting to {which}"))
+    format!("connecting to {which}")
 }
 
 /// The apps nodeunits installed in the unit directory.
@@ -51,6 +60,25 @@ pub(in crate::cli) fn installed_apps(units: &UnitDir) -> anyhow::Result<Vec<AppN
 /// Whether the service manager has loaded the app unit of `app`.
 pub(in crate::cli) fn loaded(systemd: &Systemd, app: &AppName) -> anyhow::Result<bool> {
     Ok(systemd.load_state(&app.units().app())? == "loaded")
+}
+
+/// [`loaded`] of each app, in their order: those the manager holds in one
+/// listing, any other asked (and so loaded) one by one.
+pub(in crate::cli) fn all_loaded(systemd: &Systemd, apps: &[AppName]) -> anyhow::Result<Vec<bool>> {
+    let units: Vec<String> = apps.iter().map(|app| app.units().app()).collect();
+    let patterns: Vec<&str> = units.iter().map(String::as_str).collect();
+    let listed: std::collections::HashMap<String, String> = systemd
+        .manager()
+        .list_units_by_patterns(&[], &patterns)?
+        .into_iter()
+        .map(|unit| (unit.0, unit.2))
+        .collect();
+    crate::systemd::bus::in_parallel(&units, |unit| match listed.get(unit) {
+        Some(state) => Ok(state == "loaded"),
+        None => Ok(systemd.load_state(unit)? == "loaded"),
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The app's instance units, from its app unit's `Wants=`.
