@@ -16,6 +16,7 @@ use crate::model::defaults::EXIT_CONFIG;
 /// systemd's bus name.
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
+const UNIT: &str = "org.freedesktop.systemd1.Unit";
 
 /// The object path of a unit: `/org/freedesktop/systemd1/unit/` and its
 /// name, each byte but an ASCII letter or a digit after the first byte
@@ -171,7 +172,7 @@ impl Systemd {
 
     /// `LoadState` of a unit: `loaded`, `not-found`, `masked`, …
     pub fn load_state(&self, unit: &str) -> Result<String, SystemdError> {
-        typed(self.property(unit, "org.freedesktop.systemd1.Unit", "LoadState")?)
+        typed(self.property(unit, UNIT, "LoadState")?)
     }
 
     pub fn unit(&self, name: &str) -> Result<UnitProxy<'static>, SystemdError> {
@@ -212,20 +213,25 @@ impl Systemd {
             &self.connection,
             Some(capacity),
         )?;
-        let mut pending: HashMap<OwnedObjectPath, &str> = HashMap::new();
-        for unit in units {
+        // All queued at once: systemd's replies wait while it forks the
+        // jobs queued before, and one call after the other would pace the
+        // queueing by them.
+        let jobs = in_parallel(units, |unit| {
             // A start asked for starts a unit that gave up after its
             // restarts, with its budget anew, as `systemctl reset-failed`
             // would; a unit systemd does not know fails the job below.
             if !matches!(kind, JobKind::Stop) {
                 let _ = self.manager.reset_failed_unit(unit);
             }
-            let job = match kind {
+            match kind {
                 JobKind::Start => self.manager.start_unit(unit, "replace"),
                 JobKind::Stop => self.manager.stop_unit(unit, "replace"),
                 JobKind::Restart => self.manager.restart_unit(unit, "replace"),
                 JobKind::ReloadOrRestart => self.manager.reload_or_restart_unit(unit, "replace"),
-            };
+            }
+        });
+        let mut pending: HashMap<OwnedObjectPath, &str> = HashMap::new();
+        for (unit, job) in units.iter().zip(jobs) {
             match job {
                 Ok(job) => {
                     pending.insert(job, unit);
@@ -272,8 +278,11 @@ impl Systemd {
         results: Vec<(String, String)>,
         verb: &str,
     ) -> Result<(), SystemdError> {
-        for (unit, result) in results {
-            let state = self.unit(&unit)?.active_state()?;
+        let states = in_parallel(&results, |(unit, _)| {
+            typed::<String>(self.property(unit, UNIT, "ActiveState")?)
+        });
+        for ((unit, result), state) in results.into_iter().zip(states) {
+            let state = state?;
             if result != "done" || state != "active" {
                 let why = self.why_not_active(&unit, &result, &state, verb)?;
                 return Err(SystemdError::unit(&unit, why, self.journal_tail(&unit)));
@@ -318,8 +327,9 @@ impl ServiceManager for Systemd {
     }
 
     fn check_loaded(&self, units: &[String]) -> Result<(), SystemdError> {
-        for unit in units {
-            if self.unit(unit)?.load_state()? != "loaded" {
+        let states = in_parallel(units, |unit| self.load_state(unit));
+        for (unit, state) in units.iter().zip(states) {
+            if state? != "loaded" {
                 return Err(self.load_failure(unit));
             }
         }
