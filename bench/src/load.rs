@@ -1,5 +1,5 @@
 //! Running wrk inside a box: to its end, or stopped when the work under
-//! load is done.
+//! load is done; other clients (the probe) are run and stopped the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -41,16 +41,33 @@ impl Load {
     }
 }
 
-/// A wrk started in the background.
+/// A client (wrk, or the probe of [`crate::probe`]) started in the
+/// background.
 pub struct Running {
+    name: &'static str,
     child: Child,
     pid_file: PathBuf,
     out_file: PathBuf,
 }
 
 pub fn start(host: &dyn Host, load: &Load, dir: &Path) -> Result<Running> {
-    let pid_file = dir.join("wrk.pid");
-    let out_file = dir.join("wrk.out");
+    let running = start_client(host, "wrk", &load.command(), dir)?;
+    // wrk connects at once; give its connections time to be up before the
+    // caller starts disturbing the app.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    Ok(running)
+}
+
+/// Starts `command` in the background in `load.slice`, as the load is run:
+/// its pid in `dir/NAME.pid`, all it prints in `dir/NAME.out`.
+pub fn start_client(
+    host: &dyn Host,
+    name: &'static str,
+    command: &str,
+    dir: &Path,
+) -> Result<Running> {
+    let pid_file = dir.join(format!("{name}.pid"));
+    let out_file = dir.join(format!("{name}.out"));
     host.ok(&format!(
         "mkdir -p {} && rm -f {} {}",
         dir.display(),
@@ -60,13 +77,11 @@ pub fn start(host: &dyn Host, load: &Load, dir: &Path) -> Result<Running> {
     let child = host.spawn(&format!(
         "echo $$ > {}; exec {} > {} 2>&1",
         pid_file.display(),
-        in_scope("load.slice", &load.command()),
+        in_scope("load.slice", command),
         out_file.display()
     ))?;
-    // wrk connects at once; give its connections time to be up before the
-    // caller starts disturbing the app.
-    std::thread::sleep(std::time::Duration::from_millis(500));
     Ok(Running {
+        name,
         child,
         pid_file,
         out_file,
@@ -76,8 +91,13 @@ pub fn start(host: &dyn Host, load: &Load, dir: &Path) -> Result<Running> {
 impl Running {
     /// Stops wrk (SIGINT: it prints its report) and returns the report.
     pub fn stop(self, host: &dyn Host) -> Result<Report> {
+        wrk::parse(&self.stop_text(host)?)
+    }
+
+    /// Stops the client with SIGINT and returns all it printed.
+    pub fn stop_text(self, host: &dyn Host) -> Result<String> {
         host.ok(&format!("kill -INT $(cat {})", self.pid_file.display()))?;
-        self.finish(host)
+        self.finish_text(host)
     }
 
     /// Waits for wrk's own end.
@@ -85,10 +105,12 @@ impl Running {
         wrk::parse(&self.finish_text(host)?)
     }
 
-    /// Waits for wrk's own end and returns all it printed: its report and
-    /// what its script printed.
+    /// Waits for the client's own end and returns all it printed: wrk's
+    /// report and what its script printed.
     pub fn finish_text(mut self, host: &dyn Host) -> Result<String> {
-        self.child.wait().context("waiting for wrk")?;
+        self.child
+            .wait()
+            .with_context(|| format!("waiting for {}", self.name))?;
         host.read(&self.out_file)
     }
 }

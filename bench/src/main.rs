@@ -17,6 +17,7 @@ mod measure;
 mod nodeunits;
 mod oxmgr;
 mod pm2;
+mod probe;
 mod report;
 mod supervisor;
 mod units;

@@ -1,7 +1,17 @@
 //! Failed requests during K rolling reloads under keep-alive load, for the
 //! naive and the cooperative app; latency during reloads against steady,
 //! back to back and at one pace for all.
+//!
+//! Beside the keep-alive load of the cooperative app, from before its steady
+//! load to after its reloads, the probe ([`crate::probe`]) opens a new
+//! connection every 5 ms: how fast a worker answers a new connection in its
+//! first moments (a cold successor), against the steady workers and the old
+//! ones while they are replaced. The cooperative app names its worker in
+//! each answer; a successor is a worker first heard from once the reloads
+//! had begun, its age the time since its first answer to the probe.
 
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
@@ -9,7 +19,8 @@ use anyhow::{bail, Result};
 use super::{who, Plan};
 use crate::apps::App;
 use crate::load;
-use crate::report::{Better, Results};
+use crate::probe::{self, now_ms, Answer};
+use crate::report::{percentile, Better, Results, Who};
 use crate::supervisor::Supervisor;
 
 /// wrk's upper bound; the load is stopped when the reloads are done.
@@ -30,27 +41,18 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
         let load_plan = plan.load(app.port, true, LOAD_LIMIT_SECONDS);
         let cooperative = app.wait_ready;
 
-        if cooperative && !plan.smoke {
-            let steady_plan = plan.load(app.port, true, plan.steady_seconds);
-            let steady = load::run(supervisor.host(), &steady_plan, &dir)?;
-            results.add(
-                "p50 latency steady, cooperative ×2",
-                "ms",
-                Better::Lower,
-                who,
-                steady.p50_ms,
-            );
-            results.add(
-                "p99 latency steady, cooperative ×2",
-                "ms",
-                Better::Lower,
-                who,
-                steady.p99_ms,
-            );
-        }
+        // The probe from before the steady load, which shows it the steady
+        // workers, to after the reloads.
+        let probe = if cooperative && !plan.smoke {
+            let probe = probe::start(supervisor.host(), app.port, LOAD_LIMIT_SECONDS, &dir)?;
+            Some((probe, steady(supervisor, plan, &app, &dir, results)?))
+        } else {
+            None
+        };
 
         let running = load::start(supervisor.host(), &load_plan, &dir)?;
         let reloading = std::time::Instant::now();
+        let reloads_from = now_ms();
         for _ in 0..plan.reloads {
             let before = supervisor.worker_pids(&app)?;
             supervisor.reload(&app)?;
@@ -64,9 +66,17 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
             }
         }
         let reload_seconds = reloading.elapsed().as_secs_f64();
+        let reloads = Window {
+            from_ms: reloads_from,
+            to_ms: now_ms(),
+        };
         // Let requests queued during the last reload complete.
         std::thread::sleep(std::time::Duration::from_millis(500));
         let report = running.stop(supervisor.host())?;
+        let probed = match probe {
+            Some((probe, steady)) => Some((probe.stop(supervisor.host())?, steady)),
+            None => None,
+        };
         eprintln!(
             "    {} reloads of {}: {} requests ({:.0}/s), {} failed (connect {}, read {}, write {}, timeout {}, non-2xx {})",
             plan.reloads,
@@ -116,9 +126,187 @@ pub fn measure(supervisor: &mut dyn Supervisor, plan: &Plan, results: &mut Resul
         if cooperative && !plan.smoke {
             paced(supervisor, &app, plan, results)?;
         }
+        // After the rows above, in the table too.
+        if let Some((answers, steady)) = probed {
+            add_probe_rows(results, who, plan.reloads, &answers, steady, reloads);
+        }
         supervisor.stop(&app)?;
     }
     Ok(())
+}
+
+/// The steady load, before the reloads: its latency rows, and the time it
+/// ran, the probe's steady window.
+fn steady(
+    supervisor: &dyn Supervisor,
+    plan: &Plan,
+    app: &App,
+    dir: &Path,
+    results: &mut Results,
+) -> Result<Window> {
+    let who = who(supervisor);
+    // The probe's own first requests are slow (node warming up).
+    std::thread::sleep(PROBE_WARM_UP);
+    let from_ms = now_ms();
+    let steady = load::run(
+        supervisor.host(),
+        &plan.load(app.port, true, plan.steady_seconds),
+        dir,
+    )?;
+    let window = Window {
+        from_ms,
+        to_ms: now_ms(),
+    };
+    results.add(
+        "p50 latency steady, cooperative ×2",
+        "ms",
+        Better::Lower,
+        who,
+        steady.p50_ms,
+    );
+    results.add(
+        "p99 latency steady, cooperative ×2",
+        "ms",
+        Better::Lower,
+        who,
+        steady.p99_ms,
+    );
+    Ok(window)
+}
+
+/// How long the probe runs before the steady load.
+const PROBE_WARM_UP: Duration = Duration::from_millis(500);
+
+/// A span of the wall clock, ends included.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    from_ms: f64,
+    to_ms: f64,
+}
+
+impl Window {
+    fn contains(&self, ms: f64) -> bool {
+        (self.from_ms..=self.to_ms).contains(&ms)
+    }
+}
+
+/// The probe's answers a row is made of, by the answering worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    /// Sent during the steady load.
+    Steady,
+    /// Sent during the reloads to a successor less than 50 ms old.
+    SuccessorFirst50,
+    /// To a successor 50 to 500 ms old.
+    Successor50To500,
+    /// To a successor older than that: no row.
+    SuccessorLater,
+    /// Sent during the reloads, answered by a worker heard from before.
+    OldDuringReloads,
+}
+
+impl Class {
+    /// The row's name, or `None`.
+    fn measure(self) -> Option<&'static str> {
+        match self {
+            Class::Steady => Some("steady workers"),
+            Class::SuccessorFirst50 => Some("a successor's first 50 ms"),
+            Class::Successor50To500 => Some("a successor 50–500 ms in"),
+            Class::SuccessorLater => None,
+            Class::OldDuringReloads => Some("old workers during reloads"),
+        }
+    }
+
+    fn of(answer_ms: f64, first_ms: f64, steady: Window, reloads: Window) -> Option<Class> {
+        if steady.contains(answer_ms) {
+            return Some(Class::Steady);
+        }
+        if !reloads.contains(answer_ms) {
+            return None;
+        }
+        if first_ms < reloads.from_ms {
+            return Some(Class::OldDuringReloads);
+        }
+        Some(match answer_ms - first_ms {
+            age if age < 50.0 => Class::SuccessorFirst50,
+            age if age < 500.0 => Class::Successor50To500,
+            _ => Class::SuccessorLater,
+        })
+    }
+}
+
+/// The latencies of the probe's answers, by class; answers sent outside
+/// both windows and failed requests are in none.
+fn classify(answers: &[Answer], steady: Window, reloads: Window) -> BTreeMap<Class, Vec<f64>> {
+    let mut first_ms: HashMap<u32, f64> = HashMap::new();
+    for answer in answers {
+        if let Ok(pid) = answer.worker {
+            let first = first_ms.entry(pid).or_insert(answer.sent_ms);
+            *first = first.min(answer.sent_ms);
+        }
+    }
+    let mut classes: BTreeMap<Class, Vec<f64>> = BTreeMap::new();
+    for answer in answers {
+        let Ok(pid) = answer.worker else { continue };
+        if let Some(class) = Class::of(answer.sent_ms, first_ms[&pid], steady, reloads) {
+            classes.entry(class).or_default().push(answer.latency_ms);
+        }
+    }
+    classes
+}
+
+/// The probe's rows: p99 latency by class, for the classes that have
+/// answers (a supervisor may have none in one), and its failed requests.
+fn add_probe_rows(
+    results: &mut Results,
+    who: Who,
+    reloads: u32,
+    answers: &[Answer],
+    steady: Window,
+    reload_window: Window,
+) {
+    let classes = classify(answers, steady, reload_window);
+    let mut failures: BTreeMap<&str, u64> = BTreeMap::new();
+    for answer in answers {
+        if let Err(why) = &answer.worker {
+            *failures.entry(why).or_default() += 1;
+        }
+    }
+    let counts: Vec<String> = classes
+        .iter()
+        .map(|(class, latencies)| {
+            let name = class.measure().unwrap_or("a successor later");
+            format!("{name} {}", latencies.len())
+        })
+        .chain(
+            failures
+                .iter()
+                .map(|(why, count)| format!("failed ({why}) {count}")),
+        )
+        .collect();
+    eprintln!(
+        "    probe: {} requests; {}",
+        answers.len(),
+        counts.join(", ")
+    );
+    for (class, latencies) in &classes {
+        if let (Some(name), Some(p99)) = (class.measure(), percentile(latencies, 99.0)) {
+            results.add(
+                &format!("p99 latency of a new connection, {name}, cooperative ×2"),
+                "ms",
+                Better::Lower,
+                who,
+                p99,
+            );
+        }
+    }
+    results.add(
+        &format!("Failed new connections of the probe during {reloads} reloads, cooperative ×2"),
+        "requests",
+        Better::Lower,
+        who,
+        failures.values().sum::<u64>() as f64,
+    );
 }
 
 /// Reloads at the same pace for every supervisor.
@@ -179,4 +367,79 @@ fn paced(
         report.failed() as f64,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEADY: Window = Window {
+        from_ms: 1000.0,
+        to_ms: 2000.0,
+    };
+    const RELOADS: Window = Window {
+        from_ms: 3000.0,
+        to_ms: 4000.0,
+    };
+
+    /// Workers 11 and 12 before the reloads; successors 21 and 22.
+    const SAMPLE: &str = "\
+900 9.0 11
+1000 1.0 11
+1500 2.0 12
+2500 7.0 12
+3010 3.0 11
+3020 30.0 21
+3060 20.0 21
+3070 10.0 21
+3100 0.5 error:ECONNRESET
+3200 6.0 22
+3150 40.0 22
+3600 5.0 21
+4100 8.0 22
+";
+
+    #[test]
+    fn classes_answers_by_the_age_of_the_worker() {
+        let answers = probe::parse(SAMPLE).unwrap();
+        let classes = classify(&answers, STEADY, RELOADS);
+        let expected = BTreeMap::from([
+            (Class::Steady, vec![1.0, 2.0]),
+            // 21 first answered at 3020; 22 at 3150, a line after its later one.
+            (Class::SuccessorFirst50, vec![30.0, 20.0, 40.0]),
+            (Class::Successor50To500, vec![10.0, 6.0]),
+            (Class::SuccessorLater, vec![5.0]),
+            (Class::OldDuringReloads, vec![3.0]),
+        ]);
+        assert_eq!(classes, expected);
+    }
+
+    #[test]
+    fn adds_a_row_for_each_class_with_answers_and_the_failures() {
+        let mut results = Results::new("test", 1);
+        let answers = probe::parse(SAMPLE).unwrap();
+        add_probe_rows(&mut results, Who::Pm2, 10, &answers, STEADY, RELOADS);
+        let row = |name: &str| {
+            let measure = format!("p99 latency of a new connection, {name}, cooperative ×2");
+            results.row(&measure).map(|row| row.pm2.clone())
+        };
+        assert_eq!(row("steady workers"), Some(vec![2.0]));
+        assert_eq!(row("a successor's first 50 ms"), Some(vec![40.0]));
+        assert_eq!(row("a successor 50–500 ms in"), Some(vec![10.0]));
+        assert_eq!(row("old workers during reloads"), Some(vec![3.0]));
+        let failed = results
+            .row("Failed new connections of the probe during 10 reloads, cooperative ×2")
+            .unwrap();
+        assert_eq!(failed.pm2, vec![1.0]);
+
+        // No successor answered: no row for them, rather than an empty one.
+        let mut results = Results::new("test", 1);
+        let before = &answers[..4];
+        add_probe_rows(&mut results, Who::Oxmgr, 10, before, STEADY, RELOADS);
+        assert_eq!(results.rows.len(), 2, "{:?}", results.rows);
+        assert_eq!(
+            results.rows[0].measure,
+            "p99 latency of a new connection, steady workers, cooperative ×2"
+        );
+    }
 }
