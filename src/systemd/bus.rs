@@ -105,15 +105,9 @@ impl Systemd {
     /// Connects to the manager of `scope`: the system bus, or the user's
     /// session bus (`$DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
     pub fn connect(scope: Scope) -> Result<Self, SystemdError> {
-        let connection = bus(scope)?;
-        let manager = ManagerProxy::new(&connection)?;
-        manager.subscribe()?;
-        Ok(Systemd {
-            connection,
-            manager,
-            scope,
-            connected_at: SystemTime::now(),
-        })
+        let systemd = Self::connect_to_read(scope)?;
+        systemd.manager.subscribe()?;
+        Ok(systemd)
     }
 
     /// Connects to the manager of `scope` to read it only: over the bus as

@@ -73,12 +73,16 @@ pub(in crate::cli) fn all_loaded(systemd: &Systemd, apps: &[AppName]) -> anyhow:
         .into_iter()
         .map(|unit| (unit.0, unit.2))
         .collect();
-    crate::systemd::bus::in_parallel(&units, |unit| match listed.get(unit) {
-        Some(state) => Ok(state == "loaded"),
-        None => Ok(systemd.load_state(unit)? == "loaded"),
-    })
-    .into_iter()
-    .collect()
+    let unlisted: Vec<&String> = units.iter().filter(|u| !listed.contains_key(*u)).collect();
+    let mut asked =
+        crate::systemd::bus::in_parallel(&unlisted, |unit| systemd.load_state(unit)).into_iter();
+    units
+        .iter()
+        .map(|unit| match listed.get(unit) {
+            Some(state) => Ok(state == "loaded"),
+            None => Ok(asked.next().expect("one answer per unlisted unit")? == "loaded"),
+        })
+        .collect()
 }
 
 /// The app's instance units, from its app unit's `Wants=`.
