@@ -197,82 +197,164 @@ fn run() -> Result<()> {
                 .any(|measure| plan.wants(measure))))
     .then(|| TestHost::boot("bench-bare"));
 
-    for run in 1..=plan.runs {
-        eprintln!("run {run}/{}", plan.runs);
-        if let Some(bare_box) = &bare_box {
-            if plan.wants("memory") {
-                memory::baseline(bare_box, &scratch, &mut results)?;
-            }
-            if ceiling_here {
-                throughput::ceiling(bare_box, &scratch, &plan, &mut results)?;
-            }
-            if plan.wants("share") {
-                share::bare(bare_box, &scratch, &plan, &mut results)?;
-            }
-            if plan.wants("fleet") {
-                fleet::bare(bare_box, &scratch, &mut results)?;
-            }
-        }
-        for supervisor in supervisors.iter_mut() {
-            let supervisor = supervisor.as_mut();
-            eprintln!("  {}", supervisor.name());
-            if plan.wants("memory") {
-                memory::measure(supervisor, &mut results)?;
-            }
-            if plan.wants("throughput") {
-                throughput::measure(supervisor, &plan, &mut results)?;
-            }
-            if plan.wants("share") {
-                share::measure(supervisor, &plan, &mut results)?;
-            }
-            if plan.wants("startup") {
-                startup::measure(supervisor, &mut results)?;
-            }
-            if plan.wants("memory-limit") {
-                memory_limit::measure(supervisor, &plan, &mut results)?;
-            }
-            if plan.wants("reload") {
-                reload::measure(supervisor, &plan, &mut results)?;
-            }
-            if plan.wants("logs") {
-                logs::measure(supervisor, &plan, &mut results)?;
-            }
-            if plan.wants("watch") {
-                watch::measure(supervisor, &mut results)?;
-            }
-            if plan.wants("fleet") {
-                fleet::measure(supervisor, &mut results)?;
-            }
-            if plan.wants("crash") {
-                crash::measure(supervisor, &plan, &mut results)?;
-            }
-            if plan.wants("supervisor-killed") {
-                supervisor_killed::measure(supervisor, &plan, &mut results)?;
-            }
-        }
-    }
-
-    results.summarize();
-    results.machine = Some(machine::describe(
-        &pm2_version,
-        oxmgr_build.map(|(_, version)| oxmgr::Oxmgr::description(&version)),
-        &nodeunits_version,
-        driver,
-    ));
-    results.notes.push(format!(
-        "Wall time of this run: {:.0} s.",
-        started.elapsed().as_secs_f64()
-    ));
     let name = match (plan.smoke, plan.only_measure) {
         (true, _) => "smoke",
         (false, Some(measure)) => measure,
         (false, None) => "latest",
     };
-    write(&out_dir, name, &results)?;
+    let machine = machine::describe(
+        &pm2_version,
+        oxmgr_build
+            .as_ref()
+            .map(|(_, version)| oxmgr::Oxmgr::description(version)),
+        &nodeunits_version,
+        driver,
+    );
+    // What is measured so far, written after every run and before an
+    // abort: a long run's measured runs are never lost.
+    let save = |results: &Results, done: u32| -> Result<String> {
+        let mut snapshot = results.clone();
+        snapshot.summarize();
+        snapshot.machine = Some(machine.clone());
+        if done < plan.runs {
+            snapshot.notes.push(format!(
+                "Partial: {done} of {} runs measured in full.",
+                plan.runs
+            ));
+        }
+        snapshot.notes.push(format!(
+            "Wall time of this run: {:.0} s.",
+            started.elapsed().as_secs_f64()
+        ));
+        write(&out_dir, name, &snapshot)?;
+        Ok(snapshot.markdown())
+    };
+
+    let mut failed = Vec::new();
+    for run in 1..=plan.runs {
+        eprintln!("run {run}/{}", plan.runs);
+        let measured = one_run(
+            run,
+            &plan,
+            bare_box.as_ref(),
+            ceiling_here,
+            &scratch,
+            &mut supervisors,
+            &mut results,
+            &mut failed,
+        );
+        if let Err(error) = measured {
+            save(&results, run - 1)?;
+            return Err(error);
+        }
+        if run < plan.runs {
+            save(&results, run)?;
+        }
+    }
+    let markdown = save(&results, plan.runs)?;
+    println!("{markdown}");
+    results.summarize();
     if plan.smoke {
         check_smoke(&results, &plan)?;
     }
+    // A peer's failure is the peer's, and said in the notes; nodeunits'
+    // is this project's to mend.
+    let ours: Vec<String> = failed
+        .into_iter()
+        .filter(|(who, _)| *who == "nodeunits")
+        .map(|(_, failure)| failure)
+        .collect();
+    if !ours.is_empty() {
+        bail!("measures of nodeunits failed: {}", ours.join("; "));
+    }
     Ok(())
+}
+
+/// A measure of one supervisor, as [`MEASURES`] names it.
+type Measure = fn(&mut dyn Supervisor, &Plan, &mut Results) -> Result<()>;
+
+/// Every supervisor's measures, in the order they run.
+const SUPERVISOR_MEASURES: [(&str, Measure); 11] = [
+    ("memory", |s, _, r| memory::measure(s, r)),
+    ("throughput", throughput::measure),
+    ("share", share::measure),
+    ("startup", |s, _, r| startup::measure(s, r)),
+    ("memory-limit", memory_limit::measure),
+    ("reload", reload::measure),
+    ("logs", logs::measure),
+    ("watch", |s, _, r| watch::measure(s, r)),
+    ("fleet", |s, _, r| fleet::measure(s, r)),
+    ("crash", crash::measure),
+    ("supervisor-killed", supervisor_killed::measure),
+];
+
+/// One run of every measure the plan wants. A supervisor's failed measure
+/// does not end the run: it is said in the notes and in `failed` (who, and
+/// "measure: error"), its samples of this run are missing from
+/// that point, and the supervisor is cleared for its next measure. Only a
+/// failure to measure bare node or to clear a supervisor ends it.
+#[allow(clippy::too_many_arguments)]
+fn one_run(
+    run: u32,
+    plan: &Plan,
+    bare_box: Option<&TestHost>,
+    ceiling_here: bool,
+    scratch: &Path,
+    supervisors: &mut [Box<dyn Supervisor>],
+    results: &mut Results,
+    failed: &mut Vec<(&'static str, String)>,
+) -> Result<()> {
+    if let Some(bare_box) = bare_box {
+        if plan.wants("memory") {
+            memory::baseline(bare_box, scratch, results)?;
+        }
+        if ceiling_here {
+            throughput::ceiling(bare_box, scratch, plan, results)?;
+        }
+        if plan.wants("share") {
+            share::bare(bare_box, scratch, plan, results)?;
+        }
+        if plan.wants("fleet") {
+            fleet::bare(bare_box, scratch, results)?;
+        }
+    }
+    for supervisor in supervisors.iter_mut() {
+        let supervisor = supervisor.as_mut();
+        eprintln!("  {}", supervisor.name());
+        for (measure, take) in SUPERVISOR_MEASURES {
+            if !plan.wants(measure) {
+                continue;
+            }
+            let Err(error) = take(supervisor, plan, results) else {
+                continue;
+            };
+            // One line in the table's notes, whatever the error printed.
+            let error = format!("{error:#}")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let who = supervisor.name();
+            eprintln!("  the {measure} measure of {who} failed: {error}");
+            results.note(&format!(
+                "Run {run}: the {measure} measure of {who} failed, and its samples of that \
+                 measure in this run are missing from that point: {}",
+                shortened(&error, 600)
+            ));
+            failed.push((who, format!("{measure}: {error}")));
+            supervisor
+                .clear()
+                .with_context(|| format!("clearing {who} after its failed {measure} measure"))?;
+        }
+    }
+    Ok(())
+}
+
+/// At most `limit` characters of `text`, with "…" where it was cut.
+fn shortened(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// Where `nodeunits` and `nodeunits-helper` are unless `--bin-dir` says:
@@ -293,7 +375,6 @@ fn write(dir: &Path, name: &str, results: &Results) -> Result<()> {
         dir.join(format!("{name}.json")),
         serde_json::to_string_pretty(results)? + "\n",
     )?;
-    println!("{markdown}");
     eprintln!("wrote {}/{name}.md and .json", dir.display());
     Ok(())
 }
@@ -334,6 +415,22 @@ mod tests {
         }
         results.summarize();
         results
+    }
+
+    #[test]
+    fn every_measure_of_a_supervisor_is_taken() {
+        let mut taken: Vec<&str> = SUPERVISOR_MEASURES.iter().map(|(name, _)| *name).collect();
+        let mut named = MEASURES.to_vec();
+        taken.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(taken, named);
+    }
+
+    #[test]
+    fn a_shortened_error_says_where_it_was_cut() {
+        assert_eq!(shortened("abcdef", 3), "abc…");
+        assert_eq!(shortened("abc", 3), "abc");
+        assert_eq!(shortened("ééé", 2), "éé…");
     }
 
     #[test]

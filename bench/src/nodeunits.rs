@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::apps::{App, Rotation};
+use crate::apps::{bench_dir, App, Rotation};
 use crate::host::Host;
-use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor};
+use crate::supervisor::{
+    pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor, STOP_SCOPES,
+};
 use crate::units;
 
 pub struct Nodeunits {
@@ -45,14 +47,38 @@ impl Nodeunits {
         "nodeunits apply / nodeunits reload, workers under nodeunits-helper"
     }
 
+    /// `nodeunits --version`, and the checkout's commit when git knows it
+    /// ("-dirty" with uncommitted changes): the results name what ran.
     pub fn version(&self) -> String {
-        self.host
+        let version = self
+            .host
             .ok(&format!(
                 "{} --version",
                 self.bin_dir.join("nodeunits").display()
             ))
             .map(|text| text.trim().to_owned())
-            .unwrap_or_else(|error| format!("unknown ({error})"))
+            .unwrap_or_else(|error| format!("unknown ({error})"));
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .arg("-C")
+                .arg(bench_dir())
+                .args(args)
+                .output()
+                .ok()
+                .filter(|output| output.status.success())
+                .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        };
+        match git(&["rev-parse", "--short", "HEAD"]) {
+            Some(commit) => {
+                let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                    .is_some_and(|changes| !changes.is_empty());
+                format!(
+                    "{version}, commit {commit}{}",
+                    if dirty { "-dirty" } else { "" }
+                )
+            }
+            None => version,
+        }
     }
 
     fn nodeunits(&self, args: &str) -> Result<String> {
@@ -260,6 +286,12 @@ impl Supervisor for Nodeunits {
 
     fn stop_in_production(&mut self, app: &App) -> Result<()> {
         self.stop(app)
+    }
+
+    /// Every installed app, and whatever else a measure left in a scope.
+    fn clear(&mut self) -> Result<()> {
+        self.nodeunits("delete --system all")?;
+        self.host.ok(STOP_SCOPES).map(drop)
     }
 
     fn default_log(&self, app: &App) -> String {

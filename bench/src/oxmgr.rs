@@ -19,7 +19,9 @@ use serde_json::Value;
 
 use crate::apps::{bench_dir, App, Logging, Rotation};
 use crate::host::{in_scope, Host};
-use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor};
+use crate::supervisor::{
+    pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor, STOP_SCOPES,
+};
 
 /// The commit of Oxmgr's repository the archive holds (Oxmgr 0.5.0).
 pub const COMMIT: &str = "76bed9d";
@@ -599,6 +601,23 @@ impl Supervisor for Oxmgr {
         self.host.ok(&format!(
             "systemctl disable --now {SERVICE_UNIT} && rm /etc/systemd/system/{SERVICE_UNIT} \
              && systemctl daemon-reload && systemctl reset-failed"
+        ))?;
+        self.daemon_pid().map(drop)
+    }
+
+    /// Deletes what the daemon lists, so that a new daemon restores
+    /// nothing; then stops the service unit if a measure left it, the daemon
+    /// and every process left in its scopes, and starts a fresh daemon.
+    fn clear(&mut self) -> Result<()> {
+        // Best effort: the daemon may be what failed.
+        for process in self.list().unwrap_or_default() {
+            if let Some(name) = process["name"].as_str() {
+                let _ = self.oxmgr(&format!("delete {name}"));
+            }
+        }
+        self.host.ok(&format!(
+            "systemctl disable --now {SERVICE_UNIT} 2>/dev/null; \
+             rm -f /etc/systemd/system/{SERVICE_UNIT}; systemctl daemon-reload; {STOP_SCOPES}"
         ))?;
         self.daemon_pid().map(drop)
     }

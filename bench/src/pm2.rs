@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use crate::apps::{bench_dir, App, Logging, Rotation};
 use crate::host::{in_scope, Host};
-use crate::supervisor::{pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor};
+use crate::supervisor::{
+    pss_kb, rss_kb, wait_all_serving, wait_serving, Footprint, Supervisor, STOP_SCOPES,
+};
 
 /// The packages the benchmark installs from the npm registry, pinned in
 /// bench/package.json.
@@ -412,6 +414,23 @@ impl Supervisor for Pm2 {
              && systemctl daemon-reload && systemctl reset-failed && rm -f {0}/dump.pm2 {0}/dump.pm2.bak",
             self.home().display()
         ))?;
+        self.pm2("ping").map(drop)
+    }
+
+    /// The startup unit and saved list if a measure left them, then every
+    /// app, pm2-logrotate and the daemon; a fresh daemon, as `stop` leaves.
+    fn clear(&mut self) -> Result<()> {
+        self.host.ok(&format!(
+            "systemctl disable --now {STARTUP_UNIT} 2>/dev/null; \
+             rm -f /etc/systemd/system/{STARTUP_UNIT} {0}/dump.pm2 {0}/dump.pm2.bak; \
+             systemctl daemon-reload",
+            self.home().display()
+        ))?;
+        // Best effort: the daemon may be what failed.
+        let _ = self.pm2("delete all");
+        let _ = self.rotate_logs(None);
+        let _ = self.pm2("kill");
+        self.host.ok(STOP_SCOPES)?;
         self.pm2("ping").map(drop)
     }
 

@@ -74,7 +74,16 @@ pub trait Supervisor {
     /// Stops what [`Supervisor::start_in_production`] started, and leaves
     /// the supervisor as [`Supervisor::stop`] does.
     fn stop_in_production(&mut self, app: &App) -> Result<()>;
+    /// Stops and forgets every app, whatever state a failed measure left
+    /// them in, and leaves the supervisor as [`Supervisor::stop`] does: the
+    /// next measure starts on a clean box.
+    fn clear(&mut self) -> Result<()>;
 }
+
+/// Stops every process that a scope of `systemd-run` holds in the box: the
+/// load, and what a supervisor's command started (its daemon, its apps).
+pub const STOP_SCOPES: &str =
+    "systemctl stop load.slice 'run-*.scope' 2>/dev/null; systemctl reset-failed";
 
 /// Waits until every app answers HTTP on its port inside the box, asking
 /// them all from one process.
