@@ -11,7 +11,10 @@
 // connections it has open, and stops accepting while it has more than one
 // over the least loaded live process: the connections wait in the socket's
 // queue for the others, never refused. Under short-lived connections
-// the process only publishes its count on each beat. A process whose record has not been
+// (one request each), publishing and deciding on each would cost them more
+// than it spreads them: the process then publishes its count on each beat, with
+// how many it accepted in that beat, and rests a few milliseconds when it
+// accepts more than the mean of the last beat. A process whose record has not been
 // refreshed for STALE_MS (gone, or its event loop blocked) does not count;
 // nor does one of a process killed outright, which had no chance to give its
 // record up: before a process pauses for another, it asks the kernel that
@@ -19,6 +22,7 @@
 // Any error turns the gate off: the process accepts as it would without it.
 
 const fs = require('fs');
+const os = require('os');
 
 // One record per process: pid, open connections, last refresh (ms, monotonic).
 const RECORD = 12;
@@ -32,6 +36,22 @@ const SLACK = 1;
 // open one in a beat (one request each, as without keep-alive) need no
 // gate: they spread as they come, and counting each turn would cost them.
 const SHORT_LIVED = 4;
+// Under such connections, each process publishes how many it accepted in
+// the last beat, in a file of its own beside the records (ACCEPTS_FILE: the
+// records' file stays as short as the slots in use, which every decision
+// reads): accepts, refresh time (ms, monotonic). A process that
+// accepts more in a beat than the mean of the last beat, give or take
+// RATE_SLACK and RATE_EXTRA, rests RATE_REST_MS: the connections wait in
+// the queue for the others, and no process rests longer than that at once
+// should all be over (a load rising).
+const ACCEPTS_FILE = '-accepted';
+const ACCEPTS = 8;
+const RATE_SLACK = 1.08;
+const RATE_EXTRA = 4;
+const RATE_REST_MS = 5;
+// Only with more processes than CPUs: with as many or fewer, each keeps a
+// CPU busy, and the CPU a resting one leaves idle no other can take.
+const CPUS = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 
 // Whether pid is a zombie: ended, not yet waited for. Unreadable (no
 // /proc), it is taken for what kill(2) said: alive.
@@ -54,6 +74,7 @@ class Gate {
     this.file = file;
     this.slot = slot;
     this.fd = null;
+    this.acceptsFd = null;
     this.handles = new Set();
     this.failed = false;
     this.open = 0;
@@ -72,6 +93,11 @@ class Gate {
     this.alive = new Map();
     this.record = Buffer.alloc(RECORD);
     this.records = Buffer.alloc(RECORD * MAX_RECORDS);
+    this.acceptsRecord = Buffer.alloc(ACCEPTS);
+    this.acceptsRecords = Buffer.alloc(ACCEPTS * MAX_RECORDS);
+    // Accepts allowed in this beat before resting; a timer while resting.
+    this.cap = Infinity;
+    this.resting = null;
     this.closed = () => {
       this.open -= 1;
       this.changed();
@@ -104,10 +130,13 @@ class Gate {
   }
 
   onBeat() {
-    this.shortLived = this.accepted > SHORT_LIVED * Math.max(this.open, 1);
+    const accepted = this.accepted;
+    this.shortLived = accepted > SHORT_LIVED * Math.max(this.open, 1);
     this.accepted = 0;
     if (this.shortLived && this.paused) this.setPaused(false);
     this.publish();
+    this.publishAccepts(accepted);
+    this.cap = this.shortLived ? this.acceptCap() : Infinity;
   }
 
   // One listener, made once, for every connection's close: no closure and
@@ -116,7 +145,51 @@ class Gate {
     this.open += 1;
     this.accepted += 1;
     socket.on('close', this.closed);
+    if (this.accepted > this.cap && !this.paused) this.guard(() => this.rest());
     this.changed();
+  }
+
+  // Over its share of this beat's short-lived connections: not accepting
+  // for RATE_REST_MS, then as before (the gate decides again if the
+  // connections are no longer short-lived).
+  rest() {
+    this.setPaused(true);
+    this.resting = setTimeout(() => {
+      this.resting = null;
+      if (this.handles.size === 0) return;
+      this.guard(() => this.setPaused(false));
+      this.changed();
+    }, RATE_REST_MS);
+  }
+
+  publishAccepts(accepted) {
+    this.acceptsRecord.writeInt32LE(accepted, 0);
+    this.acceptsRecord.writeUInt32LE(monotonicMs(), 4);
+    if (this.acceptsFd === null) {
+      this.acceptsFd = fs.openSync(this.file + ACCEPTS_FILE, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    }
+    fs.writeSync(this.acceptsFd, this.acceptsRecord, 0, ACCEPTS, this.slot * ACCEPTS);
+  }
+
+  // The accepts allowed in a beat: over the mean of the last beat's, of
+  // every process with a fresh record and fresh accepts, this one's among
+  // them; no bound while they are no more than the CPUs.
+  acceptCap() {
+    const length = fs.readSync(this.fd, this.records, 0, this.records.length, 0);
+    const acceptsLength = fs.readSync(this.acceptsFd, this.acceptsRecords, 0, this.acceptsRecords.length, 0);
+    const now = monotonicMs();
+    let sum = 0;
+    let count = 0;
+    for (let slot = 0; (slot + 1) * RECORD <= length && (slot + 1) * ACCEPTS <= acceptsLength; slot++) {
+      const at = slot * RECORD;
+      if (this.records.readInt32LE(at) <= 0) continue;
+      if (((now - this.records.readUInt32LE(at + 8)) >>> 0) > STALE_MS) continue;
+      if (((now - this.acceptsRecords.readUInt32LE(slot * ACCEPTS + 4)) >>> 0) > STALE_MS) continue;
+      sum += this.acceptsRecords.readInt32LE(slot * ACCEPTS);
+      count += 1;
+    }
+    if (count <= CPUS) return Infinity;
+    return Math.ceil((sum / count) * RATE_SLACK) + RATE_EXTRA;
   }
 
   // libuv accepts one connection per turn of the event loop: counting and
@@ -222,6 +295,8 @@ class Gate {
     clearInterval(this.beat);
     clearTimeout(this.recheck);
     clearImmediate(this.pending);
+    clearTimeout(this.resting);
+    this.resting = null;
     this.beat = null;
     this.recheck = null;
     this.pending = null;
@@ -230,10 +305,12 @@ class Gate {
     try {
       this.publish(0);
       fs.closeSync(this.fd);
+      if (this.acceptsFd !== null) fs.closeSync(this.acceptsFd);
     } catch {
       // Nothing to undo: the others stop counting a record not refreshed.
     }
     this.fd = null;
+    this.acceptsFd = null;
   }
 
   guard(action) {

@@ -126,9 +126,53 @@ async function main() {
   await tick(5);
   assert.ok(other.polling, 'a gate that cannot open its file never stops accepting');
 
+  await restsOverItsShare(dir);
   await pausedProcessStaysUp(dir);
   fs.rmSync(dir, { recursive: true });
   console.log('gate ok');
+}
+
+// Under connections of one request each, a process that accepts more in
+// a beat than the mean of the last beat (theirs and its own, plus 8 % and
+// 4) rests a few milliseconds, when the processes outnumber the CPUs.
+async function restsOverItsShare(dir) {
+  const file = path.join(dir, 'rate-connections');
+  fs.writeFileSync(file, '');
+  const gate = gateOf({ file, slot: 0 });
+  const handle = fakeHandle();
+  gate.add(handle);
+  const oneRequest = (count) => {
+    for (let i = 0; i < count; i++) {
+      const socket = new EventEmitter();
+      gate.connected(socket);
+      socket.emit('close');
+    }
+  };
+  // One other live process per CPU, each 2 accepted in its last beat.
+  const others = os.availableParallelism();
+  const accepts = Buffer.alloc(8);
+  const acceptsFile = `${file}-accepted`;
+  fs.writeFileSync(acceptsFile, '');
+  const fd = fs.openSync(acceptsFile, 'r+');
+  for (let slot = 1; slot <= others; slot++) {
+    writeRecord(file, slot, 1, 0);
+    accepts.writeInt32LE(2, 0);
+    accepts.writeUInt32LE(monotonicMs(), 4);
+    fs.writeSync(fd, accepts, 0, 8, slot * 8);
+  }
+  fs.closeSync(fd);
+  // This one's first beat: 20 accepted, all closed, so short-lived.
+  oneRequest(20);
+  await tick(110);
+  assert.strictEqual(fs.readFileSync(acceptsFile).readInt32LE(0), 20, 'it publishes its accepts');
+  const cap = Math.ceil(((20 + 2 * others) / (others + 1)) * 1.08) + 4;
+  oneRequest(cap);
+  assert.ok(handle.polling, 'within its share it accepts');
+  oneRequest(1);
+  assert.ok(!handle.polling, 'over its share it rests');
+  await tick(20);
+  assert.ok(handle.polling, 'and accepts again a few milliseconds later');
+  gate.remove(handle);
 }
 
 // A zombie: a shell's child that has ended, which the shell, replaced by
