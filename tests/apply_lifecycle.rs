@@ -48,6 +48,13 @@ fn apply_serves_and_applying_again_restarts_nothing() {
     }
     let table = nodeunits_ok(&host, "status");
     assert_eq!(table.lines().count(), 1 + 5, "{table}");
+
+    // An app that is not installed: said, with where it was looked for.
+    let said = nodeunits_fails(&host, "status nosuch");
+    assert!(
+        said.contains("no app `nosuch` is installed in /etc/systemd/system"),
+        "{said}"
+    );
 }
 
 #[test]

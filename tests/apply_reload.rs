@@ -172,9 +172,7 @@ fn a_scale_whose_new_instance_cannot_start_puts_the_previous_unit_back() {
     let app_unit = host.read(&format!("{UNIT_DIR}/api.service"));
     let ids = invocation_ids(&host, &api.units());
 
-    let output = nodeunits(&host, "scale api 3");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = nodeunits_fails(&host, "scale api 3");
     assert!(
         stderr.contains("app `api`: api@2.service did not start"),
         "{stderr}"

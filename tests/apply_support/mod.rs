@@ -121,6 +121,19 @@ pub fn nodeunits_ok(host: &TestHost, args: &str) -> String {
     succeeded(nodeunits(host, args), args)
 }
 
+/// `nodeunits ARGS` inside, as root, which must fail with exit code 1;
+/// returns what it said on stderr.
+pub fn nodeunits_fails(host: &TestHost, args: &str) -> String {
+    let output = nodeunits(host, args);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "nodeunits {args}:\n{}",
+        describe(&output)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// `nodeunits ARGS` as [`DEPLOY`], in their session's environment: user
 /// mode, the default when not root.
 pub fn as_deploy(host: &TestHost, args: &str) -> Output {
