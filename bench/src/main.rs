@@ -321,30 +321,44 @@ fn one_run(
     for supervisor in supervisors.iter_mut() {
         let supervisor = supervisor.as_mut();
         eprintln!("  {}", supervisor.name());
-        for (measure, take) in SUPERVISOR_MEASURES {
-            if !plan.wants(measure) {
-                continue;
-            }
-            let Err(error) = take(supervisor, plan, results) else {
-                continue;
-            };
-            // One line in the table's notes, whatever the error printed.
-            let error = format!("{error:#}")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let who = supervisor.name();
-            eprintln!("  the {measure} measure of {who} failed: {error}");
-            results.note(&format!(
-                "Run {run}: the {measure} measure of {who} failed, and its samples of that \
-                 measure in this run are missing from that point: {}",
-                shortened(&error, 600)
-            ));
-            failed.push((who, format!("{measure}: {error}")));
-            supervisor
-                .clear()
-                .with_context(|| format!("clearing {who} after its failed {measure} measure"))?;
+        take_measures(run, plan, supervisor, &SUPERVISOR_MEASURES, results, failed)?;
+    }
+    Ok(())
+}
+
+/// The `measures` the plan wants, of one supervisor, as [`one_run`] says:
+/// a failed one is noted and the supervisor cleared before the next.
+fn take_measures(
+    run: u32,
+    plan: &Plan,
+    supervisor: &mut dyn Supervisor,
+    measures: &[(&str, Measure)],
+    results: &mut Results,
+    failed: &mut Vec<(&'static str, String)>,
+) -> Result<()> {
+    for &(measure, take) in measures {
+        if !plan.wants(measure) {
+            continue;
         }
+        let Err(error) = take(supervisor, plan, results) else {
+            continue;
+        };
+        // One line in the table's notes, whatever the error printed.
+        let error = format!("{error:#}")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let who = supervisor.name();
+        eprintln!("  the {measure} measure of {who} failed: {error}");
+        results.note(&format!(
+            "Run {run}: the {measure} measure of {who} failed, and its samples of that \
+             measure in this run are missing from that point: {}",
+            shortened(&error, 600)
+        ));
+        failed.push((who, format!("{measure}: {error}")));
+        supervisor
+            .clear()
+            .with_context(|| format!("clearing {who} after its failed {measure} measure"))?;
     }
     Ok(())
 }
@@ -424,6 +438,114 @@ mod tests {
         taken.sort_unstable();
         named.sort_unstable();
         assert_eq!(taken, named);
+    }
+
+    /// A supervisor that only counts how often it was cleared; nothing
+    /// else of it is called by the measures of the test below.
+    struct Cleared(u32);
+
+    impl Supervisor for Cleared {
+        fn name(&self) -> &'static str {
+            "Fake"
+        }
+        fn host(&self) -> &dyn host::Host {
+            unimplemented!()
+        }
+        fn work_dir(&self) -> &Path {
+            unimplemented!()
+        }
+        fn start(&mut self, _: &App) -> Result<()> {
+            unimplemented!()
+        }
+        fn reload(&mut self, _: &App) -> Result<()> {
+            unimplemented!()
+        }
+        fn stop(&mut self, _: &App) -> Result<()> {
+            unimplemented!()
+        }
+        fn footprint(&self, _: &App) -> Result<supervisor::Footprint> {
+            unimplemented!()
+        }
+        fn worker_pids(&self, _: &App) -> Result<Vec<u32>> {
+            unimplemented!()
+        }
+        fn restarts(&self, _: &App) -> Result<u64> {
+            unimplemented!()
+        }
+        fn rotate_logs(&mut self, _: Option<apps::Rotation>) -> Result<()> {
+            unimplemented!()
+        }
+        fn default_log(&self, _: &App) -> String {
+            unimplemented!()
+        }
+        fn watcher_pid(&self, _: &App) -> Result<Option<u32>> {
+            unimplemented!()
+        }
+        fn start_all(&mut self, _: &[App]) -> Result<()> {
+            unimplemented!()
+        }
+        fn stop_all(&mut self, _: &[App]) -> Result<()> {
+            unimplemented!()
+        }
+        fn list_command(&self) -> String {
+            unimplemented!()
+        }
+        fn list_servers(&self) -> Result<Vec<u32>> {
+            unimplemented!()
+        }
+        fn supervisor_kb(&self, _: &[App]) -> Result<u64> {
+            unimplemented!()
+        }
+        fn start_in_production(&mut self, _: &App) -> Result<()> {
+            unimplemented!()
+        }
+        fn supervisor_pid(&self, _: &App) -> Result<u32> {
+            unimplemented!()
+        }
+        fn stop_in_production(&mut self, _: &App) -> Result<()> {
+            unimplemented!()
+        }
+        fn clear(&mut self) -> Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_measure_is_noted_the_supervisor_cleared_and_the_next_taken() {
+        let measures: [(&str, Measure); 2] = [
+            ("memory", |_, _, _| bail!("started 49 of 50\nprimaries")),
+            ("throughput", |_, _, results| {
+                results.add("Taken", "s", Better::Lower, Who::Oxmgr, 1.0);
+                Ok(())
+            }),
+        ];
+        let plan = Plan::full();
+        let mut supervisor = Cleared(0);
+        let mut results = Results::new(plan.mode(), plan.runs);
+        let mut failed = Vec::new();
+        take_measures(
+            2,
+            &plan,
+            &mut supervisor,
+            &measures,
+            &mut results,
+            &mut failed,
+        )
+        .unwrap();
+        assert_eq!(supervisor.0, 1, "cleared once, after the failed measure");
+        assert!(results.row("Taken").is_some(), "the next measure was taken");
+        assert_eq!(
+            results.notes,
+            [
+                "Run 2: the memory measure of Fake failed, and its samples of that measure in \
+              this run are missing from that point: started 49 of 50 primaries"
+            ]
+        );
+        assert_eq!(
+            failed,
+            [("Fake", "memory: started 49 of 50 primaries".to_owned())]
+        );
     }
 
     #[test]

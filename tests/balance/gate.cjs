@@ -165,6 +165,9 @@ async function restsOverItsShare(dir) {
   oneRequest(20);
   await tick(110);
   assert.strictEqual(fs.readFileSync(acceptsFile).readInt32LE(0), 20, 'it publishes its accepts');
+  // Every decision reads the records' file whole: the accepts kept in it
+  // made it 12 KB and cost the reloads' latency.
+  assert.strictEqual(fs.statSync(file).size, RECORD * (others + 1), 'the records file holds only the slots in use');
   const cap = Math.ceil(((20 + 2 * others) / (others + 1)) * 1.08) + 4;
   oneRequest(cap);
   assert.ok(handle.polling, 'within its share it accepts');
