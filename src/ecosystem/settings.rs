@@ -223,10 +223,9 @@ pub mod defaults {
     use std::time::Duration;
 
     /// Defined in the model: the compiler and the helper both use them.
-    pub use crate::model::defaults::{INSTANCE_VAR, KILL_TIMEOUT, LISTEN_TIMEOUT, MAX_BACKOFF};
-
-    /// PM2's.
-    pub const MIN_UPTIME: Duration = Duration::from_millis(1000);
+    pub use crate::model::defaults::{
+        INSTANCE_VAR, KILL_TIMEOUT, LISTEN_TIMEOUT, MAX_BACKOFF, MIN_UPTIME,
+    };
     /// PM2's.
     pub const MAX_RESTARTS: u32 = 16;
     /// systemd's: PM2's 0 restarts a crashing app in a tight loop.

@@ -1,8 +1,9 @@
 'use strict';
 // nodeunits: closing an HTTP server drains it, loaded by the preload (its
 // point 3): requests in flight finish, further requests on keep-alive
-// connections are answered with `Connection: close`, idle connections are
-// closed after a grace, never while a client may be sending on them.
+// connections are answered with `Connection: close` (a busy connection's
+// turn comes within half a second, one after another), idle connections
+// are closed after a grace, never while a client may be sending on them.
 //
 // Nothing is added to a connection or a request until the server drains.
 // The connections open then are the ones Node itself keeps for
@@ -14,9 +15,16 @@ const https = require('https');
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
 const IDLE_GRACE_MS = 1000;
+// The connections busy with a request are closed one after another over
+// this long, not all at once: their clients reconnect to the other workers
+// a few at a time, and a successor that has just started is not handed the
+// old process's whole share of clients in one go (measured: a successor's
+// first answers were as slow as PM2's only with it, BENCHMARKS.md).
+const SPREAD_MS = 500;
 const kTracked = Symbol('nodeunits.drains');
 const kDraining = Symbol('nodeunits.draining');
 const kIdleSince = Symbol('nodeunits.idleSince');
+const kDue = Symbol('nodeunits.due');
 // Node's own key of a server's connections (Node 18.2 and later).
 const CONNECTIONS = 'http.server.connections';
 
@@ -56,13 +64,24 @@ function closeWhenAnswered(socket, res) {
   res.once('close', finished);
 }
 
-function closeOnceIdle(socket) {
+function closeOnceIdle(socket, grace = IDLE_GRACE_MS) {
   const since = (socket[kIdleSince] = Date.now());
   setTimeout(() => {
     // No parser: upgraded (a WebSocket), the app's own now, as in Node's closeIdleConnections().
     const idle = !inFlight(socket) && socket[kIdleSince] === since;
     if (idle && !socket.destroyed && socket.parser) socket.destroy();
-  }, IDLE_GRACE_MS).unref();
+  }, grace).unref();
+}
+
+// The connection's turn to close: after the answer in flight, if any; an
+// idle one at the end of the grace counted from the drain's start, so that
+// the spread adds nothing to the drain's length.
+function due(socket, start) {
+  if (socket[kDue] || socket.destroyed) return;
+  socket[kDue] = true;
+  const res = inFlight(socket);
+  if (res) closeWhenAnswered(socket, res);
+  else closeOnceIdle(socket, Math.max(0, start + IDLE_GRACE_MS - Date.now()));
 }
 
 // False when this Node lists no connections: the caller closes as Node would.
@@ -72,14 +91,20 @@ function drain(server) {
   if (sockets === null) return false;
   server[kDraining] = true;
   // First, so the app's handler has not yet sent the headers.
-  server.prependListener('request', (req, res) => closeWhenAnswered(req.socket, res));
+  server.prependListener('request', (req, res) => {
+    if (req.socket[kDue]) closeWhenAnswered(req.socket, res);
+  });
   // An https server speaks HTTP on the TLS socket, not the TCP one.
-  server.on(server instanceof https.Server ? 'secureConnection' : 'connection', closeOnceIdle);
-  for (const socket of sockets) {
-    const res = inFlight(socket);
-    if (res) closeWhenAnswered(socket, res);
-    else closeOnceIdle(socket);
-  }
+  const start = Date.now();
+  const event = server instanceof https.Server ? 'secureConnection' : 'connection';
+  server.on(event, (socket) => due(socket, start));
+  const busy = sockets.filter(inFlight);
+  for (const socket of sockets) if (!inFlight(socket)) due(socket, start);
+  busy.forEach((socket, i) => {
+    const delay = (SPREAD_MS * i) / busy.length;
+    if (delay === 0) due(socket, start);
+    else setTimeout(() => due(socket, start), delay).unref();
+  });
   return true;
 }
 

@@ -344,7 +344,12 @@ fn worker_of(
         restart_lock: lock(),
         state,
         drain_signal,
-        replacement: replace::Replacement::new(runtime_dir, instance, drain),
+        replacement: replace::Replacement::new(
+            runtime_dir,
+            instance,
+            drain,
+            options.min_uptime.min(options.listen_timeout),
+        ),
         ports: shared_ports::SharedPorts::default(),
         recipe,
         listen_timeout: options.listen_timeout,

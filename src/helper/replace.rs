@@ -7,6 +7,13 @@
 //! is not ready within listen_timeout is drained and the old process serves
 //! on; the reload fails.
 //!
+//! The request is done once the old process is gone and the successor has
+//! been up min_uptime (PM2's: up that long, a process counts as started;
+//! at most listen_timeout), so that a rolling reload starts the next
+//! worker's successor beside a warm one, not beside one still compiling its
+//! code, and stops at the first successor that ends soon after it was
+//! ready, leaving the other workers on the old code.
+//!
 //! The outcome goes to `replace.N` in the runtime directory as `SEQ ok` or
 //! `SEQ failed: WHY`, where the `replace` command waits for it.
 
@@ -50,6 +57,7 @@ pub struct Successor {
     pub channel: Option<UnixStream>,
     pub lines: LineBuffer,
     pub readiness: Readiness,
+    started: Instant,
     deadline: Instant,
 }
 
@@ -62,19 +70,34 @@ pub struct Replacement {
     pending: Option<u64>,
     pub successor: Option<Successor>,
     leaving: Vec<Leaving>,
-    /// The successor took over: the request is done once the old process is gone.
-    promoted: bool,
+    /// How long a successor must be up before the request is done.
+    settle: Duration,
+    /// The successor took over: the request is done once the old process is
+    /// gone and the successor has been up `settle`.
+    promoted: Option<Promoted>,
+}
+
+/// A successor that took over while its request is not done yet.
+struct Promoted {
+    pid: Pid,
+    started: Instant,
 }
 
 impl Replacement {
-    pub fn new(runtime_dir: Option<&Path>, instance: u32, drain: Drain) -> Replacement {
+    pub fn new(
+        runtime_dir: Option<&Path>,
+        instance: u32,
+        drain: Drain,
+        settle: Duration,
+    ) -> Replacement {
         Replacement {
             drain,
             results: runtime_dir.map(|dir| ResultFile::new(dir, instance)),
             pending: None,
             successor: None,
             leaving: Vec::new(),
-            promoted: false,
+            settle,
+            promoted: None,
         }
     }
 
@@ -94,7 +117,8 @@ impl Replacement {
             .map(|l| l.deadline);
         // A grandchild's end wakes no one: look for it now and then.
         let look = (!self.leaving.is_empty()).then(|| Instant::now() + LOOK_EVERY);
-        successor.chain(leaving).chain(look).min()
+        let settled = self.promoted.as_ref().map(|p| p.started + self.settle);
+        successor.chain(leaving).chain(look).chain(settled).min()
     }
 
     /// SIGUSR2: a request to replace. Refused while the worker starts or
@@ -124,7 +148,7 @@ impl Replacement {
                     successor.pid
                 );
                 self.successor = Some(successor);
-                self.promoted = false;
+                self.promoted = None;
             }
         }
     }
@@ -171,17 +195,40 @@ impl Replacement {
             }
         }
         self.leaving.retain(|leaving| any_alive(&leaving.tree));
-        if self.promoted && self.leaving.is_empty() {
-            self.promoted = false;
+        let settled = |p: &Promoted| now >= p.started + self.settle;
+        if self.leaving.is_empty() && self.promoted.as_ref().is_some_and(settled) {
+            self.promoted = None;
             self.finish(Ok(()));
         }
     }
 
     /// The successor is ready: it becomes the running app; the old one,
     /// given back here, drains.
-    pub fn promoted(&mut self, old: Old) {
+    pub fn promoted(&mut self, old: Old, successor: Pid, started: Instant) {
         self.leave(old);
-        self.promoted = true;
+        self.promoted = Some(Promoted {
+            pid: successor,
+            started,
+        });
+    }
+
+    /// The running app ended: a successor that took over and ended before
+    /// its request was done fails the request (the worker restarts).
+    pub fn app_ended(&mut self, pid: Pid, ending: Ending) {
+        let Some(promoted) = self.promoted.take().filter(|p| p.pid == pid) else {
+            return;
+        };
+        let up = promoted.started.elapsed();
+        let soon = if up < self.settle {
+            format!(", within min_uptime ({} ms)", self.settle.as_millis())
+        } else {
+            String::new()
+        };
+        self.finish(Err(format!(
+            "the new process (pid {pid}) took over, then ended {} ms after it started{soon}: {}",
+            up.as_millis(),
+            describe(ending)
+        )));
     }
 
     /// A stop: the successor drains with the rest; the request fails.
@@ -189,7 +236,8 @@ impl Replacement {
         if let Some(successor) = self.successor.take() {
             self.fail_successor(successor);
         }
-        if self.pending.is_some() && !self.promoted {
+        if self.pending.is_some() {
+            self.promoted = None;
             self.finish(Err("the worker is stopping".to_owned()));
         }
     }
@@ -270,6 +318,7 @@ pub fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Re
         return false;
     }
     successor.readiness.set_ready();
+    let (pid, started) = (successor.pid, successor.started);
     let old = Old {
         pid: std::mem::replace(&mut worker.app, successor.pid),
         serving: std::mem::replace(&mut worker.serving, successor.serving),
@@ -277,7 +326,7 @@ pub fn take_over(worker: &mut Worker, lines: &mut LineBuffer, readiness: &mut Re
     };
     *lines = successor.lines;
     *readiness = successor.readiness;
-    worker.replacement.promoted(old);
+    worker.replacement.promoted(old, pid, started);
     worker.ports.promoted();
     true
 }
@@ -306,6 +355,7 @@ impl Successor {
             channel: started.channel,
             lines: LineBuffer::default(),
             readiness,
+            started: Instant::now(),
             deadline: Instant::now() + listen_timeout,
         }
     }

@@ -17,6 +17,9 @@ pub const KILL_TIMEOUT: Duration = Duration::from_millis(1600);
 /// PM2 waits 3 s and then carries on as if the app were ready; systemd
 /// fails the start instead, so the default leaves a slow boot more room.
 pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// PM2's: a process up this long counts as started. A reload moves on to
+/// the next worker only once its successor has been up this long.
+pub const MIN_UPTIME: Duration = Duration::from_millis(1000);
 /// PM2's: `exp_backoff_restart_delay` grows by 1.5 up to 15 s.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
 /// The most workers an app may have: each is a unit for systemd to track,

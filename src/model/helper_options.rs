@@ -56,6 +56,10 @@ pub struct HelperOptions {
     /// How long a successor (`replace`) has to become ready; whole
     /// milliseconds, written only when not the default.
     pub listen_timeout: Duration,
+    /// `min_uptime`: a replacement is done once its successor has been up
+    /// this long (at most listen_timeout); whole milliseconds, written only
+    /// when not the default.
+    pub min_uptime: Duration,
     /// Bytes.
     pub max_memory: Option<u64>,
     /// `unresponsive_timeout`: the app's event loop beats (the preload);
@@ -125,6 +129,8 @@ Options:
                            server (PM2's `script: \"serve\"`): the helper puts its path there
   --kill-timeout MS        how long the drain may take [default: {}]
   --listen-timeout MS      how long a successor (replace) has to be ready [default: {}]
+  --min-uptime MS          how long a successor (replace) must be up before the next worker's
+                           turn; one that ends sooner fails the reload [default: {}]
   --max-memory BYTES       restart gracefully when the tree's resident memory exceeds it
   --unresponsive-timeout MS
                            Node: kill the app (exit status 76) when its event loop has not
@@ -139,7 +145,8 @@ Options:
   -V, --version            print the version
 ",
         defaults::KILL_TIMEOUT.as_millis(),
-        defaults::LISTEN_TIMEOUT.as_millis()
+        defaults::LISTEN_TIMEOUT.as_millis(),
+        defaults::MIN_UPTIME.as_millis()
     )
 }
 
@@ -158,6 +165,7 @@ impl HelperOptions {
             serve: false,
             kill_timeout: defaults::KILL_TIMEOUT,
             listen_timeout: defaults::LISTEN_TIMEOUT,
+            min_uptime: defaults::MIN_UPTIME,
             max_memory: None,
             unresponsive_timeout: None,
             runtime_metrics: true,
@@ -213,6 +221,9 @@ impl HelperOptions {
         option("--kill-timeout", millis(self.kill_timeout));
         if self.listen_timeout != defaults::LISTEN_TIMEOUT {
             option("--listen-timeout", millis(self.listen_timeout));
+        }
+        if self.min_uptime != defaults::MIN_UPTIME {
+            option("--min-uptime", millis(self.min_uptime));
         }
         if let Some(bytes) = self.max_memory {
             option("--max-memory", Some(bytes.to_string()));
@@ -283,6 +294,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, ArgsEr
             Long("listen-timeout") => {
                 options.listen_timeout = millis(&mut parser, "--listen-timeout")?
             }
+            Long("min-uptime") => options.min_uptime = millis(&mut parser, "--min-uptime")?,
             Long("unresponsive-timeout") => {
                 options.unresponsive_timeout = Some(millis(&mut parser, "--unresponsive-timeout")?)
             }

@@ -241,7 +241,7 @@ fn restarts() -> Vec<Row> {
             &[],
             Doc {
                 default: "`1000`",
-                becomes: "with `max_restarts`: `StartLimitIntervalSec=` = the sum, over max_restarts restarts, of min_uptime + the delay before each (see \"Crash loops\")",
+                becomes: "with `max_restarts`: `StartLimitIntervalSec=` = the sum, over max_restarts restarts, of min_uptime + the delay before each (see \"Crash loops\"); a reload moves on to the next worker once its successor has been up min_uptime (at most listen_timeout), and stops at a successor that ends sooner (the helper's `--min-uptime`)",
             },
         )
         .validate(|f, _, app| {

@@ -100,6 +100,7 @@ pub fn helper_options(
         serve: program.serve,
         kill_timeout: app.kill_timeout,
         listen_timeout: app.listen_timeout,
+        min_uptime: app.min_uptime,
         max_memory: app.max_memory_restart.map(|Bytes(limit)| limit),
         unresponsive_timeout: app
             .unresponsive_timeout

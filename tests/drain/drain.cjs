@@ -5,7 +5,8 @@
 // `Connection: close`; an idle keep-alive connection stays open for the
 // grace, and a request sent on it then is answered, with `Connection:
 // close`; a connection that stays idle is closed after the grace; close()'s
-// callback runs once every connection is gone.
+// callback runs once every connection is gone. Busy connections get their
+// `Connection: close` one after another over half a second, not all at once.
 const assert = require('assert');
 const http = require('http');
 const net = require('net');
@@ -89,7 +90,39 @@ async function main() {
   assert.ok(closed !== null && closed - closing >= GRACE_MS - 50, "close()'s callback once every connection is gone");
 }
 
-main().then(
+// Clients that send their next request as soon as they have an answer, as
+// a load generator does: the answers with `Connection: close` come spread
+// over half a second.
+async function spread() {
+  const server = http.createServer((req, res) => setTimeout(() => res.end('ok'), 5));
+  track(server);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  const clients = await Promise.all(Array.from({ length: 8 }, () => connect(port)));
+  const told = [];
+  for (const client of clients) {
+    const next = () => {
+      const last = client.answers[client.answers.length - 1];
+      if (last && /connection: close/.test(last.head)) return told.push(Date.now());
+      ask(client, '/');
+    };
+    client.socket.on('data', () => setImmediate(next));
+    next();
+  }
+  await tick(100);
+  const closing = Date.now();
+  let closed = null;
+  server.close(() => (closed = Date.now()));
+  for (let i = 0; i < 300 && closed === null; i++) await tick(10);
+  assert.strictEqual(told.length, clients.length, 'every client was told to close');
+  const after = told.map((at) => at - closing).sort((a, b) => a - b);
+  assert.ok(after[0] < 100, `the first at once: ${after}`);
+  assert.ok(after[after.length - 1] >= 300, `the last after 300 ms or more: ${after}`);
+  assert.ok(after[after.length - 1] < 700, `the last within the spread: ${after}`);
+  assert.ok(closed !== null && closed - closing < GRACE_MS, `closed before the grace: ${closed - closing} ms`);
+}
+
+main().then(spread).then(
   () => process.exit(0),
   (error) => {
     console.error(error);

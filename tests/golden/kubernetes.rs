@@ -163,7 +163,7 @@ fn every_option_maps_onto_the_statefulset() {
         .map(|arg| arg.as_str().expect("a string"))
         .collect();
     // The worker's options, but for the instance and the socket's addresses.
-    let helper_options = "--app shop --instance 0 --node --wait-ready --share-ports --kill-timeout 10000 --listen-timeout 60000 \
+    let helper_options = "--app shop --instance 0 --node --wait-ready --share-ports --kill-timeout 10000 --listen-timeout 60000 --min-uptime 5000 \
         --max-memory 1073741824 --shutdown-with-message --increment-var WORKER_PORT --credential API_TOKEN --credential DB_PASSWORD --exp-backoff 250 -- ";
     let command = normalize(&args.join(" "));
     assert!(command.starts_with(helper_options), "{command}");

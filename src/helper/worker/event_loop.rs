@@ -169,6 +169,7 @@ fn on_signals(worker: &mut Worker, watch: &mut Watch, signals: &SignalFd) {
                 for (pid, end) in reap_all() {
                     if pid == worker.app {
                         watch.ending = Some(end);
+                        worker.replacement.app_ended(pid, end);
                     } else {
                         worker.replacement.child_ended(pid, end);
                     }

@@ -26,6 +26,7 @@ fn every_option() -> HelperOptions {
         serve: true,
         kill_timeout: Duration::from_millis(5000),
         listen_timeout: Duration::from_millis(8000),
+        min_uptime: Duration::from_millis(2000),
         max_memory: Some(104_857_600),
         unresponsive_timeout: Some(Duration::from_millis(30000)),
         runtime_metrics: false,
@@ -48,7 +49,7 @@ fn round_trip(options: &HelperOptions) -> Result<Request, ArgsError> {
 /// docs/contract.md's command line, in the order the golden units show.
 const CONTRACT: &str = "--app api --instance 2 --node --wait-ready \
     --listen 127.0.0.1:3000 --listen /run/api.sock --sticky --share-ports --serve --kill-timeout 5000 \
-    --listen-timeout 8000 --max-memory 104857600 --unresponsive-timeout 30000 --no-runtime-metrics --shutdown-with-message --increment-var PORT \
+    --listen-timeout 8000 --min-uptime 2000 --max-memory 104857600 --unresponsive-timeout 30000 --no-runtime-metrics --shutdown-with-message --increment-var PORT \
     --credential DB_PASSWORD --credential API_KEY --exp-backoff 100 -- /usr/bin/node --inspect app.js --app x";
 
 #[test]
