@@ -75,7 +75,7 @@ function closeOnceIdle(socket, grace = IDLE_GRACE_MS) {
 
 // The connection's turn to close: after the answer in flight, if any; an
 // idle one at the end of the grace counted from the drain's start, so that
-// the spread adds nothing to the drain's length.
+// waiting for its turn does not lengthen its grace.
 function due(socket, start) {
   if (socket[kDue] || socket.destroyed) return;
   socket[kDue] = true;
