@@ -1,7 +1,7 @@
 'use strict';
 // nodeunits: closing an HTTP server drains it, loaded by the preload (its
 // point 3): requests in flight finish, further requests on keep-alive
-// connections are answered with `Connection: close` (a busy connection's
+// connections are answered with `Connection: close` (each connection's
 // turn comes within half a second, one after another), idle connections
 // are closed after a grace, never while a client may be sending on them.
 //
@@ -15,11 +15,13 @@ const https = require('https');
 // How long an idle keep-alive connection stays open once draining starts:
 // a client that was about to send on it gets its answer with Connection: close.
 const IDLE_GRACE_MS = 1000;
-// The connections busy with a request are closed one after another over
+// The open connections get their turn to close one after another over
 // this long, not all at once: their clients reconnect to the other workers
 // a few at a time, and a successor that has just started is not handed the
 // old process's whole share of clients in one go (measured: a successor's
-// first answers were as slow as PM2's only with it, BENCHMARKS.md).
+// first answers were as fast as PM2's only with it, BENCHMARKS.md). A
+// connection idle at the drain's start is no different: its client may be
+// about to send its next request.
 const SPREAD_MS = 500;
 const kTracked = Symbol('nodeunits.drains');
 const kDraining = Symbol('nodeunits.draining');
@@ -98,10 +100,8 @@ function drain(server) {
   const start = Date.now();
   const event = server instanceof https.Server ? 'secureConnection' : 'connection';
   server.on(event, (socket) => due(socket, start));
-  const busy = sockets.filter(inFlight);
-  for (const socket of sockets) if (!inFlight(socket)) due(socket, start);
-  busy.forEach((socket, i) => {
-    const delay = (SPREAD_MS * i) / busy.length;
+  sockets.forEach((socket, i) => {
+    const delay = (SPREAD_MS * i) / sockets.length;
     if (delay === 0) due(socket, start);
     else setTimeout(() => due(socket, start), delay).unref();
   });

@@ -5,8 +5,8 @@
 // `Connection: close`; an idle keep-alive connection stays open for the
 // grace, and a request sent on it then is answered, with `Connection:
 // close`; a connection that stays idle is closed after the grace; close()'s
-// callback runs once every connection is gone. Busy connections get their
-// `Connection: close` one after another over half a second, not all at once.
+// callback runs once every connection is gone. Connections get their turn
+// one after another over half a second, not all at once.
 const assert = require('assert');
 const http = require('http');
 const net = require('net');
@@ -48,7 +48,7 @@ async function answered(client, count) {
 async function main() {
   const server = http.createServer((req, res) => {
     const answer = () => res.end(req.url);
-    if (req.url === '/slow') setTimeout(answer, 300);
+    if (req.url === '/slow') setTimeout(answer, 700);
     else answer();
   });
   track(server);
