@@ -108,11 +108,19 @@ fn a_changed_file_reloads_the_app_one_worker_at_a_time() {
         no_reload(&host, "the app's own log file");
         host.write(&format!("{DIR}/version.txt"), "v2\n");
         wait_version(&host, "v2");
+        // The next worker is replaced once the first one's successor has
+        // been up min_uptime.
+        let replaced = |after: &[String]| before.iter().all(|pid| !after.contains(pid));
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut after = pids(&host);
+        while !replaced(&after) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            after = pids(&host);
+        }
         let (report, output) = stop_wrk(&host, load);
         assert_no_failures(&report, &output, "a watched change under load");
-        let after = pids(&host);
         assert!(
-            before.iter().all(|pid| !after.contains(pid)),
+            replaced(&after),
             "every worker replaced: {before:?} → {after:?}"
         );
     }
