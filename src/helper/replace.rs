@@ -117,7 +117,7 @@ impl Replacement {
             .map(|l| l.deadline);
         // A grandchild's end wakes no one: look for it now and then.
         let look = (!self.leaving.is_empty()).then(|| Instant::now() + LOOK_EVERY);
-        let settled = self.promoted.as_ref().map(|p| p.started + self.settle);
+        let settled = self.promoted.as_ref().map(|p| self.settled_at(p));
         successor.chain(leaving).chain(look).chain(settled).min()
     }
 
@@ -195,11 +195,19 @@ impl Replacement {
             }
         }
         self.leaving.retain(|leaving| any_alive(&leaving.tree));
-        let settled = |p: &Promoted| now >= p.started + self.settle;
-        if self.leaving.is_empty() && self.promoted.as_ref().is_some_and(settled) {
+        let settled = self
+            .promoted
+            .as_ref()
+            .is_some_and(|p| now >= self.settled_at(p));
+        if self.leaving.is_empty() && settled {
             self.promoted = None;
             self.finish(Ok(()));
         }
+    }
+
+    /// When a promoted successor has been up long enough for its request.
+    fn settled_at(&self, promoted: &Promoted) -> Instant {
+        promoted.started + self.settle
     }
 
     /// The successor is ready: it becomes the running app; the old one,
