@@ -60,10 +60,12 @@ pub fn logs_args(scope: Scope, apps: &[AppName], request: &LogsRequest) -> Vec<S
 }
 
 /// How long journald is given to take in what a failed app wrote last: at
-/// least, between two reads, and at most in all.
-const STREAM_SETTLE_AT_LEAST: Duration = Duration::from_secs(1);
+/// least, between two reads, and at most in all. A journald starved of CPU
+/// (a loaded machine of 2 cores) was seen to take a stream's last line more
+/// than a second after the process that wrote it had ended.
+const STREAM_SETTLE_AT_LEAST: Duration = Duration::from_secs(2);
 const STREAM_SETTLE: Duration = Duration::from_millis(250);
-const STREAM_SETTLE_AT_MOST: Duration = Duration::from_secs(3);
+const STREAM_SETTLE_AT_MOST: Duration = Duration::from_secs(5);
 
 /// The unit's last `lines` journal lines logged since `since` (so older runs
 /// do not bury what just happened), or a note saying why there are none.
@@ -82,7 +84,7 @@ pub fn tail(scope: Scope, unit: &str, lines: u32, since: SystemTime) -> String {
     // The app's own stream (its stderr: the last words of a start that
     // failed) is read by journald in its own time: before systemd 255
     // --sync does not wait for it, and a busy journald takes longer. So the
-    // tail is read for a second at least, until it stops changing. This runs
+    // tail is read for two seconds at least, until it stops changing. This runs
     // only to explain a failure.
     let started = Instant::now();
     let mut last = None;
