@@ -59,8 +59,11 @@ fn a_worker_whose_event_loop_is_stuck_is_replaced_and_the_other_serves() {
     let mut blocked = host.spawn(&format!(
         "curl -sS --max-time 30 http://127.0.0.1:{PORT}/block"
     ));
+    // Both lines: the app's comes through a stream journald reads in its
+    // own time.
     host.wait_until(
-        "journalctl -q -u 'stuck@*.service' | grep -q 'over unresponsive_timeout'",
+        "journalctl -q -u 'stuck@*.service' | grep -q 'over unresponsive_timeout' \
+         && journalctl -q -u 'stuck@*.service' | grep -q 'stuck at '",
         Duration::from_secs(20),
     );
     // From the moment the loop stuck, as the app said, to the helper's line
